@@ -1,0 +1,38 @@
+/* The sgp program: one function per verb (`sgp VERB ...`), each in its own file of bench/.
+ * A verb returns the process exit status: 0 success, 1 error (message already printed),
+ * 2 usage error. */
+#ifndef SGP_CLI_H
+#define SGP_CLI_H
+
+#include "core/core.h"
+
+int cmd_list(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_view(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+/* sgp bench WHAT */
+int bench_nn(int argc, char **argv);
+int bench_distance(int argc, char **argv);
+int bench_sim(int argc, char **argv);
+int bench_planner(int argc, char **argv);
+
+/* Prints "sgp VERB: MESSAGE" on stderr and returns 1. */
+int cli_error(const char *verb, const sgp_err *e);
+/* 1 if argv contains -h or --help. */
+int cli_wants_help(int argc, char **argv);
+/* Returns the value after `flag` in argv ("--out X"), or NULL. */
+const char *cli_opt(int argc, char **argv, const char *flag);
+int cli_flag(int argc, char **argv, const char *flag);
+/* Validates argv[1..]: every "--x" must be in `valued` (takes the next argument) or `boolean`
+ * (NULL-terminated lists, either may be NULL); at most maxpos positional arguments, at least minpos.
+ * Positionals are returned in pos[]. Prints "sgp VERB: ..." and returns 2 on a usage error. */
+int cli_parse(const char *verb, int argc, char **argv, const char *const *valued,
+              const char *const *boolean, int minpos, int maxpos, const char **pos, int *npos);
+
+#endif
