@@ -1,0 +1,157 @@
+/* sgpbench planners: the interface every planner implements and the world it sees.
+ *
+ * A planner never touches files or MuJoCo directly. It sees the problem through four small
+ * read-only "model" interfaces, each split like mjModel/mjData into a constant model and a
+ * workspace the planner creates once (hot paths never allocate):
+ *   plan_dyn    batched dynamics x' = f(x,u), K members (K = 1 single model, K > 1 ensemble),
+ *               with a vector-Jacobian product for first-order planners (learned MLP, ensemble,
+ *               the true simulator for the oracle (forward only), analytic systems in tests)
+ *   plan_cost   running and terminal cost with gradients (the environment's task cost)
+ *   plan_score  ∇ log p_σ(z) of the data distribution, z = (x,u) or (x,u,x') (learned or exact)
+ *   plan_dist   smoothed distance d_σ(z) to the data (zeroth-order penalty: exact or learned DDE)
+ * Batches are row-major float, batch dimension first. For K members the rows are member-major:
+ * rows [k·B, (k+1)·B) belong to member k.
+ */
+#ifndef SGP_PLANNER_H
+#define SGP_PLANNER_H
+
+#include "core/core.h"
+
+/* ------------------------------------------------------------------ dynamics */
+typedef struct plan_dyn_vt {
+  const char *kind; /* "mlp", "ensemble", "sim", "linear", ... */
+  /* Workspace for up to maxB rows per member and T cached time slots (for the adjoint). */
+  void *(*ws_create)(const void *model, int maxB, int T);
+  void (*ws_free)(void *ws);
+  /* xnext[K·B×nx] = f_k(x[K·B×nx], u[K·B×nu]); caches slot t (0 <= t < T) for vjp.
+   * Returns 0, or -1 if the model failed (the true simulator can go unstable). */
+  int (*forward)(const void *model, void *ws, int t, int B, const float *x, const float *u,
+                 float *xnext);
+  /* Adjoint of the forward cached in slot t: dx = (∂f/∂x)ᵀ dxnext, du = (∂f/∂u)ᵀ dxnext
+   * (K·B rows each; overwritten; du may be NULL). NULL when the model is not differentiable. */
+  void (*vjp)(const void *model, void *ws, int t, int B, const float *dxnext, float *dx, float *du);
+} plan_dyn_vt;
+
+typedef struct plan_dyn {
+  const plan_dyn_vt *vt;
+  const void *model;
+  int nx, nu, K;
+} plan_dyn;
+
+/* ------------------------------------------------------------------ cost */
+typedef struct plan_cost {
+  const void *self;
+  /* c[B] = c(x,u); gx[B×nx], gu[B×nu] its gradients (NULL: skip). */
+  void (*running)(const void *self, int B, const float *x, const float *u, float *c, float *gx,
+                  float *gu);
+  /* c[B] = c_T(x); gx[B×nx] its gradient (NULL: skip). */
+  void (*terminal)(const void *self, int B, const float *x, float *c, float *gx);
+} plan_cost;
+
+/* ------------------------------------------------------------------ data score and distance */
+typedef enum plan_zlayout { PLAN_Z_XU = 0, PLAN_Z_XUX = 1 } plan_zlayout; /* z=(x,u) or (x,u,x') */
+
+typedef struct plan_score_vt {
+  void *(*ws_create)(const void *model, int maxB);
+  void (*ws_free)(void *ws);
+  /* s[B×dim] = ∇_z log p_σ(z) at noise level `level` (0 = largest σ), physical units. */
+  void (*eval)(const void *model, void *ws, int B, const float *z, int level, float *s);
+} plan_score_vt;
+
+typedef struct plan_score {
+  const plan_score_vt *vt;
+  const void *model;
+  int dim;
+  plan_zlayout layout;
+  int nlevels;         /* 1 for a single-σ model */
+  const float *sigma;  /* nlevels values, decreasing */
+} plan_score;
+
+typedef struct plan_dist_vt {
+  void *(*ws_create)(const void *model, int maxB);
+  void (*ws_free)(void *ws);
+  /* d[B] = d_σ(z) = −σ² log Σ_i exp(−‖z−z_i‖²/2σ²) (METHOD §2); grad[B×dim] = ∇d (NULL: skip). */
+  void (*eval)(const void *model, void *ws, int B, const float *z, float *d, float *grad);
+} plan_dist_vt;
+
+typedef struct plan_dist {
+  const plan_dist_vt *vt;
+  const void *model;
+  int dim;
+  plan_zlayout layout;
+  float sigma;
+} plan_dist;
+
+/* ------------------------------------------------------------------ the problem */
+typedef struct plan_ctx {
+  int nx, nu;
+  int T_env;               /* episode length (default horizon for open-loop plans) */
+  const double *u_lo, *u_hi;
+  plan_cost cost;
+  const plan_dyn *dyn;      /* learned single model, or NULL */
+  const plan_dyn *ensemble; /* learned ensemble (K > 1), or NULL */
+  const plan_dyn *truth;    /* the true simulator (oracle), or NULL */
+  const plan_score *score;  /* or NULL */
+  const plan_dist *dist;    /* or NULL */
+  uint64_t seed;            /* planner stream seed */
+} plan_ctx;
+
+/* What a planner needs from the context, given its config (so evaluation and sweeps know which
+ * models to train and load). */
+enum {
+  PLAN_NEEDS_DYN = 1,
+  PLAN_NEEDS_ENSEMBLE = 2,
+  PLAN_NEEDS_TRUTH = 4,
+  PLAN_NEEDS_SCORE = 8,
+  PLAN_NEEDS_DIST = 16,  /* exact d_σ against the dataset */
+  PLAN_NEEDS_DDE = 32,   /* learned regressor of d_σ */
+};
+
+/* Per-step diagnostics, reported by every act(). */
+typedef struct plan_diag {
+  int iters;
+  double objective;  /* final objective (cost + penalty) of the returned plan */
+  double cost;       /* its task-cost part */
+  double penalty;    /* its penalty part (score surrogate, ensemble variance or distance) */
+  long model_rows;   /* rows pushed through dynamics forward passes */
+  long score_rows;   /* rows pushed through the score / distance */
+  double time_s;
+  int fallback;      /* 1: the solve diverged (NaN/Inf) and the warm start was returned */
+} plan_diag;
+
+/* The current plan, for evaluation (saved) and the viewer (drawn). Valid until the next act. */
+typedef struct plan_view {
+  int T, nx, nu;
+  const float *x;      /* (T+1)×nx predicted states (member 0 / nominal), x[0] = measured state */
+  const float *u;      /* T×nu actions */
+  int ncand;           /* sampling planners: a few candidate rollouts, else 0 */
+  const float *cand_x; /* ncand×(T+1)×nx */
+} plan_view;
+
+typedef struct planner planner;
+
+typedef struct plan_vt {
+  const char *name;
+  const char *summary;
+  /* PLAN_NEEDS_* mask for this config (reads the config; defaults inserted). */
+  int (*needs)(sgp_cfg *cfg, int *mask, sgp_err *e);
+  /* Validates the config (unknown fields rejected, defaults inserted) and builds the planner. */
+  int (*create)(sgp_cfg *cfg, const plan_ctx *ctx, planner **out, sgp_err *e);
+  void (*destroy)(planner *p);
+  /* Episode start: forget the warm start, reseed the planner's noise stream. */
+  void (*reset)(planner *p, uint64_t episode_seed);
+  /* One MPC step from the measured state x (double, nx): writes the first action u (nu, within
+   * bounds, never NaN). Warm-starts from the previous call's plan shifted by one step. */
+  int (*act)(planner *p, const double *x, double *u, plan_diag *d, sgp_err *e);
+  void (*view)(const planner *p, plan_view *v);
+} plan_vt;
+
+struct planner {
+  const plan_vt *vt; /* every implementation embeds this first */
+};
+
+const plan_vt *plan_find(const char *name);
+int plan_count(void);
+const plan_vt *plan_at(int i);
+
+#endif
