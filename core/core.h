@@ -289,6 +289,8 @@ typedef struct sgp_cfg {
 
 int sgp_json_load(const char *path, cJSON **out, sgp_err *e); /* parse errors give line and column */
 int sgp_json_parse(const char *text, const char *name, cJSON **out, sgp_err *e);
+/* Same for text[0..len) (no NUL inside); trailing white space allowed. Duplicate keys are errors. */
+int sgp_json_parse_len(const char *text, size_t len, const char *name, cJSON **out, sgp_err *e);
 /* Deterministic pretty print, written atomically. */
 int sgp_json_write(const char *path, const cJSON *j, sgp_err *e);
 
@@ -296,6 +298,10 @@ sgp_cfg sgp_cfg_root(cJSON *j, const char *file);
 int sgp_cfg_has(const sgp_cfg *c, const char *key);
 int sgp_cfg_obj(const sgp_cfg *c, const char *key, sgp_cfg *out, sgp_err *e);     /* required */
 int sgp_cfg_obj_opt(const sgp_cfg *c, const char *key, sgp_cfg *out, sgp_err *e); /* absent: {} inserted */
+/* Required array: out views it (path "/agents"), *n its length (n may be NULL). */
+int sgp_cfg_array(const sgp_cfg *c, const char *key, sgp_cfg *out, int *n, sgp_err *e);
+/* Element i of an array view, which must be an object (path "/agents/2"). */
+int sgp_cfg_index(const sgp_cfg *arr, int i, sgp_cfg *out, sgp_err *e);
 int sgp_cfg_num(const sgp_cfg *c, const char *key, double *out, sgp_err *e);
 int sgp_cfg_num_opt(const sgp_cfg *c, const char *key, double dflt, double *out, sgp_err *e);
 int sgp_cfg_float_opt(const sgp_cfg *c, const char *key, double dflt, float *out, sgp_err *e);
@@ -304,6 +310,7 @@ int sgp_cfg_int(const sgp_cfg *c, const char *key, long lo, long hi, long *out, 
 int sgp_cfg_int_opt(const sgp_cfg *c, const char *key, long lo, long hi, long dflt, long *out, sgp_err *e);
 int sgp_cfg_bool_opt(const sgp_cfg *c, const char *key, int dflt, int *out, sgp_err *e);
 int sgp_cfg_str(const sgp_cfg *c, const char *key, const char **out, sgp_err *e);
+/* dflt NULL: an absent key stays absent and *out = NULL. Strings point into the tree. */
 int sgp_cfg_str_opt(const sgp_cfg *c, const char *key, const char *dflt, const char **out, sgp_err *e);
 /* String from a fixed set; the error lists the choices. */
 int sgp_cfg_enum(const sgp_cfg *c, const char *key, const char *const *names, int n, int dflt,
@@ -311,6 +318,7 @@ int sgp_cfg_enum(const sgp_cfg *c, const char *key, const char *const *names, in
 /* Array of numbers; n_expected > 0 requires exactly that length, else 1..maxn. */
 int sgp_cfg_num_array(const sgp_cfg *c, const char *key, double *out, int maxn, int n_expected,
                       int *n, sgp_err *e);
+/* Array of whole numbers, 0..maxn long (empty allowed: "hidden": [] means no hidden layer). */
 int sgp_cfg_int_array(const sgp_cfg *c, const char *key, long *out, int maxn, int *n, sgp_err *e);
 /* Rejects keys not in `allowed` (NULL-terminated): "run.json: /planner/bta: unknown field". */
 int sgp_cfg_check_keys(const sgp_cfg *c, const char *const *allowed, sgp_err *e);
