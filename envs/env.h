@@ -1,0 +1,191 @@
+/* sgpbench environments: the interface every environment implements, and the registry.
+ *
+ * An environment is one `static const env_vt` (name, summary, create), found by name in the
+ * registry table of envs/env_registry.c. `create` reads the environment's config object
+ * ({"hole":"mud","mud_factor":0.2}, {"resolution":8}, ...) with the sgp_cfg getters: defaults are
+ * inserted (so the object becomes the resolved config) and unknown keys are rejected.
+ *
+ * An instance (`sgp_env`) carries its spec (dimensions, control period, bounds, episode length,
+ * data box, reference returns, goal) and an ops table. All three built-in environments simulate
+ * in MuJoCo 2.2.2; a MuJoCo error or an unstable simulation becomes an ordinary error value of
+ * ours (env_step returns -1 with a message), never a dead process.
+ *
+ * States and actions are double at the simulator boundary; the batched costs for planners are
+ * float, row-major, batch dimension first.
+ *
+ * Thread safety: an instance is used by one thread at a time. Different instances may be stepped
+ * concurrently. Create instances from one thread (MuJoCo 2.2.2's XML loader keeps global state).
+ *
+ * Adding an environment: one .c, one .xml and one registry line (docs/adding-an-environment.md).
+ */
+#ifndef SGP_ENV_H
+#define SGP_ENV_H
+
+#include "core/core.h"
+
+#include <mujoco/mujoco.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ENV_MAX_BOX 16 /* dimensions of the data box (state and action) */
+
+typedef struct sgp_env sgp_env;
+
+/* ------------------------------------------------------------------ the registry */
+typedef struct env_vt {
+  const char *name;    /* "point", "cartpole", "pixels" */
+  const char *summary; /* one line for `sgp list` */
+  /* Reads cfg (defaults inserted, unknown keys rejected) and builds an instance. */
+  int (*create)(sgp_cfg *cfg, sgp_env **out, sgp_err *e);
+} env_vt;
+
+const env_vt *env_find(const char *name); /* NULL if unknown */
+int env_count(void);
+const env_vt *env_at(int i);              /* 0 <= i < env_count() */
+/* Convenience: finds `name` ("unknown environment 'x' (point, cartpole, pixels)" otherwise) and
+ * creates it from cfg_json (NULL: all defaults; the object is modified: defaults inserted).
+ * `file` names the config in error messages. */
+int env_create(const char *name, cJSON *cfg_json, const char *file, sgp_env **out, sgp_err *e);
+
+/* ------------------------------------------------------------------ the spec */
+/* The "data box" is the space in which box-shaped data collection samples states and actions.
+ * For point and cartpole it is the state and the action itself (nbx = nx, nbu = nu); for pixels it
+ * is the underlying point position and displacement, which the environment renders into images
+ * (ops->box_to_state / ops->box_to_action). */
+typedef struct env_spec {
+  const char *name;
+  int nx, nu;
+  double dt;        /* control period (s) */
+  int substeps;     /* MuJoCo steps per control period */
+  double timestep;  /* MuJoCo timestep (s): dt = substeps * timestep */
+  int T;            /* episode length (control steps) */
+  const double *u_lo, *u_hi; /* nu each; actions are clipped to them by env_step */
+  const double *goal;        /* nx: the goal state */
+
+  int has_box;                /* 1 if a data box is defined */
+  int nbx, nbu;               /* box dimensions (<= ENV_MAX_BOX) */
+  double box_lo[ENV_MAX_BOX], box_hi[ENV_MAX_BOX];   /* state box (nbx) */
+  double abox_lo[ENV_MAX_BOX], abox_hi[ENV_MAX_BOX]; /* action box (nbu) */
+  /* Default excluded region of the box (a disk in box dimensions 0,1): radius 0 = none. */
+  double excl_center[2], excl_radius;
+
+  int has_ref;                    /* 1: reference returns defined (normalised scores) */
+  double ref_random, ref_expert;  /* episode returns of a random and an expert policy */
+} env_spec;
+
+/* ------------------------------------------------------------------ the operations */
+typedef struct env_ops {
+  void (*destroy)(sgp_env *env);
+  /* Initial state for `seed` (deterministic); also resets the simulator and the step counter. */
+  int (*reset)(sgp_env *env, uint64_t seed, double *x0, sgp_err *e);
+  /* Puts the simulator in state x (nx). Fails on non-finite values. */
+  int (*set_state)(sgp_env *env, const double *x, sgp_err *e);
+  void (*get_state)(const sgp_env *env, double *x);
+  /* One control period with action u (nu; clipped to the bounds): next state, reward = −c(x,u),
+   * terminated (1 if the episode cannot continue; 0 for the built-ins). Returns -1 with an
+   * error if MuJoCo raised an error or the simulation became unstable. */
+  int (*step)(sgp_env *env, const double *u, double *xnext, double *reward, int *terminated,
+              sgp_err *e);
+  /* Running cost c(x,u) and its gradients (gx: nx, gu: nu; NULL skips). */
+  double (*cost)(const sgp_env *env, const double *x, const double *u, double *gx, double *gu);
+  /* Terminal cost c_T(x) and its gradient (NULL skips). */
+  double (*terminal_cost)(const sgp_env *env, const double *x, double *gx);
+  /* 1 if x (the final state of an episode) solves the task. */
+  int (*success)(const sgp_env *env, const double *x);
+  /* Batched float versions for planners: c[B], gx[B×nx], gu[B×nu] (grads NULL: skip). */
+  void (*cost_batch)(const sgp_env *env, int B, const float *x, const float *u, float *c,
+                     float *gx, float *gu);
+  void (*terminal_cost_batch)(const sgp_env *env, int B, const float *x, float *c, float *gx);
+  /* Data-box maps (NULL: identity, nbx == nx / nbu == nu). */
+  void (*box_to_state)(const sgp_env *env, const double *b, double *x);
+  void (*state_to_box)(const sgp_env *env, const double *x, double *b);
+  void (*box_to_action)(const sgp_env *env, const double *a, double *u);
+  void (*action_to_box)(const sgp_env *env, const double *u, double *a);
+} env_ops;
+
+/* MuJoCo plumbing shared by every environment (envs/env_mujoco.c). */
+typedef struct env_sim {
+  mjModel *m;
+  mjData *d;
+  long warnings;              /* MuJoCo warnings since the last reset */
+  int seen[mjNWARNING];       /* d->warning[i].number already counted */
+  char last_warning[256];     /* text of the last warning (may be empty) */
+} env_sim;
+
+struct sgp_env {
+  const env_vt *vt;
+  const env_ops *ops;
+  env_spec spec;
+  env_sim *sim;   /* the MuJoCo simulator (owned by impl), NULL for an environment without one */
+  int t;         /* control steps since reset */
+  void *impl;    /* the environment's own data */
+};
+
+/* ------------------------------------------------------------------ calling the operations */
+static inline void env_destroy(sgp_env *env) {
+  if (env) env->ops->destroy(env);
+}
+static inline int env_reset(sgp_env *env, uint64_t seed, double *x0, sgp_err *e) {
+  return env->ops->reset(env, seed, x0, e);
+}
+static inline int env_set_state(sgp_env *env, const double *x, sgp_err *e) {
+  return env->ops->set_state(env, x, e);
+}
+static inline void env_get_state(const sgp_env *env, double *x) { env->ops->get_state(env, x); }
+static inline int env_step(sgp_env *env, const double *u, double *xnext, double *reward,
+                           int *terminated, sgp_err *e) {
+  return env->ops->step(env, u, xnext, reward, terminated, e);
+}
+static inline double env_cost(const sgp_env *env, const double *x, const double *u, double *gx,
+                              double *gu) {
+  return env->ops->cost(env, x, u, gx, gu);
+}
+static inline double env_terminal_cost(const sgp_env *env, const double *x, double *gx) {
+  return env->ops->terminal_cost(env, x, gx);
+}
+static inline int env_success(const sgp_env *env, const double *x) {
+  return env->ops->success(env, x);
+}
+/* Same shapes as plan_cost.running / plan_cost.terminal (agents/planner.h): pass the env as self. */
+static inline void env_cost_batch(const sgp_env *env, int B, const float *x, const float *u,
+                                  float *c, float *gx, float *gu) {
+  env->ops->cost_batch(env, B, x, u, c, gx, gu);
+}
+static inline void env_terminal_cost_batch(const sgp_env *env, int B, const float *x, float *c,
+                                           float *gx) {
+  env->ops->terminal_cost_batch(env, B, x, c, gx);
+}
+/* Data-box maps with the identity default. */
+void env_box_to_state(const sgp_env *env, const double *b, double *x);
+void env_state_to_box(const sgp_env *env, const double *x, double *b);
+void env_box_to_action(const sgp_env *env, const double *a, double *u);
+void env_action_to_box(const sgp_env *env, const double *u, double *a);
+/* Clips u (nu) to the action bounds in place. */
+void env_clip_action(const sgp_env *env, double *u);
+
+/* The MuJoCo model and data for the viewer (both NULL for an environment without MuJoCo state).
+ * The data reflects the last reset / set_state / step. */
+void env_mj(sgp_env *env, const mjModel **m, mjData **d);
+/* MuJoCo warnings counted since the last reset. */
+long env_warnings(const sgp_env *env);
+/* "2.2.2" */
+const char *env_mujoco_version(void);
+
+/* ------------------------------------------------------------------ the pixels renderer */
+/* Renders a blurred dot (Gaussian of standard deviation `width`, peak 1) at position p (2) into an
+ * R×R image over [−extent, extent]²: pixel (row r, column c) has centre
+ * (−extent + (c+½)·2·extent/R,  extent − (r+½)·2·extent/R), i.e. row 0 is the top (largest y).
+ * R <= 32. `calibrated` = 1 shifts the dot so that env_softargmax of the image returns p (to 1e-10). */
+void env_render_dot(int R, double extent, double width, double temperature, int calibrated,
+                    const double *p, float *img);
+/* Spatial soft-argmax: p = Σ_ij w_ij c_ij, w = softmax(img / temperature) over the R×R pixels.
+ * grad (optional, 2×R² row-major) receives ∂p/∂img. */
+void env_softargmax(int R, double extent, double temperature, const float *img, double *p,
+                    double *grad);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,385 @@
+/* pixels (METHOD §6): the point task observed through an R×R image of a blurred dot.
+ *
+ * The simulator is the MuJoCo point of envs/point.c (same hole variants, same cost); only what a
+ * planner sees changes. The state is the image (nx = R², float-valued), rendered analytically (no
+ * OpenGL): a Gaussian dot of standard deviation `width` pixels, peak 1, over [−1.2, 1.2]², row 0 at
+ * the top. Positions are read back with the spatial soft-argmax
+ *     p(I) = Σ_ij softmax(I/τ)_ij c_ij        (c_ij the pixel centres, τ = `temperature`)
+ * which is differentiable, so the task cost c(p(I), u) has a gradient with respect to the image.
+ * The renderer is calibrated: it places the dot so that p(render(x)) = x (to ~1e-7, the float
+ * rounding of the image), hence costs on rendered states equal the point's costs.
+ * With "image_action": true the action is also an R×R image (nu = R², intensities in [0, 1]) over
+ * the displacement square [−0.15, 0.15]², decoded by the same soft-argmax and clipped to
+ * [−0.1, 0.1]²; otherwise the action is the displacement itself (nu = 2).
+ * Defaults: resolution 8 (the benchmark's), width 1 pixel, temperature 0.1. */
+#include "envs/env_private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PX_EXTENT 1.2       /* the image spans [−1.2, 1.2]² */
+#define PX_AEXTENT 0.15     /* the action image spans [−0.15, 0.15]² */
+#define PX_MAXR 32
+#define PX_MAXPIX (PX_MAXR * PX_MAXR)
+
+static const char *const px_keys[] = {"resolution", "width", "temperature", "image_action", NULL};
+
+typedef struct px_impl {
+  sgp_env *pt;              /* the underlying point environment */
+  int R, image_action;
+  double width_px, tau;
+  double w_state, w_action; /* dot widths in world units */
+  double *goal;             /* R² image of the goal */
+  double *ulo, *uhi;        /* nu */
+  float *img;               /* R² scratch (render, single-threaded per instance) */
+} px_impl;
+
+/* ---- rendering and soft-argmax ------------------------------------------------------------- */
+static double centre(int R, double E, int k) { return -E + (k + 0.5) * 2.0 * E / R; }
+
+void env_softargmax(int R, double E, double tau, const float *img, double *p, double *grad) {
+  if (R < 1 || R > PX_MAXR) { /* outside the documented range: no position */
+    p[0] = p[1] = NAN;
+    return;
+  }
+  int n = R * R;
+  double mx = -INFINITY;
+  for (int i = 0; i < n; i++)
+    if (img[i] > mx) mx = img[i];
+  double w[PX_MAXPIX], z = 0, px = 0, py = 0;
+  for (int i = 0; i < n; i++) {
+    w[i] = exp((img[i] - mx) / tau);
+    z += w[i];
+  }
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < R; c++) {
+      int i = r * R + c;
+      w[i] /= z;
+      px += w[i] * centre(R, E, c);
+      py += w[i] * -centre(R, E, r);
+    }
+  p[0] = px;
+  p[1] = py;
+  if (grad) /* ∂p/∂I_ij = w_ij (c_ij − p) / τ */
+    for (int r = 0; r < R; r++)
+      for (int c = 0; c < R; c++) {
+        int i = r * R + c;
+        grad[i] = w[i] * (centre(R, E, c) - px) / tau;
+        grad[n + i] = w[i] * (-centre(R, E, r) - py) / tau;
+      }
+}
+
+static void render_raw(int R, double E, double width, const double *q, float *img) {
+  double gx[PX_MAXR], gy[PX_MAXR], s = 1.0 / (2 * width * width);
+  for (int k = 0; k < R; k++) {
+    double dx = centre(R, E, k) - q[0], dy = -centre(R, E, k) - q[1];
+    gx[k] = exp(-dx * dx * s);
+    gy[k] = exp(-dy * dy * s);
+  }
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < R; c++) img[r * R + c] = (float)(gy[r] * gx[c]);
+}
+
+void env_render_dot(int R, double E, double width, double tau, int calibrated, const double *p, float *img) {
+  if (R < 1 || R > PX_MAXR) return;
+  double q[2] = {p[0], p[1]};
+  render_raw(R, E, width, q, img);
+  if (!calibrated) return;
+  /* Fixed point q ← q + (p − softargmax(render(q))): the soft-argmax is pulled towards the image
+   * centre by the background, so the dot is drawn slightly further out. */
+  double best = INFINITY, bq[2] = {q[0], q[1]};
+  for (int it = 0; it < 60; it++) {
+    double d[2];
+    env_softargmax(R, E, tau, img, d, NULL);
+    double ex = p[0] - d[0], ey = p[1] - d[1], err = fabs(ex) + fabs(ey);
+    if (err < best) {
+      best = err;
+      bq[0] = q[0];
+      bq[1] = q[1];
+    }
+    if (err < 1e-13) break;
+    q[0] += ex;
+    q[1] += ey;
+    render_raw(R, E, width, q, img);
+  }
+  render_raw(R, E, width, bq, img);
+}
+
+/* ---- operations ----------------------------------------------------------------------------- */
+static void px_destroy(sgp_env *env) {
+  px_impl *p = env->impl;
+  env_destroy(p->pt);
+  free(p->goal);
+  free(p->ulo);
+  free(p->uhi);
+  free(p->img);
+  free(p);
+  free(env);
+}
+
+static void px_render_state(const px_impl *p, const double *pos, double *x) {
+  env_render_dot(p->R, PX_EXTENT, p->w_state, p->tau, 1, pos, p->img);
+  for (int i = 0; i < p->R * p->R; i++) x[i] = p->img[i];
+}
+
+/* Image (double, R²) -> position. */
+static void px_decode(const px_impl *p, double E, const double *x, double *pos, double *grad) {
+  float img[PX_MAXPIX];
+  for (int i = 0; i < p->R * p->R; i++) img[i] = (float)x[i];
+  env_softargmax(p->R, E, p->tau, img, pos, grad);
+}
+
+static void px_get_state(const sgp_env *env, double *x) {
+  const px_impl *p = env->impl;
+  double pos[2];
+  env_get_state(p->pt, pos);
+  px_render_state(p, pos, x);
+}
+
+static int px_set_state(sgp_env *env, const double *x, sgp_err *e) {
+  px_impl *p = env->impl;
+  if (!sgp_all_finite_d(x, (size_t)env->spec.nx)) return sgp_fail(e, "pixels: set_state: non-finite image");
+  double pos[2];
+  px_decode(p, PX_EXTENT, x, pos, NULL);
+  p->pt->t = env->t;
+  return env_set_state(p->pt, pos, e);
+}
+
+static int px_reset(sgp_env *env, uint64_t seed, double *x0, sgp_err *e) {
+  px_impl *p = env->impl;
+  double pos[2];
+  if (env_reset(p->pt, seed, pos, e)) return -1;
+  env->t = 0;
+  if (x0) px_render_state(p, pos, x0);
+  return 0;
+}
+
+/* The displacement an action stands for (before clipping). */
+static void px_action_disp(const px_impl *p, const double *u, double *a) {
+  if (p->image_action) px_decode(p, PX_AEXTENT, u, a, NULL);
+  else {
+    a[0] = u[0];
+    a[1] = u[1];
+  }
+}
+
+static int px_step(sgp_env *env, const double *u_in, double *xnext, double *reward, int *terminated,
+                   sgp_err *e) {
+  px_impl *p = env->impl;
+  if (!sgp_all_finite_d(u_in, (size_t)env->spec.nu)) return sgp_fail(e, "pixels: step %d: non-finite action", env->t);
+  double a[2], ubuf[PX_MAXPIX];
+  memcpy(ubuf, u_in, sizeof(double) * env->spec.nu);
+  env_clip_action(env, ubuf);
+  px_action_disp(p, ubuf, a);
+  double pos[2], posn[2], r;
+  env_get_state(p->pt, pos);
+  p->pt->t = env->t;
+  if (env_step(p->pt, a, posn, &r, terminated, e)) return sgp_fail_prefix(e, "pixels");
+  env->t++;
+  if (reward) *reward = r; /* −(Q‖p − g‖² + R‖clip(a)‖²): the point's cost of the decoded action */
+  if (xnext) px_render_state(p, posn, xnext);
+  return 0;
+}
+
+static double px_cost(const sgp_env *env, const double *x, const double *u, double *gx, double *gu) {
+  const px_impl *p = env->impl;
+  int n = p->R * p->R;
+  double pos[2], gp[2], a[2], ga[2];
+  double J[2 * PX_MAXPIX];
+  px_decode(p, PX_EXTENT, x, pos, gx ? J : NULL);
+  double c = env_point_pos_cost(pos, gp);
+  if (gx)
+    for (int i = 0; i < n; i++) gx[i] = gp[0] * J[i] + gp[1] * J[n + i];
+  if (p->image_action) {
+    px_decode(p, PX_AEXTENT, u, a, gu ? J : NULL);
+    c += env_point_act_cost(a, ga);
+    if (gu)
+      for (int i = 0; i < n; i++) gu[i] = ga[0] * J[i] + ga[1] * J[n + i];
+  } else {
+    c += env_point_act_cost(u, gu);
+  }
+  return c;
+}
+
+static double px_terminal(const sgp_env *env, const double *x, double *gx) {
+  const px_impl *p = env->impl;
+  int n = p->R * p->R;
+  double pos[2], gp[2], J[2 * PX_MAXPIX];
+  px_decode(p, PX_EXTENT, x, pos, gx ? J : NULL);
+  double c = env_point_pos_terminal(pos, gp);
+  if (gx)
+    for (int i = 0; i < n; i++) gx[i] = gp[0] * J[i] + gp[1] * J[n + i];
+  return c;
+}
+
+static int px_success(const sgp_env *env, const double *x) {
+  const px_impl *p = env->impl;
+  double pos[2];
+  px_decode(p, PX_EXTENT, x, pos, NULL);
+  return env_point_pos_success(pos);
+}
+
+/* Float soft-argmax of one row, with the chain rule g·∂p/∂I written into gimg (if not NULL):
+ * returns the position; `gfun` maps the position to the cost and its gradient. */
+typedef double (*px_posfun)(const double *p, double *gp);
+static float px_row_cost(int R, double E, float tau, const float *img, px_posfun f, float *gimg) {
+  int n = R * R;
+  float w[PX_MAXPIX], mx = -INFINITY;
+  for (int i = 0; i < n; i++)
+    if (img[i] > mx) mx = img[i];
+  float z = 0;
+  for (int i = 0; i < n; i++) {
+    w[i] = expf((img[i] - mx) / tau);
+    z += w[i];
+  }
+  float inv = 1.0f / z, px = 0, py = 0;
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < R; c++) {
+      int i = r * R + c;
+      w[i] *= inv;
+      px += w[i] * (float)centre(R, E, c);
+      py -= w[i] * (float)centre(R, E, r);
+    }
+  double pos[2] = {px, py}, gp[2];
+  float cost = (float)f(pos, gp);
+  if (gimg) {
+    float g0 = (float)gp[0] / tau, g1 = (float)gp[1] / tau;
+    for (int r = 0; r < R; r++)
+      for (int c = 0; c < R; c++) {
+        int i = r * R + c;
+        gimg[i] = w[i] * (g0 * ((float)centre(R, E, c) - px) + g1 * (-(float)centre(R, E, r) - py));
+      }
+  }
+  return cost;
+}
+
+static void px_cost_batch(const sgp_env *env, int B, const float *x, const float *u, float *c, float *gx,
+                          float *gu) {
+  const px_impl *p = env->impl;
+  int n = p->R * p->R, nu = env->spec.nu;
+  for (int b = 0; b < B; b++) {
+    float cb = px_row_cost(p->R, PX_EXTENT, (float)p->tau, x + (size_t)b * n, env_point_pos_cost,
+                           gx ? gx + (size_t)b * n : NULL);
+    if (p->image_action) {
+      cb += px_row_cost(p->R, PX_AEXTENT, (float)p->tau, u + (size_t)b * nu, env_point_act_cost,
+                        gu ? gu + (size_t)b * nu : NULL);
+    } else {
+      double ub[2] = {u[2 * b], u[2 * b + 1]}, g[2];
+      cb += (float)env_point_act_cost(ub, g);
+      if (gu) {
+        gu[2 * b] = (float)g[0];
+        gu[2 * b + 1] = (float)g[1];
+      }
+    }
+    c[b] = cb;
+  }
+}
+
+static void px_terminal_batch(const sgp_env *env, int B, const float *x, float *c, float *gx) {
+  const px_impl *p = env->impl;
+  int n = p->R * p->R;
+  for (int b = 0; b < B; b++)
+    c[b] = px_row_cost(p->R, PX_EXTENT, (float)p->tau, x + (size_t)b * n, env_point_pos_terminal,
+                       gx ? gx + (size_t)b * n : NULL);
+}
+
+static void px_box_to_state(const sgp_env *env, const double *b, double *x) {
+  px_render_state(env->impl, b, x);
+}
+static void px_state_to_box(const sgp_env *env, const double *x, double *b) {
+  px_decode(env->impl, PX_EXTENT, x, b, NULL);
+}
+static void px_box_to_action(const sgp_env *env, const double *a, double *u) {
+  const px_impl *p = env->impl;
+  if (!p->image_action) {
+    u[0] = a[0];
+    u[1] = a[1];
+    return;
+  }
+  env_render_dot(p->R, PX_AEXTENT, p->w_action, p->tau, 1, a, p->img);
+  for (int i = 0; i < p->R * p->R; i++) u[i] = p->img[i];
+}
+static void px_action_to_box(const sgp_env *env, const double *u, double *a) {
+  px_action_disp(env->impl, u, a);
+}
+
+static const env_ops px_ops = {
+    .destroy = px_destroy,
+    .reset = px_reset,
+    .set_state = px_set_state,
+    .get_state = px_get_state,
+    .step = px_step,
+    .cost = px_cost,
+    .terminal_cost = px_terminal,
+    .success = px_success,
+    .cost_batch = px_cost_batch,
+    .terminal_cost_batch = px_terminal_batch,
+    .box_to_state = px_box_to_state,
+    .state_to_box = px_state_to_box,
+    .box_to_action = px_box_to_action,
+    .action_to_box = px_action_to_box,
+};
+
+static int px_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
+  sgp_env *pt = NULL;
+  if (env_point_make(cfg, px_keys, &pt, e)) return -1;
+  long R;
+  double width, tau;
+  int image_action;
+  if (sgp_cfg_int_opt(cfg, "resolution", 4, PX_MAXR, 8, &R, e) ||
+      sgp_cfg_num_opt(cfg, "width", 1.0, &width, e) || sgp_cfg_num_opt(cfg, "temperature", 0.1, &tau, e) ||
+      sgp_cfg_bool_opt(cfg, "image_action", 0, &image_action, e)) {
+    env_destroy(pt);
+    return -1;
+  }
+  if (!(width >= 0.25 && width <= 4)) {
+    env_destroy(pt);
+    return sgp_fail(e, "%s: %s/width: expected a dot width in [0.25, 4] pixels, got %g", cfg->file, cfg->path, width);
+  }
+  if (!(tau >= 0.01 && tau <= 10)) {
+    env_destroy(pt);
+    return sgp_fail(e, "%s: %s/temperature: expected a number in [0.01, 10], got %g", cfg->file, cfg->path, tau);
+  }
+  px_impl *p = sgp_calloc(1, sizeof *p);
+  p->pt = pt;
+  p->R = (int)R;
+  p->image_action = image_action;
+  p->width_px = width;
+  p->tau = tau;
+  p->w_state = width * 2 * PX_EXTENT / R;
+  p->w_action = width * 2 * PX_AEXTENT / R;
+  int n = p->R * p->R;
+  p->img = sgp_falloc((size_t)n);
+  p->goal = sgp_malloc(sizeof(double) * n);
+  int nu = image_action ? n : 2;
+  p->ulo = sgp_malloc(sizeof(double) * nu);
+  p->uhi = sgp_malloc(sizeof(double) * nu);
+  for (int i = 0; i < nu; i++) {
+    p->ulo[i] = image_action ? 0.0 : pt->spec.u_lo[i];
+    p->uhi[i] = image_action ? 1.0 : pt->spec.u_hi[i];
+  }
+  px_render_state(p, pt->spec.goal, p->goal);
+
+  sgp_env *env = sgp_calloc(1, sizeof *env);
+  env->vt = &env_pixels_vt;
+  env->ops = &px_ops;
+  env->impl = p;
+  env->sim = pt->sim;
+  env->spec = pt->spec; /* dt, substeps, T, data box, exclusion, references: the point's */
+  env_spec *s = &env->spec;
+  s->name = "pixels";
+  s->nx = n;
+  s->nu = nu;
+  s->u_lo = p->ulo;
+  s->u_hi = p->uhi;
+  s->goal = p->goal;
+  *out = env;
+  return 0;
+}
+
+const env_vt env_pixels_vt = {
+    .name = "pixels",
+    .summary = "the point task seen (and optionally actuated) through R×R images of a blurred dot",
+    .create = px_create,
+};
