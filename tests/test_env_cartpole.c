@@ -1,0 +1,214 @@
+// ctest-labels: unit envs
+/* cartpole: the MuJoCo model against the analytic cart-pole equations (point mass at the tip,
+ * Lagrange, see envs/cartpole.c) integrated here with RK4 at a 100× smaller step; env stepping
+ * against a hand-written MuJoCo call sequence on envs/cartpole.xml from the source tree;
+ * determinism; cost gradients against central differences; float batch against double;
+ * action clipping; an exploding state becomes an error value. */
+#include "envs/env_private.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double MC = 10, MP = 1, L = 0.5, G = 9.81, IP = 1e-9;
+
+/* ẋ = f(x, u), x = [p, θ, ṗ, θ̇]: solve the 2×2 mass-matrix system of the Lagrange equations
+ *   (mc+mp) p̈ + mp l c θ̈ = u + mp l s θ̇²,   mp l c p̈ + (mp l² + I) θ̈ = −mp g l s */
+static void f(const double *x, double u, double *dx) {
+  double s = sin(x[1]), c = cos(x[1]);
+  double a = MC + MP, b = MP * L * c, d = MP * L * L + IP;
+  double r1 = u + MP * L * s * x[3] * x[3], r2 = -MP * G * L * s;
+  double det = a * d - b * b;
+  dx[0] = x[2];
+  dx[1] = x[3];
+  dx[2] = (d * r1 - b * r2) / det;
+  dx[3] = (a * r2 - b * r1) / det;
+}
+
+static void rk4(double *x, double u, double h, int n) {
+  for (int k = 0; k < n; k++) {
+    double k1[4], k2[4], k3[4], k4[4], t[4];
+    f(x, u, k1);
+    for (int i = 0; i < 4; i++) t[i] = x[i] + 0.5 * h * k1[i];
+    f(t, u, k2);
+    for (int i = 0; i < 4; i++) t[i] = x[i] + 0.5 * h * k2[i];
+    f(t, u, k3);
+    for (int i = 0; i < 4; i++) t[i] = x[i] + h * k3[i];
+    f(t, u, k4);
+    for (int i = 0; i < 4; i++) x[i] += h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+  }
+}
+
+static double maxdiff(const double *a, const double *b, int n) {
+  double m = 0;
+  for (int i = 0; i < n; i++) m = fmax(m, fabs(a[i] - b[i]));
+  return m;
+}
+
+int main(void) {
+  sgp_err e = {0};
+  sgp_env *env = NULL;
+  CHECK(env_create("cartpole", NULL, "cfg", &env, &e) == 0, "create: %s", e.msg);
+  if (!env) return tu_done("test_env_cartpole");
+  sgp_rng rng;
+  sgp_rng_stream(&rng, 2, "test");
+  CHECK(env->spec.nx == 4 && env->spec.nu == 1 && env->spec.T == 60, "spec dims");
+  CHECK_CLOSE("dt", env->spec.dt, 0.05, 0);
+  CHECK(env->spec.substeps == 10, "10 substeps of 0.005");
+  double x0[4];
+  env_reset(env, 11, x0, &e);
+  CHECK(x0[0] == 0 && x0[1] == 0 && x0[2] == 0 && x0[3] == 0, "reset: hanging at rest");
+
+  /* ---- against the analytic equations */
+  {
+    double worst1 = 0, worst20 = 0;
+    const double us[3] = {0, 30, -80};
+    for (int k = 0; k < 12; k++) {
+      double x[4] = {-2 + 4 * sgp_rng_uniform(&rng), -M_PI + 2.5 * M_PI * sgp_rng_uniform(&rng),
+                     -4 + 8 * sgp_rng_uniform(&rng), -8 + 16 * sgp_rng_uniform(&rng)};
+      double u = us[k % 3];
+      double xs[4], xr[4], rew;
+      int term;
+      memcpy(xr, x, sizeof x);
+      env_set_state(env, x, &e);
+      for (int t = 0; t < 20; t++) {
+        CHECK(env_step(env, &u, xs, &rew, &term, &e) == 0, "step: %s", e.msg);
+        rk4(xr, u, 0.05 / 1000, 1000);
+        double d = maxdiff(xs, xr, 4);
+        if (t == 0) worst1 = fmax(worst1, d);
+        worst20 = fmax(worst20, d);
+      }
+    }
+    CHECK_WORST("one control step vs analytic RK4 (h = 5e-5), u in {0, 30, -80}", worst1, 1e-7);
+    CHECK_WORST("20 control steps (1 s) vs analytic RK4", worst20, 1e-6);
+  }
+
+  /* ---- set_state + step == hand-written MuJoCo sequence */
+  {
+    char path[1024], err[1000];
+    snprintf(path, sizeof path, "%s/envs/cartpole.xml", tu_source_dir());
+    mjModel *m = mj_loadXML(path, NULL, err, sizeof err);
+    CHECK(m != NULL, "load %s: %s", path, err);
+    if (m) {
+      mjData *d = mj_makeData(m);
+      double worst = 0;
+      for (int k = 0; k < 100; k++) {
+        double x[4] = {-5 + 10 * sgp_rng_uniform(&rng), -M_PI + 2.5 * M_PI * sgp_rng_uniform(&rng),
+                       -8 + 16 * sgp_rng_uniform(&rng), -12 + 24 * sgp_rng_uniform(&rng)};
+        double u = -100 + 200 * sgp_rng_uniform(&rng), xn[4], rew;
+        int term;
+        env_set_state(env, x, &e);
+        env_step(env, &u, xn, &rew, &term, &e);
+        mj_resetData(m, d);
+        d->qpos[0] = x[0];
+        d->qpos[1] = x[1];
+        d->qvel[0] = x[2];
+        d->qvel[1] = x[3];
+        d->ctrl[0] = u > 80 ? 80 : u < -80 ? -80 : u;
+        for (int s = 0; s < 10; s++) mj_step(m, d);
+        double ref[4] = {d->qpos[0], d->qpos[1], d->qvel[0], d->qvel[1]};
+        worst = fmax(worst, maxdiff(ref, xn, 4));
+        double uc = d->ctrl[0];
+        if (rew != -env_cost(env, x, &uc, NULL, NULL)) worst = 1;
+      }
+      CHECK_WORST("env step vs hand-written mj_step sequence (bitwise, reward = -c(x, clip u))", worst, 0);
+      mj_deleteData(d);
+      mj_deleteModel(m);
+    }
+  }
+
+  /* ---- deterministic */
+  {
+    sgp_env *b = NULL;
+    env_create("cartpole", NULL, "cfg", &b, &e);
+    double xa[4], xb[4], ra, rb;
+    int ta, tb, same = 1;
+    env_reset(env, 1, xa, &e);
+    env_reset(b, 1, xb, &e);
+    for (int t = 0; t < 60; t++) {
+      double u = -80 + 160 * sgp_rng_uniform(&rng);
+      env_step(env, &u, xa, &ra, &ta, &e);
+      env_step(b, &u, xb, &rb, &tb, &e);
+      same &= !memcmp(xa, xb, sizeof xa) && ra == rb;
+    }
+    CHECK(same, "two instances step identically");
+    env_destroy(b);
+  }
+
+  /* ---- costs */
+  {
+    double worst_g = 0, worst_b = 0;
+    for (int k = 0; k < 50; k++) {
+      double x[4] = {-5 + 10 * sgp_rng_uniform(&rng), -M_PI + 2.5 * M_PI * sgp_rng_uniform(&rng),
+                     -8 + 16 * sgp_rng_uniform(&rng), -12 + 24 * sgp_rng_uniform(&rng)};
+      double u = -80 + 160 * sgp_rng_uniform(&rng), gx[4], gu, gT[4], h = 1e-3;
+      env_cost(env, x, &u, gx, &gu);
+      env_terminal_cost(env, x, gT);
+      double up = u + h, um = u - h;
+      worst_g = fmax(worst_g, tu_relerr((env_cost(env, x, &up, NULL, NULL) - env_cost(env, x, &um, NULL, NULL)) / (2 * h), gu, 1e-6));
+      for (int i = 0; i < 4; i++) {
+        double xp[4], xm[4];
+        memcpy(xp, x, sizeof x);
+        memcpy(xm, x, sizeof x);
+        xp[i] += h;
+        xm[i] -= h;
+        worst_g = fmax(worst_g, tu_relerr((env_cost(env, xp, &u, NULL, NULL) - env_cost(env, xm, &u, NULL, NULL)) / (2 * h), gx[i], 1e-6));
+        worst_g = fmax(worst_g, tu_relerr((env_terminal_cost(env, xp, NULL) - env_terminal_cost(env, xm, NULL)) / (2 * h), gT[i], 1e-3));
+      }
+      float xf[4], uf = (float)u, c, cT, gxf[4], guf, gTf[4];
+      double xd[4], ud = uf;
+      for (int i = 0; i < 4; i++) xd[i] = xf[i] = (float)x[i];
+      double cd = env_cost(env, xd, &ud, gx, &gu), cTd = env_terminal_cost(env, xd, gT);
+      env_cost_batch(env, 1, xf, &uf, &c, gxf, &guf);
+      env_terminal_cost_batch(env, 1, xf, &cT, gTf);
+      worst_b = fmax(worst_b, fmax(tu_relerr(c, cd, 1e-3), tu_relerr(cT, cTd, 1.0)));
+      worst_b = fmax(worst_b, tu_relerr(guf, gu, 1e-3));
+      for (int i = 0; i < 4; i++) worst_b = fmax(worst_b, fmax(fabs(gxf[i] - gx[i]), tu_relerr(gTf[i], gT[i], 1.0)));
+    }
+    CHECK_WORST("cost gradients vs central differences (rel)", worst_g, 1e-7);
+    CHECK_WORST("float batch costs and gradients vs double (rel)", worst_b, 1e-6);
+    double up[4] = {0.1, M_PI + 0.15, 3, -2}, flip[4] = {0.1, -M_PI + 0.1, 0, 0}, off[4] = {0.6, M_PI, 0, 0},
+           down[4] = {0, 0, 0, 0};
+    CHECK(env_success(env, up) && env_success(env, flip) && !env_success(env, off) && !env_success(env, down),
+          "success: |wrap(θ-π)| < 0.2 and |p| < 0.5");
+    CHECK_CLOSE("terminal cost at rest = π²", env_terminal_cost(env, down, NULL), M_PI * M_PI, 1e-12);
+  }
+
+  /* ---- trouble: an exploding state is an error value, the instance stays usable */
+  {
+    double bad[4] = {0, 0, 0, 1e11}, u = 0, xn[4], rew;
+    int term;
+    env_set_state(env, bad, &e);
+    int rc = env_step(env, &u, xn, &rew, &term, &e);
+    printf("  huge velocity: rc %d: %s\n", rc, e.msg);
+    CHECK(rc == -1 && strstr(e.msg, "cartpole: simulation unstable"), "unstable -> error value");
+    CHECK(env_reset(env, 0, xn, &e) == 0 && env_step(env, &u, xn, &rew, &term, &e) == 0, "usable after error");
+    double inf = INFINITY;
+    CHECK(env_step(env, &inf, xn, &rew, &term, &e) == -1, "non-finite action rejected: %s", e.msg);
+    double big = 1e6;
+    env_reset(env, 0, xn, &e);
+    env_step(env, &big, xn, &rew, &term, &e);
+    CHECK_CLOSE("action clipped to 80 (reward)", rew, -1e-5 * 80 * 80, 1e-15);
+  }
+
+  /* ---- config */
+  {
+    cJSON *j = NULL;
+    sgp_env *z = NULL;
+    sgp_json_parse("{\"init_noise\":0.1,\"mass\":3}", "cp.json", &j, &e);
+    CHECK(env_create("cartpole", j, "cp.json", &z, &e) == -1 && strstr(e.msg, "cp.json: /mass"), "unknown key: %s", e.msg);
+    cJSON_Delete(j);
+    sgp_json_parse("{\"init_noise\":0.1}", "cp.json", &j, &e);
+    CHECK(env_create("cartpole", j, "cp.json", &z, &e) == 0, "init_noise");
+    double a[4], b[4], c[4];
+    env_reset(z, 1, a, &e);
+    env_reset(z, 1, b, &e);
+    env_reset(z, 2, c, &e);
+    CHECK(!memcmp(a, b, sizeof a) && memcmp(a, c, sizeof a) && a[1] != 0, "noisy reset: deterministic per seed");
+    env_destroy(z);
+    cJSON_Delete(j);
+  }
+  env_destroy(env);
+  return tu_done("test_env_cartpole");
+}
