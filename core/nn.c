@@ -27,6 +27,16 @@
 /* Batches up to this size take the small path (measured with `sgp bench nn`: at B = 4 the row
  * kernel is ~3x faster than sgemm, around B = 8 they are even). */
 #define NN_SMALL_B 4
+
+/* GCC's -O2 vectorizes only loops whose trip count needs no scalar epilogue; the elementwise
+ * passes below are memory-bound loops of any length, so they ask for the ordinary cost model.
+ * They are also written with unconditional loads so that selects compile without branches (a
+ * ReLU mask is random: branches on it mispredict half the time). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NN_VECTORIZE __attribute__((optimize("vect-cost-model=dynamic")))
+#else
+#define NN_VECTORIZE
+#endif
 #define NN_LN_EPS 1e-5f
 
 /* ============================== architecture and layout ======================================== */
@@ -306,7 +316,7 @@ static void nn_linear_forward(float *out, const float *inp, const float *W, cons
 }
 
 /* dinp = dout W;  dW (+)= doutᵀ inp;  db (+)= Σ_rows dout.  Any output may be NULL. */
-static void nn_linear_backward(float *dinp, float *dW, float *db, const float *dout, const float *inp,
+NN_VECTORIZE static void nn_linear_backward(float *dinp, float *dW, float *db, const float *dout, const float *inp,
                                const float *W, int B, int nin, int nout, int accumulate) {
   if (db) {
     if (!accumulate) memset(db, 0, (size_t)nout * sizeof(float));
@@ -338,7 +348,7 @@ static void nn_linear_backward(float *dinp, float *dW, float *db, const float *d
 
 /* ============================== LayerNorm (eps 1e-5, affine, biased variance) ================== */
 
-static void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *g,
+NN_VECTORIZE static void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *g,
                                  const float *beta, int B, int C) {
   for (int r = 0; r < B; r++) {
     const float *x = inp + (size_t)r * C;
@@ -358,7 +368,7 @@ static void nn_layernorm_forward(float *out, float *mean, float *rstd, const flo
 
 /* With x̂ = (x − μ)·ρ and dn = dout ⊙ g:  dx = ρ (dn − mean(dn) − x̂ mean(dn ⊙ x̂)).
  * dinp may alias dout (each row is reduced before it is overwritten). dg, dbeta may be NULL. */
-static void nn_layernorm_backward(float *dinp, float *dg, float *dbeta, const float *dout,
+NN_VECTORIZE static void nn_layernorm_backward(float *dinp, float *dg, float *dbeta, const float *dout,
                                   const float *inp, const float *mean, const float *rstd, const float *g,
                                   int B, int C) {
   for (int r = 0; r < B; r++) {
@@ -387,13 +397,19 @@ static void nn_layernorm_backward(float *dinp, float *dg, float *dbeta, const fl
 
 static float sigmoidf(float u) { return 1.0f / (1.0f + expf(-u)); }
 
-static void nn_act_forward(float *out, const float *inp, size_t n, nn_act act, float p) {
+NN_VECTORIZE static void nn_act_forward(float *out, const float *inp, size_t n, nn_act act, float p) {
   switch (act) {
-  case NN_RELU:
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+  case NN_RELU: /* v < 0 ? 0 : v keeps a NaN visible */
+    for (size_t i = 0; i < n; i++) {
+      float v = inp[i];
+      out[i] = v < 0.0f ? 0.0f : v;
+    }
     break;
   case NN_LEAKY_RELU:
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : p * inp[i];
+    for (size_t i = 0; i < n; i++) {
+      float v = inp[i];
+      out[i] = v < 0.0f ? p * v : v;
+    }
     break;
   case NN_ELU:
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : p * expm1f(inp[i]);
@@ -411,13 +427,19 @@ static void nn_act_forward(float *out, const float *inp, size_t n, nn_act act, f
 }
 
 /* dinp = dout ⊙ act'(inp); dinp may alias dout. */
-static void nn_act_backward(float *dinp, const float *dout, const float *inp, size_t n, nn_act act, float p) {
+NN_VECTORIZE static void nn_act_backward(float *dinp, const float *dout, const float *inp, size_t n, nn_act act, float p) {
   switch (act) {
   case NN_RELU:
-    for (size_t i = 0; i < n; i++) dinp[i] = inp[i] > 0.0f ? dout[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+      float u = inp[i], d = dout[i];
+      dinp[i] = u > 0.0f ? d : 0.0f;
+    }
     break;
   case NN_LEAKY_RELU:
-    for (size_t i = 0; i < n; i++) dinp[i] = inp[i] > 0.0f ? dout[i] : p * dout[i];
+    for (size_t i = 0; i < n; i++) {
+      float u = inp[i], d = dout[i];
+      dinp[i] = u > 0.0f ? d : p * d;
+    }
     break;
   case NN_ELU:
     for (size_t i = 0; i < n; i++) dinp[i] = inp[i] > 0.0f ? dout[i] : p * expf(inp[i]) * dout[i];
@@ -442,7 +464,7 @@ static void nn_act_backward(float *dinp, const float *dout, const float *inp, si
 
 /* ============================== conditioning gate: out = emb[level] ⊙ inp ==================== */
 
-static void nn_gate_forward(float *out, const float *inp, const float *emb, const int *level, int B, int C) {
+NN_VECTORIZE static void nn_gate_forward(float *out, const float *inp, const float *emb, const int *level, int B, int C) {
   for (int r = 0; r < B; r++) {
     const float *g = emb + (size_t)level[r] * C, *x = inp + (size_t)r * C;
     float *y = out + (size_t)r * C;
@@ -451,7 +473,7 @@ static void nn_gate_forward(float *out, const float *inp, const float *emb, cons
 }
 
 /* dinp = dout ⊙ emb[level];  demb[level] += dout ⊙ inp (demb may be NULL; dinp may alias dout). */
-static void nn_gate_backward(float *dinp, float *demb, const float *dout, const float *inp, const float *emb,
+NN_VECTORIZE static void nn_gate_backward(float *dinp, float *demb, const float *dout, const float *inp, const float *emb,
                              const int *level, int B, int C) {
   for (int r = 0; r < B; r++) {
     const float *g = emb + (size_t)level[r] * C, *x = inp + (size_t)r * C, *d = dout + (size_t)r * C;

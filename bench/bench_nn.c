@@ -1,0 +1,231 @@
+/* sgp bench nn: the MLP against bare cblas_sgemm of exactly the same shapes, in one process.
+ *  1. training step (forward, backward, Adam) of 32 -> [1024]x4 -> 32 (ReLU), batch 2048;
+ *  2. forward latency at batch 1 of 32 -> [128]x4 -> 32 (ReLU) (the planners' inner loop).
+ * Each figure is the median of several repetitions after a warm-up; the network and the bare
+ * gemms are measured alternately so that a noisy neighbour affects both alike. */
+#include "bench/cli.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static nn_arch relu_mlp(int nin, int width, int depth, int nout) {
+  nn_arch a;
+  memset(&a, 0, sizeof a);
+  a.nin = nin;
+  a.nout = nout;
+  a.nhidden = depth;
+  for (int k = 0; k < depth; k++) a.width[k] = width;
+  a.act = NN_RELU;
+  return a;
+}
+
+/* Buffers for the bare gemms of a network's shapes: per linear k, input (B x in), weights, output,
+ * output gradient, weight gradient and input gradient. */
+typedef struct bare {
+  int nl, B, in[NN_MAX_HIDDEN + 1], out[NN_MAX_HIDDEN + 1];
+  float *X[NN_MAX_HIDDEN + 1], *W[NN_MAX_HIDDEN + 1], *Y[NN_MAX_HIDDEN + 1];
+  float *dY[NN_MAX_HIDDEN + 1], *dW[NN_MAX_HIDDEN + 1], *dX[NN_MAX_HIDDEN + 1];
+} bare;
+
+static void bare_init(bare *g, const nn_arch *a, int B, sgp_rng *r) {
+  memset(g, 0, sizeof *g);
+  g->nl = a->nhidden + 1;
+  g->B = B;
+  for (int k = 0; k < g->nl; k++) {
+    int in = k ? a->width[k - 1] : a->nin, out = k < a->nhidden ? a->width[k] : a->nout;
+    g->in[k] = in;
+    g->out[k] = out;
+    size_t nx = (size_t)B * in, ny = (size_t)B * out, nw = (size_t)in * out;
+    g->X[k] = sgp_falloc(nx), g->dX[k] = sgp_falloc(nx);
+    g->Y[k] = sgp_falloc(ny), g->dY[k] = sgp_falloc(ny);
+    g->W[k] = sgp_falloc(nw), g->dW[k] = sgp_falloc(nw);
+    sgp_rng_fill_uniform(r, g->X[k], nx, -1, 1);
+    sgp_rng_fill_uniform(r, g->dY[k], ny, -1, 1);
+    sgp_rng_fill_uniform(r, g->W[k], nw, -0.05f, 0.05f);
+    memset(g->Y[k], 0, ny * sizeof(float));
+    memset(g->dX[k], 0, nx * sizeof(float));
+    memset(g->dW[k], 0, nw * sizeof(float));
+  }
+}
+
+static void bare_free(bare *g) {
+  for (int k = 0; k < g->nl; k++) free(g->X[k]), free(g->dX[k]), free(g->Y[k]), free(g->dY[k]), free(g->W[k]), free(g->dW[k]);
+}
+
+static void bare_forward(bare *g) {
+  for (int k = 0; k < g->nl; k++)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->B, g->out[k], g->in[k], 1.0f, g->X[k], g->in[k],
+                g->W[k], g->in[k], 0.0f, g->Y[k], g->out[k]);
+}
+
+/* forward, then per linear from the top: dW = dYᵀ X and (not for the first) dX = dY W */
+static void bare_train(bare *g) {
+  bare_forward(g);
+  for (int k = g->nl - 1; k >= 0; k--) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->out[k], g->in[k], g->B, 1.0f, g->dY[k], g->out[k],
+                g->X[k], g->in[k], 0.0f, g->dW[k], g->in[k]);
+    if (k > 0)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->B, g->in[k], g->out[k], 1.0f, g->dY[k],
+                  g->out[k], g->W[k], g->in[k], 0.0f, g->dX[k], g->in[k]);
+  }
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: sgp bench nn [--threads N] [--reps N] [--json]\n"
+          "  MLP training step (32 -> [1024]x4 -> 32 ReLU, batch 2048: forward, backward, Adam) and\n"
+          "  batch-1 forward latency (32 -> [128]x4 -> 32 ReLU), each against bare cblas_sgemm calls of\n"
+          "  the same shapes measured in the same process (medians after a warm-up).\n"
+          "  FLOPs: 2*B*in*out per gemm; forward, dW and dX for every linear except the first, whose\n"
+          "  input gradient a training step does not compute (the bare gemms skip it too).\n"
+          "options:\n"
+          "  --threads N  OpenBLAS threads (default 1)\n"
+          "  --reps N     timed repetitions of the training step (default 5)\n"
+          "  --json       print one JSON object: train_gflops, gemm_gflops, ratio, small_forward_us, ...\n"
+          "example:\n"
+          "  sgp bench nn --threads 1 --json\n");
+}
+
+int bench_nn(int argc, char **argv) {
+  static const char *const valued[] = {"--threads", "--reps", NULL};
+  static const char *const boolean[] = {"--json", NULL};
+  if (cli_wants_help(argc, argv)) {
+    usage(stdout);
+    return 0;
+  }
+  int rc = cli_parse("bench nn", argc, argv, valued, boolean, 0, 0, NULL, NULL);
+  if (rc) return rc;
+  int threads = 1, reps = 5, json = cli_flag(argc, argv, "--json");
+  const char *s;
+  char *end;
+  if ((s = cli_opt(argc, argv, "--threads"))) {
+    long v = strtol(s, &end, 10);
+    if (*end || v < 1 || v > 1024) {
+      fprintf(stderr, "sgp bench nn: --threads: expected an integer in [1, 1024], got '%s'\n", s);
+      return 2;
+    }
+    threads = (int)v;
+  }
+  if ((s = cli_opt(argc, argv, "--reps"))) {
+    long v = strtol(s, &end, 10);
+    if (*end || v < 1 || v > 1000) {
+      fprintf(stderr, "sgp bench nn: --reps: expected an integer in [1, 1000], got '%s'\n", s);
+      return 2;
+    }
+    reps = (int)v;
+  }
+  sgp_blas_set_threads(threads);
+  sgp_rng r;
+  sgp_rng_stream(&r, 0, "bench");
+
+  /* ---- 1. training step ---- */
+  const int B = 2048;
+  nn_arch a = relu_mlp(32, 1024, 4, 32);
+  nn_mlp *m = nn_create(&a);
+  nn_init(m, &r);
+  nn_ws *ws = nn_ws_create(&a, B);
+  sgp_adam *opt = sgp_adam_create(m->nparams, NULL);
+  float *x = sgp_falloc((size_t)B * a.nin), *t = sgp_falloc((size_t)B * a.nout);
+  float *y = sgp_falloc((size_t)B * a.nout), *dy = sgp_falloc((size_t)B * a.nout), *grad = sgp_falloc(m->nparams);
+  sgp_rng_fill_normal(&r, x, (size_t)B * a.nin, 0, 1);
+  sgp_rng_fill_normal(&r, t, (size_t)B * a.nout, 0, 1);
+  bare g;
+  bare_init(&g, &a, B, &r);
+  double flops = 0;
+  for (int k = 0; k < g.nl; k++) flops += 2.0 * B * g.in[k] * g.out[k] * (k ? 3 : 2);
+
+  double *tn = sgp_malloc((size_t)reps * sizeof(double)), *tg = sgp_malloc((size_t)reps * sizeof(double));
+  for (int it = -1; it < reps; it++) { /* it = -1: warm-up */
+    double t0 = sgp_now();
+    nn_forward(m, ws, B, x, NULL, y);
+    const float sc = 2.0f / (float)(B * a.nout); /* d/dy of the mean squared error */
+    for (int i = 0; i < B * a.nout; i++) dy[i] = sc * (y[i] - t[i]);
+    nn_backward(m, ws, B, dy, grad, 0, NULL);
+    sgp_adam_step(opt, m->params, grad, opt->cfg.lr);
+    double t1 = sgp_now();
+    bare_train(&g);
+    double t2 = sgp_now();
+    if (it >= 0) tn[it] = t1 - t0, tg[it] = t2 - t1;
+  }
+  double step_s = median(tn, reps), gemm_s = median(tg, reps);
+  double step_min = tn[0], step_max = tn[reps - 1];
+  double train_gflops = flops / step_s * 1e-9, gemm_gflops = flops / gemm_s * 1e-9;
+  bare_free(&g);
+  free(tn), free(tg), free(x), free(t), free(y), free(dy), free(grad);
+  sgp_adam_free(opt);
+  nn_ws_free(ws);
+  nn_free(m);
+
+  /* ---- 2. batch-1 forward latency ---- */
+  nn_arch sa = relu_mlp(32, 128, 4, 32);
+  nn_mlp *sm = nn_create(&sa);
+  nn_init(sm, &r);
+  nn_ws *sws = nn_ws_create(&sa, 1);
+  float sx[32], sy[32], sdy[32], sdx[32];
+  for (int i = 0; i < 32; i++) sx[i] = (float)sgp_rng_normal(&r), sdy[i] = (float)sgp_rng_normal(&r);
+  bare sg;
+  bare_init(&sg, &sa, 1, &r);
+  enum { SAMPLES = 15, INNER = 2000 };
+  double ts[SAMPLES], tsg[SAMPLES], tsb[SAMPLES];
+  for (int it = -1; it < SAMPLES; it++) {
+    double t0 = sgp_now();
+    for (int i = 0; i < INNER; i++) nn_forward(sm, sws, 1, sx, NULL, sy);
+    double t1 = sgp_now();
+    for (int i = 0; i < INNER; i++) bare_forward(&sg);
+    double t2 = sgp_now();
+    for (int i = 0; i < INNER; i++) nn_backward(sm, sws, 1, sdy, NULL, 0, sdx);
+    double t3 = sgp_now();
+    if (it >= 0) ts[it] = (t1 - t0) / INNER, tsg[it] = (t2 - t1) / INNER, tsb[it] = (t3 - t2) / INNER;
+  }
+  double small_us = median(ts, SAMPLES) * 1e6, small_gemm_us = median(tsg, SAMPLES) * 1e6;
+  double small_vjp_us = median(tsb, SAMPLES) * 1e6;
+  bare_free(&sg);
+  nn_ws_free(sws);
+  nn_free(sm);
+
+  const char *core = sgp_blas_corename();
+  int nthreads = sgp_blas_threads();
+  if (json) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "train_gflops", train_gflops);
+    cJSON_AddNumberToObject(j, "gemm_gflops", gemm_gflops);
+    cJSON_AddNumberToObject(j, "ratio", train_gflops / gemm_gflops);
+    cJSON_AddNumberToObject(j, "small_forward_us", small_us);
+    cJSON_AddNumberToObject(j, "small_gemm_us", small_gemm_us);
+    cJSON_AddNumberToObject(j, "small_vjp_us", small_vjp_us);
+    cJSON_AddNumberToObject(j, "train_step_ms", step_s * 1e3);
+    cJSON_AddNumberToObject(j, "train_gflop_per_step", flops * 1e-9);
+    cJSON_AddNumberToObject(j, "reps", reps);
+    cJSON_AddStringToObject(j, "blas_core", core);
+    cJSON_AddNumberToObject(j, "blas_threads", nthreads);
+    char *txt = cJSON_PrintUnformatted(j);
+    printf("%s\n", txt);
+    free(txt);
+    cJSON_Delete(j);
+    return 0;
+  }
+  printf("sgp bench nn   OpenBLAS core %s, %d thread%s\n\n", core, nthreads, nthreads == 1 ? "" : "s");
+  printf("training step: 32 -> [1024]x4 -> 32 ReLU, batch %d, forward + backward + Adam\n", B);
+  printf("  %.2f GFLOP per step (2*B*in*out per gemm; no input gradient for the first linear)\n", flops * 1e-9);
+  printf("  step          %8.1f ms   median of %d (min %.1f, max %.1f)\n", step_s * 1e3, reps, step_min * 1e3,
+         step_max * 1e3);
+  printf("  network       %8.1f GFLOP/s\n", train_gflops);
+  printf("  bare sgemm    %8.1f GFLOP/s   (the same %d gemms alone)\n", gemm_gflops, 3 * g.nl - 1);
+  printf("  ratio         %8.3f         (target >= 0.85)\n\n", train_gflops / gemm_gflops);
+  printf("batch-1 latency: 32 -> [128]x4 -> 32 ReLU\n");
+  printf("  forward       %8.2f us      (target <= 5)\n", small_us);
+  printf("  bare sgemm    %8.2f us      (the same 5 gemms, M = 1)\n", small_gemm_us);
+  printf("  input VJP     %8.2f us      (backward, dx only)\n", small_vjp_us);
+  return 0;
+}
