@@ -1,0 +1,150 @@
+/* Private machinery shared by the planners (agents/plan_*.c). Not a public header: evaluation and
+ * the viewer use agents/planner.h only. Tests include it for the gradient hooks at the end.
+ *
+ *  - action bounds: projection ("clip") or squashing u = mid + half·tanh(v) ("tanh")
+ *  - schedules: β (constant / linear / cosine), NCSN level annealing, learning rate
+ *  - shared config groups (horizon, bounds, warm start, β, score weighting, seed offset)
+ *  - index sorting without allocation, a few small vector helpers
+ */
+#ifndef SGP_PLAN_COMMON_H
+#define SGP_PLAN_COMMON_H
+
+#include "agents/planner.h"
+
+/* ------------------------------------------------------------------ registry entries */
+extern const plan_vt plan_vt_sgp_shooting;
+extern const plan_vt plan_vt_grad;
+extern const plan_vt plan_vt_grad_ensemble;
+extern const plan_vt plan_vt_sgp_collocation;
+extern const plan_vt plan_vt_cem;
+extern const plan_vt plan_vt_mppi;
+extern const plan_vt plan_vt_random_shooting;
+extern const plan_vt plan_vt_oracle;
+
+/* ------------------------------------------------------------------ bounds */
+typedef enum plan_bounds_mode { PLAN_BOUNDS_CLIP = 0, PLAN_BOUNDS_TANH = 1 } plan_bounds_mode;
+extern const char *const plan_bounds_names[2];
+
+typedef struct plan_bounds {
+  int nu;
+  plan_bounds_mode mode;
+  float *lo, *hi, *mid, *half; /* nu each; one allocation */
+} plan_bounds;
+
+/* From ctx->u_lo/u_hi (NULL: unbounded). tanh needs finite bounds with lo < hi. */
+int plan_bounds_init(plan_bounds *b, const plan_ctx *ctx, plan_bounds_mode mode, const char *file,
+                     const char *path, sgp_err *e);
+void plan_bounds_free(plan_bounds *b);
+void plan_bounds_clip(const plan_bounds *b, int rows, float *u);            /* rows×nu in place */
+/* Decision variable v -> action u: identity (clip mode: v is already u) or mid + half·tanh(v). */
+void plan_bounds_to_u(const plan_bounds *b, int rows, const float *v, float *u);
+/* Action u -> decision variable (clip mode: clipped copy; tanh: atanh, saturated at |·| ≤ 1−1e−6). */
+void plan_bounds_from_u(const plan_bounds *b, int rows, const float *u, float *v);
+/* Chain rule: g_v = g_u ⊙ du/dv (clip mode: copy). May alias gu/gv. */
+void plan_bounds_chain(const plan_bounds *b, int rows, const float *v, const float *gu, float *gv);
+
+/* ------------------------------------------------------------------ schedules */
+typedef enum plan_sched { PLAN_SCHED_CONSTANT = 0, PLAN_SCHED_LINEAR, PLAN_SCHED_COSINE } plan_sched;
+extern const char *const plan_sched_names[3];
+/* Value at iteration i of n: v0 (constant), or from v0 at i = 0 to v1 at i = n−1 (linear, or
+ * cosine: v1 + (v0 − v1)(1 + cos(π i/(n−1)))/2). n = 1 gives v0. */
+double plan_sched_value(plan_sched kind, double v0, double v1, int i, int n);
+/* NCSN level at iteration i of n (METHOD §3: anneal from large to small σ): fixed >= 0 is used as
+ * is; fixed < 0 anneals 0 → nlevels−1 in equal blocks of iterations. */
+int plan_level_at(int fixed, int nlevels, int i, int n);
+
+/* ------------------------------------------------------------------ score weighting */
+typedef enum plan_weight { PLAN_WEIGHT_BETA = 0, PLAN_WEIGHT_SIGMA2_BETA = 1 } plan_weight;
+extern const char *const plan_weight_names[2];
+/* w = β or σ²β (METHOD §7: the convention is an explicit config field). */
+double plan_weight_value(plan_weight conv, double beta, double sigma);
+
+/* ------------------------------------------------------------------ warm start */
+typedef enum plan_warm { PLAN_WARM_REPEAT = 0, PLAN_WARM_ZERO = 1 } plan_warm;
+extern const char *const plan_warm_names[2];
+/* Shifts a T×n sequence by one step in place: s[t] = s[t+1]; the last row repeats (REPEAT) or is
+ * zero (ZERO). Callers clip actions afterwards. */
+void plan_shift(float *s, int T, int n, plan_warm mode);
+
+/* ------------------------------------------------------------------ shared config groups */
+/* Each reads its fields (inserting defaults); the planner then checks for unknown keys. */
+typedef struct plan_common_cfg {
+  int horizon;            /* 0: the episode length ctx->T_env */
+  plan_bounds_mode bounds;
+  plan_warm warm;
+  long seed_offset;
+  int view_candidates;    /* sampling planners only */
+} plan_common_cfg;
+
+/* horizon (0), bounds ("clip"; read only when with_bounds, else always clip), warm_start
+ * ("repeat"), seed_offset (0). */
+int plan_cfg_common(sgp_cfg *c, int with_bounds, plan_common_cfg *out, sgp_err *e);
+
+typedef struct plan_beta_cfg {
+  double beta, beta_final;
+  plan_sched sched;
+} plan_beta_cfg;
+/* beta (beta_dflt), beta_final (= beta), beta_schedule ("constant"). */
+int plan_cfg_beta(sgp_cfg *c, double beta_dflt, plan_beta_cfg *out, sgp_err *e);
+/* First-order solver options: iters, lr, lr_schedule ("constant" | "cosine" to lr_final), lr_final,
+ * restarts, restart_noise (std of the perturbation of restarts 1.., in units of the half range of
+ * each action), grad_clip (max L2 norm of each restart's gradient, 0: off), init ("zero" | "mid" |
+ * "random": the plan of the first step after reset). */
+typedef enum plan_init { PLAN_INIT_ZERO = 0, PLAN_INIT_MID, PLAN_INIT_RANDOM } plan_init;
+extern const char *const plan_init_names[3];
+typedef struct plan_opt_cfg {
+  int iters, restarts, lr_cosine;
+  double lr, lr_final, restart_noise, grad_clip;
+  plan_init init;
+} plan_opt_cfg;
+int plan_cfg_opt(sgp_cfg *c, int iters_dflt, double lr_dflt, plan_opt_cfg *out, sgp_err *e);
+/* Learning rate at iteration i of n. */
+double plan_opt_lr(const plan_opt_cfg *o, int i, int n);
+
+/* Score options: score_weight ("beta" | "sigma2_beta"), score_level (-1: anneal the levels from
+ * large to small σ over the iterations; k >= 0: always level k). */
+int plan_cfg_score(sgp_cfg *c, plan_weight dflt, plan_weight *conv, int *level, sgp_err *e);
+/* Checks a score model against the context; level must be < nlevels. */
+int plan_check_score(const plan_score *s, const plan_ctx *ctx, int level, plan_weight conv,
+                     sgp_err *e);
+
+/* The initial plan (T×nu) for the first step after reset. rng used for "random". */
+void plan_init_plan(const plan_bounds *b, plan_init init, int T, sgp_rng *rng, float *u);
+
+/* The horizon for this context: cfg horizon, or T_env when 0. */
+int plan_horizon(const plan_common_cfg *c, const plan_ctx *ctx, sgp_cfg *cfg, sgp_err *e);
+
+/* ------------------------------------------------------------------ small helpers */
+/* Sorts idx[0..n) (a permutation) by key ascending, ties by index; NaN keys last. No allocation. */
+void plan_argsort(const float *key, int *idx, int n);
+/* Global L2 norm of g[0..n) in double. */
+double plan_norm(const float *g, size_t n);
+int plan_finite_d(double v);
+/* Copies a double state into float. */
+void plan_x_to_float(const double *x, float *xf, int n);
+/* The planner's noise stream for an episode: stream(ctx seed + offset, name), child episode_seed. */
+void plan_rng_episode(sgp_rng *r, uint64_t ctx_seed, long offset, const char *name,
+                      uint64_t episode_seed);
+/* Checks a model's dimensions against the context (error names the model). */
+int plan_check_dyn(const plan_dyn *d, const plan_ctx *ctx, const char *what, int need_vjp,
+                   sgp_err *e);
+/* z-vector dimension for a layout. */
+int plan_zdim(plan_zlayout l, int nx, int nu);
+
+/* ------------------------------------------------------------------ test hooks */
+/* The objective gradient exactly as the planner's solver computes it, for given decision
+ * variables (tests compare it with finite differences). Shooting planners (sgp-shooting, grad,
+ * grad-ensemble): V is R×T×nu restart-major (actions in clip mode, tanh pre-images in tanh mode),
+ * G receives dObjective/dV, obj[R] the objective per restart with the score term left out (it has
+ * no value: METHOD §4), at schedule iteration `iter` of the config's iterations. */
+int plan_shooting_gradient(planner *p, const double *x0, const float *V, int iter, float *G,
+                           double *obj, sgp_err *e);
+/* sgp-collocation: X R×T×nx (states x_1..x_T), V R×T×nu; GX, GV the gradients; obj[R] the
+ * objective without the score term (task cost + defect penalty). */
+int plan_collocation_gradient(planner *p, const double *x0, const float *X, const float *V,
+                              int iter, float *GX, float *GV, double *obj, sgp_err *e);
+/* Number of restarts R and horizon T of a shooting / a collocation planner. */
+void plan_shooting_sizes(const planner *p, int *R, int *T);
+void plan_collocation_sizes(const planner *p, int *R, int *T);
+
+#endif
