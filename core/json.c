@@ -16,19 +16,46 @@
 
 /* Objects with the same key twice are almost always a mistake (cJSON would silently use the
  * first), so they are rejected with the JSON path of the second occurrence. */
+static int cmp_str_ptr(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first key of object j that occurs twice, or NULL. Small objects compare pairwise; large ones
+ * (a model file with thousands of tensors) sort the keys, so a hostile header cannot make this
+ * quadratic. */
+static const char *dup_key(const cJSON *j) {
+  int n = 0;
+  for (const cJSON *c = j->child; c; c = c->next) n++;
+  if (n <= 32) {
+    for (const cJSON *c = j->child; c; c = c->next)
+      for (const cJSON *d = j->child; d != c; d = d->next)
+        if (strcmp(d->string, c->string) == 0) return c->string;
+    return NULL;
+  }
+  const char **keys = sgp_malloc((size_t)n * sizeof *keys);
+  int i = 0;
+  for (const cJSON *c = j->child; c; c = c->next) keys[i++] = c->string;
+  qsort(keys, (size_t)n, sizeof *keys, cmp_str_ptr);
+  const char *dup = NULL;
+  for (i = 1; i < n && !dup; i++)
+    if (strcmp(keys[i - 1], keys[i]) == 0) dup = keys[i];
+  free(keys);
+  return dup;
+}
+
 static int check_dups(const cJSON *j, char *path, size_t cap, const char *name, sgp_err *e) {
   if (!cJSON_IsObject(j) && !cJSON_IsArray(j)) return 0;
   size_t k = strlen(path);
+  if (cJSON_IsObject(j)) {
+    const char *d = dup_key(j);
+    if (d) return sgp_fail(e, "%s: %s/%s: duplicate key", name, path, d);
+  }
   int idx = 0;
   for (const cJSON *c = j->child; c; c = c->next, idx++) {
-    if (cJSON_IsObject(j)) {
-      for (const cJSON *d = j->child; d != c; d = d->next)
-        if (d->string && c->string && strcmp(d->string, c->string) == 0)
-          return sgp_fail(e, "%s: %s/%s: duplicate key", name, path, c->string);
-      snprintf(path + k, cap - k, "/%s", c->string ? c->string : "");
-    } else {
+    if (cJSON_IsObject(j))
+      snprintf(path + k, cap - k, "/%s", c->string);
+    else
       snprintf(path + k, cap - k, "/%d", idx);
-    }
     int rc = check_dups(c, path, cap, name, e);
     path[k] = 0;
     if (rc) return -1;

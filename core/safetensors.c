@@ -321,6 +321,12 @@ int sgp_st_write(const char *path, const sgp_st *s, sgp_err *e) {
   const sgp_tensor **order = sgp_malloc((size_t)(s->n ? s->n : 1) * sizeof *order);
   for (int i = 0; i < s->n; i++) order[i] = &s->t[i];
   qsort(order, (size_t)s->n, sizeof *order, cmp_tensor_ptr);
+  if (s->meta)
+    for (const cJSON *m = s->meta->child; m; m = m->next)
+      if (!cJSON_IsString(m)) {
+        free(order);
+        return sgp_fail(e, "%s: cannot write: __metadata__/%s is not a string", path, m->string);
+      }
   cJSON *root = cJSON_CreateObject();
   if (s->meta && s->meta->child) cJSON_AddItemToObject(root, "__metadata__", cJSON_Duplicate(s->meta, 1));
   uint64_t off = 0;

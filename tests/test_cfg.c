@@ -157,6 +157,18 @@ int main(void) {
   CHECK_MSG(sgp_json_parse("{\"a\": {\"b\": 1, \"b\": 2}}", "run.json", &bad, &e), "run.json: /a/b: duplicate key");
   CHECK_MSG(sgp_json_parse("{\"a\": [{}, {\"c\": 1, \"c\": 1}]}", "run.json", &bad, &e),
             "run.json: /a/1/c: duplicate key");
+  {
+    /* a large object (keys sorted internally) with one duplicate */
+    char big[2048];
+    size_t k = (size_t)snprintf(big, sizeof big, "{");
+    for (int i = 0; i < 60; i++) k += (size_t)snprintf(big + k, sizeof big - k, "\"k%02d\": %d, ", i, i);
+    snprintf(big + k, sizeof big - k, "\"k17\": 0}");
+    CHECK_MSG(sgp_json_parse(big, "big.json", &bad, &e), "big.json: /k17: duplicate key");
+    big[k - 2] = '}';
+    big[k - 1] = 0;
+    CHECK(sgp_json_parse(big, "big.json", &bad, &e) == 0, "60 distinct keys: %s", e.msg);
+    cJSON_Delete(bad);
+  }
   CHECK_MSG(sgp_json_parse("", "run.json", &bad, &e), "run.json: invalid JSON at line 1, column 1: unexpected end of text");
   CHECK_MSG(sgp_json_parse("{\"x\": NaN}", "run.json", &bad, &e), "run.json: invalid JSON at line 1, column 7: syntax error");
 
