@@ -177,7 +177,7 @@ const char *env_mujoco_version(void);
 /* Renders a blurred dot (Gaussian of standard deviation `width`, peak 1) at position p (2) into an
  * R×R image over [−extent, extent]²: pixel (row r, column c) has centre
  * (−extent + (c+½)·2·extent/R,  extent − (r+½)·2·extent/R), i.e. row 0 is the top (largest y).
- * R <= 32. `calibrated` = 1 shifts the dot so that env_softargmax of the image returns p (to 1e-10). */
+ * R <= 32. `calibrated` = 1 shifts the dot so that env_softargmax of the image returns p (to the float rounding of the image, ~1e-7). */
 void env_render_dot(int R, double extent, double width, double temperature, int calibrated,
                     const double *p, float *img);
 /* Spatial soft-argmax: p = Σ_ij w_ij c_ij, w = softmax(img / temperature) over the R×R pixels.

@@ -2,8 +2,12 @@
  *
  * The simulator is the MuJoCo point of envs/point.c (same hole variants, same cost); only what a
  * planner sees changes. The state is the image (nx = R², float-valued), rendered analytically (no
- * OpenGL): a Gaussian dot of standard deviation `width` pixels, peak 1, over [−1.2, 1.2]², row 0 at
- * the top. Positions are read back with the spatial soft-argmax
+ * OpenGL): a Gaussian dot of standard deviation `width` pixels, peak 1, over [−1.4, 1.4]², row 0 at
+ * the top. (A soft-argmax can only return convex combinations of pixel centres, pulled inwards by
+ * the background; with [−1.2, 1.2]² and R = 8 nothing beyond ±1.0 could be represented, but states
+ * one step outside the data box [−1, 1]² occur. With [−1.4, 1.4]² the calibrated rendering is exact
+ * up to |x| = 1.17 for R = 8 (1.27 for R = 16, 1.30 for R = 32); positions beyond ±1.15 are drawn
+ * at the clamped position, like a dot at the border of the camera's view.) Positions are read back with the spatial soft-argmax
  *     p(I) = Σ_ij softmax(I/τ)_ij c_ij        (c_ij the pixel centres, τ = `temperature`)
  * which is differentiable, so the task cost c(p(I), u) has a gradient with respect to the image.
  * The renderer is calibrated: it places the dot so that p(render(x)) = x (to ~1e-7, the float
@@ -11,14 +15,17 @@
  * With "image_action": true the action is also an R×R image (nu = R², intensities in [0, 1]) over
  * the displacement square [−0.15, 0.15]², decoded by the same soft-argmax and clipped to
  * [−0.1, 0.1]²; otherwise the action is the displacement itself (nu = 2).
- * Defaults: resolution 8 (the benchmark's), width 1 pixel, temperature 0.1. */
+ * Defaults: resolution 8 (the benchmark's), width 2 pixels, temperature 0.1: the soft-argmax of the raw
+ * dot is then monotone in the position with slope in [0.58, 1.02] for R = 8..32, so the calibration
+ * (a fixed-point iteration) converges to the float rounding of the image (docs/environments.md). */
 #include "envs/env_private.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PX_EXTENT 1.2       /* the image spans [−1.2, 1.2]² */
+#define PX_EXTENT 1.4       /* the image spans [−1.4, 1.4]² */
+#define PX_LIMIT 1.15       /* positions are drawn clamped to [−1.15, 1.15]² (the calibration range) */
 #define PX_AEXTENT 0.15     /* the action image spans [−0.15, 0.15]² */
 #define PX_MAXR 32
 #define PX_MAXPIX (PX_MAXR * PX_MAXR)
@@ -38,18 +45,22 @@ typedef struct px_impl {
 /* ---- rendering and soft-argmax ------------------------------------------------------------- */
 static double centre(int R, double E, int k) { return -E + (k + 0.5) * 2.0 * E / R; }
 
-void env_softargmax(int R, double E, double tau, const float *img, double *p, double *grad) {
+/* Soft-argmax of a float (fimg) or double (dimg) image. */
+static void softargmax(int R, double E, double tau, const float *fimg, const double *dimg, double *p,
+                       double *grad) {
   if (R < 1 || R > PX_MAXR) { /* outside the documented range: no position */
     p[0] = p[1] = NAN;
     return;
   }
   int n = R * R;
   double mx = -INFINITY;
-  for (int i = 0; i < n; i++)
-    if (img[i] > mx) mx = img[i];
+  for (int i = 0; i < n; i++) {
+    double v = fimg ? fimg[i] : dimg[i];
+    if (v > mx) mx = v;
+  }
   double w[PX_MAXPIX], z = 0, px = 0, py = 0;
   for (int i = 0; i < n; i++) {
-    w[i] = exp((img[i] - mx) / tau);
+    w[i] = exp(((fimg ? fimg[i] : dimg[i]) - mx) / tau);
     z += w[i];
   }
   for (int r = 0; r < R; r++)
@@ -68,6 +79,10 @@ void env_softargmax(int R, double E, double tau, const float *img, double *p, do
         grad[i] = w[i] * (centre(R, E, c) - px) / tau;
         grad[n + i] = w[i] * (-centre(R, E, r) - py) / tau;
       }
+}
+
+void env_softargmax(int R, double E, double tau, const float *img, double *p, double *grad) {
+  softargmax(R, E, tau, img, NULL, p, grad);
 }
 
 static void render_raw(int R, double E, double width, const double *q, float *img) {
@@ -119,15 +134,15 @@ static void px_destroy(sgp_env *env) {
 }
 
 static void px_render_state(const px_impl *p, const double *pos, double *x) {
-  env_render_dot(p->R, PX_EXTENT, p->w_state, p->tau, 1, pos, p->img);
+  double c[2];
+  for (int i = 0; i < 2; i++) c[i] = pos[i] < -PX_LIMIT ? -PX_LIMIT : pos[i] > PX_LIMIT ? PX_LIMIT : pos[i];
+  env_render_dot(p->R, PX_EXTENT, p->w_state, p->tau, 1, c, p->img);
   for (int i = 0; i < p->R * p->R; i++) x[i] = p->img[i];
 }
 
 /* Image (double, R²) -> position. */
 static void px_decode(const px_impl *p, double E, const double *x, double *pos, double *grad) {
-  float img[PX_MAXPIX];
-  for (int i = 0; i < p->R * p->R; i++) img[i] = (float)x[i];
-  env_softargmax(p->R, E, p->tau, img, pos, grad);
+  softargmax(p->R, E, p->tau, NULL, x, pos, grad);
 }
 
 static void px_get_state(const sgp_env *env, double *x) {
@@ -228,20 +243,21 @@ static float px_row_cost(int R, double E, float tau, const float *img, px_posfun
   float w[PX_MAXPIX], mx = -INFINITY;
   for (int i = 0; i < n; i++)
     if (img[i] > mx) mx = img[i];
-  float z = 0;
+  double z = 0, sx = 0, sy = 0; /* sums in double: R² terms */
   for (int i = 0; i < n; i++) {
     w[i] = expf((img[i] - mx) / tau);
     z += w[i];
   }
-  float inv = 1.0f / z, px = 0, py = 0;
+  float inv = (float)(1.0 / z);
   for (int r = 0; r < R; r++)
     for (int c = 0; c < R; c++) {
       int i = r * R + c;
       w[i] *= inv;
-      px += w[i] * (float)centre(R, E, c);
-      py -= w[i] * (float)centre(R, E, r);
+      sx += w[i] * centre(R, E, c);
+      sy -= w[i] * centre(R, E, r);
     }
-  double pos[2] = {px, py}, gp[2];
+  float px = (float)sx, py = (float)sy;
+  double pos[2] = {sx, sy}, gp[2];
   float cost = (float)f(pos, gp);
   if (gimg) {
     float g0 = (float)gp[0] / tau, g1 = (float)gp[1] / tau;
@@ -328,7 +344,7 @@ static int px_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   double width, tau;
   int image_action;
   if (sgp_cfg_int_opt(cfg, "resolution", 4, PX_MAXR, 8, &R, e) ||
-      sgp_cfg_num_opt(cfg, "width", 1.0, &width, e) || sgp_cfg_num_opt(cfg, "temperature", 0.1, &tau, e) ||
+      sgp_cfg_num_opt(cfg, "width", 2.0, &width, e) || sgp_cfg_num_opt(cfg, "temperature", 0.1, &tau, e) ||
       sgp_cfg_bool_opt(cfg, "image_action", 0, &image_action, e)) {
     env_destroy(pt);
     return -1;
