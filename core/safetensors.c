@@ -201,6 +201,30 @@ static int parse_entry(const cJSON *it, uint64_t data_len, const char *name, st_
   return 0;
 }
 
+/* Offset of the first byte that breaks UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
+ * U+10FFFF), or n if the text is valid. The reference reader requires a UTF-8 header. */
+static size_t utf8_bad(const uint8_t *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    uint8_t c = s[i];
+    size_t k;
+    uint32_t cp, min;
+    if (c < 0x80) { i++; continue; }
+    if ((c & 0xe0) == 0xc0) { k = 1; cp = c & 0x1f; min = 0x80; }
+    else if ((c & 0xf0) == 0xe0) { k = 2; cp = c & 0x0f; min = 0x800; }
+    else if ((c & 0xf8) == 0xf0) { k = 3; cp = c & 0x07; min = 0x10000; }
+    else return i;
+    if (n - i <= k) return i;
+    for (size_t j = 1; j <= k; j++) {
+      if ((s[i + j] & 0xc0) != 0x80) return i;
+      cp = cp << 6 | (s[i + j] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += k + 1;
+  }
+  return n;
+}
+
 static int cmp_offsets(const void *a, const void *b) {
   const st_entry *x = a, *y = b;
   if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
@@ -227,6 +251,8 @@ int sgp_st_parse(const void *buf, size_t len, const char *name, sgp_st *out, sgp
                     (unsigned long long)n, len - 8);
   const char *hdr = (const char *)p + 8;
   if (n < 2 || hdr[0] != '{') return sgp_fail(e, "%s: header must be a JSON object starting with '{'", name);
+  size_t bad = utf8_bad((const uint8_t *)hdr, (size_t)n);
+  if (bad < n) return sgp_fail(e, "%s: header is not valid UTF-8 (byte %zu)", name, 8 + bad);
   cJSON *root;
   char hname[600];
   snprintf(hname, sizeof hname, "%.500s: header", name);

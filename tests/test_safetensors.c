@@ -440,6 +440,11 @@ int main(int argc, char **argv) {
   expect_hdr_reject("header with leading space", " {}", 0, "starting with '{'");
   expect_hdr_reject("invalid JSON", "{\"a\": }", 0, "header: invalid JSON at line 1, column 7");
   expect_hdr_reject("garbage after the object", "{} x", 0, "unexpected text");
+  expect_hdr_reject("invalid UTF-8", "{\"__metadata__\":{\"a\":\"\xff\"}}", 0, "not valid UTF-8 (byte 30)");
+  expect_hdr_reject("overlong UTF-8", "{\"__metadata__\":{\"a\":\"\xc0\xaf\"}}", 0, "not valid UTF-8");
+  expect_hdr_reject("UTF-8 surrogate", "{\"__metadata__\":{\"a\":\"\xed\xa0\x80\"}}", 0, "not valid UTF-8");
+  expect_hdr_reject("truncated UTF-8", "{\"__metadata__\":{\"a\":\"\xe2\x88", 0, "not valid UTF-8");
+  expect_hdr_accept("4-byte UTF-8", "{\"__metadata__\":{\"a\":\"\xf0\x9f\x98\x80\"}}", 0);
   {
     /* a NUL inside the header */
     size_t len;
