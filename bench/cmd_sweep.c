@@ -1,0 +1,195 @@
+/* sgp sweep: expand a sweep file into content-addressed jobs, run them, write the tables
+ * (docs/sweeps.md). */
+#include "bench/cli.h"
+#include "bench/sweep.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: sgp sweep FILE.json [--out DIR] [--jobs N] [--cache DIR] [--threads N]\n"
+          "                 [--list] [--stage data|models|runs] [--table-only]\n"
+          "Expands the sweep into jobs (collect datasets, train models, evaluate runs), runs the ones\n"
+          "not done yet, and writes DIR/table.json, DIR/table.md and DIR/figures/.\n\n"
+          "  --out DIR      output directory (default results/NAME, NAME the sweep's name)\n"
+          "  --jobs N       jobs in parallel (default: the number of cores)\n"
+          "  --cache DIR    datasets and models (default $SGP_CACHE, else cache/ at the repo root)\n"
+          "  --threads N    OPENBLAS_NUM_THREADS of every job (default 1)\n"
+          "  --list         print the pending jobs as shell commands in dependency waves and exit;\n"
+          "                 run them anywhere on a shared directory, then run sgp sweep again for\n"
+          "                 the table\n"
+          "  --stage S      only run jobs up to datasets (data), models, or everything (runs)\n"
+          "  --table-only   run nothing; (re)write the tables from the results present\n"
+          "  --fake-jobs    TEST ONLY: fake-* environments and planners, jobs that write dummy\n"
+          "                 artefacts (exercises the harness; never a benchmark)\n\n"
+          "Interrupt at any time and run the same command again: finished artefacts are reused.\n"
+          "example:\n  sgp sweep bench/sweeps/quick.json --out results/quick --jobs 2\n");
+}
+
+/* <root>/cache where <root> holds bench/sweeps and is an ancestor of the program; else ./cache */
+static char *default_cache(const char *prog) {
+  const char *env = getenv("SGP_CACHE");
+  if (env && *env) return sgp_strdup(env);
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", prog);
+  for (int up = 0; up < 4; up++) {
+    char *s = strrchr(dir, '/');
+    if (!s || s == dir) break;
+    *s = 0;
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/bench/sweeps", dir);
+    if (sgp_path_exists(probe)) return sgp_path_join(dir, "cache");
+  }
+  return sgp_strdup("cache");
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (*s == 0 || *end || v < lo || v > hi) return -1;
+  *out = (int)v;
+  return 0;
+}
+
+int cmd_sweep(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "--fake-job")) return sweep_fake_job(argc - 2, argv + 2);
+  if (cli_wants_help(argc, argv)) {
+    usage(stdout);
+    return 0;
+  }
+  static const char *const valued[] = {"--out", "--jobs", "--cache", "--threads", "--stage", NULL};
+  static const char *const boolean[] = {"--list", "--table-only", "--fake-jobs", NULL};
+  const char *pos[1];
+  int npos;
+  int rc = cli_parse("sweep", argc, argv, valued, boolean, 1, 1, pos, &npos);
+  if (rc) return rc;
+  int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), threads = 1, max_kind = SWEEP_RUN;
+  if (jobs < 1) jobs = 1;
+  const char *s;
+  if ((s = cli_opt(argc, argv, "--jobs")) && parse_int(s, 1, 4096, &jobs)) {
+    fprintf(stderr, "sgp sweep: --jobs: expected a whole number >= 1, got '%s'\n", s);
+    return 2;
+  }
+  if ((s = cli_opt(argc, argv, "--threads")) && parse_int(s, 1, 1024, &threads)) {
+    fprintf(stderr, "sgp sweep: --threads: expected a whole number >= 1, got '%s'\n", s);
+    return 2;
+  }
+  if ((s = cli_opt(argc, argv, "--stage"))) {
+    if (!strcmp(s, "data")) max_kind = SWEEP_DATA;
+    else if (!strcmp(s, "models")) max_kind = SWEEP_MODEL;
+    else if (!strcmp(s, "runs")) max_kind = SWEEP_RUN;
+    else {
+      fprintf(stderr, "sgp sweep: --stage: expected data, models or runs, got '%s'\n", s);
+      return 2;
+    }
+  }
+  int list = cli_flag(argc, argv, "--list"), table_only = cli_flag(argc, argv, "--table-only");
+  const sweep_registry *reg = cli_flag(argc, argv, "--fake-jobs") ? sweep_registry_fake() : sweep_registry_builtin();
+
+  char prog[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", prog, sizeof prog - 1);
+  if (n <= 0) snprintf(prog, sizeof prog, "%s", argv[0]);
+  else prog[n] = 0;
+  char *cache = cli_opt(argc, argv, "--cache") ? sgp_strdup(cli_opt(argc, argv, "--cache")) : default_cache(prog);
+
+  /* the output directory defaults to results/NAME: validate once with a placeholder to learn NAME */
+  sgp_err e;
+  sweep *sw = NULL;
+  const char *out = cli_opt(argc, argv, "--out");
+  char *out_owned = NULL;
+  if (!out) {
+    if (sweep_load(pos[0], "results/_", cache, prog, reg, &sw, &e)) {
+      free(cache);
+      return cli_error("sweep", &e);
+    }
+    out = out_owned = sgp_path_join("results", sw->name);
+    sweep_free(sw);
+    sw = NULL;
+  }
+  rc = sweep_load(pos[0], out, cache, prog, reg, &sw, &e);
+  free(cache);
+  if (rc) {
+    free(out_owned);
+    return cli_error("sweep", &e);
+  }
+  free(out_owned);
+  if (sweep_prepare(sw, &e)) {
+    sweep_free(sw);
+    return cli_error("sweep", &e);
+  }
+
+  if (list) {
+    int pending = 0, done = 0;
+    for (int i = 0; i < sw->njobs; i++) {
+      if ((int)sw->jobs[i].kind > max_kind) continue;
+      if (sweep_job_done(&sw->jobs[i])) done++;
+      else pending++;
+    }
+    printf("# sgp sweep %s: %d job(s) to run (%d already done), %d runs, in %d wave(s).\n", pos[0], pending, done,
+           sw->nruns, sw->nwaves);
+    printf("# Lines of one wave are independent (run them in any order, in parallel, on any machine that\n"
+           "# sees the same output and cache directories); start a wave when the previous one is done.\n"
+           "# Then assemble the table:  %s sweep %s --out %s%s\n", sw->prog, pos[0], sw->out,
+           reg->fake ? " --fake-jobs" : "");
+    for (int w = 1; w <= sw->nwaves; w++) {
+      int header = 0;
+      for (int i = 0; i < sw->njobs; i++) {
+        const sweep_job *j = &sw->jobs[i];
+        if (j->wave != w || (int)j->kind > max_kind || sweep_job_done(j)) continue;
+        if (!header) printf("# wave %d\n", w), header = 1;
+        char *cmd = sweep_job_shell(j, threads);
+        printf("%s\n", cmd);
+        free(cmd);
+      }
+    }
+    sweep_free(sw);
+    return 0;
+  }
+
+  sweep_exec_result res;
+  memset(&res, 0, sizeof res);
+  int exec_rc = 0;
+  sgp_err xe = {{0}};
+  if (!table_only) {
+    sweep_exec_opts o = {jobs, threads, max_kind, 0};
+    fprintf(stderr, "sweep %s: %d runs, %d jobs in %d waves, %d in parallel (%s registry), output %s\n", sw->name,
+            sw->nruns, sw->njobs, sw->nwaves, jobs, reg->what, sw->out);
+    exec_rc = sweep_execute(sw, &o, &res, &xe);
+    if (res.interrupted) {
+      fprintf(stderr, "sgp sweep: %s\n", xe.msg);
+      sweep_free(sw);
+      return 130;
+    }
+  }
+  if (max_kind < SWEEP_RUN) {
+    fprintf(stderr, "sweep %s: stage %s done (%d ran, %d reused)\n", sw->name, max_kind == SWEEP_DATA ? "data" : "models",
+            res.ran, res.done_before);
+    sweep_free(sw);
+    return exec_rc ? 1 : 0;
+  }
+  cJSON *timing = cJSON_CreateObject();
+  cJSON_AddNumberToObject(timing, "sweep_wall_s", res.wall_s);
+  cJSON_AddNumberToObject(timing, "jobs_in_parallel", jobs);
+  cJSON_AddNumberToObject(timing, "blas_threads_per_job", threads);
+  cJSON_AddNumberToObject(timing, "jobs_ran", res.ran);
+  cJSON_AddNumberToObject(timing, "jobs_reused", res.done_before);
+  int missing = 0;
+  rc = sweep_write_tables(sw, timing, &missing, &e);
+  cJSON_Delete(timing);
+  if (rc) {
+    sweep_free(sw);
+    return cli_error("sweep", &e);
+  }
+  fprintf(stderr, "sweep %s: %d job(s) ran, %d reused, %d failed; %d of %d runs missing\ntable: %s/table.md\n",
+          sw->name, res.ran, res.done_before, res.failed, missing, sw->nruns, sw->out);
+  sweep_free(sw);
+  if (exec_rc) {
+    fprintf(stderr, "sgp sweep: %s\n", xe.msg);
+    return 1;
+  }
+  return missing ? 1 : 0;
+}

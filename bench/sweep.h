@@ -1,0 +1,167 @@
+/* Sweeps: a grid of environments × datasets × agents × hyper-parameters × seeds, expanded into a
+ * graph of content-addressed jobs (collect a dataset, train a model, evaluate a run), executed as
+ * child processes of the sgp program, and summarised into tables and figures (docs/sweeps.md).
+ *
+ *   sweep_expand.c   sweep file -> validated, resolved grid -> jobs with keys, commands, waves
+ *   sweep_sched.c    runs the job graph (fork/exec, --jobs in parallel, logs, progress, signals)
+ *   sweep_registry.c the real environment and planner registries seen by the expansion
+ *   sweep_fake.c     test-only registry and job implementations (--fake-jobs)
+ *   table.c          table.json / table.md from the run results (a pure function of them)
+ *   svg.c            figures: bar charts with CI whiskers, 2-D trajectories over the data
+ */
+#ifndef SGP_BENCH_SWEEP_H
+#define SGP_BENCH_SWEEP_H
+
+#include "core/core.h"
+
+/* ------------------------------------------------------------------ registries */
+/* What the expansion needs to know about an environment (filled by sweep_registry.info). */
+typedef struct sweep_env_info {
+  int nx, nu;
+  int has_ref;            /* reference returns: the main metric is the normalised score */
+  int has_goal2;          /* nx == 2 and goal known */
+  double goal[2];
+  double hole_c[2], hole_r; /* excluded disk of the data box (radius 0: none) */
+  double box_lo[2], box_hi[2]; /* first two box dimensions (figure extent), when nx == 2 */
+} sweep_env_info;
+
+typedef struct sweep_registry {
+  const char *what; /* "built-in" or "fake (test-only)" */
+  /* Validates the env config (a copy; defaults may be inserted) and describes the environment.
+   * Returns -1 with an error naming file and path (unknown name: the list of known ones). */
+  int (*env_info)(const char *name, cJSON *config, const char *file, const char *path,
+                  sweep_env_info *out, sgp_err *e);
+  /* PLAN_NEEDS_* mask of a planner config (a copy; "name" inside). Unknown names list the known. */
+  int (*planner_needs)(cJSON *planner, const char *file, const char *path, int *mask, sgp_err *e);
+  /* argv prefix of every job: {"collect"} becomes {"sweep","--fake-job","collect"} in fake mode */
+  int fake;
+} sweep_registry;
+
+const sweep_registry *sweep_registry_builtin(void);
+const sweep_registry *sweep_registry_fake(void);
+
+/* ------------------------------------------------------------------ the expanded sweep */
+typedef enum sweep_kind { SWEEP_DATA = 0, SWEEP_MODEL = 1, SWEEP_RUN = 2 } sweep_kind;
+
+/* model kinds, in the order of the PLAN_NEEDS_* bits they answer */
+#define SWEEP_NMODEL 4
+extern const char *const sweep_model_kinds[SWEEP_NMODEL]; /* dynamics ensemble score dde */
+
+typedef struct sweep_job {
+  sweep_kind kind;
+  char key[17];       /* content address: first 16 hex of sha256(canonical JSON) */
+  char *what;         /* "train score point/uniform seed 1" (progress and logs) */
+  char *config_path;  /* file the job reads (written before it runs) */
+  cJSON *config;      /* its contents */
+  char *done_path;    /* the job is done iff this exists (written atomically by the verb) */
+  char *log_path;
+  int argc;
+  char **argv;        /* argv[0] = the sgp program */
+  int ndeps;
+  int *deps;          /* job indices */
+  int wave;           /* 1 + max wave of the deps */
+} sweep_job;
+
+typedef struct sweep_row {
+  char *env;      /* row label (env "label", default its name) */
+  char *env_name; /* registered name */
+  char *dataset;  /* dataset name */
+  char *metric;   /* main metric: normalized_score, success or final_cost */
+  sweep_env_info info;
+  int trajectories; /* save rollouts and draw the 2-D figure */
+} sweep_row;
+
+typedef struct sweep_run {
+  int row, col, seed_index;
+  long seed;
+  int job;          /* the run job */
+  int data_job;     /* its dataset job */
+} sweep_run;
+
+typedef struct sweep {
+  const sweep_registry *reg;
+  char *file;       /* sweep file as given */
+  char *name;
+  cJSON *root;      /* the sweep file as parsed (recorded in table.json) */
+  char *sha256;     /* of the sweep file's canonical JSON */
+  char *out, *cache, *prog;
+  double confidence;
+  int nseeds;
+  long *seeds;
+  int nrows;
+  sweep_row *rows;
+  int ncols;
+  char **cols;      /* agent labels (grid points expanded) */
+  int nruns;
+  sweep_run *runs;  /* row-major: row, col, seed */
+  int njobs;
+  sweep_job *jobs;  /* sorted by wave, then kind, then first use */
+  int nwaves;
+  int figures;
+} sweep;
+
+/* Loads, validates and expands `file`. Nothing is written. Errors name the file and JSON path. */
+int sweep_load(const char *file, const char *out, const char *cache, const char *prog,
+               const sweep_registry *reg, sweep **sw, sgp_err *e);
+void sweep_free(sweep *sw);
+/* Writes the job config files (OUT/configs/...) and creates the directories jobs write into. */
+int sweep_prepare(const sweep *sw, sgp_err *e);
+/* 1 if the job's artefact exists. */
+int sweep_job_done(const sweep_job *j);
+/* The job as one shell command line (single-quoted where needed), with the BLAS thread env. */
+char *sweep_job_shell(const sweep_job *j, int blas_threads);
+
+/* Canonical JSON (keys sorted bytewise, no white space, shortest round-trip numbers) and its
+ * content address (first 16 hex digits of its SHA-256). */
+char *sweep_canonical(const cJSON *j);
+void sweep_key(const cJSON *j, char key[17]);
+/* Deep merge: a copy of base with every field of over replacing (objects merged recursively). */
+cJSON *sweep_merge(const cJSON *base, const cJSON *over);
+
+/* ------------------------------------------------------------------ running */
+typedef struct sweep_exec_opts {
+  int jobs;          /* parallel jobs */
+  int blas_threads;  /* OPENBLAS_NUM_THREADS of each job */
+  int max_kind;      /* run jobs up to this kind (SWEEP_RUN: all) */
+  int verbose;
+} sweep_exec_opts;
+
+typedef struct sweep_exec_result {
+  int done_before, ran, failed, blocked, interrupted;
+  double wall_s;
+} sweep_exec_result;
+
+/* Runs every pending job. Returns 0 when all succeeded, -1 when some failed (reported on stderr
+ * with the tail of their logs) or the sweep was interrupted (res->interrupted). */
+int sweep_execute(const sweep *sw, const sweep_exec_opts *o, sweep_exec_result *res, sgp_err *e);
+
+/* ------------------------------------------------------------------ tables and figures */
+/* table.json, table.md and figures/ under sw->out from the run results. *missing receives the
+ * number of runs without a result. timing (may be NULL) is recorded under "timing". */
+int sweep_write_tables(const sweep *sw, const cJSON *timing, int *missing, sgp_err *e);
+
+/* Test-only jobs (--fake-jobs): `sgp sweep --fake-job collect|train|eval ...`. */
+int sweep_fake_job(int argc, char **argv);
+
+#endif
+
+/* ------------------------------------------------------------------ SVG figures (svg.c) */
+typedef struct svg_bar_item {
+  const char *label;
+  double mean, lo, hi; /* lo/hi NaN: no whisker; mean NaN: no bar ("missing") */
+  int n;
+} svg_bar_item;
+/* Bar chart with confidence whiskers, one bar per agent. */
+int svg_bar_chart(const char *path, const char *title, const char *ylabel, const svg_bar_item *items,
+                  int n, sgp_err *e);
+
+typedef struct svg_traj_agent {
+  const char *label;
+  const float *x;  int nx_steps;   /* executed states, nx_steps × 2 (NULL: none) */
+  const float *plan; int nplan;    /* first plan, nplan × 2 (NULL: none) */
+} svg_traj_agent;
+/* The light-dark picture: dataset scatter (npts × 2), the hole disk, start and goal, the executed
+ * (solid) and first planned (dashed) trajectory of every agent. */
+int svg_trajectories(const char *path, const char *title, const sweep_env_info *info,
+                     const float *pts, long npts, const svg_traj_agent *agents, int nagents,
+                     sgp_err *e);

@@ -1,0 +1,445 @@
+/* Result tables of a sweep: table.json (every cell with its per-seed values, mean, standard error,
+ * Student-t confidence interval and n, for every metric), table.md (rows = environment and dataset,
+ * columns = agents) and figures/ (svg.c). A pure function of the sweep file and the run result
+ * files, read in a fixed order: the same results give the same bytes outside the "timing" objects,
+ * whichever machine ran which job, in whatever order, with whatever interruptions. */
+#include "bench/stats.h"
+#include "bench/sweep.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct metric_def {
+  const char *name, *label, *summary_key;
+  double scale;
+  int better; /* +1 higher is better, -1 lower, 0 a diagnostic */
+} metric_def;
+
+static const metric_def metrics[] = {
+    {"normalized_score", "normalised score (x100)", "normalized_score_mean", 1, +1},
+    {"success", "success rate (%)", "success_rate", 100, +1},
+    {"final_cost", "final cost", "final_cost_mean", 1, -1},
+    {"return", "return", "return_mean", 1, +1},
+    {"max_data_distance", "max distance to data", "max_data_distance_mean", 1, 0},
+    {"plan_gap", "plan gap (model error)", "plan_gap_mean", 1, 0},
+};
+#define NMETRIC (int)(sizeof metrics / sizeof metrics[0])
+
+static int metric_index(const char *name) {
+  for (int i = 0; i < NMETRIC; i++)
+    if (!strcmp(metrics[i].name, name)) return i;
+  return 0;
+}
+
+typedef struct cellv {
+  int present;          /* the sweep runs this agent on this row */
+  int nseen;            /* runs with a result */
+  double *v[NMETRIC];   /* per seed, NaN when missing / null */
+  double *ms;           /* plan ms per step, per seed */
+  stats_summary s[NMETRIC];
+} cellv;
+
+static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+
+static char *slug(const char *a, const char *b) {
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *s = sgp_malloc(n);
+  snprintf(s, n, "%s-%s", a, b);
+  for (char *p = s; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+          *p == '_' || *p == '.'))
+      *p = '_';
+  return s;
+}
+
+/* 3 significant digits of the mean; the half-width with the same decimals */
+static void fmt_cell(char *buf, size_t cap, const stats_summary *s, int nexp, int bold) {
+  if (s->n == 0) {
+    snprintf(buf, cap, "—");
+    return;
+  }
+  double m = fabs(s->mean);
+  int d = m > 0 ? 2 - (int)floor(log10(m)) : 2;
+  if (d < 0) d = 0;
+  if (d > 6) d = 6;
+  char core[128];
+  if (s->n >= 2) snprintf(core, sizeof core, "%.*f ± %.*f", d, s->mean, d, s->half);
+  else snprintf(core, sizeof core, "%.*f", d, s->mean);
+  char nn[32] = "";
+  if (s->n < nexp) snprintf(nn, sizeof nn, " (n=%d/%d)", s->n, nexp);
+  snprintf(buf, cap, "%s%s%s%s", bold ? "**" : "", core, bold ? "**" : "", nn);
+}
+
+static double summary_num(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  if (cJSON_IsNumber(v)) return v->valuedouble;
+  if (cJSON_IsBool(v)) return cJSON_IsTrue(v) ? 1.0 : 0.0;
+  return NAN;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* the first two columns of a row-major float32 array of at least 2 columns; NULL on any problem */
+static float *load_xy(const char *path, long *rows, int plan_first) {
+  sgp_array a;
+  sgp_err e;
+  if (!sgp_path_exists(path) || sgp_npy_read(path, &a, &e)) return NULL;
+  float *out = NULL;
+  if (a.dtype == SGP_F32 && !plan_first && a.ndim == 2 && a.shape[1] >= 2) {
+    *rows = (long)a.shape[0];
+    out = sgp_malloc(sizeof *out * 2 * (size_t)(*rows ? *rows : 1));
+    const float *d = a.data;
+    for (long i = 0; i < *rows; i++) out[2 * i] = d[i * a.shape[1]], out[2 * i + 1] = d[i * a.shape[1] + 1];
+  } else if (a.dtype == SGP_F32 && plan_first && a.ndim == 3 && a.shape[0] >= 1 && a.shape[2] >= 2) {
+    /* steps × (H+1) × nx: the plan made at the first step */
+    *rows = (long)a.shape[1];
+    out = sgp_malloc(sizeof *out * 2 * (size_t)(*rows ? *rows : 1));
+    const float *d = a.data;
+    for (long i = 0; i < *rows; i++) out[2 * i] = d[i * a.shape[2]], out[2 * i + 1] = d[i * a.shape[2] + 1];
+  }
+  sgp_array_free(&a);
+  return out;
+}
+
+static void figures_for_row(const sweep *sw, int r, cellv *cells, FILE *md, sgp_err *e) {
+  const sweep_row *row = &sw->rows[r];
+  int mi = metric_index(row->metric);
+  char *base = slug(row->env, row->dataset);
+  char path[4096], title[512];
+  svg_bar_item *it = sgp_calloc((size_t)sw->ncols, sizeof *it);
+  int n = 0;
+  for (int c = 0; c < sw->ncols; c++) {
+    cellv *cv = &cells[r * sw->ncols + c];
+    if (!cv->present) continue;
+    it[n].label = sw->cols[c];
+    it[n].mean = cv->s[mi].mean;
+    it[n].lo = cv->s[mi].lo;
+    it[n].hi = cv->s[mi].hi;
+    it[n].n = cv->s[mi].n;
+    n++;
+  }
+  snprintf(path, sizeof path, "%s/figures/%s-bar.svg", sw->out, base);
+  snprintf(title, sizeof title, "%s / %s: %s, mean and %g%% CI over seeds", row->env, row->dataset,
+           metrics[mi].label, 100 * sw->confidence);
+  fprintf(md, "\n### %s / %s\n\n", row->env, row->dataset);
+  if (svg_bar_chart(path, title, metrics[mi].label, it, n, e) == 0)
+    fprintf(md, "![%s / %s: %s](figures/%s-bar.svg)\n", row->env, row->dataset, row->metric, base);
+  else
+    fprintf(md, "(bar chart not written: %s)\n", e->msg);
+  free(it);
+  if (row->trajectories) {
+    /* the first seed: its dataset and every agent's first episode */
+    float *pts = NULL;
+    long npts = 0;
+    svg_traj_agent *ag = sgp_calloc((size_t)sw->ncols, sizeof *ag);
+    float **owned = sgp_calloc((size_t)sw->ncols * 2, sizeof *owned);
+    int na = 0;
+    for (int q = 0; q < sw->nruns; q++) {
+      const sweep_run *run = &sw->runs[q];
+      if (run->row != r || run->seed_index != 0) continue;
+      if (!pts) {
+        char *ddir = sgp_strdup(sw->jobs[run->data_job].done_path);
+        char *sl = strrchr(ddir, '/');
+        if (sl) *sl = 0;
+        snprintf(path, sizeof path, "%s/x.npy", ddir);
+        free(ddir);
+        pts = load_xy(path, &npts, 0);
+      }
+      long m = 0;
+      svg_traj_agent *a = &ag[na];
+      a->label = sw->cols[run->col];
+      snprintf(path, sizeof path, "%s/rollouts/%s/ep0_x.npy", sw->out, sw->jobs[run->job].key);
+      a->x = owned[2 * na] = load_xy(path, &m, 0);
+      a->nx_steps = (int)m;
+      snprintf(path, sizeof path, "%s/rollouts/%s/ep0_plan_x.npy", sw->out, sw->jobs[run->job].key);
+      m = 0;
+      a->plan = owned[2 * na + 1] = load_xy(path, &m, 1);
+      a->nplan = (int)m;
+      na++;
+    }
+    snprintf(path, sizeof path, "%s/figures/%s-traj.svg", sw->out, base);
+    snprintf(title, sizeof title, "%s / %s, seed %ld, episode 0", row->env, row->dataset, sw->seeds[0]);
+    if (svg_trajectories(path, title, &row->info, pts, npts, ag, na, e) == 0)
+      fprintf(md, "\n![%s / %s: trajectories](figures/%s-traj.svg)\n", row->env, row->dataset, base);
+    else
+      fprintf(md, "\n(trajectory figure not written: %s)\n", e->msg);
+    for (int i = 0; i < 2 * na; i++) free(owned[i]);
+    free(owned);
+    free(ag);
+    free(pts);
+  }
+  free(base);
+}
+
+static void md_table(FILE *md, const sweep *sw, cellv *cells, int mi_fixed, const char *title) {
+  fprintf(md, "\n## %s\n\n| environment | dataset |%s", title, mi_fixed < 0 ? " metric |" : "");
+  for (int c = 0; c < sw->ncols; c++) fprintf(md, " %s |", sw->cols[c]);
+  fprintf(md, "\n|---|---|%s", mi_fixed < 0 ? "---|" : "");
+  for (int c = 0; c < sw->ncols; c++) fprintf(md, "---|");
+  fprintf(md, "\n");
+  for (int r = 0; r < sw->nrows; r++) {
+    int mi = mi_fixed >= 0 ? mi_fixed : metric_index(sw->rows[r].metric);
+    double best = NAN;
+    for (int c = 0; c < sw->ncols; c++) {
+      const cellv *cv = &cells[r * sw->ncols + c];
+      double m = cv->present ? cv->s[mi].mean : NAN;
+      if (!isfinite(m) || !metrics[mi].better) continue;
+      if (!isfinite(best) || (metrics[mi].better > 0 ? m > best : m < best)) best = m;
+    }
+    fprintf(md, "| %s | %s |", sw->rows[r].env, sw->rows[r].dataset);
+    if (mi_fixed < 0) fprintf(md, " %s |", metrics[mi].name);
+    for (int c = 0; c < sw->ncols; c++) {
+      const cellv *cv = &cells[r * sw->ncols + c];
+      char buf[256];
+      if (!cv->present) snprintf(buf, sizeof buf, "·");
+      else fmt_cell(buf, sizeof buf, &cv->s[mi], sw->nseeds, isfinite(best) && cv->s[mi].mean == best);
+      fprintf(md, " %s |", buf);
+    }
+    fprintf(md, "\n");
+  }
+}
+
+int sweep_write_tables(const sweep *sw, const cJSON *timing, int *missing_out, sgp_err *e) {
+  int nc = sw->nrows * sw->ncols, ns = sw->nseeds;
+  cellv *cells = sgp_calloc((size_t)(nc ? nc : 1), sizeof *cells);
+  for (int i = 0; i < nc; i++) {
+    for (int m = 0; m < NMETRIC; m++) {
+      cells[i].v[m] = sgp_malloc(sizeof(double) * (size_t)ns);
+      for (int s = 0; s < ns; s++) cells[i].v[m][s] = NAN;
+    }
+    cells[i].ms = sgp_malloc(sizeof(double) * (size_t)ns);
+    for (int s = 0; s < ns; s++) cells[i].ms[s] = NAN;
+  }
+  cJSON *tj = cJSON_CreateObject();
+  cJSON_AddNumberToObject(tj, "schema_version", 1);
+  cJSON_AddStringToObject(tj, "kind", "table");
+  cJSON *swj = cJSON_AddObjectToObject(tj, "sweep");
+  cJSON_AddStringToObject(swj, "name", sw->name);
+  const char *bn = strrchr(sw->file, '/');
+  cJSON_AddStringToObject(swj, "file", bn ? bn + 1 : sw->file);
+  cJSON_AddStringToObject(swj, "sha256", sw->sha256);
+  cJSON_AddStringToObject(swj, "registry", sw->reg->what);
+  if (sw->reg->fake) cJSON_AddBoolToObject(swj, "fake", 1);
+  cJSON_AddItemToObject(swj, "config", cJSON_Duplicate(sw->root, 1));
+  cJSON_AddNumberToObject(tj, "confidence", sw->confidence);
+  cJSON *seeds = cJSON_AddArrayToObject(tj, "seeds");
+  for (int s = 0; s < ns; s++) cJSON_AddItemToArray(seeds, cJSON_CreateNumber((double)sw->seeds[s]));
+  cJSON *mj = cJSON_AddArrayToObject(tj, "metrics");
+  for (int m = 0; m < NMETRIC; m++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", metrics[m].name);
+    cJSON_AddStringToObject(o, "label", metrics[m].label);
+    cJSON_AddStringToObject(o, "better", metrics[m].better > 0 ? "higher" : metrics[m].better < 0 ? "lower" : "none");
+    cJSON_AddItemToArray(mj, o);
+  }
+  cJSON *aj = cJSON_AddArrayToObject(tj, "agents");
+  for (int c = 0; c < sw->ncols; c++) cJSON_AddItemToArray(aj, cJSON_CreateString(sw->cols[c]));
+  cJSON *rj = cJSON_AddArrayToObject(tj, "rows");
+  for (int r = 0; r < sw->nrows; r++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "env", sw->rows[r].env);
+    cJSON_AddStringToObject(o, "env_name", sw->rows[r].env_name);
+    cJSON_AddStringToObject(o, "dataset", sw->rows[r].dataset);
+    cJSON_AddStringToObject(o, "main_metric", sw->rows[r].metric);
+    cJSON_AddItemToArray(rj, o);
+  }
+  /* ---- read every run result, in the sweep's order */
+  cJSON *runs = cJSON_CreateArray();
+  char **versions = NULL;
+  int nver = 0, missing = 0;
+  for (int q = 0; q < sw->nruns; q++) {
+    const sweep_run *run = &sw->runs[q];
+    const sweep_job *j = &sw->jobs[run->job];
+    cellv *cv = &cells[run->row * sw->ncols + run->col];
+    cv->present = 1;
+    cJSON *ro = cJSON_CreateObject();
+    cJSON_AddStringToObject(ro, "key", j->key);
+    cJSON_AddStringToObject(ro, "env", sw->rows[run->row].env);
+    cJSON_AddStringToObject(ro, "dataset", sw->rows[run->row].dataset);
+    cJSON_AddStringToObject(ro, "agent", sw->cols[run->col]);
+    cJSON_AddNumberToObject(ro, "seed", (double)run->seed);
+    cJSON_AddStringToObject(ro, "dataset_key", sw->jobs[run->data_job].key);
+    cJSON *models = cJSON_AddObjectToObject(ro, "models");
+    for (int d = 0; d < j->ndeps; d++) {
+      const sweep_job *dj = &sw->jobs[j->deps[d]];
+      if (dj->kind != SWEEP_MODEL) continue;
+      /* argv: ... train KIND --data ...: the kind follows "train" */
+      for (int a = 0; a + 1 < dj->argc; a++)
+        if (!strcmp(dj->argv[a], "train")) {
+          cJSON_AddStringToObject(models, dj->argv[a + 1], dj->key);
+          break;
+        }
+    }
+    cJSON *res = NULL;
+    sgp_err le;
+    const char *status = "ok";
+    if (!sgp_path_exists(j->done_path)) {
+      status = "missing";
+    } else if (sgp_json_load(j->done_path, &res, &le)) {
+      status = "unreadable";
+      res = NULL;
+    }
+    if (res) {
+      const cJSON *sum = cJSON_GetObjectItemCaseSensitive(res, "summary");
+      for (int m = 0; m < NMETRIC; m++)
+        cv->v[m][run->seed_index] = summary_num(sum, metrics[m].summary_key) * metrics[m].scale;
+      const cJSON *eps = cJSON_GetObjectItemCaseSensitive(res, "episodes");
+      double t = 0;
+      int k = 0;
+      for (const cJSON *ep = eps ? eps->child : NULL; ep; ep = ep->next) {
+        double x = summary_num(cJSON_GetObjectItemCaseSensitive(ep, "timing"), "plan_ms_per_step");
+        if (isfinite(x)) t += x, k++;
+      }
+      cv->ms[run->seed_index] = k ? t / k : NAN;
+      double fe = summary_num(sum, "failed_episodes");
+      if (isfinite(fe) && fe > 0) cJSON_AddNumberToObject(ro, "failed_episodes", fe);
+      cJSON_AddItemToObject(ro, "planner", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "config"), "planner"), 1));
+      const cJSON *ver = cJSON_GetObjectItemCaseSensitive(res, "versions");
+      if (ver) {
+        char *vs = sweep_canonical(ver);
+        int seen = 0;
+        for (int i = 0; i < nver && !seen; i++) seen = !strcmp(versions[i], vs);
+        if (seen) free(vs);
+        else {
+          versions = sgp_realloc(versions, sizeof *versions * (size_t)(nver + 1));
+          versions[nver++] = vs;
+        }
+      }
+      cv->nseen++;
+      cJSON_Delete(res);
+    } else {
+      cJSON_AddItemToObject(ro, "planner", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(j->config, "planner"), 1));
+      missing++;
+    }
+    cJSON_AddStringToObject(ro, "status", status);
+    cJSON_AddItemToArray(runs, ro);
+  }
+  /* ---- cells */
+  cJSON *cj = cJSON_AddArrayToObject(tj, "cells");
+  for (int r = 0; r < sw->nrows; r++)
+    for (int c = 0; c < sw->ncols; c++) {
+      cellv *cv = &cells[r * sw->ncols + c];
+      if (!cv->present) continue;
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "env", sw->rows[r].env);
+      cJSON_AddStringToObject(o, "dataset", sw->rows[r].dataset);
+      cJSON_AddStringToObject(o, "agent", sw->cols[c]);
+      cJSON_AddStringToObject(o, "main_metric", sw->rows[r].metric);
+      cJSON_AddNumberToObject(o, "runs_expected", ns);
+      cJSON_AddNumberToObject(o, "runs_found", cv->nseen);
+      cJSON *ms = cJSON_AddObjectToObject(o, "metrics");
+      for (int m = 0; m < NMETRIC; m++) {
+        stats_summarize(cv->v[m], ns, sw->confidence, &cv->s[m]);
+        const stats_summary *s = &cv->s[m];
+        if (s->n == 0 && m != metric_index(sw->rows[r].metric)) continue; /* metric not reported */
+        cJSON *x = cJSON_AddObjectToObject(ms, metrics[m].name);
+        cJSON *vals = cJSON_AddArrayToObject(x, "values");
+        for (int i = 0; i < ns; i++) cJSON_AddItemToArray(vals, num_or_null(cv->v[m][i]));
+        cJSON_AddNumberToObject(x, "n", s->n);
+        cJSON_AddItemToObject(x, "mean", num_or_null(s->mean));
+        cJSON_AddItemToObject(x, "sd", num_or_null(s->sd));
+        cJSON_AddItemToObject(x, "se", num_or_null(s->se));
+        cJSON_AddItemToObject(x, "ci_half", num_or_null(s->half));
+        cJSON *ci = cJSON_AddArrayToObject(x, "ci");
+        cJSON_AddItemToArray(ci, num_or_null(s->lo));
+        cJSON_AddItemToArray(ci, num_or_null(s->hi));
+      }
+      stats_summary ts;
+      stats_summarize(cv->ms, ns, sw->confidence, &ts);
+      cJSON *t = cJSON_AddObjectToObject(o, "timing");
+      cJSON *pm = cJSON_AddObjectToObject(t, "plan_ms_per_step");
+      cJSON *vals = cJSON_AddArrayToObject(pm, "values");
+      for (int i = 0; i < ns; i++) cJSON_AddItemToArray(vals, num_or_null(cv->ms[i]));
+      cJSON_AddItemToObject(pm, "mean", num_or_null(ts.mean));
+      cJSON_AddItemToArray(cj, o);
+    }
+  cJSON_AddItemToObject(tj, "runs", runs);
+  cJSON_AddNumberToObject(tj, "missing_runs", missing);
+  /* ---- provenance: this process and every distinct run environment */
+  cJSON *vj = cJSON_AddObjectToObject(tj, "versions");
+  cJSON_AddItemToObject(vj, "table", sgp_versions_json());
+  qsort(versions, (size_t)nver, sizeof *versions, cmp_str);
+  cJSON *vr = cJSON_AddArrayToObject(vj, "runs");
+  for (int i = 0; i < nver; i++) {
+    cJSON *x;
+    if (sgp_json_parse(versions[i], "versions", &x, e) == 0) cJSON_AddItemToArray(vr, x);
+    free(versions[i]);
+  }
+  free(versions);
+  if (timing) cJSON_AddItemToObject(tj, "timing", cJSON_Duplicate(timing, 1));
+  char path[4096];
+  snprintf(path, sizeof path, "%s/table.json", sw->out);
+  int rc = sgp_json_write(path, tj, e);
+
+  /* ---- table.md */
+  sgp_atomic_file af;
+  snprintf(path, sizeof path, "%s/table.md", sw->out);
+  if (!rc) rc = sgp_atomic_open(&af, path, e);
+  if (!rc) {
+    FILE *md = af.f;
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(sw->root, "description");
+    fprintf(md, "# Sweep `%s`%s\n\n", sw->name, sw->reg->fake ? " (FAKE JOBS: harness test, not a benchmark)" : "");
+    if (cJSON_IsString(desc)) fprintf(md, "%s\n\n", desc->valuestring);
+    fprintf(md, "Cells: mean ± half-width of the %g%% confidence interval (Student t) over %d seed(s) "
+                "(a seed = a new dataset, new models, new evaluation noise); **bold**: the best mean of the row; "
+                "`—`: no result yet; `·`: agent not run on this environment; `(n=k/%d)`: only k seeds have results.\n",
+            100 * sw->confidence, ns, ns);
+    fprintf(md, "Main metric: the normalised score ×100 where the environment has reference returns, else "
+                "the success rate in %% (or the row's `metric` from the sweep file).\n");
+    md_table(md, sw, cells, -1, "Main metric");
+    md_table(md, sw, cells, metric_index("success"), "Success rate (%)");
+    md_table(md, sw, cells, metric_index("final_cost"), "Final cost (lower is better)");
+    md_table(md, sw, cells, metric_index("max_data_distance"), "Max distance of visited (x,u) to the data (normalised units)");
+    md_table(md, sw, cells, metric_index("plan_gap"), "Plan gap: one-step model error along the executed trajectory");
+    /* time per step: mean over seeds (timings vary between reruns) */
+    fprintf(md, "\n## Planning time per step (ms, mean over seeds; varies between runs)\n\n| environment | dataset |");
+    for (int c = 0; c < sw->ncols; c++) fprintf(md, " %s |", sw->cols[c]);
+    fprintf(md, "\n|---|---|");
+    for (int c = 0; c < sw->ncols; c++) fprintf(md, "---|");
+    fprintf(md, "\n");
+    for (int r = 0; r < sw->nrows; r++) {
+      fprintf(md, "| %s | %s |", sw->rows[r].env, sw->rows[r].dataset);
+      for (int c = 0; c < sw->ncols; c++) {
+        cellv *cv = &cells[r * sw->ncols + c];
+        stats_summary ts;
+        stats_summarize(cv->ms, ns, sw->confidence, &ts);
+        if (!cv->present) fprintf(md, " · |");
+        else if (ts.n == 0) fprintf(md, " — |");
+        else fprintf(md, " %.3g |", ts.mean);
+      }
+      fprintf(md, "\n");
+    }
+    if (sw->figures) {
+      fprintf(md, "\n## Figures\n");
+      snprintf(path, sizeof path, "%s/figures", sw->out);
+      if (sgp_mkdirs(path, e) == 0)
+        for (int r = 0; r < sw->nrows; r++) {
+          sgp_err fe;
+          figures_for_row(sw, r, cells, md, &fe);
+        }
+    }
+    fprintf(md, "\n## Provenance\n\n- sweep file: `%s` (sha256 of its canonical JSON `%.16s…`), seeds:", bn ? bn + 1 : sw->file, sw->sha256);
+    for (int s = 0; s < ns; s++) fprintf(md, " %ld", sw->seeds[s]);
+    fprintf(md, "\n- runs: %d (%d missing); datasets and models content-addressed in the cache\n", sw->nruns, missing);
+    fprintf(md, "- sgpbench %s, git %s, %s, CPU %s\n", sgp_version(), sgp_git_revision(), sgp_compiler(), sgp_cpu_model());
+    fprintf(md, "- the resolved configuration of every run, the software versions and thread counts of the runs: `table.json`\n");
+    if (missing) {
+      fprintf(md, "\nMissing runs (rerun the sweep to resume; logs in `logs/`):\n\n");
+      for (int q = 0; q < sw->nruns; q++) {
+        const sweep_job *j = &sw->jobs[sw->runs[q].job];
+        if (!sgp_path_exists(j->done_path)) fprintf(md, "- %s (`runs/%s.json`)\n", j->what, j->key);
+      }
+    }
+    rc = sgp_atomic_commit(&af, e);
+  }
+  cJSON_Delete(tj);
+  for (int i = 0; i < nc; i++) {
+    for (int m = 0; m < NMETRIC; m++) free(cells[i].v[m]);
+    free(cells[i].ms);
+  }
+  free(cells);
+  if (missing_out) *missing_out = missing;
+  return rc;
+}
