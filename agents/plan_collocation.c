@@ -362,7 +362,7 @@ static int coll_act(planner *p, const double *x, double *u, plan_diag *d, sgp_er
     d->objective = d->cost = d->penalty = NAN;
     d->fallback = 1;
   }
-  for (int i = 0; i < nu; i++) u[i] = s->plan_u[i];
+  plan_emit_action(&s->ctx, s->plan_u, u);
   memcpy(s->warm_u, s->plan_u, sizeof(float) * pu);
   plan_shift(s->warm_u, H, nu, s->cfg.com.warm);
   plan_bounds_clip(&s->bnd, H, s->warm_u);

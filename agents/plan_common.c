@@ -67,7 +67,10 @@ void plan_bounds_to_u(const plan_bounds *b, int rows, const float *v, float *u) 
     return;
   }
   for (int r = 0; r < rows; r++, v += nu, u += nu)
-    for (int j = 0; j < nu; j++) u[j] = b->mid[j] + b->half[j] * tanhf(v[j]);
+    for (int j = 0; j < nu; j++) {
+      float a = b->mid[j] + b->half[j] * tanhf(v[j]);
+      u[j] = a < b->lo[j] ? b->lo[j] : a > b->hi[j] ? b->hi[j] : a; /* rounding at the ends */
+    }
 }
 
 void plan_bounds_from_u(const plan_bounds *b, int rows, const float *u, float *v) {
@@ -298,6 +301,15 @@ double plan_norm(const float *g, size_t n) {
 }
 
 int plan_finite_d(double v) { return isfinite(v) ? 1 : 0; }
+
+void plan_emit_action(const plan_ctx *ctx, const float *u, double *out) {
+  for (int i = 0; i < ctx->nu; i++) {
+    double v = u[i];
+    if (ctx->u_lo && v < ctx->u_lo[i]) v = ctx->u_lo[i];
+    if (ctx->u_hi && v > ctx->u_hi[i]) v = ctx->u_hi[i];
+    out[i] = v;
+  }
+}
 
 void plan_x_to_float(const double *x, float *xf, int n) {
   for (int i = 0; i < n; i++) xf[i] = (float)x[i];

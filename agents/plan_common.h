@@ -120,6 +120,9 @@ void plan_argsort(const float *key, int *idx, int n);
 /* Global L2 norm of g[0..n) in double. */
 double plan_norm(const float *g, size_t n);
 int plan_finite_d(double v);
+/* The action handed out by act(): u (float, nu) in double, clamped to ctx->u_lo/u_hi in double
+ * (float rounding of a bound must not put it outside). */
+void plan_emit_action(const plan_ctx *ctx, const float *u, double *out);
 /* Copies a double state into float. */
 void plan_x_to_float(const double *x, float *xf, int n);
 /* The planner's noise stream for an episode: stream(ctx seed + offset, name), child episode_seed. */

@@ -446,7 +446,7 @@ static int samp_act(planner *p, const double *x, double *u, plan_diag *d, sgp_er
     d->fallback = 1;
   }
   s->ncand_valid = nc;
-  for (int i = 0; i < nu; i++) u[i] = s->plan_u[i];
+  plan_emit_action(&s->ctx, s->plan_u, u);
   memcpy(s->warm, s->plan_u, sizeof(float) * per);
   plan_shift(s->warm, H, nu, s->cfg.com.warm);
   plan_bounds_clip(&s->bnd, H, s->warm);

@@ -402,7 +402,7 @@ static int shoot_act(planner *p, const double *x, double *u, plan_diag *d, sgp_e
     d->objective = d->cost = d->penalty = NAN;
     d->fallback = 1;
   }
-  for (int i = 0; i < nu; i++) u[i] = s->plan_u[i];
+  plan_emit_action(&s->ctx, s->plan_u, u);
   /* next warm start: this plan shifted by one step */
   memcpy(s->warm, s->plan_u, sizeof(float) * per);
   plan_shift(s->warm, H, nu, s->cfg.com.warm);
