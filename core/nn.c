@@ -10,8 +10,7 @@
  * The bias is written into the output rows before a beta = 1 gemm (OpenBLAS would otherwise spend
  * the same pass zeroing C for beta = 0), so it costs nothing extra. Every elementwise layer is one
  * pass. Small batches (B <= NN_SMALL_FWD, NN_SMALL_BWD) skip gemm, whose fixed cost dominates
- * there: the forward uses a row kernel (AVX2+FMA when the CPU has it, else plain C), the backward
- * sgemv/sger.
+ * there: row kernels (AVX2+FMA when the CPU has it, else plain C) instead.
  * `sgp bench nn` measures both against bare cblas_sgemm. */
 #include "core/core.h"
 
@@ -176,6 +175,9 @@ nn_ws *nn_ws_create(const nn_arch *a, int maxbatch) {
 #ifdef NN_X86
   w->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
+  /* diagnostic knob (tests, benchmarks): SGP_NN_KERNEL=c selects the portable row kernels */
+  const char *kern = getenv("SGP_NN_KERNEL");
+  if (kern && !strcmp(kern, "c")) w->avx2 = 0;
   size_t Bm = (size_t)maxbatch, maxw = 1, total = pad16(Bm * a->nin);
   for (int k = 0; k < a->nhidden; k++) {
     size_t n = pad16(Bm * a->width[k]);
@@ -322,9 +324,83 @@ static void nn_linear_forward(float *out, const float *inp, const float *W, cons
               out, nout);
 }
 
+/* Small-batch backward of one row, without BLAS (OpenBLAS threads sgemv/sger at these sizes, and
+ * its thread start-up then costs more than the work):
+ *   dx = Wᵀ d  (rows of W scaled and added: no reduction, so it vectorizes as written)
+ *   dW (+)= d xᵀ  (add when `add`, else overwrite) */
+NN_VECTORIZE static void row_vjp_c(float *dx, const float *d, const float *W, int nin, int nout) {
+  memset(dx, 0, (size_t)nin * sizeof(float));
+  for (int o = 0; o < nout; o++) {
+    const float *w = W + (size_t)o * nin;
+    float s = d[o];
+    for (int i = 0; i < nin; i++) dx[i] += s * w[i];
+  }
+}
+
+NN_VECTORIZE static void row_outer_c(float *dW, const float *d, const float *x, int nin, int nout, int add) {
+  for (int o = 0; o < nout; o++) {
+    float *g = dW + (size_t)o * nin, s = d[o];
+    if (add)
+      for (int i = 0; i < nin; i++) g[i] += s * x[i];
+    else
+      for (int i = 0; i < nin; i++) g[i] = s * x[i];
+  }
+}
+
+#ifdef NN_X86
+/* The same with AVX2+FMA: dx in column blocks of 32 held in four accumulators over all rows of W
+ * (W read once, dx written once), then blocks of 8, the last one masked. */
+__attribute__((target("avx2,fma"))) static void row_vjp_avx2(float *dx, const float *d, const float *W, int nin,
+                                                             int nout) {
+  int i = 0;
+  for (; i + 32 <= nin; i += 32) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int o = 0; o < nout; o++) {
+      const float *w = W + (size_t)o * nin + i;
+      __m256 s = _mm256_broadcast_ss(d + o);
+      a0 = _mm256_fmadd_ps(s, _mm256_loadu_ps(w), a0);
+      a1 = _mm256_fmadd_ps(s, _mm256_loadu_ps(w + 8), a1);
+      a2 = _mm256_fmadd_ps(s, _mm256_loadu_ps(w + 16), a2);
+      a3 = _mm256_fmadd_ps(s, _mm256_loadu_ps(w + 24), a3);
+    }
+    _mm256_storeu_ps(dx + i, a0);
+    _mm256_storeu_ps(dx + i + 8, a1);
+    _mm256_storeu_ps(dx + i + 16, a2);
+    _mm256_storeu_ps(dx + i + 24, a3);
+  }
+  for (; i < nin; i += 8) {
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nin - i), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 a = _mm256_setzero_ps();
+    for (int o = 0; o < nout; o++)
+      a = _mm256_fmadd_ps(_mm256_broadcast_ss(d + o), _mm256_maskload_ps(W + (size_t)o * nin + i, mask), a);
+    _mm256_maskstore_ps(dx + i, mask, a);
+  }
+}
+
+__attribute__((target("avx2,fma"))) static void row_outer_avx2(float *dW, const float *d, const float *x, int nin,
+                                                               int nout, int add) {
+  int rem = nin & 7, nb = nin - rem;
+  __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  for (int o = 0; o < nout; o++) {
+    float *g = dW + (size_t)o * nin;
+    __m256 s = _mm256_broadcast_ss(d + o);
+    if (add) {
+      for (int i = 0; i < nb; i += 8)
+        _mm256_storeu_ps(g + i, _mm256_fmadd_ps(s, _mm256_loadu_ps(x + i), _mm256_loadu_ps(g + i)));
+      if (rem)
+        _mm256_maskstore_ps(g + nb, mask,
+                            _mm256_fmadd_ps(s, _mm256_maskload_ps(x + nb, mask), _mm256_maskload_ps(g + nb, mask)));
+    } else {
+      for (int i = 0; i < nb; i += 8) _mm256_storeu_ps(g + i, _mm256_mul_ps(s, _mm256_loadu_ps(x + i)));
+      if (rem) _mm256_maskstore_ps(g + nb, mask, _mm256_mul_ps(s, _mm256_maskload_ps(x + nb, mask)));
+    }
+  }
+}
+#endif
+
 /* dinp = dout W;  dW (+)= doutᵀ inp;  db (+)= Σ_rows dout.  Any output may be NULL. */
 NN_VECTORIZE static void nn_linear_backward(float *dinp, float *dW, float *db, const float *dout, const float *inp,
-                               const float *W, int B, int nin, int nout, int accumulate) {
+                               const float *W, int B, int nin, int nout, int accumulate, int avx2) {
   if (db) {
     if (!accumulate) memset(db, 0, (size_t)nout * sizeof(float));
     for (int r = 0; r < B; r++) {
@@ -333,16 +409,18 @@ NN_VECTORIZE static void nn_linear_backward(float *dinp, float *dW, float *db, c
     }
   }
   if (B <= NN_SMALL_BWD) {
-    if (dW) {
-      if (!accumulate) memset(dW, 0, (size_t)nout * nin * sizeof(float));
-      for (int r = 0; r < B; r++)
-        cblas_sger(CblasRowMajor, nout, nin, 1.0f, dout + (size_t)r * nout, 1, inp + (size_t)r * nin, 1,
-                   dW, nin);
+    for (int r = 0; r < B; r++) {
+      const float *d = dout + (size_t)r * nout;
+#ifdef NN_X86
+      if (avx2) {
+        if (dW) row_outer_avx2(dW, d, inp + (size_t)r * nin, nin, nout, accumulate || r > 0);
+        if (dinp) row_vjp_avx2(dinp + (size_t)r * nin, d, W, nin, nout);
+        continue;
+      }
+#endif
+      if (dW) row_outer_c(dW, d, inp + (size_t)r * nin, nin, nout, accumulate || r > 0);
+      if (dinp) row_vjp_c(dinp + (size_t)r * nin, d, W, nin, nout);
     }
-    if (dinp)
-      for (int r = 0; r < B; r++)
-        cblas_sgemv(CblasRowMajor, CblasTrans, nout, nin, 1.0f, W, nin, dout + (size_t)r * nout, 1, 0.0f,
-                    dinp + (size_t)r * nin, 1);
     return;
   }
   if (dW)
@@ -549,7 +627,7 @@ void nn_backward(const nn_mlp *m, nn_ws *ws, int B, const float *dy, float *dpar
   const nn_layer *L = &m->layer[nh];
   float *cur = ws->d0, *other = ws->d1;
   nn_linear_backward(nh ? cur : dx, G[nh].W, G[nh].b, dy, nh ? ws->h[nh - 1] : ws->x, L->W, B, L->nin,
-                     L->nout, accumulate);
+                     L->nout, accumulate, ws->avx2);
   for (int k = nh - 1; k >= 0; k--) {
     L = &m->layer[k];
     int C = L->nout;
@@ -567,7 +645,8 @@ void nn_backward(const nn_mlp *m, nn_ws *ws, int B, const float *dy, float *dpar
       nn_layernorm_backward(cur, G[k].ln_g, G[k].ln_b, cur, ws->z[k], ws->mean[k], ws->rstd[k], L->ln_g, B, C);
     }
     float *din = k ? other : dx; /* the first layer's input VJP only when asked for */
-    nn_linear_backward(din, G[k].W, G[k].b, cur, k ? ws->h[k - 1] : ws->x, L->W, B, L->nin, C, accumulate);
+    nn_linear_backward(din, G[k].W, G[k].b, cur, k ? ws->h[k - 1] : ws->x, L->W, B, L->nin, C, accumulate,
+                       ws->avx2);
     float *t = cur;
     cur = other;
     other = t;
