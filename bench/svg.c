@@ -39,7 +39,7 @@ int svg_bar_chart(const char *path, const char *title, const char *ylabel, const
   double step = nice_step(hi - lo, 5);
   lo = floor(lo / step) * step;
   hi = ceil(hi / step) * step;
-  const int W = 120 + 70 * (n < 3 ? 3 : n), H = 360, L = 70, R = 20, T = 40, B = 110;
+  const int W = 160 + 80 * (n < 4 ? 4 : n), H = 380, L = 70, R = 90, T = 40, B = 120;
   double pw = W - L - R, ph = H - T - B;
 #define Y(v) (T + ph * (1 - ((v) - lo) / (hi - lo)))
   sgp_atomic_file af;
@@ -47,8 +47,7 @@ int svg_bar_chart(const char *path, const char *title, const char *ylabel, const
   FILE *f = af.f;
   fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
              "font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
-  fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"%d\" y=\"22\" font-size=\"14\" "
-             "text-anchor=\"middle\">", W / 2);
+  fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"10\" y=\"22\" font-size=\"13\">");
   xml_text(f, title);
   fprintf(f, "</text>\n");
   for (double v = lo; v <= hi + 1e-9 * step; v += step) {

@@ -143,8 +143,6 @@ int sweep_write_tables(const sweep *sw, const cJSON *timing, int *missing, sgp_e
 /* Test-only jobs (--fake-jobs): `sgp sweep --fake-job collect|train|eval ...`. */
 int sweep_fake_job(int argc, char **argv);
 
-#endif
-
 /* ------------------------------------------------------------------ SVG figures (svg.c) */
 typedef struct svg_bar_item {
   const char *label;
@@ -165,3 +163,5 @@ typedef struct svg_traj_agent {
 int svg_trajectories(const char *path, const char *title, const sweep_env_info *info,
                      const float *pts, long npts, const svg_traj_agent *agents, int nagents,
                      sgp_err *e);
+
+#endif
