@@ -1,0 +1,33 @@
+/* Closed-loop evaluation of a planner in the true environment (`sgp eval`): reads a RUN.json
+ * (docs/run-format.md), loads the environment, dataset and models the planner needs, runs seeded
+ * episodes (MPC or one open-loop plan) and writes the result JSON atomically. */
+#ifndef SGP_EVAL_H
+#define SGP_EVAL_H
+
+#include "agents/planner.h"
+#include "core/core.h"
+#include "envs/env.h"
+
+typedef struct eval_opts {
+  const char *config_path; /* RUN.json */
+  const char *out_path;    /* RESULT.json */
+  const char *rollout_dir; /* --save-rollout DIR, or NULL */
+  int progress;            /* progress bar on stderr (when a terminal) */
+} eval_opts;
+
+/* Runs the whole evaluation. Episode failures (simulator errors) are recorded in the result, not
+ * returned; -1 means the run could not be set up or the result not written. */
+int eval_run(const eval_opts *o, sgp_err *e);
+
+/* plan_cost over an environment's batched task cost (self = the env). */
+plan_cost eval_env_cost(const sgp_env *env);
+
+/* The true simulator as a plan_dyn (forward only; the oracle's model). The model is the
+ * environment's name and resolved config; every workspace makes its own instance. */
+typedef struct eval_truth {
+  const char *env_name;
+  cJSON *env_cfg;  /* resolved env config (owned by the caller) */
+} eval_truth;
+void eval_truth_dyn(const eval_truth *t, int nx, int nu, plan_dyn *out);
+
+#endif
