@@ -1,0 +1,36 @@
+/* sgp list: the registered environments (and, once agents/ registers them, the planners). */
+#include "bench/cli.h"
+#include "datasets/dataset.h"
+
+#include <string.h>
+
+/* The planners' section is printed by a function agents/ may provide; until it exists this weak
+ * definition says so. */
+__attribute__((weak)) void sgp_list_agents(FILE *f) { fprintf(f, "  (no planners registered in this build)\n"); }
+
+int cmd_list(int argc, char **argv) {
+  if (cli_wants_help(argc, argv)) {
+    printf("usage: sgp list\n  Prints the registered environments (name, nx, nu, dt, T, summary), the\n"
+           "  behaviour policies for data collection, and the planners.\n  example: sgp list\n");
+    return 0;
+  }
+  int rc = cli_parse("list", argc, argv, NULL, NULL, 0, 0, NULL, NULL);
+  if (rc) return rc;
+  printf("environments:\n  %-10s %5s %5s %6s %4s  %s\n", "name", "nx", "nu", "dt", "T", "summary");
+  for (int i = 0; i < env_count(); i++) {
+    const env_vt *vt = env_at(i);
+    sgp_env *env = NULL;
+    sgp_err e = {{0}};
+    if (env_create(vt->name, NULL, "defaults", &env, &e)) {
+      printf("  %-10s (cannot create: %s)\n", vt->name, e.msg);
+      continue;
+    }
+    printf("  %-10s %5d %5d %6g %4d  %s\n", vt->name, env->spec.nx, env->spec.nu, env->spec.dt, env->spec.T, vt->summary);
+    env_destroy(env);
+  }
+  printf("\nbehaviour policies (datasets, \"episodes\" specs):\n");
+  for (int i = 0; i < ds_policy_count(); i++) printf("  %-10s %s\n", ds_policy_at(i)->name, ds_policy_at(i)->summary);
+  printf("\nagents:\n");
+  sgp_list_agents(stdout);
+  return 0;
+}

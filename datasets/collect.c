@@ -1,0 +1,353 @@
+/* Data collection: fixed chunks, one child RNG stream per chunk, pthreads.
+ *
+ * Determinism: the work is cut into chunks of a fixed number of transitions (ds_behaviour.chunk);
+ * chunk k draws only from child stream k of the "data" stream of the seed and writes only rows
+ * [k·chunk, (k+1)·chunk). Threads take chunks in any order, so the bytes do not depend on the
+ * number of threads. Each thread owns an environment instance (created up front, on this thread,
+ * since MuJoCo's XML loader is not thread-safe). */
+#include "datasets/dataset.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int ds_ncores(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : (int)n;
+}
+
+typedef struct chunk_stats {
+  long attempts, rejected_excluded, rejected_box, sim_errors, episodes, truncated;
+} chunk_stats;
+
+typedef struct job {
+  const ds_behaviour *b;
+  ds_data *out;
+  sgp_rng data;           /* parent stream; chunk k uses child k */
+  int64_t nchunks;
+  atomic_long next_chunk; /* work queue */
+  atomic_long done_rows;  /* progress */
+  atomic_int failed;
+  chunk_stats *stats;     /* per chunk */
+  pthread_mutex_t err_lock;
+  sgp_err err;            /* the first error */
+} job;
+
+typedef struct worker {
+  job *j;
+  sgp_env *env;
+  void *policy;
+  double *x, *xn, *u, *xb, *ub; /* nx, nx, nu, nbx, nbu */
+} worker;
+
+static void fail_job(job *j, const sgp_err *e) {
+  pthread_mutex_lock(&j->err_lock);
+  if (!atomic_load(&j->failed)) j->err = *e;
+  atomic_store(&j->failed, 1);
+  pthread_mutex_unlock(&j->err_lock);
+}
+
+/* Rounds to float in place: the stored (x, u) reproduce the stored x' exactly. */
+static void round_f(double *v, int n) {
+  for (int i = 0; i < n; i++) v[i] = (float)v[i];
+}
+
+static void store(ds_data *o, int64_t row, const double *x, const double *u, const double *xn, double r,
+                  int terminal, int timeout) {
+  int nx = o->nx, nu = o->nu;
+  for (int i = 0; i < nx; i++) o->x[row * nx + i] = (float)x[i];
+  for (int i = 0; i < nu; i++) o->u[row * nu + i] = (float)u[i];
+  for (int i = 0; i < nx; i++) o->xnext[row * nx + i] = (float)xn[i];
+  o->reward[row] = (float)r;
+  o->terminal[row] = (uint8_t)terminal;
+  o->timeout[row] = (uint8_t)timeout;
+}
+
+static int in_box(const ds_behaviour *b, const double *xb) {
+  for (int i = 0; i < b->nbx; i++)
+    if (!(xb[i] >= b->lo[i] && xb[i] <= b->hi[i])) return 0;
+  return 1;
+}
+
+static int excluded(const ds_behaviour *b, const double *xb) {
+  if (b->excl_radius <= 0) return 0;
+  return hypot(xb[0] - b->excl_center[0], xb[1] - b->excl_center[1]) < b->excl_radius;
+}
+
+/* "box": uniform states and actions, rejection of excluded states and of x' outside the box. */
+static int run_box_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows, chunk_stats *st, sgp_err *e) {
+  const ds_behaviour *b = w->j->b;
+  sgp_env *env = w->env;
+  const long max_attempts = 1000 * rows + 1000;
+  int64_t k = 0;
+  while (k < rows) {
+    if (++st->attempts > max_attempts)
+      return sgp_fail(e, "box spec: fewer than 0.1%% of the sampled transitions are accepted (excluded region "
+                         "or next_in_box too strict?)");
+    if (atomic_load(&w->j->failed)) return -1;
+    for (int i = 0; i < b->nbx; i++) w->xb[i] = b->lo[i] + (b->hi[i] - b->lo[i]) * sgp_rng_uniform(r);
+    for (int i = 0; i < b->nbu; i++) w->ub[i] = b->alo[i] + (b->ahi[i] - b->alo[i]) * sgp_rng_uniform(r);
+    env_box_to_state(env, w->xb, w->x);
+    round_f(w->x, env->spec.nx);
+    env_box_to_action(env, w->ub, w->u);
+    round_f(w->u, env->spec.nu);
+    env_state_to_box(env, w->x, w->xb); /* the state actually simulated */
+    if (excluded(b, w->xb)) {
+      st->rejected_excluded++;
+      continue;
+    }
+    double rew;
+    int term;
+    sgp_err se;
+    if (env_set_state(env, w->x, &se) || env_step(env, w->u, w->xn, &rew, &term, &se)) {
+      st->sim_errors++;
+      continue;
+    }
+    if (b->next_in_box) {
+      env_state_to_box(env, w->xn, w->xb);
+      if (!in_box(b, w->xb)) {
+        st->rejected_box++;
+        continue;
+      }
+    }
+    store(w->j->out, row0 + k, w->x, w->u, w->xn, rew, term, 0);
+    k++;
+  }
+  return 0;
+}
+
+/* "episodes": rollouts of the behaviour policy from the env's reset distribution. A chunk holds
+ * whole episodes; an episode cut by the end of the chunk (early terminations) or by N is
+ * marked timeout on its last row, as is an episode cut by a simulator error. */
+static int run_episodes_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows, chunk_stats *st, sgp_err *e) {
+  const ds_behaviour *b = w->j->b;
+  sgp_env *env = w->env;
+  ds_data *o = w->j->out;
+  int64_t k = 0;
+  (void)e;
+  while (k < rows) {
+    if (atomic_load(&w->j->failed)) return -1;
+    uint64_t seed = sgp_rng_u64(r);
+    sgp_err se;
+    if (env_reset(env, seed, w->x, &se)) {
+      st->sim_errors++;
+      if (st->sim_errors > 1000) return sgp_fail(e, "episodes: reset keeps failing: %s", se.msg);
+      continue;
+    }
+    round_f(w->x, env->spec.nx);
+    if (env_set_state(env, w->x, &se)) return sgp_fail(e, "episodes: %s", se.msg);
+    b->policy->reset(w->policy, w->x);
+    st->episodes++;
+    for (int t = 0; t < b->episode_length && k < rows; t++) {
+      st->attempts++;
+      b->policy->act(w->policy, env, w->x, r, w->ub);
+      if (b->action_noise > 0)
+        for (int i = 0; i < b->nbu; i++) {
+          double half = 0.5 * (env->spec.abox_hi[i] - env->spec.abox_lo[i]);
+          double a = w->ub[i] + b->action_noise * half * sgp_rng_normal(r);
+          w->ub[i] = a < env->spec.abox_lo[i] ? env->spec.abox_lo[i] : a > env->spec.abox_hi[i] ? env->spec.abox_hi[i] : a;
+        }
+      env_box_to_action(env, w->ub, w->u);
+      round_f(w->u, env->spec.nu);
+      double rew;
+      int term;
+      if (env_step(env, w->u, w->xn, &rew, &term, &se)) {
+        st->sim_errors++;
+        if (t > 0) o->timeout[row0 + k - 1] = !o->terminal[row0 + k - 1];
+        break;
+      }
+      round_f(w->xn, env->spec.nx);
+      int last = t == b->episode_length - 1;
+      store(o, row0 + k, w->x, w->u, w->xn, rew, term, !term && last);
+      k++;
+      if (term) break;
+      if (!last && k == rows) { /* cut by the chunk or by N */
+        o->timeout[row0 + k - 1] = 1;
+        st->truncated++;
+      }
+      memcpy(w->x, w->xn, sizeof(double) * env->spec.nx);
+      /* continue from the stored (float) state: x' of this row is x of the next */
+      if (env_set_state(env, w->x, &se)) return sgp_fail(e, "episodes: %s", se.msg);
+    }
+  }
+  return 0;
+}
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  job *j = w->j;
+  for (;;) {
+    long k = atomic_fetch_add(&j->next_chunk, 1);
+    if (k >= j->nchunks || atomic_load(&j->failed)) break;
+    int64_t row0 = (int64_t)k * j->b->chunk, rows = j->b->chunk;
+    if (row0 + rows > j->b->n) rows = j->b->n - row0;
+    sgp_rng r;
+    sgp_rng_child(&r, &j->data, (uint64_t)k);
+    sgp_err e = {{0}};
+    chunk_stats *st = &j->stats[k];
+    int rc = j->b->kind == DS_BOX ? run_box_chunk(w, &r, row0, rows, st, &e) : run_episodes_chunk(w, &r, row0, rows, st, &e);
+    if (rc) {
+      if (!atomic_load(&j->failed)) fail_job(j, &e);
+      break;
+    }
+    atomic_fetch_add(&j->done_rows, (long)rows);
+  }
+  return NULL;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+int ds_collect(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, cJSON *spec, const char *spec_file,
+               const ds_collect_opts *opts, ds_data *out, sgp_err *e) {
+  int nthreads = opts->threads > 0 ? opts->threads : ds_ncores();
+  cJSON *own_cfg = NULL;
+  if (!env_cfg) env_cfg = own_cfg = cJSON_CreateObject();
+  sgp_env *env0 = NULL;
+  if (env_create(env_name, env_cfg, env_cfg_file ? env_cfg_file : "env config", &env0, e)) {
+    cJSON_Delete(own_cfg);
+    return -1;
+  }
+  ds_behaviour b;
+  if (ds_behaviour_parse(spec, spec_file, env0, &b, e)) {
+    env_destroy(env0);
+    cJSON_Delete(own_cfg);
+    return -1;
+  }
+  int64_t nchunks = (b.n + b.chunk - 1) / b.chunk;
+  if (nthreads > nchunks) nthreads = (int)nchunks;
+
+  ds_data d;
+  memset(&d, 0, sizeof d);
+  d.env = sgp_strdup(env_name);
+  d.nx = env0->spec.nx;
+  d.nu = env0->spec.nu;
+  d.n = b.n;
+  d.x = sgp_falloc((size_t)b.n * d.nx);
+  d.u = sgp_falloc((size_t)b.n * d.nu);
+  d.xnext = sgp_falloc((size_t)b.n * d.nx);
+  d.reward = sgp_falloc((size_t)b.n);
+  d.terminal = sgp_calloc((size_t)b.n, 1);
+  d.timeout = sgp_calloc((size_t)b.n, 1);
+
+  job *j = sgp_calloc(1, sizeof *j);
+  j->b = &b;
+  j->out = &d;
+  sgp_rng_stream(&j->data, opts->seed, "data");
+  j->nchunks = nchunks;
+  atomic_init(&j->next_chunk, 0);
+  atomic_init(&j->done_rows, 0);
+  atomic_init(&j->failed, 0);
+  j->stats = sgp_calloc((size_t)nchunks, sizeof *j->stats);
+  pthread_mutex_init(&j->err_lock, NULL);
+
+  worker *w = sgp_calloc((size_t)nthreads, sizeof *w);
+  pthread_t *tid = sgp_calloc((size_t)nthreads, sizeof *tid);
+  int rc = 0, started = 0;
+  for (int t = 0; t < nthreads && rc == 0; t++) {
+    w[t].j = j;
+    if (t == 0) w[t].env = env0;
+    else {
+      cJSON *c = cJSON_Duplicate(env_cfg, 1);
+      rc = env_create(env_name, c, env_cfg_file ? env_cfg_file : "env config", &w[t].env, e);
+      cJSON_Delete(c);
+      if (rc) break;
+    }
+    if (b.kind == DS_EPISODES) {
+      sgp_cfg pc = sgp_cfg_root(b.policy_cfg, spec_file);
+      snprintf(pc.path, sizeof pc.path, "/policy");
+      if ((rc = b.policy->create(&pc, w[t].env, &w[t].policy, e))) break;
+    }
+    int nx = d.nx, nu = d.nu;
+    w[t].x = sgp_malloc(sizeof(double) * nx);
+    w[t].xn = sgp_malloc(sizeof(double) * nx);
+    w[t].u = sgp_malloc(sizeof(double) * nu);
+    w[t].xb = sgp_malloc(sizeof(double) * (nx > ENV_MAX_BOX ? nx : ENV_MAX_BOX));
+    w[t].ub = sgp_malloc(sizeof(double) * (nu > ENV_MAX_BOX ? nu : ENV_MAX_BOX));
+  }
+  if (rc == 0) {
+    for (started = 0; started < nthreads; started++)
+      if (pthread_create(&tid[started], NULL, worker_main, &w[started]) != 0) {
+        rc = sgp_fail(e, "collect: cannot start thread %d", started);
+        atomic_store(&j->failed, 1);
+        break;
+      }
+    sgp_progress p;
+    if (opts->progress) sgp_progress_begin(&p, "collect", (long)b.n);
+    while (started > 0) {
+      long done = atomic_load(&j->done_rows);
+      if (opts->progress) sgp_progress_update(&p, done, NULL);
+      if (done >= b.n || atomic_load(&j->failed)) break;
+      sleep_ms(50);
+    }
+    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    if (opts->progress) {
+      sgp_progress_update(&p, atomic_load(&j->done_rows), NULL);
+      sgp_progress_end(&p);
+    }
+    if (rc == 0 && atomic_load(&j->failed)) {
+      *e = j->err;
+      rc = -1;
+    }
+  }
+
+  chunk_stats tot = {0};
+  for (int64_t k = 0; k < nchunks; k++) {
+    tot.attempts += j->stats[k].attempts;
+    tot.rejected_excluded += j->stats[k].rejected_excluded;
+    tot.rejected_box += j->stats[k].rejected_box;
+    tot.sim_errors += j->stats[k].sim_errors;
+    tot.episodes += j->stats[k].episodes;
+    tot.truncated += j->stats[k].truncated;
+  }
+  for (int t = 0; t < nthreads; t++) {
+    if (w[t].policy) b.policy->destroy(w[t].policy);
+    if (w[t].env) env_destroy(w[t].env);
+    free(w[t].x), free(w[t].xn), free(w[t].u), free(w[t].xb), free(w[t].ub);
+  }
+  if (!w[0].env) env_destroy(env0);
+  free(w);
+  free(tid);
+  pthread_mutex_destroy(&j->err_lock);
+  free(j->stats);
+  free(j);
+  if (rc) {
+    ds_free(&d);
+    cJSON_Delete(own_cfg);
+    return -1;
+  }
+
+  /* the manifest skeleton; ds_write adds statistics, hashes and the format fields */
+  cJSON *m = cJSON_CreateObject();
+  cJSON_AddNumberToObject(m, "format_version", DS_FORMAT_VERSION);
+  cJSON *je = cJSON_AddObjectToObject(m, "env");
+  cJSON_AddStringToObject(je, "name", env_name);
+  cJSON_AddItemToObject(je, "config", cJSON_Duplicate(env_cfg, 1));
+  cJSON_AddItemToObject(m, "behaviour", cJSON_Duplicate(spec, 1));
+  char seed[32];
+  snprintf(seed, sizeof seed, "%llu", (unsigned long long)opts->seed);
+  cJSON_AddStringToObject(m, "seed", seed); /* a string: 64-bit seeds do not fit a JSON double */
+  cJSON *jc = cJSON_AddObjectToObject(m, "collection");
+  cJSON_AddNumberToObject(jc, "chunk_size", b.chunk);
+  cJSON_AddNumberToObject(jc, "chunks", (double)nchunks);
+  cJSON_AddNumberToObject(jc, "attempts", (double)tot.attempts);
+  if (b.kind == DS_BOX) {
+    cJSON_AddNumberToObject(jc, "rejected_excluded", (double)tot.rejected_excluded);
+    cJSON_AddNumberToObject(jc, "rejected_next_outside_box", (double)tot.rejected_box);
+  } else {
+    cJSON_AddNumberToObject(jc, "episodes", (double)tot.episodes);
+    cJSON_AddNumberToObject(jc, "truncated_episodes", (double)tot.truncated);
+  }
+  cJSON_AddNumberToObject(jc, "simulator_errors", (double)tot.sim_errors);
+  d.manifest = m;
+  d.env_cfg = cJSON_GetObjectItem(je, "config");
+  cJSON_Delete(own_cfg);
+  *out = d;
+  return 0;
+}
