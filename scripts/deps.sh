@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(cmake make gcc pkg-config git libmujoco-dev libglfw3-dev libopenblas-dev libcjson-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(python3 python3-numpy clang libclang-rt-14-dev)
+  pkgs+=(python3 python3-numpy clang libclang-rt-14-dev xvfb xauth)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,260 @@
+/* The viewer's data, free of OpenGL (viewer/viewer.h): a saved rollout loaded and checked against
+ * the environment, states turned into scene points, returns recomputed from the task cost, the
+ * variant note, and a PPM writer. tests/test_viewer_data.c compiles this file directly (the
+ * program's viewer/ sources are not part of libsgp). */
+#include "viewer/viewer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ states -> scene points */
+static int body_id(const mjModel *m, const char *name) { return mj_name2id(m, mjOBJ_BODY, name); }
+
+int view_geo_init(sgp_env *env, view_geo *g, sgp_err *e) {
+  const mjModel *m = NULL;
+  mjData *d = NULL;
+  env_mj(env, &m, &d);
+  view_geo out = {0};
+  const char *name = env->spec.name;
+  if (!m) { /* an environment without MuJoCo state: nothing to draw in */
+    *g = out;
+    return 0;
+  }
+  if (!strcmp(name, "point") || !strcmp(name, "pixels")) {
+    int b = body_id(m, "point");
+    if (b < 0) return sgp_fail(e, "%s: the model has no body 'point'", name);
+    out.kind = VIEW_GEO_PLANAR;
+    out.decode = !strcmp(name, "pixels");
+    out.height = m->body_pos[3 * b + 2];
+  } else if (!strcmp(name, "cartpole")) {
+    int cart = body_id(m, "cart"), pole = body_id(m, "pole");
+    if (cart < 0 || pole < 0) return sgp_fail(e, "cartpole: the model has no body 'cart' / 'pole'");
+    int tip = mj_name2id(m, mjOBJ_GEOM, "tip");
+    const mjtNum *off = tip >= 0 ? m->geom_pos + 3 * tip : m->body_ipos + 3 * pole;
+    out.kind = VIEW_GEO_POLE;
+    out.pole_len = sqrt(off[0] * off[0] + off[1] * off[1] + off[2] * off[2]);
+    out.cart_z = m->body_pos[3 * cart + 2] + m->body_pos[3 * pole + 2];
+    out.front = -0.13; /* just in front of the cart box (half depth 0.1), on the camera's side */
+    if (!(out.pole_len > 0)) return sgp_fail(e, "cartpole: the model's pole has zero length");
+  }
+  *g = out;
+  return 0;
+}
+
+void view_geo_point(const view_geo *g, const sgp_env *env, const double *x, double p[3]) {
+  switch (g->kind) {
+  case VIEW_GEO_PLANAR: {
+    double b[ENV_MAX_BOX];
+    if (g->decode) {
+      if (!sgp_all_finite_d(x, (size_t)env->spec.nx)) {
+        p[0] = p[1] = p[2] = NAN;
+        return;
+      }
+      env_state_to_box(env, x, b); /* pixels: the soft-argmax position of the image */
+    } else {
+      b[0] = x[0];
+      b[1] = x[1];
+    }
+    p[0] = b[0];
+    p[1] = b[1];
+    p[2] = g->height;
+    return;
+  }
+  case VIEW_GEO_POLE: /* θ = 0 hangs down; envs/cartpole.xml: tip at (p + l sin θ, −l cos θ) */
+    p[0] = x[0] + g->pole_len * sin(x[1]);
+    p[1] = g->front;
+    p[2] = g->cart_z - g->pole_len * cos(x[1]);
+    return;
+  default:
+    p[0] = p[1] = p[2] = NAN;
+  }
+}
+
+/* ------------------------------------------------------------------ loading a rollout */
+static void fmt_shape(const sgp_array *a, char *buf, size_t n) {
+  size_t k = (size_t)snprintf(buf, n, "(");
+  for (int i = 0; i < a->ndim && k < n; i++)
+    k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? ", " : "", (long long)a->shape[i]);
+  if (k < n) snprintf(buf + k, n - k, a->ndim == 1 ? ",)" : ")");
+}
+
+/* Reads path as a float32/float64 array of `ndim` dimensions whose sizes match want[] (-1: any),
+ * converted to double. `expect` describes the shape for the message. */
+static int load_f(const char *path, int ndim, const int64_t *want, const char *expect,
+                  const char *envname, sgp_array *a, double **out, sgp_err *e) {
+  if (sgp_npy_read(path, a, e)) return -1;
+  if (a->dtype != SGP_F32 && a->dtype != SGP_F64) {
+    sgp_fail(e, "%s: dtype %s: expected float32 or float64", path, sgp_dtype_name(a->dtype));
+    sgp_array_free(a);
+    return -1;
+  }
+  int ok = a->ndim == ndim;
+  for (int i = 0; ok && i < ndim; i++) ok = want[i] < 0 ? a->shape[i] >= 1 : a->shape[i] == want[i];
+  if (!ok) {
+    char got[128];
+    fmt_shape(a, got, sizeof got);
+    sgp_fail(e, "%s: shape %s: expected %s for %s", path, got, expect, envname);
+    sgp_array_free(a);
+    return -1;
+  }
+  size_t n = sgp_array_count(a);
+  double *v = sgp_malloc(sizeof(double) * (n ? n : 1));
+  if (a->dtype == SGP_F32)
+    for (size_t i = 0; i < n; i++) v[i] = ((const float *)a->data)[i];
+  else
+    memcpy(v, a->data, sizeof(double) * n);
+  *out = v;
+  return 0;
+}
+
+static char *ep_path(const char *dir, int episode, const char *what) {
+  char name[64];
+  snprintf(name, sizeof name, "ep%d_%s.npy", episode, what);
+  return sgp_path_join(dir, name);
+}
+
+/* Scene points of n states of nx values each (x double). */
+static double *points(const view_geo *g, const sgp_env *env, const double *x, size_t n, int nx) {
+  double *p = sgp_malloc(sizeof(double) * 3 * (n ? n : 1));
+  for (size_t i = 0; i < n; i++) view_geo_point(g, env, x + i * (size_t)nx, p + 3 * i);
+  return p;
+}
+
+int view_rollout_load(const char *dir, int episode, sgp_env *env, const view_geo *g,
+                      view_rollout *out, sgp_err *e) {
+  const env_spec *s = &env->spec;
+  const int nx = s->nx, nu = s->nu;
+  if (!sgp_path_exists(dir)) return sgp_fail(e, "%s: no such rollout directory", dir);
+  char *px = ep_path(dir, episode, "x"), *pu = ep_path(dir, episode, "u");
+  char *pp = ep_path(dir, episode, "plan_x"), *pc = ep_path(dir, episode, "cand_x");
+  sgp_array ax = {0}, au = {0}, ap = {0}, ac = {0};
+  double *x = NULL, *u = NULL, *plan = NULL, *cand = NULL;
+  view_rollout r = {0};
+  int rc = -1;
+  char expect[128];
+
+  if (!sgp_path_exists(px)) {
+    sgp_fail(e, "%s: missing (is %s a directory written by sgp eval --save-rollout, and episode %d in it?)",
+             px, dir, episode);
+    goto done;
+  }
+  snprintf(expect, sizeof expect, "(steps+1, %d)", nx);
+  if (load_f(px, 2, (int64_t[]){-1, nx}, expect, s->name, &ax, &x, e)) goto done;
+  r.steps = (int)(ax.shape[0] - 1);
+  if (!sgp_all_finite_d(x, sgp_array_count(&ax))) {
+    sgp_fail(e, "%s: non-finite state values", px);
+    goto done;
+  }
+  if (!sgp_path_exists(pu)) {
+    sgp_fail(e, "%s: missing (the actions of %s)", pu, px);
+    goto done;
+  }
+  snprintf(expect, sizeof expect, "(%d, %d) (steps = %d from %s)", r.steps, nu, r.steps, px);
+  if (r.steps == 0) { /* a (0, nu) array: nothing was executed */
+    if (sgp_npy_read(pu, &au, e)) goto done;
+    if (au.ndim != 2 || au.shape[0] != 0 || au.shape[1] != nu) {
+      char got[128];
+      fmt_shape(&au, got, sizeof got);
+      sgp_fail(e, "%s: shape %s: expected %s for %s", pu, got, expect, s->name);
+      goto done;
+    }
+    u = sgp_malloc(sizeof(double));
+  } else {
+    if (load_f(pu, 2, (int64_t[]){r.steps, nu}, expect, s->name, &au, &u, e)) goto done;
+    if (!sgp_all_finite_d(u, sgp_array_count(&au))) {
+      sgp_fail(e, "%s: non-finite action values", pu);
+      goto done;
+    }
+  }
+  if (r.steps > 0 && sgp_path_exists(pp)) {
+    snprintf(expect, sizeof expect, "(%d, H+1, %d) (steps = %d from %s)", r.steps, nx, r.steps, px);
+    if (load_f(pp, 3, (int64_t[]){r.steps, -1, nx}, expect, s->name, &ap, &plan, e)) goto done;
+    r.H = (int)(ap.shape[1] - 1);
+  }
+  if (r.steps > 0 && sgp_path_exists(pc)) {
+    snprintf(expect, sizeof expect, "(%d, M, H+1, %d) (steps = %d from %s)", r.steps, nx, r.steps, px);
+    if (load_f(pc, 4, (int64_t[]){r.steps, -1, -1, nx}, expect, s->name, &ac, &cand, e)) goto done;
+    r.M = (int)ac.shape[1];
+    r.HC = (int)(ac.shape[2] - 1);
+  }
+
+  /* returns: −c(x_t, u_t) with u clipped as env_step clips it, then −c_T(x_T) at the end */
+  r.ret = sgp_malloc(sizeof(double) * (size_t)(r.steps + 1));
+  double *uc = sgp_malloc(sizeof(double) * (size_t)nu), sum = 0;
+  for (int t = 0; t < r.steps; t++) {
+    r.ret[t] = sum;
+    memcpy(uc, u + (size_t)t * nu, sizeof(double) * nu);
+    env_clip_action(env, uc);
+    sum -= env_cost(env, x + (size_t)t * nx, uc, NULL, NULL);
+  }
+  free(uc);
+  r.ret[r.steps] = sum - env_terminal_cost(env, x + (size_t)r.steps * nx, NULL);
+
+  r.xp = points(g, env, x, (size_t)r.steps + 1, nx);
+  if (plan) r.plan_p = points(g, env, plan, (size_t)r.steps * (r.H + 1), nx);
+  if (cand) r.cand_p = points(g, env, cand, (size_t)r.steps * r.M * (r.HC + 1), nx);
+  r.dir = sgp_strdup(dir);
+  r.episode = episode;
+  r.nx = nx;
+  r.nu = nu;
+  r.x = x;
+  r.u = u;
+  x = u = NULL;
+  *out = r;
+  rc = 0;
+done:
+  free(x);
+  free(u);
+  free(plan);
+  free(cand);
+  sgp_array_free(&ax);
+  sgp_array_free(&au);
+  sgp_array_free(&ap);
+  sgp_array_free(&ac);
+  free(px);
+  free(pu);
+  free(pp);
+  free(pc);
+  return rc;
+}
+
+void view_rollout_free(view_rollout *r) {
+  if (!r) return;
+  free(r->dir);
+  free(r->x);
+  free(r->u);
+  free(r->ret);
+  free(r->xp);
+  free(r->plan_p);
+  free(r->cand_p);
+  memset(r, 0, sizeof *r);
+}
+
+/* ------------------------------------------------------------------ the variant note */
+void view_env_note(const sgp_env *env, const cJSON *cfg, char *buf, size_t n) {
+  const char *name = env->spec.name;
+  buf[0] = 0;
+  if (!strcmp(name, "point") || !strcmp(name, "pixels")) {
+    const cJSON *hole = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "hole") : NULL;
+    const cJSON *mud = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "mud_factor") : NULL;
+    int is_mud = !cJSON_IsString(hole) || !strcmp(hole->valuestring, "mud"); /* mud is the default */
+    double k = cJSON_IsNumber(mud) ? mud->valuedouble : 0.2;
+    if (is_mud)
+      snprintf(buf, n, "MUD: inside the brown disk the point moves only %gx the commanded step", k);
+    else
+      snprintf(buf, n, "hole 'same': the disk is only a hole in the data (dynamics unchanged)");
+  } else if (!strcmp(name, "cartpole")) {
+    snprintf(buf, n, "swing-up: goal pole up (theta = pi), cart at 0; paths show the pole tip");
+  }
+}
+
+/* ------------------------------------------------------------------ images */
+int view_ppm_write(FILE *f, int w, int h, const unsigned char *rgb, int bottom_up) {
+  if (fprintf(f, "P6\n%d %d\n255\n", w, h) < 0) return -1;
+  for (int r = 0; r < h; r++) {
+    int src = bottom_up ? h - 1 - r : r;
+    if (fwrite(rgb + (size_t)src * w * 3, 3, (size_t)w, f) != (size_t)w) return -1;
+  }
+  return ferror(f) ? -1 : 0;
+}
