@@ -52,6 +52,14 @@ static uint8_t *make_npy(int major, const char *dict, size_t ndata, size_t *len)
 }
 
 /* Parses buf and expects failure whose message names the file and contains `want` (if given). */
+/* Plain write (no fsync: hundreds of truncated copies would otherwise dominate the run time). */
+static void write_plain(const char *path, const void *buf, size_t n) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return;
+  if (n) fwrite(buf, 1, n, f);
+  fclose(f);
+}
+
 static void expect_reject(const char *what, const void *buf, size_t len, const char *want) {
   sgp_array a;
   sgp_err e;
@@ -310,7 +318,7 @@ int main(int argc, char **argv) {
     int r1 = sgp_npy_parse(copy, n, NAME, &a, &e);
     int named1 = strncmp(e.msg, NAME, strlen(NAME)) == 0;
     free(copy);
-    sgp_write_file_atomic(tp, g, n, &e);
+    write_plain(tp, g, n);
     int r2 = sgp_npy_read(tp, &a, &e);
     int named2 = strstr(e.msg, "trunc.npy") != NULL;
     trunc_ok += r1 != 0 && r2 != 0 && named1 && named2;

@@ -47,6 +47,14 @@ static uint8_t *make_st(const char *hdr, size_t ndata, size_t *len) {
   return b;
 }
 
+/* Plain write (no fsync: hundreds of truncated copies would otherwise dominate the run time). */
+static void write_plain(const char *path, const void *buf, size_t n) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return;
+  if (n) fwrite(buf, 1, n, f);
+  fclose(f);
+}
+
 static void expect_reject(const char *what, const void *buf, size_t len, const char *want) {
   sgp_st s;
   sgp_err e;
@@ -328,7 +336,7 @@ int main(int argc, char **argv) {
     int r1 = sgp_st_parse(copy, n, NAME, &x, &e);
     int named1 = strncmp(e.msg, NAME, strlen(NAME)) == 0;
     free(copy);
-    sgp_write_file_atomic(tp, g, n, &e);
+    write_plain(tp, g, n);
     int r2 = sgp_st_read(tp, &x, &e);
     int named2 = strstr(e.msg, "trunc.safetensors") != NULL;
     int ok = r1 != 0 && r2 != 0 && named1 && named2;
