@@ -107,7 +107,7 @@ static int parse_box(sgp_cfg *c, const sgp_env *env, ds_behaviour *b, sgp_err *e
   for (int i = 0; i < s->nbu; i++) {
     if (!(b->alo[i] <= b->ahi[i])) return sgp_fail(e, "%s: %s/action_lo/%d: must not exceed action_hi", c->file, c->path, i);
     if (b->alo[i] < s->abox_lo[i] || b->ahi[i] > s->abox_hi[i])
-      return sgp_fail(e, "%s: %s/action_lo/%d: [%g, %g] exceeds the action bounds [%g, %g]", c->file, c->path, i,
+      return sgp_fail(e, "%s: %s/action_lo, action_hi/%d: [%g, %g] exceeds the action bounds [%g, %g]", c->file, c->path, i,
                       b->alo[i], b->ahi[i], s->abox_lo[i], s->abox_hi[i]);
   }
   sgp_cfg ex;

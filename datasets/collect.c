@@ -26,6 +26,7 @@ typedef struct chunk_stats {
 
 typedef struct job {
   const ds_behaviour *b;
+  const char *spec_file;
   ds_data *out;
   sgp_rng data;           /* parent stream; chunk k uses child k */
   int64_t nchunks;
@@ -86,8 +87,8 @@ static int run_box_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows, chun
   int64_t k = 0;
   while (k < rows) {
     if (++st->attempts > max_attempts)
-      return sgp_fail(e, "box spec: fewer than 0.1%% of the sampled transitions are accepted (excluded region "
-                         "or next_in_box too strict?)");
+      return sgp_fail(e, "%s: /exclude, /next_in_box: fewer than 0.1%% of the sampled transitions are accepted",
+                      w->j->spec_file);
     if (atomic_load(&w->j->failed)) return -1;
     for (int i = 0; i < b->nbx; i++) w->xb[i] = b->lo[i] + (b->hi[i] - b->lo[i]) * sgp_rng_uniform(r);
     for (int i = 0; i < b->nbu; i++) w->ub[i] = b->alo[i] + (b->ahi[i] - b->alo[i]) * sgp_rng_uniform(r);
@@ -238,6 +239,7 @@ int ds_collect(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, c
 
   job *j = sgp_calloc(1, sizeof *j);
   j->b = &b;
+  j->spec_file = spec_file;
   j->out = &d;
   sgp_rng_stream(&j->data, opts->seed, "data");
   j->nchunks = nchunks;

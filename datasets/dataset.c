@@ -319,20 +319,12 @@ int ds_load(const char *dir, ds_data *out, sgp_err *e) {
       free(p);
       break;
     }
-    char hex[65];
-    sgp_sha256_hex(buf, len, hex);
-    if (strcmp(hex, hs->valuestring)) {
-      rc = sgp_fail(e, "%s: SHA-256 %.16s... does not match the manifest's %.16s... (file changed or corrupted)", p, hex,
-                    hs->valuestring);
-      free(buf);
-      free(p);
-      break;
-    }
+    /* structure first (the most specific message), the hash last */
     sgp_array a;
     memset(&a, 0, sizeof a);
     rc = sgp_npy_parse(buf, len, p, &a, e);
-    free(buf);
     if (rc) {
+      free(buf);
       free(p);
       break;
     }
@@ -364,6 +356,14 @@ int ds_load(const char *dir, ds_data *out, sgp_err *e) {
           break;
         }
     }
+    if (rc == 0) {
+      char hex[65];
+      sgp_sha256_hex(buf, len, hex);
+      if (strcmp(hex, hs->valuestring))
+        rc = sgp_fail(e, "%s: SHA-256 %.16s... does not match the manifest's %.16s... (file changed or corrupted)", p,
+                      hex, hs->valuestring);
+    }
+    free(buf);
     free(p);
     if (rc) {
       sgp_array_free(&a);
