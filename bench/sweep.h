@@ -53,6 +53,8 @@ typedef struct sweep_job {
   char *what;         /* "train score point/uniform seed 1" (progress and logs) */
   char *config_path;  /* file the job reads (written before it runs) */
   cJSON *config;      /* its contents */
+  char *config2_path; /* a second file (collect: --env-config), or NULL */
+  cJSON *config2;
   char *done_path;    /* the job is done iff this exists (written atomically by the verb) */
   char *log_path;
   int argc;

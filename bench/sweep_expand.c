@@ -345,6 +345,8 @@ void sweep_free(sweep *sw) {
     free(j->what);
     free(j->config_path);
     cJSON_Delete(j->config);
+    free(j->config2_path);
+    cJSON_Delete(j->config2);
     free(j->done_path);
     free(j->log_path);
     for (int k = 0; k < j->argc; k++) free(j->argv[k]);
@@ -799,7 +801,15 @@ static int load_impl(sweep *sw, sgp_err *e) {
             char *dir = cache_path(sw, "datasets", dkey, "");
             j->done_path = xfmt("%s/manifest.json", dir);
             j->log_path = xfmt("%s/logs/collect-%s.log", sw->out, dkey);
-            const char *args[] = {"collect", ename, "--spec", j->config_path, "--seed", sstr, "--out", dir, NULL};
+            /* collect is deterministic whatever its thread count: one thread, like every job */
+            const char *args[] = {"collect", ename, "--spec", j->config_path, "--seed", sstr, "--out", dir,
+                                  "--threads", "1", NULL, NULL, NULL};
+            if (cfg && cfg->child) {
+              j->config2 = cJSON_Duplicate(cfg, 1);
+              j->config2_path = xfmt("%s/configs/env-%s.json", sw->out, dkey);
+              args[10] = "--env-config";
+              args[11] = j->config2_path;
+            }
             set_argv(j, sw, args);
             free(dir);
           }
@@ -1008,6 +1018,8 @@ int sweep_prepare(const sweep *sw, sgp_err *e) {
     free(old);
     cJSON_free(txt);
     if (!same && sgp_json_write(j->config_path, j->config, e)) return -1;
+    if (j->config2_path && !sgp_path_exists(j->config2_path) && sgp_json_write(j->config2_path, j->config2, e))
+      return -1;
     dirname_of(j->done_path, dir, sizeof dir);
     if (j->kind != SWEEP_DATA && sgp_mkdirs(dir, e)) return -1;
   }
