@@ -10,7 +10,8 @@ SRC=${SGP_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 SGP=${SGP_PROG:-$SRC/build/sgp}
 SWEEP=$SRC/bench/sweeps/tiny-test.json
 for verb in collect train eval; do
-  if "$SGP" $verb --help 2>&1 | grep -q "is not available in this build"; then
+  help=$("$SGP" $verb --help 2>&1 || true)
+  if [[ $help == *"is not available in this build"* ]]; then
     echo "SKIP e2e_sweep: 'sgp $verb' is not available in this build yet"
     exit 0
   fi
