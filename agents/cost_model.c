@@ -1,0 +1,246 @@
+/* Learned running cost, for tasks whose cost is not given (METHOD §1: "learn or write down a
+ * cost c(x,u)"): a regression of −reward on (x,u),
+ *
+ *   c(x,u) = μ_c + s_c · net( (x − μ_x)/s_x, (u − μ_u)/s_u )
+ *
+ * with μ_c, s_c the mean and standard deviation of −reward on the training rows, so the network
+ * regresses a standardised target (loss: MSE in those units). Gradients for planners:
+ *   [gx̄, gū] = net-VJP(s_c),   gx = gx̄ / s_x,   gu = gū / s_u.
+ * Training drives cost_model through the callbacks at the end of the file (agents/train.c). */
+#include "agents/models.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COST_MIN_SCALE 1e-6f
+
+cost_model *cost_create(const nn_arch *a, int nx, int nu, sgp_err *e) {
+  if (nx < 1 || nu < 1) {
+    sgp_fail(e, "cost model: nx = %d, nu = %d: both must be >= 1", nx, nu);
+    return NULL;
+  }
+  if (a->nin != nx + nu || a->nout != 1) {
+    sgp_fail(e, "cost model: network maps %d -> %d, expected nx + nu = %d -> 1", a->nin, a->nout, nx + nu);
+    return NULL;
+  }
+  if (a->ncond != 0) {
+    sgp_fail(e, "cost model: network has ncond = %d, expected 0 (unconditioned)", a->ncond);
+    return NULL;
+  }
+  if (nn_arch_check(a, e) != 0) return NULL;
+  cost_model *m = sgp_calloc(1, sizeof *m);
+  m->nx = nx;
+  m->nu = nu;
+  m->net = nn_create(a);
+  sgp_norm_init(&m->xn, nx);
+  sgp_norm_init(&m->un, nu);
+  m->c_shift = 0.0f;
+  m->c_scale = 1.0f;
+  return m;
+}
+
+void cost_free(cost_model *m) {
+  if (!m) return;
+  nn_free(m->net);
+  sgp_norm_free(&m->xn);
+  sgp_norm_free(&m->un);
+  free(m);
+}
+
+void cost_fit_normalizers(cost_model *m, const float *x, const float *u, const float *reward, size_t N) {
+  sgp_norm_fit(&m->xn, x, N, m->nx, COST_MIN_SCALE);
+  sgp_norm_fit(&m->un, u, N, m->nu, COST_MIN_SCALE);
+  double s = 0, q = 0;
+  for (size_t r = 0; r < N; r++) s -= reward[r];
+  double mu = N ? s / (double)N : 0;
+  for (size_t r = 0; r < N; r++) q += (-(double)reward[r] - mu) * (-(double)reward[r] - mu);
+  double sd = N ? sqrt(q / (double)N) : 1.0;
+  m->c_shift = (float)mu;
+  m->c_scale = (float)(sd > COST_MIN_SCALE ? sd : COST_MIN_SCALE);
+}
+
+struct cost_ws {
+  int maxB;
+  nn_ws *nw;
+  float *in, *out, *din; /* maxB × (nx+nu), maxB, maxB × (nx+nu) */
+};
+
+cost_ws *cost_ws_create(const cost_model *m, int maxB) {
+  if (maxB < 1) return NULL;
+  cost_ws *w = sgp_calloc(1, sizeof *w);
+  int nin = m->nx + m->nu;
+  w->maxB = maxB;
+  w->nw = nn_ws_create(&m->net->arch, maxB);
+  w->in = sgp_falloc((size_t)maxB * nin);
+  w->out = sgp_falloc((size_t)maxB);
+  w->din = sgp_falloc((size_t)maxB * nin);
+  return w;
+}
+
+void cost_ws_free(cost_ws *w) {
+  if (!w) return;
+  nn_ws_free(w->nw);
+  free(w->in);
+  free(w->out);
+  free(w->din);
+  free(w);
+}
+
+/* Rows of [x̄, ū] for the network. */
+static void cost_inputs(const cost_model *m, int B, const float *x, const float *u, float *in) {
+  int nx = m->nx, nu = m->nu, nin = nx + nu;
+  for (int r = 0; r < B; r++) {
+    float *z = in + (size_t)r * nin;
+    for (int j = 0; j < nx; j++) z[j] = (x[(size_t)r * nx + j] - m->xn.shift[j]) / m->xn.scale[j];
+    for (int j = 0; j < nu; j++) z[nx + j] = (u[(size_t)r * nu + j] - m->un.shift[j]) / m->un.scale[j];
+  }
+}
+
+void cost_eval(const cost_model *m, cost_ws *w, int B, const float *x, const float *u, float *c, float *gx,
+               float *gu) {
+  int nx = m->nx, nu = m->nu, nin = nx + nu;
+  for (int b0 = 0; b0 < B; b0 += w->maxB) { /* any B: chunks of the workspace size */
+    int n = B - b0 < w->maxB ? B - b0 : w->maxB;
+    const float *xc = x + (size_t)b0 * nx, *uc = u + (size_t)b0 * nu;
+    cost_inputs(m, n, xc, uc, w->in);
+    nn_forward(m->net, w->nw, n, w->in, NULL, w->out);
+    if (c)
+      for (int r = 0; r < n; r++) c[b0 + r] = m->c_shift + m->c_scale * w->out[r];
+    if (!gx && !gu) continue;
+    for (int r = 0; r < n; r++) w->out[r] = m->c_scale; /* ∂c/∂net */
+    nn_backward(m->net, w->nw, n, w->out, NULL, 0, w->din);
+    for (int r = 0; r < n; r++) {
+      const float *d = w->din + (size_t)r * nin;
+      if (gx)
+        for (int j = 0; j < nx; j++) gx[(size_t)(b0 + r) * nx + j] = d[j] / m->xn.scale[j];
+      if (gu)
+        for (int j = 0; j < nu; j++) gu[(size_t)(b0 + r) * nu + j] = d[nx + j] / m->un.scale[j];
+    }
+  }
+}
+
+/* ============================== training ===================================================== */
+/* loss = mean_b (net(x̄_b, ū_b) − (−r_b − μ_c)/s_c)²: MSE on the standardised cost. */
+
+typedef struct cost_task {
+  cost_model *m;
+  const float *x, *u, *reward;
+  cost_ws *w;
+  float *xb, *ub; /* gathered batch rows */
+} cost_task;
+
+static double cost_train_loss(void *self, int B, const int64_t *rows, sgp_rng *noise, float *grad) {
+  (void)noise;
+  cost_task *t = self;
+  cost_model *m = t->m;
+  cost_ws *w = t->w;
+  int nx = m->nx, nu = m->nu;
+  for (int b = 0; b < B; b++) {
+    memcpy(t->xb + (size_t)b * nx, t->x + (size_t)rows[b] * nx, (size_t)nx * sizeof(float));
+    memcpy(t->ub + (size_t)b * nu, t->u + (size_t)rows[b] * nu, (size_t)nu * sizeof(float));
+  }
+  cost_inputs(m, B, t->xb, t->ub, w->in);
+  nn_forward(m->net, w->nw, B, w->in, NULL, w->out);
+  double sse = 0;
+  for (int b = 0; b < B; b++) {
+    float target = (-t->reward[rows[b]] - m->c_shift) / m->c_scale;
+    float err = w->out[b] - target;
+    sse += (double)err * err;
+    w->out[b] = 2.0f * err / (float)B; /* ∂loss/∂net */
+  }
+  if (grad) nn_backward(m->net, w->nw, B, w->out, grad, 0, NULL);
+  return sse / B;
+}
+
+int cost_train(cost_model *m, const float *x, const float *u, const float *reward, size_t N,
+               const train_cfg *tc, train_result *res, sgp_err *e) {
+  if (N < 2) return sgp_fail(e, "cost model: %zu rows (need at least 2)", N);
+  if (!sgp_all_finite_f(x, N * m->nx) || !sgp_all_finite_f(u, N * m->nu) || !sgp_all_finite_f(reward, N))
+    return sgp_fail(e, "cost model: the data hold non-finite values");
+  cost_fit_normalizers(m, x, u, reward, N);
+  sgp_rng init;
+  sgp_rng_stream(&init, tc->seed, "init");
+  nn_init(m->net, &init);
+  int maxB = tc->batch < (int64_t)N ? tc->batch : (int)N;
+  cost_task t = {m, x, u, reward, cost_ws_create(m, maxB), sgp_falloc((size_t)maxB * m->nx),
+                 sgp_falloc((size_t)maxB * m->nu)};
+  train_task tt = {"cost", (int64_t)N, m->net->nparams, m->net->params, &t, cost_train_loss};
+  int rc = train_run(&tt, tc, res, e);
+  cost_ws_free(t.w);
+  free(t.xb);
+  free(t.ub);
+  return rc;
+}
+
+/* ============================== model files ================================================== */
+/* kind "cost": network "net", normalisers "x_norm", "u_norm", vector "c_norm" = [μ_c, s_c];
+ * sgp.model = {"nx","nu"}. */
+
+int cost_save(const cost_model *m, const char *path, const cJSON *config, const cJSON *dataset,
+              const train_result *r, sgp_err *e) {
+  cJSON *mj = cJSON_CreateObject();
+  cJSON_AddNumberToObject(mj, "nx", m->nx);
+  cJSON_AddNumberToObject(mj, "nu", m->nu);
+  cJSON *tj = r ? train_result_json(r) : NULL;
+  sgp_st st;
+  mf_begin(&st, "cost", mj, config, dataset, tj);
+  cJSON_Delete(mj);
+  cJSON_Delete(tj);
+  float cn[2] = {m->c_shift, m->c_scale};
+  int rc = mf_put_mlp(&st, "net", m->net, e);
+  if (!rc) rc = mf_put_norm(&st, "x_norm", &m->xn, e);
+  if (!rc) rc = mf_put_norm(&st, "u_norm", &m->un, e);
+  if (!rc) rc = mf_put_vec(&st, "c_norm", cn, 2, e);
+  if (!rc) rc = mf_write(path, &st, e);
+  sgp_st_free(&st);
+  return rc;
+}
+
+cost_model *cost_load(const char *path, sgp_err *e) {
+  sgp_st st;
+  if (mf_open(path, "cost", &st, e)) return NULL;
+  cost_model *m = NULL;
+  nn_mlp *net = NULL;
+  cJSON *j = mf_get_json(&st, path, "model", e);
+  if (!j) goto fail;
+  sgp_cfg c = sgp_cfg_root(j, path);
+  snprintf(c.path, sizeof c.path, "metadata sgp.model");
+  long nx, nu;
+  if (sgp_cfg_int(&c, "nx", 1, 1 << 20, &nx, e) || sgp_cfg_int(&c, "nu", 1, 1 << 20, &nu, e)) goto fail;
+  if (!(net = mf_get_mlp(&st, path, "net", (int)(nx + nu), 1, e))) goto fail;
+  if (!(m = cost_create(&net->arch, (int)nx, (int)nu, e))) {
+    sgp_fail_prefix(e, "%s", path);
+    goto fail;
+  }
+  memcpy(m->net->params, net->params, net->nparams * sizeof(float));
+  sgp_norm_free(&m->xn); /* freed norms are empty (safe for cost_free) until read */
+  sgp_norm_free(&m->un);
+  if (mf_get_norm(&st, path, "x_norm", (int)nx, &m->xn, e) || mf_get_norm(&st, path, "u_norm", (int)nu, &m->un, e))
+    goto fail;
+  float cn[2];
+  if (mf_get_vec(&st, path, "c_norm", 2, cn, e)) goto fail;
+  if (!(cn[1] > 0)) {
+    sgp_fail(e, "%s: tensor 'c_norm': scale %g must be positive", path, cn[1]);
+    goto fail;
+  }
+  m->c_shift = cn[0];
+  m->c_scale = cn[1];
+  nn_free(net);
+  cJSON_Delete(j);
+  sgp_st_free(&st);
+  return m;
+fail:
+  nn_free(net);
+  cost_free(m);
+  cJSON_Delete(j);
+  sgp_st_free(&st);
+  return NULL;
+}
+
+int cost_check_dims(const cost_model *m, const char *path, const char *env, int nx, int nu, sgp_err *e) {
+  if (m->nx != nx || m->nu != nu)
+    return sgp_fail(e, "%s: cost model has nx=%d, nu=%d; environment %s has nx=%d, nu=%d", path, m->nx, m->nu,
+                    env ? env : "(data)", nx, nu);
+  return 0;
+}
