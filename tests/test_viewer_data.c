@@ -1,0 +1,298 @@
+// ctest-labels: unit viewer
+/* The viewer's OpenGL-free half (viewer/view_data.c, compiled in here: the viewer is not part of
+ * libsgp): the cartpole pole-tip point against MuJoCo's own tip geom position, the pixels point
+ * against the position the image was rendered from, the recomputed returns against the rewards of
+ * actually stepping the environment, every malformed rollout rejected with the file named and the
+ * output untouched, the PPM writer's bytes, and the variant note. */
+#include "viewer/view_data.c"
+
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static sgp_env *make(const char *name, const char *json, cJSON **cfg_out) {
+  cJSON *j = NULL;
+  sgp_err e = {0};
+  sgp_env *env = NULL;
+  if (sgp_json_parse(json, "cfg", &j, &e) || env_create(name, j, "cfg", &env, &e)) {
+    fprintf(stderr, "FAIL make(%s, %s): %s\n", name, json, e.msg);
+    exit(1);
+  }
+  if (cfg_out) *cfg_out = j;
+  else cJSON_Delete(j);
+  return env;
+}
+
+static void write_f64(const char *dir, const char *name, int ndim, const int64_t *shape, const double *v) {
+  char *p = sgp_path_join(dir, name);
+  sgp_err e;
+  if (sgp_npy_write_raw(p, SGP_F64, ndim, shape, v, &e)) fprintf(stderr, "FAIL write %s: %s\n", p, e.msg);
+  free(p);
+}
+
+static void write_f32(const char *dir, const char *name, int ndim, const int64_t *shape, const double *v,
+                      size_t n) {
+  float *f = sgp_malloc(sizeof(float) * n);
+  for (size_t i = 0; i < n; i++) f[i] = (float)v[i];
+  char *p = sgp_path_join(dir, name);
+  sgp_err e;
+  if (sgp_npy_write_raw(p, SGP_F32, ndim, shape, f, &e)) fprintf(stderr, "FAIL write %s: %s\n", p, e.msg);
+  free(p);
+  free(f);
+}
+
+/* cartpole: view_geo_point's tip (x and z) equals MuJoCo's position of the "tip" geom. */
+static void test_cartpole_tip(void) {
+  sgp_env *env = make("cartpole", "{}", NULL);
+  view_geo g;
+  sgp_err e;
+  CHECK(view_geo_init(env, &g, &e) == 0 && g.kind == VIEW_GEO_POLE, "cartpole geo: %s", e.msg);
+  CHECK_CLOSE("cartpole pole length from the model", g.pole_len, 0.5, 1e-12);
+  const mjModel *m;
+  mjData *d;
+  env_mj(env, &m, &d);
+  int tip = mj_name2id(m, mjOBJ_GEOM, "tip");
+  sgp_rng r;
+  sgp_rng_seed(&r, 7);
+  double worst = 0;
+  for (int i = 0; i < 200; i++) {
+    double x[4] = {4 * sgp_rng_uniform(&r) - 2, 4 * M_PI * sgp_rng_uniform(&r) - 2 * M_PI, 0, 0}, p[3];
+    env_set_state(env, x, &e);
+    mj_forward(m, d);
+    view_geo_point(&g, env, x, p);
+    double ex = fabs(p[0] - d->geom_xpos[3 * tip]), ez = fabs(p[2] - d->geom_xpos[3 * tip + 2]);
+    if (ex > worst) worst = ex;
+    if (ez > worst) worst = ez;
+  }
+  CHECK_WORST("cartpole tip point vs MuJoCo geom_xpos (200 states)", worst, 1e-12);
+  env_destroy(env);
+}
+
+/* pixels: the point of a rendered image is the position it was rendered from; point: (x, y, h). */
+static void test_planar(void) {
+  sgp_env *px = make("pixels", "{}", NULL), *pt = make("point", "{}", NULL);
+  view_geo g, gp;
+  sgp_err e;
+  CHECK(view_geo_init(px, &g, &e) == 0 && g.kind == VIEW_GEO_PLANAR && g.decode, "pixels geo");
+  CHECK(view_geo_init(pt, &gp, &e) == 0 && gp.kind == VIEW_GEO_PLANAR && !gp.decode, "point geo");
+  CHECK_CLOSE("point path height = the point body's z", gp.height, 0.04, 1e-12);
+  double *img = sgp_malloc(sizeof(double) * px->spec.nx), worst = 0;
+  for (int i = 0; i < 9; i++)
+    for (int j = 0; j < 9; j++) {
+      double b[2] = {-1 + 0.25 * i, -1 + 0.25 * j}, p[3], q[3];
+      env_box_to_state(px, b, img);
+      view_geo_point(&g, px, img, p);
+      view_geo_point(&gp, pt, b, q);
+      double err = fmax(fabs(p[0] - b[0]), fabs(p[1] - b[1]));
+      if (err > worst) worst = err;
+      CHECK(q[0] == b[0] && q[1] == b[1] && q[2] == gp.height, "point: scene point is (x, y, h)");
+    }
+  CHECK_WORST("pixels: decoded point vs rendered position (81 positions)", worst, 1e-6);
+  img[3] = NAN;
+  double p[3];
+  view_geo_point(&g, px, img, p);
+  CHECK(isnan(p[0]) && isnan(p[1]), "pixels: a non-finite image gives no point");
+  free(img);
+  env_destroy(px);
+  env_destroy(pt);
+}
+
+/* A point episode through the mud with fixed actions, saved as a rollout (float64): the loader's
+ * returns equal the rewards of stepping the environment; plan and candidate points are the plan
+ * states at the path height. */
+static void test_rollout_returns(const char *dir) {
+  sgp_env *env = make("point", "{\"hole\":\"mud\"}", NULL);
+  enum { S = 20, H = 4, M = 2 };
+  double x[(S + 1) * 2], u[S * 2], plan[S * (H + 1) * 2], cand[S * M * (H + 1) * 2];
+  double want[S + 1], ret = 0, rew;
+  sgp_err e;
+  int term;
+  env_reset(env, 0, x, &e);
+  for (int t = 0; t < S; t++) {
+    want[t] = ret;
+    u[2 * t] = -0.1;
+    u[2 * t + 1] = 0.13 * cos(0.4 * t); /* out of bounds at times: the env clips, so must we */
+    env_step(env, u + 2 * t, x + 2 * (t + 1), &rew, &term, &e);
+    ret += rew;
+    for (int k = 0; k <= H; k++) {
+      plan[(t * (H + 1) + k) * 2] = x[2 * t] - 0.1 * k;
+      plan[(t * (H + 1) + k) * 2 + 1] = x[2 * t + 1];
+      for (int c = 0; c < M; c++) {
+        cand[((t * M + c) * (H + 1) + k) * 2] = x[2 * t] - 0.1 * k;
+        cand[((t * M + c) * (H + 1) + k) * 2 + 1] = x[2 * t + 1] + 0.05 * c * k;
+      }
+    }
+  }
+  want[S] = ret - env_terminal_cost(env, x + 2 * S, NULL);
+  write_f64(dir, "ep1_x.npy", 2, (int64_t[]){S + 1, 2}, x);
+  write_f64(dir, "ep1_u.npy", 2, (int64_t[]){S, 2}, u);
+  write_f32(dir, "ep1_plan_x.npy", 3, (int64_t[]){S, H + 1, 2}, plan, sizeof plan / sizeof *plan);
+  write_f32(dir, "ep1_cand_x.npy", 4, (int64_t[]){S, M, H + 1, 2}, cand, sizeof cand / sizeof *cand);
+
+  view_geo g;
+  view_geo_init(env, &g, &e);
+  view_rollout r;
+  int rc = view_rollout_load(dir, 1, env, &g, &r, &e);
+  CHECK(rc == 0, "load a good rollout: %s", rc ? e.msg : "");
+  if (rc) {
+    env_destroy(env);
+    return;
+  }
+  CHECK(r.steps == S && r.H == H && r.M == M && r.HC == H && r.nx == 2 && r.nu == 2,
+        "dimensions: steps %d H %d M %d HC %d", r.steps, r.H, r.M, r.HC);
+  double worst = 0;
+  for (int t = 0; t <= S; t++) worst = fmax(worst, fabs(r.ret[t] - want[t]));
+  CHECK_WORST("returns so far vs the rewards of env_step (21 steps, mud, clipped actions)", worst, 1e-9);
+  worst = 0;
+  for (int i = 0; i < S * (H + 1); i++) {
+    worst = fmax(worst, fabs(r.plan_p[3 * i] - plan[2 * i]));
+    worst = fmax(worst, fabs(r.plan_p[3 * i + 1] - plan[2 * i + 1]));
+    worst = fmax(worst, fabs(r.plan_p[3 * i + 2] - g.height));
+  }
+  for (int i = 0; i < S * M * (H + 1); i++) worst = fmax(worst, fabs(r.cand_p[3 * i + 1] - cand[2 * i + 1]));
+  CHECK_WORST("plan and candidate points vs the plan states (float32 files)", worst, 1e-6);
+  worst = 0;
+  for (int i = 0; i <= S; i++) worst = fmax(worst, fabs(r.xp[3 * i] - x[2 * i]) + fabs(r.xp[3 * i + 1] - x[2 * i + 1]));
+  CHECK_WORST("executed points vs the states", worst, 0);
+  view_rollout_free(&r);
+  env_destroy(env);
+}
+
+/* Every malformed rollout is an error naming the file at fault; *out stays untouched. */
+static void expect_reject(const char *dir, int episode, sgp_env *env, const char *file, const char *what) {
+  view_geo g;
+  sgp_err e = {0};
+  view_geo_init(env, &g, &e);
+  view_rollout r;
+  memset(&r, 0xAB, sizeof r);
+  view_rollout before = r;
+  int rc = view_rollout_load(dir, episode, env, &g, &r, &e);
+  char *path = sgp_path_join(dir, file);
+  CHECK(rc == -1, "%s: rejected", file);
+  CHECK(strstr(e.msg, path) != NULL, "%s: the message names the file: %s", file, e.msg);
+  CHECK(strstr(e.msg, what) != NULL, "%s: the message says '%s': %s", file, what, e.msg);
+  CHECK(memcmp(&r, &before, sizeof r) == 0, "%s: output untouched", file);
+  CHECK(strchr(e.msg, '\n') == NULL, "one line");
+  printf("  rejected: %s\n", e.msg);
+  free(path);
+}
+
+static void test_rejects(const char *dir) {
+  sgp_env *pt = make("point", "{}", NULL), *cp = make("cartpole", "{}", NULL);
+  double v[400] = {0};
+  /* ep2: x has nx 3 */
+  write_f64(dir, "ep2_x.npy", 2, (int64_t[]){5, 3}, v);
+  write_f64(dir, "ep2_u.npy", 2, (int64_t[]){4, 2}, v);
+  expect_reject(dir, 2, pt, "ep2_x.npy", "shape (5, 3): expected (steps+1, 2) for point");
+  /* ep3: a good point rollout, viewed as cartpole */
+  write_f64(dir, "ep3_x.npy", 2, (int64_t[]){5, 2}, v);
+  write_f64(dir, "ep3_u.npy", 2, (int64_t[]){4, 2}, v);
+  expect_reject(dir, 3, cp, "ep3_x.npy", "for cartpole");
+  /* ep4: u has the wrong number of rows; then a missing u */
+  write_f64(dir, "ep4_x.npy", 2, (int64_t[]){5, 2}, v);
+  write_f64(dir, "ep4_u.npy", 2, (int64_t[]){5, 2}, v);
+  expect_reject(dir, 4, pt, "ep4_u.npy", "shape (5, 2): expected (4, 2)");
+  write_f64(dir, "ep5_x.npy", 2, (int64_t[]){5, 2}, v);
+  expect_reject(dir, 5, pt, "ep5_u.npy", "missing");
+  /* ep6: plan with the wrong steps; ep7: candidates with 3 dimensions; ep8: int32 states */
+  write_f64(dir, "ep6_x.npy", 2, (int64_t[]){5, 2}, v);
+  write_f64(dir, "ep6_u.npy", 2, (int64_t[]){4, 2}, v);
+  write_f64(dir, "ep6_plan_x.npy", 3, (int64_t[]){5, 3, 2}, v);
+  expect_reject(dir, 6, pt, "ep6_plan_x.npy", "shape (5, 3, 2)");
+  write_f64(dir, "ep7_x.npy", 2, (int64_t[]){5, 2}, v);
+  write_f64(dir, "ep7_u.npy", 2, (int64_t[]){4, 2}, v);
+  write_f64(dir, "ep7_cand_x.npy", 3, (int64_t[]){4, 3, 2}, v);
+  expect_reject(dir, 7, pt, "ep7_cand_x.npy", "expected (4, M, H+1, 2)");
+  {
+    int32_t iv[10] = {0};
+    char *p = sgp_path_join(dir, "ep8_x.npy");
+    sgp_err e;
+    sgp_npy_write_raw(p, SGP_I32, 2, (int64_t[]){5, 2}, iv, &e);
+    free(p);
+    write_f64(dir, "ep8_u.npy", 2, (int64_t[]){4, 2}, v);
+    expect_reject(dir, 8, pt, "ep8_x.npy", "dtype int32");
+  }
+  /* ep9: a NaN state; ep10: an infinite action */
+  double bad[10] = {0};
+  bad[7] = NAN;
+  write_f64(dir, "ep9_x.npy", 2, (int64_t[]){5, 2}, bad);
+  write_f64(dir, "ep9_u.npy", 2, (int64_t[]){4, 2}, v);
+  expect_reject(dir, 9, pt, "ep9_x.npy", "non-finite");
+  bad[7] = 0;
+  bad[3] = INFINITY;
+  write_f64(dir, "ep10_x.npy", 2, (int64_t[]){5, 2}, v);
+  write_f64(dir, "ep10_u.npy", 2, (int64_t[]){4, 2}, bad);
+  expect_reject(dir, 10, pt, "ep10_u.npy", "non-finite");
+  /* a truncated file */
+  {
+    char *p = sgp_path_join(dir, "ep11_x.npy");
+    sgp_err e;
+    sgp_write_file_atomic(p, "\x93NUMPY\x01\x00\x76\x00{'descr", 18, &e);
+    free(p);
+    expect_reject(dir, 11, pt, "ep11_x.npy", "ep11_x.npy");
+  }
+  expect_reject(dir, 12, pt, "ep12_x.npy", "missing");
+  /* zero steps is a valid (if dull) rollout: one state, no actions */
+  write_f64(dir, "ep13_x.npy", 2, (int64_t[]){1, 2}, v);
+  write_f64(dir, "ep13_u.npy", 2, (int64_t[]){0, 2}, v);
+  view_geo g;
+  sgp_err e;
+  view_geo_init(pt, &g, &e);
+  view_rollout r;
+  CHECK(view_rollout_load(dir, 13, pt, &g, &r, &e) == 0 && r.steps == 0, "zero steps loads: %s", e.msg);
+  if (r.steps == 0) view_rollout_free(&r);
+  env_destroy(pt);
+  env_destroy(cp);
+}
+
+static void test_ppm(void) {
+  const unsigned char rgb[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; /* 2x2, rows bottom-up */
+  char *buf = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(&buf, &n);
+  int rc = view_ppm_write(f, 2, 2, rgb, 1);
+  fclose(f);
+  const char want[] = "P6\n2 2\n255\n\x07\x08\x09\x0a\x0b\x0c\x01\x02\x03\x04\x05\x06";
+  CHECK(rc == 0 && n == sizeof want - 1 && memcmp(buf, want, n) == 0, "PPM bytes, rows flipped to top-down");
+  free(buf);
+  f = open_memstream(&buf, &n);
+  view_ppm_write(f, 2, 2, rgb, 0);
+  fclose(f);
+  CHECK(n == 23 && memcmp(buf + 11, rgb, 12) == 0, "PPM bytes, rows as given");
+  free(buf);
+}
+
+static void test_note(void) {
+  char note[256];
+  cJSON *cfg;
+  sgp_env *env = make("point", "{}", &cfg);
+  view_env_note(env, cfg, note, sizeof note);
+  CHECK(strstr(note, "MUD") && strstr(note, "0.2x"), "point default (mud 0.2): %s", note);
+  env_destroy(env);
+  cJSON_Delete(cfg);
+  env = make("pixels", "{\"hole\":\"mud\",\"mud_factor\":0.5}", &cfg);
+  view_env_note(env, cfg, note, sizeof note);
+  CHECK(strstr(note, "MUD") && strstr(note, "0.5x"), "pixels mud 0.5: %s", note);
+  env_destroy(env);
+  cJSON_Delete(cfg);
+  env = make("point", "{\"hole\":\"same\"}", &cfg);
+  view_env_note(env, cfg, note, sizeof note);
+  CHECK(!strstr(note, "MUD") && strstr(note, "same"), "point same: %s", note);
+  env_destroy(env);
+  cJSON_Delete(cfg);
+}
+
+int main(void) {
+  char *dir = tu_tmpdir("viewer");
+  test_cartpole_tip();
+  test_planar();
+  test_rollout_returns(dir);
+  test_rejects(dir);
+  test_ppm();
+  test_note();
+  tu_rmtree(dir);
+  free(dir);
+  return tu_done("test_viewer_data");
+}
