@@ -1,0 +1,355 @@
+/* sgp bench planner: planner iteration and MPC step times, with random-weight networks (the
+ * agents/plan_testsys.h wrappers around nn_mlp), against bare cblas_sgemm of the same shapes
+ * measured in the same process.
+ *  1. One sgp-shooting iteration (rollout, score, adjoint with the score term, Adam step) at the
+ *     authors' cart-pole sizes: T = 60, dynamics 5 -> [64,64,32] -> 4 (LeakyReLU, residual), score
+ *     5 -> [128]x4 -> 5, the cart-pole task cost of envs/cartpole.c; restarts 1 and 8.
+ *     Iteration time = (act with 200 iterations − act with 0 iterations) / 200.
+ *  2. One MPC step for a 17-dim state, 6-dim action, [1024]x4 models, T = 8, at an equal budget of
+ *     250 member-rollouts (2000 dynamics rows) per step: sgp-shooting (5 restarts x 50 iterations),
+ *     grad-ensemble (K = 5 members x 1 restart x 50), cem and mppi (50 samples x 5 iterations).
+ *     "bare fraction" = time the same gemms take bare (every forward, vjp and score call of the
+ *     step, at its batch size) / the measured step time. */
+#include "bench/cli.h"
+
+#include "agents/plan_testsys.h"
+#include "agents/planner.h"
+#include "envs/env.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static nn_mlp *make_net(int nin, const int *w, int nh, int nout, nn_act act, sgp_rng *r) {
+  nn_arch a;
+  memset(&a, 0, sizeof a);
+  a.nin = nin, a.nout = nout, a.nhidden = nh, a.act = act;
+  a.act_param = act == NN_LEAKY_RELU ? 0.01f : 0.0f;
+  for (int k = 0; k < nh; k++) a.width[k] = w[k];
+  nn_mlp *m = nn_create(&a);
+  nn_init(m, r);
+  return m;
+}
+
+static double net_flops(const nn_mlp *m) { /* forward FLOPs per row: 2·in·out per linear */
+  double f = 0;
+  for (int l = 0; l < m->nlayers; l++) f += 2.0 * m->layer[l].nin * m->layer[l].nout;
+  return f;
+}
+
+/* ------------------------------------------------------------------ bare gemm chains */
+typedef struct bare {
+  int nl, B, in[NN_MAX_HIDDEN + 1], out[NN_MAX_HIDDEN + 1];
+  size_t wstride;   /* floats per layer's weights in W */
+  float *X, *Y, *W; /* big enough for every layer */
+} bare;
+
+static void bare_init(bare *g, const nn_mlp *m, int B, sgp_rng *r) {
+  size_t mx = 0, mw = 0;
+  g->nl = m->nlayers, g->B = B;
+  for (int k = 0; k < g->nl; k++) {
+    g->in[k] = m->layer[k].nin, g->out[k] = m->layer[k].nout;
+    size_t a = (size_t)B * (g->in[k] > g->out[k] ? g->in[k] : g->out[k]);
+    mx = a > mx ? a : mx;
+    mw = (size_t)g->in[k] * g->out[k] > mw ? (size_t)g->in[k] * g->out[k] : mw;
+  }
+  g->X = sgp_falloc(mx), g->Y = sgp_falloc(mx), g->W = sgp_falloc(mw * g->nl);
+  sgp_rng_fill_uniform(r, g->X, mx, -1, 1);
+  sgp_rng_fill_uniform(r, g->W, mw * g->nl, -0.05f, 0.05f);
+  memset(g->Y, 0, mx * sizeof(float));
+  g->wstride = mw;
+}
+
+static void bare_free(bare *g) { free(g->X), free(g->Y), free(g->W); }
+
+/* forward chain (X Wᵀ per layer) or the input-VJP chain (dY W per layer, top down) */
+static void bare_run(bare *g, int vjp) {
+  size_t ws = g->wstride;
+  for (int q = 0; q < g->nl; q++) {
+    int k = vjp ? g->nl - 1 - q : q;
+    const float *W = g->W + ws * k;
+    if (!vjp)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->B, g->out[k], g->in[k], 1.0f, g->X,
+                  g->in[k], W, g->in[k], 0.0f, g->Y, g->out[k]);
+    else
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->B, g->in[k], g->out[k], 1.0f, g->X,
+                  g->out[k], W, g->in[k], 0.0f, g->Y, g->in[k]);
+  }
+}
+
+/* median seconds of one bare chain at batch B */
+static double bare_time(const nn_mlp *m, int B, int vjp, sgp_rng *r) {
+  bare g;
+  bare_init(&g, m, B, r);
+  double t[9];
+  int inner = B >= 64 ? 5 : 40;
+  bare_run(&g, vjp);
+  for (int rep = 0; rep < 9; rep++) {
+    double t0 = sgp_now();
+    for (int i = 0; i < inner; i++) bare_run(&g, vjp);
+    t[rep] = (sgp_now() - t0) / inner;
+  }
+  bare_free(&g);
+  return median(t, 9);
+}
+
+/* ------------------------------------------------------------------ planner plumbing */
+static planner *make_planner(const char *name, const char *json, const plan_ctx *ctx, cJSON **j,
+                             sgp_err *e) {
+  planner *p = NULL;
+  if (sgp_json_parse(json, "bench", j, e)) return NULL;
+  sgp_cfg c = sgp_cfg_root(*j, "bench");
+  if (plan_find(name)->create(&c, ctx, &p, e)) {
+    cJSON_Delete(*j);
+    return NULL;
+  }
+  return p;
+}
+
+/* median time of `reps` act() calls (after one warm-up) from x */
+static double time_act(planner *p, const double *x, int reps, plan_diag *last) {
+  double u[64], t[64];
+  sgp_err e;
+  if (reps > 64) reps = 64;
+  p->vt->reset(p, 0);
+  p->vt->act(p, x, u, last, &e);
+  for (int i = 0; i < reps; i++) {
+    double t0 = sgp_now();
+    p->vt->act(p, x, u, last, &e);
+    t[i] = sgp_now() - t0;
+  }
+  return median(t, reps);
+}
+
+static void env_running(const void *self, int B, const float *x, const float *u, float *c,
+                        float *gx, float *gu) {
+  env_cost_batch(self, B, x, u, c, gx, gu);
+}
+static void env_terminal(const void *self, int B, const float *x, float *c, float *gx) {
+  env_terminal_cost_batch(self, B, x, c, gx);
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: sgp bench planner [--threads N] [--reps N] [--json]\n"
+          "  1. one sgp-shooting iteration on the authors' cart-pole sizes (T=60, dynamics\n"
+          "     5->[64,64,32]->4 LeakyReLU residual, score 5->[128]x4->5, random weights, the\n"
+          "     cart-pole task cost), restarts 1 and 8;\n"
+          "  2. one MPC step, 17-dim state, 6-dim action, [1024]x4 models, T=8, at an equal budget of\n"
+          "     250 member-rollouts per step: sgp-shooting (5 restarts x 50 iters), grad-ensemble\n"
+          "     (K=5 x 1 restart x 50 iters), cem and mppi (50 samples x 5 iters); and the fraction\n"
+          "     of bare cblas_sgemm speed (bare time of the same gemms / step time).\n"
+          "options:\n"
+          "  --threads N  OpenBLAS threads (default 1)\n"
+          "  --reps N     timed repetitions of part 1 (default 5; part 2 times 2 steps after a warm-up)\n"
+          "  --json       print one JSON object: cartpole_iter_ms, mpc_step_ms {planner: ms}, ...\n"
+          "example:\n"
+          "  sgp bench planner --threads 1 --json\n");
+}
+
+static int parse_int(const char *flag, const char *s, long lo, long hi, int *out) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (*end || v < lo || v > hi) {
+    fprintf(stderr, "sgp bench planner: %s: expected an integer in [%ld, %ld], got '%s'\n", flag, lo,
+            hi, s);
+    return 2;
+  }
+  *out = (int)v;
+  return 0;
+}
+
+int bench_planner(int argc, char **argv) {
+  static const char *const valued[] = {"--threads", "--reps", NULL};
+  static const char *const boolean[] = {"--json", NULL};
+  if (cli_wants_help(argc, argv)) {
+    usage(stdout);
+    return 0;
+  }
+  int rc = cli_parse("bench planner", argc, argv, valued, boolean, 0, 0, NULL, NULL);
+  if (rc) return rc;
+  int threads = 1, reps = 5, json = cli_flag(argc, argv, "--json");
+  const char *s;
+  if ((s = cli_opt(argc, argv, "--threads")) && parse_int("--threads", s, 1, 1024, &threads)) return 2;
+  if ((s = cli_opt(argc, argv, "--reps")) && parse_int("--reps", s, 1, 64, &reps)) return 2;
+  sgp_blas_set_threads(threads);
+  sgp_rng r;
+  sgp_rng_stream(&r, 0, "bench");
+  sgp_err e = {{0}};
+
+  /* ---------------------------------------------------------------- 1. cart-pole iteration */
+  sgp_env *env = NULL;
+  if (env_create("cartpole", NULL, "bench", &env, &e)) return cli_error("bench planner", &e);
+  const int cnx = env->spec.nx, cnu = env->spec.nu;
+  int dw[3] = {64, 64, 32}, sw[4] = {128, 128, 128, 128};
+  nn_mlp *cdyn = make_net(cnx + cnu, dw, 3, cnx, NN_LEAKY_RELU, &r);
+  nn_mlp *cscore = make_net(cnx + cnu, sw, 4, cnx + cnu, NN_LEAKY_RELU, &r);
+  float ks[4] = {0.05f, 0.05f, 0.05f, 0.05f}, csig = 0.01f;
+  plan_mlpdyn *cmd = plan_mlpdyn_create(cnx, cnu, 1, &cdyn, ks);
+  plan_mlpscore *cms = plan_mlpscore_create(cscore, PLAN_Z_XU, 1, &csig);
+  plan_dyn cd = plan_mlpdyn_dyn(cmd);
+  plan_score cs = plan_mlpscore_score(cms);
+  plan_ctx cctx;
+  memset(&cctx, 0, sizeof cctx);
+  cctx.nx = cnx, cctx.nu = cnu, cctx.T_env = env->spec.T;
+  cctx.u_lo = env->spec.u_lo, cctx.u_hi = env->spec.u_hi;
+  cctx.cost.self = env, cctx.cost.running = env_running, cctx.cost.terminal = env_terminal;
+  cctx.dyn = &cd, cctx.score = &cs;
+  double x0c[4] = {0, 0, 0, 0};
+  double iter_ms[2] = {0, 0}, iter_gflops[2] = {0, 0};
+  const int restarts[2] = {1, 8}, NIT = 200;
+  for (int q = 0; q < 2; q++) {
+    char js[2][256];
+    cJSON *j[2];
+    planner *p[2];
+    for (int z = 0; z < 2; z++) {
+      snprintf(js[z], sizeof js[z],
+               "{\"horizon\": 60, \"iters\": %d, \"restarts\": %d, \"beta\": 0.1, \"lr\": 0.1}",
+               z ? NIT : 0, restarts[q]);
+      p[z] = make_planner("sgp-shooting", js[z], &cctx, &j[z], &e);
+      if (!p[z]) return cli_error("bench planner", &e);
+    }
+    plan_diag d;
+    double tI[64], t0v[64];
+    for (int rep = 0; rep < reps; rep++) { /* alternate, so that noise affects both alike */
+      tI[rep] = time_act(p[1], x0c, 1, &d);
+      t0v[rep] = time_act(p[0], x0c, 1, &d);
+    }
+    double ti = median(tI, reps), t0 = median(t0v, reps);
+    iter_ms[q] = 1e3 * (ti - t0) / NIT;
+    /* FLOPs of one iteration: T forward + T vjp rows of the dynamics, T score rows, per restart */
+    double fl = 60.0 * restarts[q] * (2 * net_flops(cdyn) + net_flops(cscore));
+    iter_gflops[q] = fl / (iter_ms[q] * 1e-3) * 1e-9;
+    for (int z = 0; z < 2; z++) p[z]->vt->destroy(p[z]), cJSON_Delete(j[z]);
+  }
+
+  /* ---------------------------------------------------------------- 2. MPC steps, 17/6 */
+  enum { NX = 17, NU = 6, HZ = 8, K = 5 };
+  int bw[4] = {1024, 1024, 1024, 1024};
+  nn_mlp *mem[K];
+  for (int k = 0; k < K; k++) mem[k] = make_net(NX + NU, bw, 4, NX, NN_LEAKY_RELU, &r);
+  nn_mlp *bscore = make_net(NX + NU, bw, 4, NX + NU, NN_LEAKY_RELU, &r);
+  float kb[NX], bsig = 0.05f;
+  for (int i = 0; i < NX; i++) kb[i] = 0.05f;
+  plan_mlpdyn *md1 = plan_mlpdyn_create(NX, NU, 1, mem, kb), *mdK = plan_mlpdyn_create(NX, NU, K, mem, kb);
+  plan_mlpscore *bms = plan_mlpscore_create(bscore, PLAN_Z_XU, 1, &bsig);
+  plan_dyn bd1 = plan_mlpdyn_dyn(md1), bdK = plan_mlpdyn_dyn(mdK);
+  plan_score bs = plan_mlpscore_score(bms);
+  double Q[NX * NX] = {0}, Rm[NU * NU] = {0};
+  for (int i = 0; i < NX; i++) Q[i * NX + i] = 1;
+  for (int i = 0; i < NU; i++) Rm[i * NU + i] = 0.1;
+  plan_quadcost *qc = plan_quadcost_create(NX, NU, Q, Rm, Q, NULL);
+  double ulo[NU], uhi[NU], x0[NX];
+  for (int i = 0; i < NU; i++) ulo[i] = -1, uhi[i] = 1;
+  for (int i = 0; i < NX; i++) x0[i] = 0.1 * sgp_rng_normal(&r);
+  plan_ctx bctx;
+  memset(&bctx, 0, sizeof bctx);
+  bctx.nx = NX, bctx.nu = NU, bctx.T_env = 1000, bctx.u_lo = ulo, bctx.u_hi = uhi;
+  bctx.cost = plan_quadcost_cost(qc);
+  bctx.dyn = &bd1, bctx.ensemble = &bdK, bctx.score = &bs;
+  static const char *const pn[4] = {"sgp-shooting", "grad-ensemble", "cem", "mppi"};
+  static const char *const pj[4] = {
+      "{\"horizon\": 8, \"iters\": 50, \"restarts\": 5, \"beta\": 1}",
+      "{\"horizon\": 8, \"iters\": 50, \"restarts\": 1, \"beta\": 1}",
+      "{\"horizon\": 8, \"iters\": 5, \"samples\": 50, \"elites\": 5}",
+      "{\"horizon\": 8, \"iters\": 5, \"samples\": 50}",
+  };
+  /* bare gemm time of one call of each kind, at the batch the planners use */
+  double tf5 = bare_time(mem[0], 5, 0, &r), tv5 = bare_time(mem[0], 5, 1, &r);
+  double tf1 = bare_time(mem[0], 1, 0, &r), tv1 = bare_time(mem[0], 1, 1, &r);
+  double tf50 = bare_time(mem[0], 50, 0, &r);
+  double ts40 = bare_time(bscore, 40, 0, &r);
+  double bare_s[4] = {
+      /* 50 iters × 8 steps forward + vjp at batch 5, 51 score calls of 40 rows, final rollout */
+      (50 * HZ + HZ) * tf5 + 50 * HZ * tv5 + 51 * ts40,
+      /* K members at batch 1 per step call */
+      K * ((50 * HZ + HZ) * tf1 + 50 * HZ * tv1),
+      5 * HZ * tf50 + HZ * tf1,
+      5 * HZ * tf50 + HZ * tf1,
+  };
+  double step_ms[4], frac[4];
+  long rows[4], srows[4];
+  int mreps = 2; /* each step is seconds long */
+  for (int q = 0; q < 4; q++) {
+    cJSON *j;
+    planner *p = make_planner(pn[q], pj[q], &bctx, &j, &e);
+    if (!p) return cli_error("bench planner", &e);
+    plan_diag d;
+    double t = time_act(p, x0, mreps, &d);
+    step_ms[q] = 1e3 * t;
+    frac[q] = bare_s[q] / t;
+    rows[q] = d.model_rows;
+    srows[q] = d.score_rows;
+    p->vt->destroy(p);
+    cJSON_Delete(j);
+  }
+  /* the bare rate at batch 10 and 100, for reference */
+  double gf1 = net_flops(mem[0]) / tf1 * 1e-9, gf5 = net_flops(mem[0]) * 5 / tf5 * 1e-9;
+  double gf50 = net_flops(mem[0]) * 50 / tf50 * 1e-9;
+
+  int nthreads = sgp_blas_threads();
+  if (json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "cartpole_iter_ms", iter_ms[0]);
+    cJSON_AddNumberToObject(o, "cartpole_iter_ms_restarts8", iter_ms[1]);
+    cJSON_AddNumberToObject(o, "cartpole_iter_gflops", iter_gflops[0]);
+    cJSON_AddNumberToObject(o, "cartpole_iter_gflops_restarts8", iter_gflops[1]);
+    cJSON_AddStringToObject(o, "cartpole_cost", "envs/cartpole.c task cost");
+    cJSON *ms = cJSON_AddObjectToObject(o, "mpc_step_ms");
+    cJSON *fr = cJSON_AddObjectToObject(o, "mpc_bare_gemm_fraction");
+    cJSON *mr = cJSON_AddObjectToObject(o, "mpc_model_rows");
+    for (int q = 0; q < 4; q++) {
+      cJSON_AddNumberToObject(ms, pn[q], step_ms[q]);
+      cJSON_AddNumberToObject(fr, pn[q], frac[q]);
+      cJSON_AddNumberToObject(mr, pn[q], (double)rows[q]);
+    }
+    cJSON_AddNumberToObject(o, "mpc_budget_member_rollouts", 250);
+    cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch1", gf1);
+    cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch5", gf5);
+    cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch50", gf50);
+    cJSON_AddNumberToObject(o, "blas_threads", nthreads);
+    cJSON_AddStringToObject(o, "openblas_core", sgp_blas_corename());
+    char *txt = cJSON_PrintUnformatted(o);
+    printf("%s\n", txt);
+    free(txt);
+    cJSON_Delete(o);
+  } else {
+    printf("sgp bench planner   OpenBLAS core %s, %d thread%s\n\n", sgp_blas_corename(), nthreads,
+           nthreads == 1 ? "" : "s");
+    printf("1. sgp-shooting iteration, cart-pole sizes (T=60, dyn 5->[64,64,32]->4, score 5->[128]x4->5,\n"
+           "   cart-pole task cost; rollout + score + adjoint + Adam; median of %d):\n", reps);
+    printf("   restarts 1: %8.3f ms/iter  (%.2f GFLOP/s)   [target <= 0.75 ms; PyTorch 6-15 ms quoted]\n",
+           iter_ms[0], iter_gflops[0]);
+    printf("   restarts 8: %8.3f ms/iter  (%.2f GFLOP/s, %.3f ms per restart)\n", iter_ms[1],
+           iter_gflops[1], iter_ms[1] / 8);
+    printf("\n2. MPC step, 17-dim state, 6-dim action, [1024]x4 LeakyReLU models, T=8; budget 250\n"
+           "   member-rollouts (2000 dynamics rows) per step; median of %d warm-started steps:\n", mreps);
+    printf("   %-14s %10s %12s %12s %10s\n", "planner", "ms/step", "dyn rows", "score rows",
+           "bare frac");
+    for (int q = 0; q < 4; q++)
+      printf("   %-14s %10.1f %12ld %12ld %10.2f\n", pn[q], step_ms[q], rows[q], srows[q], frac[q]);
+    printf("   bare cblas_sgemm forward chain: %.1f GFLOP/s at batch 1, %.1f at 5, %.1f at 50\n", gf1,
+           gf5, gf50);
+    printf("   (sgp-shooting: 5 restarts x 50 iters; grad-ensemble: K=5 x 1 restart x 50 iters;\n"
+           "    cem/mppi: 50 samples x 5 iters. Shooting also runs a vjp per forward;\n"
+           "    bare frac > 1: the network's small-batch path beats a bare sgemm of that batch.)\n");
+  }
+
+  for (int k = 0; k < K; k++) nn_free(mem[k]);
+  nn_free(bscore), nn_free(cdyn), nn_free(cscore);
+  plan_mlpdyn_free(md1), plan_mlpdyn_free(mdK), plan_mlpdyn_free(cmd);
+  plan_mlpscore_free(bms), plan_mlpscore_free(cms);
+  plan_quadcost_free(qc);
+  env_destroy(env);
+  return 0;
+}
