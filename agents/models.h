@@ -53,6 +53,9 @@ void dist_eval(const dist_index *idx, dist_ws *ws, int B, const float *q, float 
  * −87.3 give 0); relative error about 1e-7 (measured in tests/test_distance.c). Exposed for tests
  * and the benchmark. */
 void dist_expf_neg(const float *x, float *y, int n);
+/* The blocking: queries in chunks of *qb rows, data in blocks of *nb rows (for the benchmark's
+ * bare-gemm baseline of the same shapes). */
+void dist_blocking(int *qb, int *nb);
 
 /* ====== BEGIN score/DDE/trainer/model-file section (score helper) ====== */
 /* ============================== generic supervised training (train.c) ======================== */
@@ -192,7 +195,8 @@ typedef struct score_cfg {
   score_schedule schedule;
   score_loss loss;
   float alpha;             /* noise multiplier on x' (SCORE_XUX), default 1 */
-  int scaled_output;       /* 1: s̄ = net/σ_l (default), 0: s̄ = net */
+  int scaled_output;       /* 1: s̄ = net/σ_l ("output": "scaled", default with levels > 1),
+                              0: s̄ = net ("output": "score", default with one level) */
 } score_cfg;
 
 typedef struct score_model {

@@ -57,7 +57,7 @@ int score_cfg_read(sgp_cfg *c, score_cfg *out, sgp_err *e) {
   if (!(s.alpha > 0) || !isfinite(s.alpha)) return sgp_fail(e, "%s: %s/alpha: must be positive", c->file, c->path);
   if (s.alpha != 1.0f && s.layout != SCORE_XUX)
     return sgp_fail(e, "%s: %s/alpha: only meaningful with \"inputs\": \"xux\"", c->file, c->path);
-  if (sgp_cfg_enum(c, "output", output_names, 2, 1, &v, e)) return -1;
+  if (sgp_cfg_enum(c, "output", output_names, 2, s.nlevels > 1 ? 1 : 0, &v, e)) return -1;
   s.scaled_output = v;
   *out = s;
   return 0;
