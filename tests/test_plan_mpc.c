@@ -19,6 +19,7 @@
 #include "agents/plan_testsys.h"
 #include "agents/planner.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +229,35 @@ static void check_registry(void) {
 }
 
 /* plans are float: compare against the bounds rounded to float */
+/* every example config in agents/configs/planners names a planner and passes its needs() */
+static void check_example_configs(void) {
+  char *dir = sgp_path_join(tu_source_dir(), "agents/configs/planners");
+  DIR *d = opendir(dir);
+  CHECK(d != NULL, "open %s", dir);
+  int n = 0;
+  for (struct dirent *de; d && (de = readdir(d));) {
+    size_t L = strlen(de->d_name);
+    if (L < 6 || strcmp(de->d_name + L - 5, ".json")) continue;
+    char *path = sgp_path_join(dir, de->d_name);
+    cJSON *j = NULL;
+    sgp_err e = {{0}};
+    const char *name = NULL;
+    int mask = 0, ok = sgp_json_load(path, &j, &e) == 0;
+    sgp_cfg c = sgp_cfg_root(j, path);
+    ok = ok && sgp_cfg_str(&c, "name", &name, &e) == 0;
+    const plan_vt *vt = ok ? plan_find(name) : NULL;
+    ok = ok && vt && vt->needs(&c, &mask, &e) == 0;
+    CHECK(ok && mask != 0, "%s: %s", path, e.msg[0] ? e.msg : "unknown planner");
+    n++;
+    cJSON_Delete(j);
+    free(path);
+  }
+  if (d) closedir(d);
+  CHECK(n >= 8, "%d example configs", n);
+  printf("ok   %d example planner configs accepted\n", n);
+  free(dir);
+}
+
 static int in_bounds(const float *u, int n, double lo, double hi) {
   for (int i = 0; i < n; i++)
     if (!(u[i] >= (float)lo && u[i] <= (float)hi)) return 0;
@@ -236,6 +266,7 @@ static int in_bounds(const float *u, int n, double lo, double hi) {
 
 int main(void) {
   check_registry();
+  check_example_configs();
   plan_linsys *ls = plan_linsys_create(NX, NU, A, Bm), *ls2 = plan_linsys_create(NX, NU, A2, Bm);
   double goal[NX] = {3.0, 0.0};
   plan_quadcost *qc = plan_quadcost_create(NX, NU, Q, Rm, Qf, goal);
