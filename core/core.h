@@ -237,7 +237,8 @@ int sgp_st_add(sgp_st *s, const char *name, sgp_dtype t, int ndim, const int64_t
 void sgp_st_set_meta(sgp_st *s, const char *key, const char *value);
 const char *sgp_st_get_meta(const sgp_st *s, const char *key);
 const sgp_tensor *sgp_st_find(const sgp_st *s, const char *name);
-/* Looks up a float32 tensor of exactly the given shape; error names file (`what`) and tensor. */
+/* Looks up a float32 tensor of exactly the given shape (a negative entry matches any size); the
+ * error names file (`what`) and tensor. */
 int sgp_st_get_f32(const sgp_st *s, const char *what, const char *name, int ndim, const int64_t *shape,
                    const float **data, sgp_err *e);
 int sgp_st_parse(const void *buf, size_t len, const char *name, sgp_st *out, sgp_err *e);
