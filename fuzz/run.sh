@@ -17,6 +17,6 @@ for bin in build-fuzz/fuzz_*; do
   work=$(mktemp -d)
   [[ -d "$corpus" ]] && cp -r "$corpus"/. "$work"/
   echo "fuzz: $name for ${secs}s"
-  "$bin" -max_total_time="$secs" -max_len=4096 -timeout=5 -print_final_stats=1 "$work" 2>&1 | tail -n 3
+  "$bin" -max_total_time="$secs" -max_len=4096 -timeout=5 -print_final_stats=1 "$work" 2>&1 | tail -n 8
   rm -rf "$work"
 done
