@@ -8,7 +8,8 @@
 #     the states: the red executed path is where the states project, and only where the point has
 #     been so far; the magenta plan is where the plan projects; the blue point is at the current
 #     state; the last frame has no plan. Also: concatenated-PPM output, --frames, a pixels rollout
-#     (observation panel) and a cartpole rollout (pole-tip plan).
+#     (observation panel), a cartpole rollout (pole-tip plan), and the interactive window running
+#     for 3 s without error (keys and mouse are not exercised: no input can be injected here).
 # No python3, or neither xvfb-run nor a display: a visible SKIP for the part that needs it.
 set -euo pipefail
 SRC=${SGP_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -315,9 +316,12 @@ set -e
 "$PROG" view point --record "$tmp/live.ppm" --frames 2 ${cam[*]}
 "$PROG" view pixels --rollout "$tmp/px" --record "$tmp/pixels.ppm" --quiet
 "$PROG" view cartpole --rollout "$tmp/cp" --record "$tmp/cartpole.ppm" --quiet
+# the interactive window: plays the rollout until stopped (timeout's 124), no crash, no error
+rc=0; timeout 3 "$PROG" view point --rollout "$tmp/good" --speed 4 2>"$tmp/interactive.err" || rc=\$?
+if [[ \$rc -ne 124 || -s "$tmp/interactive.err" ]]; then echo "interactive: exit \$rc: \$(cat "$tmp/interactive.err")"; exit 1; fi
 EOF
   if run_gui bash "$tmp/render.sh" >"$tmp/render.log" 2>&1; then
-    ok "recorded point, pixels and cartpole rollouts offscreen"
+    ok "recorded point, pixels and cartpole rollouts offscreen; the interactive window ran 3 s"
     T check-point "$tmp/frames" || fails=$((fails + 1))
     T check-stream "$tmp/three.ppm" 3 || fails=$((fails + 1))
     T check-stream "$tmp/live.ppm" 2 || fails=$((fails + 1))
