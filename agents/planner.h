@@ -20,11 +20,14 @@
 /* ------------------------------------------------------------------ dynamics */
 typedef struct plan_dyn_vt {
   const char *kind; /* "mlp", "ensemble", "sim", "linear", ... */
-  /* Workspace for up to maxB rows per member and T cached time slots (for the adjoint). */
+  /* Workspace for up to maxB rows per member and T cached time slots (for the adjoint).
+   * Forward-only users (sampling planners, the oracle) create T = 1 and always pass t = 0. */
   void *(*ws_create)(const void *model, int maxB, int T);
   void (*ws_free)(void *ws);
   /* xnext[K·B×nx] = f_k(x[K·B×nx], u[K·B×nu]); caches slot t (0 <= t < T) for vjp.
-   * Returns 0, or -1 if the model failed (the true simulator can go unstable). */
+   * Returns 0, or -1 if the model failed (the true simulator can go unstable); then the rows
+   * that failed must be NaN in xnext (planners drop non-finite rows and fall back if none is
+   * left), the others valid. */
   int (*forward)(const void *model, void *ws, int t, int B, const float *x, const float *u,
                  float *xnext);
   /* Adjoint of the forward cached in slot t: dx = (∂f/∂x)ᵀ dxnext, du = (∂f/∂u)ᵀ dxnext
@@ -107,7 +110,9 @@ enum {
   PLAN_NEEDS_DDE = 32,   /* learned regressor of d_σ */
 };
 
-/* Per-step diagnostics, reported by every act(). */
+/* Per-step diagnostics, reported by every act(). objective/cost/penalty are NaN when fallback = 1.
+ * What "penalty" holds per planner is listed in docs/planners.md (sgp: a proxy of −w Σ log p,
+ * w Σ σ²‖s‖²/2, since the score has no value; ensembles: β Var or β Σ std; distance: w Σ d/σ²). */
 typedef struct plan_diag {
   int iters;
   double objective;  /* final objective (cost + penalty) of the returned plan */
@@ -119,7 +124,9 @@ typedef struct plan_diag {
   int fallback;      /* 1: the solve diverged (NaN/Inf) and the warm start was returned */
 } plan_diag;
 
-/* The current plan, for evaluation (saved) and the viewer (drawn). Valid until the next act. */
+/* The current plan, for evaluation (saved) and the viewer (drawn). Valid until the next act.
+ * x is the model rollout of u (collocation: its state decision variables); cand_x holds the
+ * best-ranked candidates of the last sampling iteration. */
 typedef struct plan_view {
   int T, nx, nu;
   const float *x;      /* (T+1)×nx predicted states (member 0 / nominal), x[0] = measured state */
@@ -133,7 +140,9 @@ typedef struct planner planner;
 typedef struct plan_vt {
   const char *name;
   const char *summary;
-  /* PLAN_NEEDS_* mask for this config (reads the config; defaults inserted). */
+  /* PLAN_NEEDS_* mask for this config (reads the config; defaults inserted). Every planner's
+   * config has "horizon" (0, the default, means ctx->T_env: open-loop evaluation sets it to 0 or
+   * to the episode length) and accepts "name". */
   int (*needs)(sgp_cfg *cfg, int *mask, sgp_err *e);
   /* Validates the config (unknown fields rejected, defaults inserted) and builds the planner. */
   int (*create)(sgp_cfg *cfg, const plan_ctx *ctx, planner **out, sgp_err *e);
