@@ -70,8 +70,8 @@ static nn_arch small_arch(int nin, int nout) {
 
 static train_cfg quick_cfg(uint64_t seed) {
   train_cfg c = train_defaults();
-  c.epochs = 40;
-  c.batch = 64;
+  c.epochs = 25;
+  c.batch = 32;
   c.lr = 3e-3f;
   c.lr_min = 1e-4f;
   c.val_fraction = 0.1f;
@@ -137,7 +137,7 @@ int main(void) {
   sgp_blas_set_threads(1);
   char *dir = tu_tmpdir("dyntrain");
   sgp_err e;
-  data tr = make_data(1200, 1, 1), te = make_data(500, 1, 2);
+  data tr = make_data(1000, 1, 1), te = make_data(500, 1, 2);
   nn_arch a = small_arch(NX + NU, NX);
   train_cfg tc = quick_cfg(7);
   dyn_train_cfg dc = {1, 1, 0};
@@ -236,7 +236,7 @@ int main(void) {
 
   /* ---- rollout loss on episode data (chains of 8 transitions) */
   {
-    data ep = make_data(1200, 8, 3), ept = make_data(480, 8, 4);
+    data ep = make_data(800, 8, 3), ept = make_data(480, 8, 4);
     dyn_data de = {ep.N, ep.x, ep.u, ep.xn, ep.term, ep.tout};
     dyn_train_cfg rc = {1, 4, 0};
     dyn_model *mr = dyn_create(&a, NX, NU, 1, &e);
@@ -259,7 +259,7 @@ int main(void) {
     nn_arch ca = small_arch(NX + NU, 1);
     cost_model *cm = cost_create(&ca, NX, NU, &e), *cm2 = cost_create(&ca, NX, NU, &e);
     train_result rc1, rc2;
-    tc.epochs = 80;
+    tc.epochs = 60;
     CHECK(cost_train(cm, tr.x, tr.u, tr.r, tr.N, &tc, &rc1, &e) == 0, "cost_train: %s", e.msg);
     CHECK(cost_train(cm2, tr.x, tr.u, tr.r, tr.N, &tc, &rc2, &e) == 0, "cost_train: %s", e.msg);
     CHECK(!memcmp(cm->net->params, cm2->net->params, cm->net->nparams * sizeof(float)), "cost: deterministic");
