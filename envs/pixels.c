@@ -104,16 +104,21 @@ void env_render_dot(int R, double E, double width, double tau, int calibrated, c
   /* Fixed point q ← q + (p − softargmax(render(q))): the soft-argmax is pulled towards the image
    * centre by the background, so the dot is drawn slightly further out. */
   double best = INFINITY, bq[2] = {q[0], q[1]};
+  int stalled = 0;
   for (int it = 0; it < 60; it++) {
     double d[2];
     env_softargmax(R, E, tau, img, d, NULL);
     double ex = p[0] - d[0], ey = p[1] - d[1], err = fabs(ex) + fabs(ey);
     if (err < best) {
+      stalled = best - err < 0.1 * best ? stalled + 1 : 0;
       best = err;
       bq[0] = q[0];
       bq[1] = q[1];
+    } else {
+      stalled++;
     }
-    if (err < 1e-13) break;
+    /* done when exact, or when the float rounding of the image stops further progress */
+    if (err < 1e-13 || stalled >= 2) break;
     q[0] += ex;
     q[1] += ey;
     render_raw(R, E, width, q, img);
