@@ -106,5 +106,37 @@ int main(void) {
     }
     ds_free(&d);
   }
+  /* ---- the verbs: sgp collect (threads, refusal, --force), sgp check */
+  {
+    const char *prog = tu_prog();
+    if (!prog || !sgp_path_exists(prog)) {
+      printf("SKIP sgp collect/check: the program is not built\n");
+    } else {
+      char *tmp = tu_tmpdir("dscli"), cmd[4096], outb[4096];
+      char *spec = sgp_path_join(tmp, "spec.json");
+      const char *st = "{\"type\":\"box\",\"n\":5000}";
+      sgp_write_file_atomic(spec, st, strlen(st), &e);
+      snprintf(cmd, sizeof cmd, "%s collect point --spec %s --seed 3 --out %s/a --threads 1 --quiet 2>&1 && "
+               "%s collect point --spec %s --seed 3 --out %s/b --threads 2 --quiet 2>&1 && "
+               "cmp %s/a/x.npy %s/b/x.npy && cmp %s/a/manifest.json %s/b/manifest.json 2>&1",
+               prog, spec, tmp, prog, spec, tmp, tmp, tmp, tmp, tmp);
+      CHECK(tu_system(cmd, outb, sizeof outb) == 0, "sgp collect: same files with 1 and 2 threads: %s", outb);
+      snprintf(cmd, sizeof cmd, "%s collect point --spec %s --seed 4 --out %s/a --quiet 2>&1", prog, spec, tmp);
+      int rc = tu_system(cmd, outb, sizeof outb);
+      printf("  existing output: rc %d: %s", rc, outb);
+      CHECK(rc != 0 && strstr(outb, "already exists"), "sgp collect refuses to overwrite");
+      snprintf(cmd, sizeof cmd, "%s collect point --spec %s --seed 4 --out %s/a --quiet --force 2>&1 && %s check %s/a 2>&1", prog,
+               spec, tmp, prog, tmp);
+      rc = tu_system(cmd, outb, sizeof outb);
+      CHECK(rc == 0 && strstr(outb, "valid dataset") && strstr(outb, "seed 4"), "--force replaces; check: %s", outb);
+      snprintf(cmd, sizeof cmd, "%s collect point --spec %s --seed 4 --out %s/c --bogus 2>&1", prog, spec, tmp);
+      CHECK(tu_system(cmd, outb, sizeof outb) == 2 && strstr(outb, "unknown option"), "unknown option: %s", outb);
+      snprintf(cmd, sizeof cmd, "%s check %s/a/x.npy 2>&1", prog, tmp);
+      CHECK(tu_system(cmd, outb, sizeof outb) == 0 && strstr(outb, "float32 (5000, 2)"), "check x.npy: %s", outb);
+      tu_rmtree(tmp);
+      free(spec);
+      free(tmp);
+    }
+  }
   return tu_done("test_dataset_envs");
 }
