@@ -199,7 +199,7 @@ static int samp_create_kind(sgp_cfg *cfg, const plan_ctx *ctx, planner **out, in
   if (!ctx->cost.running || !ctx->cost.terminal)
     return sgp_fail(e, "planner %s: the context has no cost", samp_names[kind]);
   samp *s = sgp_calloc(1, sizeof *s);
-  if (plan_bounds_init(&s->bnd, ctx, PLAN_BOUNDS_CLIP, cfg->file, cfg->path, e)) {
+  if (plan_bounds_init(&s->bnd, ctx, PLAN_BOUNDS_CLIP, cfg->file, "(action bounds)", e)) {
     free(s);
     return -1;
   }

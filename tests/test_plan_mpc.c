@@ -495,6 +495,47 @@ int main(void) {
     }
   }
 
+  /* ---- the penalties do their job: with β > 0 the plan stays nearer the data (the Gaussian
+   * around 0 / the analytic distance), measured by Σ_t ‖z_t − μ‖² of the returned plan */
+  {
+    double wlo[NU] = {-2}, whi[NU] = {2};
+    plan_ctx c = ctx;
+    c.u_lo = wlo, c.u_hi = whi;
+    static const char *const pr[][3] = {
+        {"grad", "{\"horizon\": 8, \"iters\": 200, \"lr\": 0.1}",
+         "{\"horizon\": 8, \"iters\": 200, \"lr\": 0.1, \"beta\": 20}"},
+        {"mppi", "{\"horizon\": 8, \"iters\": 10, \"samples\": 200, \"temperature\": 0.1}",
+         "{\"horizon\": 8, \"iters\": 10, \"samples\": 200, \"temperature\": 0.1, "
+         "\"penalty\": \"distance\", \"beta\": 5}"},
+    };
+    for (int k = 0; k < 2; k++) {
+      double spread[2];
+      for (int q = 0; q < 2; q++) {
+        made m;
+        const char *name = q == 1 && k == 0 ? "sgp-shooting" : pr[k][0];
+        if (make(&m, name, pr[k][1 + q], &c)) continue;
+        m.vt->reset(m.p, 0);
+        double u[NU];
+        plan_diag d;
+        sgp_err e = {{0}};
+        m.vt->act(m.p, x0, u, &d, &e);
+        plan_view v;
+        m.vt->view(m.p, &v);
+        spread[q] = 0;
+        for (int t = 0; t < H; t++) {
+          double z[NX + NU] = {v.x[t * NX], v.x[t * NX + 1], v.u[t]};
+          spread[q] += k == 0 ? z[0] * z[0] + z[1] * z[1] + z[2] * z[2] : d_ref(z);
+        }
+        unmake(&m);
+      }
+      CHECK(spread[1] < 0.5 * spread[0], "%s: with the penalty the plan stays nearer the data "
+            "(%.4g vs %.4g without)", k == 0 ? "sgp-shooting vs grad" : "mppi distance vs none",
+            spread[1], spread[0]);
+      printf("ok   %s: data spread %.4g with the penalty, %.4g without\n",
+             k == 0 ? "sgp-shooting vs grad" : "mppi distance vs none", spread[1], spread[0]);
+    }
+  }
+
   plan_gauss_free(g), plan_gauss_free(gx);
   plan_linsys_free(ls), plan_linsys_free(ls2);
   plan_quadcost_free(qc);
