@@ -84,7 +84,8 @@ static int usage_error(const char *opt, const char *what, const char *got) {
 
 /* The environment's config: the object itself, or env.config of a RUN.json, or config.env.config
  * of a RESULT.json (whose env name must then match). */
-static int env_config(const char *file, const char *envname, cJSON *root, cJSON **cfg, sgp_err *e) {
+static int env_config(const char *file, const char *envname, cJSON *root, cJSON **cfg,
+                      const char **where_out, sgp_err *e) {
   if (!cJSON_IsObject(root)) return sgp_fail(e, "%s: expected a JSON object", file);
   const cJSON *run = root, *conf = cJSON_GetObjectItemCaseSensitive(root, "config");
   if (cJSON_IsObject(conf) && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(conf, "env"))) run = conf;
@@ -94,6 +95,7 @@ static int env_config(const char *file, const char *envname, cJSON *root, cJSON 
     return 0;
   }
   const char *where = run == root ? "/env" : "/config/env";
+  *where_out = run == root ? "/env/config" : "/config/env/config";
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(env, "name");
   if (cJSON_IsString(name) && strcmp(name->valuestring, envname))
     return sgp_fail(e, "%s: %s/name: the run is for '%s', not '%s'", file, where, name->valuestring,
@@ -183,18 +185,22 @@ int cmd_view(int argc, char **argv) {
   sgp_env *env = NULL;
   view_rollout ro = {0};
   int have_ro = 0;
-  const char *cfg_file = cli_opt(argc, argv, "--env-config");
+  const char *cfg_file = cli_opt(argc, argv, "--env-config"), *where = NULL;
+  char label[1024];
   rc = 1;
   if (cfg_file) {
     cJSON *root = NULL;
     if (sgp_json_load(cfg_file, &root, &e)) goto fail;
-    int bad = env_config(cfg_file, pos[0], root, &cfg, &e);
+    int bad = env_config(cfg_file, pos[0], root, &cfg, &where, &e);
     cJSON_Delete(root);
     if (bad) goto fail;
   } else {
     cfg = cJSON_CreateObject();
   }
-  if (env_create(pos[0], cfg, cfg_file ? cfg_file : "--env-config", &env, &e)) goto fail;
+  /* errors in the config name the file, and the object inside a RUN.json / RESULT.json */
+  snprintf(label, sizeof label, "%s%s%s%s", cfg_file ? cfg_file : "--env-config", where ? " (" : "",
+           where ? where : "", where ? ")" : "");
+  if (env_create(pos[0], cfg, label, &env, &e)) goto fail;
   view_geo geo;
   if (view_geo_init(env, &geo, &e)) goto fail;
   if (rollout) {

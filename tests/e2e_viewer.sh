@@ -275,6 +275,8 @@ T point "$tmp/corrupt" && head -c 70 "$tmp/good/ep0_x.npy" >"$tmp/corrupt/ep0_x.
 T pixels "$tmp/px"
 T cartpole "$tmp/cp"
 echo '{"hole": "lava"}' >"$tmp/lava.json"
+echo '{"env": {"name": "cartpole", "config": {}}, "seed": 0}' >"$tmp/run_cartpole.json"
+echo '{"kind": "run", "config": {"env": {"name": "point", "config": {"hole": "same", "mud": 1}}}}' >"$tmp/result.json"
 
 expect_error "unknown environment" "unknown environment 'nosuch'" -- "$PROG" view nosuch --record "$tmp/out.ppm"
 expect_error "wrong nx" "$tmp/badnx/ep0_x.npy" "shape (17, 3)" "expected (steps+1, 2) for point" -- \
@@ -291,6 +293,10 @@ expect_error "missing episode" "$tmp/good/ep3_x.npy" "missing" -- \
   "$PROG" view point --rollout "$tmp/good" --episode 3 --record "$tmp/out.ppm"
 expect_error "missing directory" "$tmp/nosuch" -- "$PROG" view point --rollout "$tmp/nosuch" --record "$tmp/out.ppm"
 expect_error "bad env config" "$tmp/lava.json" "hole" -- "$PROG" view point --env-config "$tmp/lava.json" --record "$tmp/out.ppm"
+expect_error "RUN.json of another env" "$tmp/run_cartpole.json" "/env/name" "'cartpole'" -- \
+  "$PROG" view point --env-config "$tmp/run_cartpole.json" --record "$tmp/out.ppm"
+expect_error "RESULT.json env config checked" "$tmp/result.json (/config/env/config): /mud" -- \
+  "$PROG" view point --env-config "$tmp/result.json" --record "$tmp/out.ppm"
 expect_error "unknown option" "unknown option '--fast'" -- "$PROG" view point --fast
 expect_error "bad --size" "--size" -- "$PROG" view point --size 10x10 --record "$tmp/out.ppm"
 expect_error "record into a missing directory" "$tmp/nodir" -- "$PROG" view point --record "$tmp/nodir/out.ppm"

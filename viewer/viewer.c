@@ -188,20 +188,22 @@ static void add_trajectories(viewer *v) {
   double w = line_width(v);
   const view_rollout *ro = v->ro;
   int t = v->t;
-  /* candidates first (faint, under the rest), then the plan, then the executed path on top */
-  if (ro && v->show_cand && ro->cand_p && t < ro->steps) {
-    size_t stride = (size_t)(ro->HC + 1) * 3;
-    for (int c = 0; c < ro->M; c++)
-      add_polyline(scn, ro->cand_p + ((size_t)t * ro->M + c) * stride, ro->HC + 1, 0.5 * w, COL_CAND);
-  }
+  /* the executed path first, then the plan, then the candidates: when there are more candidates
+   * than the scene holds, the last ones are dropped, never the rest (MuJoCo sorts transparent
+   * geoms itself, so the order does not change the picture) */
+  const double *xp = ro ? ro->xp : v->hist_p;
+  add_polyline(scn, xp, t + 1, w, COL_EXEC);
+  add_sphere(scn, xp + 3 * t, 1.3 * w, COL_EXEC);
   if (ro && v->show_plan && ro->plan_p && t < ro->steps) {
     const double *p = ro->plan_p + (size_t)t * (ro->H + 1) * 3;
     add_polyline(scn, p, ro->H + 1, 0.8 * w, COL_PLAN);
     for (int k = 1; k <= ro->H; k++) add_sphere(scn, p + 3 * k, 1.4 * w, COL_PLAN);
   }
-  const double *xp = ro ? ro->xp : v->hist_p;
-  add_polyline(scn, xp, t + 1, w, COL_EXEC);
-  add_sphere(scn, xp + 3 * t, 1.3 * w, COL_EXEC);
+  if (ro && v->show_cand && ro->cand_p && t < ro->steps) {
+    size_t stride = (size_t)(ro->HC + 1) * 3;
+    for (int c = 0; c < ro->M; c++)
+      add_polyline(scn, ro->cand_p + ((size_t)t * ro->M + c) * stride, ro->HC + 1, 0.5 * w, COL_CAND);
+  }
 }
 
 /* ------------------------------------------------------------------ 2-D overlays */
