@@ -19,6 +19,15 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* Process CPU seconds: with one BLAS thread this is the time the work took even when other
+ * processes share the cores (the wall-clock figures are printed beside it). */
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -87,17 +96,20 @@ static void bare_run(bare *g, int vjp) {
   }
 }
 
-/* median seconds of one bare chain at batch B */
+/* median seconds (CPU if cpu, else wall) of one bare chain at batch B */
+static int g_cpu = 1;
+static double clock_s(void) { return g_cpu ? cpu_now() : sgp_now(); }
+
 static double bare_time(const nn_mlp *m, int B, int vjp, sgp_rng *r) {
   bare g;
   bare_init(&g, m, B, r);
   double t[9];
-  int inner = B >= 64 ? 5 : 40;
+  int inner = B >= 32 ? 5 : 20;
   bare_run(&g, vjp);
   for (int rep = 0; rep < 9; rep++) {
-    double t0 = sgp_now();
+    double t0 = clock_s();
     for (int i = 0; i < inner; i++) bare_run(&g, vjp);
-    t[rep] = (sgp_now() - t0) / inner;
+    t[rep] = (clock_s() - t0) / inner;
   }
   bare_free(&g);
   return median(t, 9);
@@ -116,18 +128,20 @@ static planner *make_planner(const char *name, const char *json, const plan_ctx 
   return p;
 }
 
-/* median time of `reps` act() calls (after one warm-up) from x */
-static double time_act(planner *p, const double *x, int reps, plan_diag *last) {
-  double u[64], t[64];
+/* median time of `reps` act() calls (after one warm-up) from x: wall in *wall, CPU returned */
+static double time_act(planner *p, const double *x, int reps, plan_diag *last, double *wall) {
+  double u[64], t[64], w[64];
   sgp_err e;
   if (reps > 64) reps = 64;
   p->vt->reset(p, 0);
   p->vt->act(p, x, u, last, &e);
   for (int i = 0; i < reps; i++) {
-    double t0 = sgp_now();
+    double t0 = sgp_now(), c0 = cpu_now();
     p->vt->act(p, x, u, last, &e);
-    t[i] = sgp_now() - t0;
+    t[i] = cpu_now() - c0;
+    w[i] = sgp_now() - t0;
   }
+  *wall = median(w, reps);
   return median(t, reps);
 }
 
@@ -153,6 +167,8 @@ static void usage(FILE *f) {
           "  --threads N  OpenBLAS threads (default 1)\n"
           "  --reps N     timed repetitions of part 1 (default 5; part 2 times 2 steps after a warm-up)\n"
           "  --json       print one JSON object: cartpole_iter_ms, mpc_step_ms {planner: ms}, ...\n"
+          "  With 1 thread the figures are process CPU time (robust to other processes on the\n"
+          "  cores; wall clock printed beside); with more threads, wall clock.\n"
           "example:\n"
           "  sgp bench planner --threads 1 --json\n");
 }
@@ -206,7 +222,8 @@ int bench_planner(int argc, char **argv) {
   cctx.cost.self = env, cctx.cost.running = env_running, cctx.cost.terminal = env_terminal;
   cctx.dyn = &cd, cctx.score = &cs;
   double x0c[4] = {0, 0, 0, 0};
-  double iter_ms[2] = {0, 0}, iter_gflops[2] = {0, 0};
+  double iter_ms[2] = {0, 0}, iter_wall_ms[2] = {0, 0}, iter_gflops[2] = {0, 0};
+  g_cpu = threads == 1;
   const int restarts[2] = {1, 8}, NIT = 200;
   for (int q = 0; q < 2; q++) {
     char js[2][256];
@@ -220,13 +237,14 @@ int bench_planner(int argc, char **argv) {
       if (!p[z]) return cli_error("bench planner", &e);
     }
     plan_diag d;
-    double tI[64], t0v[64];
+    double tI[64], t0v[64], wI[64], w0v[64];
     for (int rep = 0; rep < reps; rep++) { /* alternate, so that noise affects both alike */
-      tI[rep] = time_act(p[1], x0c, 1, &d);
-      t0v[rep] = time_act(p[0], x0c, 1, &d);
+      tI[rep] = time_act(p[1], x0c, 1, &d, &wI[rep]);
+      t0v[rep] = time_act(p[0], x0c, 1, &d, &w0v[rep]);
     }
-    double ti = median(tI, reps), t0 = median(t0v, reps);
+    double ti = median(g_cpu ? tI : wI, reps), t0 = median(g_cpu ? t0v : w0v, reps);
     iter_ms[q] = 1e3 * (ti - t0) / NIT;
+    iter_wall_ms[q] = 1e3 * (median(wI, reps) - median(w0v, reps)) / NIT;
     /* FLOPs of one iteration: T forward + T vjp rows of the dynamics, T score rows, per restart */
     double fl = 60.0 * restarts[q] * (2 * net_flops(cdyn) + net_flops(cscore));
     iter_gflops[q] = fl / (iter_ms[q] * 1e-3) * 1e-9;
@@ -277,7 +295,7 @@ int bench_planner(int argc, char **argv) {
       5 * HZ * tf50 + HZ * tf1,
       5 * HZ * tf50 + HZ * tf1,
   };
-  double step_ms[4], frac[4];
+  double step_ms[4], step_wall_ms[4], frac[4];
   long rows[4], srows[4];
   int mreps = 2; /* each step is seconds long */
   for (int q = 0; q < 4; q++) {
@@ -285,8 +303,10 @@ int bench_planner(int argc, char **argv) {
     planner *p = make_planner(pn[q], pj[q], &bctx, &j, &e);
     if (!p) return cli_error("bench planner", &e);
     plan_diag d;
-    double t = time_act(p, x0, mreps, &d);
+    double wall, t = time_act(p, x0, mreps, &d, &wall);
+    if (!g_cpu) t = wall;
     step_ms[q] = 1e3 * t;
+    step_wall_ms[q] = 1e3 * wall;
     frac[q] = bare_s[q] / t;
     rows[q] = d.model_rows;
     srows[q] = d.score_rows;
@@ -302,14 +322,19 @@ int bench_planner(int argc, char **argv) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "cartpole_iter_ms", iter_ms[0]);
     cJSON_AddNumberToObject(o, "cartpole_iter_ms_restarts8", iter_ms[1]);
+    cJSON_AddNumberToObject(o, "cartpole_iter_wall_ms", iter_wall_ms[0]);
+    cJSON_AddNumberToObject(o, "cartpole_iter_wall_ms_restarts8", iter_wall_ms[1]);
+    cJSON_AddStringToObject(o, "clock", g_cpu ? "process cpu time (1 BLAS thread)" : "wall");
     cJSON_AddNumberToObject(o, "cartpole_iter_gflops", iter_gflops[0]);
     cJSON_AddNumberToObject(o, "cartpole_iter_gflops_restarts8", iter_gflops[1]);
     cJSON_AddStringToObject(o, "cartpole_cost", "envs/cartpole.c task cost");
     cJSON *ms = cJSON_AddObjectToObject(o, "mpc_step_ms");
     cJSON *fr = cJSON_AddObjectToObject(o, "mpc_bare_gemm_fraction");
     cJSON *mr = cJSON_AddObjectToObject(o, "mpc_model_rows");
+    cJSON *mw = cJSON_AddObjectToObject(o, "mpc_step_wall_ms");
     for (int q = 0; q < 4; q++) {
       cJSON_AddNumberToObject(ms, pn[q], step_ms[q]);
+      cJSON_AddNumberToObject(mw, pn[q], step_wall_ms[q]);
       cJSON_AddNumberToObject(fr, pn[q], frac[q]);
       cJSON_AddNumberToObject(mr, pn[q], (double)rows[q]);
     }
@@ -324,20 +349,22 @@ int bench_planner(int argc, char **argv) {
     free(txt);
     cJSON_Delete(o);
   } else {
-    printf("sgp bench planner   OpenBLAS core %s, %d thread%s\n\n", sgp_blas_corename(), nthreads,
-           nthreads == 1 ? "" : "s");
+    printf("sgp bench planner   OpenBLAS core %s, %d thread%s; times are %s (wall in brackets)\n\n",
+           sgp_blas_corename(), nthreads, nthreads == 1 ? "" : "s",
+           g_cpu ? "process CPU time" : "wall clock");
     printf("1. sgp-shooting iteration, cart-pole sizes (T=60, dyn 5->[64,64,32]->4, score 5->[128]x4->5,\n"
            "   cart-pole task cost; rollout + score + adjoint + Adam; median of %d):\n", reps);
-    printf("   restarts 1: %8.3f ms/iter  (%.2f GFLOP/s)   [target <= 0.75 ms; PyTorch 6-15 ms quoted]\n",
-           iter_ms[0], iter_gflops[0]);
-    printf("   restarts 8: %8.3f ms/iter  (%.2f GFLOP/s, %.3f ms per restart)\n", iter_ms[1],
-           iter_gflops[1], iter_ms[1] / 8);
+    printf("   restarts 1: %8.3f ms/iter [%.3f]  (%.2f GFLOP/s)   target <= 0.75 ms; PyTorch 6-15 ms quoted\n",
+           iter_ms[0], iter_wall_ms[0], iter_gflops[0]);
+    printf("   restarts 8: %8.3f ms/iter [%.3f]  (%.2f GFLOP/s, %.3f ms per restart)\n", iter_ms[1],
+           iter_wall_ms[1], iter_gflops[1], iter_ms[1] / 8);
     printf("\n2. MPC step, 17-dim state, 6-dim action, [1024]x4 LeakyReLU models, T=8; budget 250\n"
            "   member-rollouts (2000 dynamics rows) per step; median of %d warm-started steps:\n", mreps);
-    printf("   %-14s %10s %12s %12s %10s\n", "planner", "ms/step", "dyn rows", "score rows",
-           "bare frac");
+    printf("   %-14s %10s %10s %10s %11s %10s\n", "planner", "ms/step", "[wall]", "dyn rows",
+           "score rows", "bare frac");
     for (int q = 0; q < 4; q++)
-      printf("   %-14s %10.1f %12ld %12ld %10.2f\n", pn[q], step_ms[q], rows[q], srows[q], frac[q]);
+      printf("   %-14s %10.1f %10.1f %10ld %11ld %10.2f\n", pn[q], step_ms[q], step_wall_ms[q], rows[q],
+             srows[q], frac[q]);
     printf("   bare cblas_sgemm forward chain: %.1f GFLOP/s at batch 1, %.1f at 5, %.1f at 50\n", gf1,
            gf5, gf50);
     printf("   (sgp-shooting: 5 restarts x 50 iters; grad-ensemble: K=5 x 1 restart x 50 iters;\n"
