@@ -237,7 +237,7 @@ static int coll_eval(coll *s, int it, int grad) {
   /* dynamics defect ρ‖x_{t+1} − f(x_t,u_t)‖² through the learned model, all rows at once */
   if (s->cfg.rho > 0) {
     const plan_dyn *dyn = s->dyn;
-    if (dyn->vt->forward(dyn->model, s->dws, 0, (int)HR, s->Xf, s->Ut, s->F)) fail = 1;
+    if (plan_forward(dyn, s->dws, 0, (int)HR, s->Xf, s->Ut, s->F)) fail = 1;
     s->model_rows += (long)HR;
     double rho = s->cfg.rho;
     for (size_t i = 0; i < HR; i++) {
@@ -285,7 +285,7 @@ static int coll_act(planner *p, const double *x, double *u, plan_diag *d, sgp_er
       const float *xp = s->x0f;
       for (int t = 0; t < H; t++) {
         float *xn = s->warm_x + (size_t)t * nx;
-        if (s->dyn->vt->forward(s->dyn->model, s->dws, 0, 1, xp, s->warm_u + (size_t)t * nu, xn) ||
+        if (plan_forward(s->dyn, s->dws, 0, 1, xp, s->warm_u + (size_t)t * nu, xn) ||
             !sgp_all_finite_f(xn, nx))
           memcpy(xn, xp, sizeof(float) * nx);
         xp = xn;

@@ -335,4 +335,11 @@ int plan_check_dyn(const plan_dyn *d, const plan_ctx *ctx, const char *what, int
   return 0;
 }
 
+int plan_forward(const plan_dyn *d, void *ws, int t, int B, const float *x, const float *u,
+                 float *xnext) {
+  size_t n = (size_t)d->K * B * d->nx;
+  for (size_t i = 0; i < n; i++) xnext[i] = NAN;
+  return d->vt->forward(d->model, ws, t, B, x, u, xnext);
+}
+
 int plan_zdim(plan_zlayout l, int nx, int nu) { return l == PLAN_Z_XUX ? 2 * nx + nu : nx + nu; }

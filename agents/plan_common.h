@@ -131,6 +131,10 @@ void plan_rng_episode(sgp_rng *r, uint64_t ctx_seed, long offset, const char *na
 /* Checks a model's dimensions against the context (error names the model). */
 int plan_check_dyn(const plan_dyn *d, const plan_ctx *ctx, const char *what, int need_vjp,
                    sgp_err *e);
+/* plan_dyn.forward with xnext pre-filled with NaN, so that rows a failing model never wrote
+ * (e.g. a simulator that stops at the first unstable row) read as diverged, not as stale data. */
+int plan_forward(const plan_dyn *d, void *ws, int t, int B, const float *x, const float *u,
+                 float *xnext);
 /* z-vector dimension for a layout. */
 int plan_zdim(plan_zlayout l, int nx, int nu);
 

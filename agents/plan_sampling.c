@@ -266,8 +266,8 @@ static void samp_eval(samp *s, const float *x0, int n, int it) {
   }
   for (int i = 0; i < Kn; i++) memcpy(s->X + (size_t)i * nx, x0, sizeof(float) * nx);
   for (int t = 0; t < H; t++) /* a failed call leaves NaN rows: caught below */
-    s->dyn->vt->forward(s->dyn->model, s->dws, 0, n, s->X + (size_t)t * Kn * nx,
-                        U + (size_t)t * Kn * nu, s->X + (size_t)(t + 1) * Kn * nx);
+    plan_forward(s->dyn, s->dws, 0, n, s->X + (size_t)t * Kn * nx, U + (size_t)t * Kn * nu,
+                 s->X + (size_t)(t + 1) * Kn * nx);
   s->model_rows += (long)H * Kn;
   s->ctx.cost.running(s->ctx.cost.self, H * Kn, s->X, U, s->C, NULL, NULL);
   s->ctx.cost.terminal(s->ctx.cost.self, Kn, s->X + (size_t)H * Kn * nx, s->C + (size_t)H * Kn, NULL);

@@ -213,8 +213,8 @@ static int shoot_eval(shoot *s, int it, int grad) {
 
   /* rollout: one batched forward of all K·R rows per step */
   for (int t = 0; t < H; t++)
-    if (dyn->vt->forward(dyn->model, s->dws, t, R, s->X + (size_t)t * KR * nx,
-                         s->Ut + (size_t)t * KR * nu, s->X + (size_t)(t + 1) * KR * nx))
+    if (plan_forward(dyn, s->dws, t, R, s->X + (size_t)t * KR * nx, s->Ut + (size_t)t * KR * nu,
+                     s->X + (size_t)(t + 1) * KR * nx))
       fail = 1;
   s->model_rows += (long)H * KR;
 

@@ -26,8 +26,8 @@ typedef struct plan_dyn_vt {
   void (*ws_free)(void *ws);
   /* xnext[K·B×nx] = f_k(x[K·B×nx], u[K·B×nu]); caches slot t (0 <= t < T) for vjp.
    * Returns 0, or -1 if the model failed (the true simulator can go unstable); then the rows
-   * that failed must be NaN in xnext (planners drop non-finite rows and fall back if none is
-   * left), the others valid. */
+   * that failed must be NaN or left unwritten (planners pre-fill xnext with NaN, drop non-finite
+   * rows and fall back if none is left), the others valid. */
   int (*forward)(const void *model, void *ws, int t, int B, const float *x, const float *u,
                  float *xnext);
   /* Adjoint of the forward cached in slot t: dx = (∂f/∂x)ᵀ dxnext, du = (∂f/∂u)ᵀ dxnext

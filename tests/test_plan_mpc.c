@@ -49,6 +49,18 @@ static void nan_vjp(const void *m, void *w, int t, int B, const float *g, float 
 }
 static const plan_dyn_vt nan_vt = {"nan", nan_ws, nan_ws_free, nan_fwd, nan_vjp};
 
+/* ---- a simulator-like model that stops at the first row with u > 0.25 (leaving it and the later
+ * rows unwritten) and reports failure */
+static int stop_fwd(const void *m, void *w, int t, int B, const float *x, const float *u, float *xn) {
+  const plan_dyn *lin = m;
+  for (int r = 0; r < B; r++) {
+    if (u[r * NU] > 0.25f) return -1;
+    lin->vt->forward(lin->model, w, t, 1, x + r * NX, u + r * NU, xn + r * NX);
+  }
+  return 0;
+}
+static const plan_dyn_vt stop_vt = {"sim", nan_ws, nan_ws_free, stop_fwd, NULL};
+
 /* ---- a two-member linear ensemble (member-major rows) */
 typedef struct ens2 {
   plan_dyn a, b;
@@ -405,6 +417,33 @@ int main(void) {
       int rc = m.vt->act(m.p, x0, u, &d, &e);
       CHECK(rc == 0 && d.fallback == 1 && isfinite(u[0]) && u[0] >= lo[0] && u[0] <= hi[0],
             "sgp-collocation: NaN model: fallback %d u %g", d.fallback, u[0]);
+      unmake(&m);
+    }
+  }
+
+  /* ---- a simulator that fails on some rows: the oracle works with the others, no fallback,
+   * and never returns a plan through the failing region */
+  {
+    plan_ctx sctx = ctx;
+    plan_dyn stop = {&stop_vt, &dyn, NX, NU, 1};
+    sctx.truth = &stop;
+    static const char *const oc[] = {"{\"samples\": 64, \"iters\": 3}",
+                                     "{\"samples\": 64, \"iters\": 3, \"method\": \"cem\", \"elites\": 6}"};
+    for (int k = 0; k < 2; k++) {
+      made m;
+      if (make(&m, "oracle", oc[k], &sctx)) continue;
+      m.vt->reset(m.p, 0);
+      double u[NU];
+      plan_diag d;
+      sgp_err e = {{0}};
+      int rc = m.vt->act(m.p, x0, u, &d, &e);
+      plan_view v;
+      m.vt->view(m.p, &v);
+      int below = 1;
+      for (int t = 0; t < v.T; t++) below &= v.u[t] <= 0.25f;
+      CHECK(rc == 0 && d.fallback == 0 && isfinite(d.objective) && below,
+            "oracle %s with a partly failing simulator: rc %d fallback %d objective %g, plan <= 0.25: %d",
+            oc[k], rc, d.fallback, d.objective, below);
       unmake(&m);
     }
   }
