@@ -1,12 +1,16 @@
-/* sgp list: the registered environments (and, once agents/ registers them, the planners). */
+/* sgp list: the registered environments, behaviour policies and planners. */
+#include "agents/planner.h"
 #include "bench/cli.h"
 #include "datasets/dataset.h"
 
 #include <string.h>
 
-/* The planners' section is printed by a function agents/ may provide; until it exists this weak
- * definition says so. */
-__attribute__((weak)) void sgp_list_agents(FILE *f) { fprintf(f, "  (no planners registered in this build)\n"); }
+/* The planners of agents/ (the registry of agents/plan_registry.c). */
+static void list_agents(FILE *f) {
+  fprintf(f, "  %-18s %s\n", "name", "summary");
+  for (int i = 0; i < plan_count(); i++)
+    fprintf(f, "  %-18s %s\n", plan_at(i)->name, plan_at(i)->summary);
+}
 
 int cmd_list(int argc, char **argv) {
   if (cli_wants_help(argc, argv)) {
@@ -31,6 +35,6 @@ int cmd_list(int argc, char **argv) {
   printf("\nbehaviour policies (datasets, \"episodes\" specs):\n");
   for (int i = 0; i < ds_policy_count(); i++) printf("  %-10s %s\n", ds_policy_at(i)->name, ds_policy_at(i)->summary);
   printf("\nagents:\n");
-  sgp_list_agents(stdout);
+  list_agents(stdout);
   return 0;
 }

@@ -1,0 +1,678 @@
+/* Closed-loop evaluation (`sgp eval`): the planner acts, the true MuJoCo environment answers.
+ * Contract: docs/run-format.md. Everything outside `timing` objects is a deterministic function of
+ * the resolved config and the seed. */
+#include "bench/eval.h"
+
+#include "agents/models.h"
+#include "datasets/dataset.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ============================== the environment as planner models ========================== */
+
+static void envcost_running(const void *self, int B, const float *x, const float *u, float *c,
+                            float *gx, float *gu) {
+  env_cost_batch(self, B, x, u, c, gx, gu);
+}
+
+static void envcost_terminal(const void *self, int B, const float *x, float *c, float *gx) {
+  env_terminal_cost_batch(self, B, x, c, gx);
+}
+
+plan_cost eval_env_cost(const sgp_env *env) {
+  plan_cost c = {env, envcost_running, envcost_terminal};
+  return c;
+}
+
+typedef struct truth_ws {
+  sgp_env *env;
+  int nx, nu;
+  double *x, *u, *xn;
+} truth_ws;
+
+static void *truth_ws_create(const void *model, int maxB, int T) {
+  (void)maxB;
+  (void)T;
+  const eval_truth *t = model;
+  sgp_err e;
+  cJSON *cfg = cJSON_Duplicate(t->env_cfg, 1);
+  sgp_env *env = NULL;
+  int rc = env_create(t->env_name, cfg, "truth", &env, &e);
+  cJSON_Delete(cfg);
+  if (rc) return NULL;
+  truth_ws *w = sgp_calloc(1, sizeof *w);
+  w->env = env;
+  w->nx = env->spec.nx;
+  w->nu = env->spec.nu;
+  w->x = sgp_calloc((size_t)w->nx, sizeof(double));
+  w->xn = sgp_calloc((size_t)w->nx, sizeof(double));
+  w->u = sgp_calloc((size_t)w->nu, sizeof(double));
+  return w;
+}
+
+static void truth_ws_free(void *p) {
+  truth_ws *w = p;
+  if (!w) return;
+  env_destroy(w->env);
+  free(w->x);
+  free(w->xn);
+  free(w->u);
+  free(w);
+}
+
+/* Rows one by one through the simulator: set the state, step one control period. */
+static int truth_forward(const void *model, void *ws, int t, int B, const float *x, const float *u,
+                         float *xnext) {
+  (void)model;
+  (void)t;
+  truth_ws *w = ws;
+  sgp_err e;
+  for (int r = 0; r < B; r++) {
+    for (int i = 0; i < w->nx; i++) w->x[i] = x[(size_t)r * w->nx + i];
+    for (int i = 0; i < w->nu; i++) w->u[i] = u[(size_t)r * w->nu + i];
+    double reward;
+    int term;
+    if (env_set_state(w->env, w->x, &e) || env_step(w->env, w->u, w->xn, &reward, &term, &e))
+      return -1;
+    for (int i = 0; i < w->nx; i++) xnext[(size_t)r * w->nx + i] = (float)w->xn[i];
+  }
+  return 0;
+}
+
+static const plan_dyn_vt truth_vt = {"sim", truth_ws_create, truth_ws_free, truth_forward, NULL};
+
+void eval_truth_dyn(const eval_truth *t, int nx, int nu, plan_dyn *out) {
+  out->vt = &truth_vt;
+  out->model = t;
+  out->nx = nx;
+  out->nu = nu;
+  out->K = 1;
+}
+
+/* ============================== distance of visited (x,u) to the data ====================== */
+/* Exact nearest neighbour in the dataset's normalised (x,u) coordinates (per-dimension standard
+ * deviation 1), in double: the number is a reported metric, so it is computed by brute force. */
+typedef struct data_nn {
+  int64_t n;
+  int D;
+  float *z;        /* n × D normalised */
+  double *shift, *scale;
+} data_nn;
+
+static void data_nn_init(data_nn *nn, const ds_data *ds) {
+  int D = ds->nx + ds->nu;
+  nn->n = ds->n;
+  nn->D = D;
+  nn->shift = sgp_calloc((size_t)D, sizeof(double));
+  nn->scale = sgp_calloc((size_t)D, sizeof(double));
+  for (int k = 0; k < D; k++) {
+    double s = 0, ss = 0;
+    for (int64_t i = 0; i < ds->n; i++) {
+      double v = k < ds->nx ? ds->x[i * ds->nx + k] : ds->u[i * ds->nu + (k - ds->nx)];
+      s += v;
+      ss += v * v;
+    }
+    double mean = s / (double)ds->n, var = ss / (double)ds->n - mean * mean;
+    nn->shift[k] = mean;
+    nn->scale[k] = var > 1e-12 ? sqrt(var) : 1.0;
+  }
+  nn->z = sgp_falloc((size_t)ds->n * D);
+  for (int64_t i = 0; i < ds->n; i++)
+    for (int k = 0; k < D; k++) {
+      double v = k < ds->nx ? ds->x[i * ds->nx + k] : ds->u[i * ds->nu + (k - ds->nx)];
+      nn->z[i * D + k] = (float)((v - nn->shift[k]) / nn->scale[k]);
+    }
+}
+
+static void data_nn_free(data_nn *nn) {
+  free(nn->z);
+  free(nn->shift);
+  free(nn->scale);
+}
+
+static double data_nn_dist(const data_nn *nn, const double *x, int nx, const double *u, int nu) {
+  double q[512];
+  int D = nn->D;
+  for (int k = 0; k < D && k < 512; k++) {
+    double v = k < nx ? x[k] : u[k - nx];
+    q[k] = (v - nn->shift[k]) / nn->scale[k];
+  }
+  (void)nu;
+  double best = INFINITY;
+  for (int64_t i = 0; i < nn->n; i++) {
+    const float *zi = nn->z + i * D;
+    double d2 = 0;
+    for (int k = 0; k < D && d2 < best; k++) {
+      double d = q[k] - zi[k];
+      d2 += d * d;
+    }
+    if (d2 < best) best = d2;
+  }
+  return sqrt(best);
+}
+
+/* The exact-distance index over the data's (x,u), metric 1/std² per dimension (so σ is in the
+ * same normalised units as the score models'). */
+static dist_index *xu_distance_index(const ds_data *ds, sgp_err *e) {
+  int D = ds->nx + ds->nu;
+  float *Z = sgp_falloc((size_t)ds->n * D), *w = sgp_falloc((size_t)D);
+  for (int64_t i = 0; i < ds->n; i++) {
+    memcpy(Z + i * D, ds->x + i * ds->nx, sizeof(float) * ds->nx);
+    memcpy(Z + i * D + ds->nx, ds->u + i * ds->nu, sizeof(float) * ds->nu);
+  }
+  for (int k = 0; k < D; k++) {
+    double s = 0, ss = 0;
+    for (int64_t i = 0; i < ds->n; i++) {
+      s += Z[i * D + k];
+      ss += (double)Z[i * D + k] * Z[i * D + k];
+    }
+    double mean = s / (double)ds->n, var = ss / (double)ds->n - mean * mean;
+    w[k] = (float)(1.0 / (var > 1e-12 ? var : 1.0));
+  }
+  dist_index *idx = dist_create(Z, ds->n, D, w, e);
+  free(Z);
+  free(w);
+  return idx;
+}
+
+/* ============================== the run ==================================================== */
+
+typedef struct run_models {
+  ds_data ds;
+  int have_ds;
+  dyn_model *dyn, *ens;
+  score_model *score;
+  dde_model *dde;
+  dist_index *dist_idx;
+  plan_dyn pdyn, pens, ptruth;
+  plan_score pscore;
+  plan_dist pdist;
+  int have_pscore, have_pdist;
+  eval_truth truth;
+} run_models;
+
+static void run_models_free(run_models *m) {
+  if (m->have_pscore) adapt_score_release(&m->pscore);
+  if (m->have_pdist) adapt_dist_release(&m->pdist);
+  if (m->dyn) dyn_free(m->dyn);
+  if (m->ens) dyn_free(m->ens);
+  if (m->score) score_free(m->score);
+  if (m->dde) dde_free(m->dde);
+  if (m->dist_idx) dist_free(m->dist_idx);
+  if (m->have_ds) ds_free(&m->ds);
+}
+
+static const char *const run_keys[] = {"env",  "dataset", "models", "planner", "eval",
+                                       "seed", "distance", "meta", NULL};
+static const char *const model_keys[] = {"dynamics", "ensemble", "score", "dde", NULL};
+static const char *const eval_keys[] = {"episodes", "mode", "steps", NULL};
+static const char *const mode_names[] = {"mpc", "open_loop"};
+
+/* Path of a required model, or an error naming the field and who needs it. */
+static int need_model(sgp_cfg *models, const char *key, const char *planner, const char **path,
+                      sgp_err *e) {
+  if (!sgp_cfg_has(models, key))
+    return sgp_fail(e, "%s: %s/%s: missing (planner '%s' needs a %s model)", models->file,
+                    models->path, key, planner, key);
+  return sgp_cfg_str(models, key, path, e);
+}
+
+/* Loads the dataset and models the planner's mask asks for and builds the planner context. */
+static int load_models(sgp_cfg *root, sgp_cfg *models, int mask, const char *planner_name,
+                       const sgp_env *env, run_models *m, plan_ctx *ctx, sgp_err *e) {
+  int nx = env->spec.nx, nu = env->spec.nu;
+  const char *path;
+  if (sgp_cfg_has(root, "dataset")) {
+    if (sgp_cfg_str(root, "dataset", &path, e)) return -1;
+    if (ds_load(path, &m->ds, e)) return -1;
+    m->have_ds = 1;
+    if (m->ds.nx != nx || m->ds.nu != nu)
+      return sgp_fail(e, "%s: /dataset: dataset %s has nx=%d nu=%d, environment %s has nx=%d nu=%d",
+                      root->file, path, m->ds.nx, m->ds.nu, env->spec.name, nx, nu);
+  } else if (mask & PLAN_NEEDS_DIST) {
+    return sgp_fail(e, "%s: /dataset: missing (planner '%s' needs the dataset for its distance "
+                    "penalty)", root->file, planner_name);
+  }
+  if (mask & PLAN_NEEDS_DYN) {
+    if (need_model(models, "dynamics", planner_name, &path, e)) return -1;
+    if (!(m->dyn = dyn_load(path, "dynamics", e))) return -1;
+    if (dyn_check_dims(m->dyn, path, env->spec.name, nx, nu, e)) return -1;
+    adapt_dyn(m->dyn, &m->pdyn);
+    ctx->dyn = &m->pdyn;
+  }
+  if (mask & PLAN_NEEDS_ENSEMBLE) {
+    if (need_model(models, "ensemble", planner_name, &path, e)) return -1;
+    if (!(m->ens = dyn_load(path, "ensemble", e))) return -1;
+    if (dyn_check_dims(m->ens, path, env->spec.name, nx, nu, e)) return -1;
+    adapt_dyn(m->ens, &m->pens);
+    ctx->ensemble = &m->pens;
+  }
+  if (mask & PLAN_NEEDS_SCORE) {
+    if (need_model(models, "score", planner_name, &path, e)) return -1;
+    if (!(m->score = score_load(path, e))) return -1;
+    if (score_check_dims(m->score, path, nx, nu, e)) return -1;
+    if (adapt_score(m->score, path, &m->pscore, e)) return -1;
+    m->have_pscore = 1;
+    ctx->score = &m->pscore;
+  }
+  if (mask & PLAN_NEEDS_DDE) {
+    if (need_model(models, "dde", planner_name, &path, e)) return -1;
+    if (!(m->dde = dde_load(path, e))) return -1;
+    if (dde_check_dims(m->dde, path, nx, nu, e)) return -1;
+    if (adapt_dist_dde(m->dde, path, &m->pdist, e)) return -1;
+    m->have_pdist = 1;
+    ctx->dist = &m->pdist;
+  }
+  if (mask & PLAN_NEEDS_DIST) {
+    /* exact d_σ over the data's (x,u) in normalised coordinates (metric 1/std²) */
+    float sigma;
+    sgp_cfg cd;
+    static const char *const dist_keys[] = {"sigma", NULL};
+    if (sgp_cfg_obj_opt(root, "distance", &cd, e) || sgp_cfg_check_keys(&cd, dist_keys, e) ||
+        sgp_cfg_float_opt(&cd, "sigma", 0.1, &sigma, e))
+      return -1;
+    if (!(sigma > 0)) return sgp_fail(e, "%s: /distance/sigma: must be > 0", root->file);
+    if (!(m->dist_idx = xu_distance_index(&m->ds, e))) return -1;
+    if (adapt_dist_exact(m->dist_idx, PLAN_Z_XU, sigma, &m->pdist, e)) return -1;
+    m->have_pdist = 1;
+    ctx->dist = &m->pdist;
+  }
+  return 0;
+}
+
+typedef struct ep_result {
+  uint64_t seed;
+  double ret, score, final_cost, max_dd, gap;
+  int success, steps, fallbacks, failed, has_score;
+  long warnings;
+  double plan_s, sim_s;
+  char error[1100];
+} ep_result;
+
+/* Rollout buffers of one episode (for --save-rollout). */
+typedef struct ep_trace {
+  float *x, *u, *plan_x, *cand_x;
+  int H, ncand;
+} ep_trace;
+
+static int save_trace(const char *dir, int ep, const ep_trace *tr, int steps, int nx, int nu,
+                      sgp_err *e) {
+  char name[64];
+  char *p;
+  int64_t sx[2] = {steps + 1, nx}, su[2] = {steps, nu};
+  int64_t sp[3] = {steps, tr->H + 1, nx};
+  int64_t sc[4] = {steps, tr->ncand, tr->H + 1, nx};
+  snprintf(name, sizeof name, "ep%d_x.npy", ep);
+  p = sgp_path_join(dir, name);
+  int rc = sgp_npy_write_raw(p, SGP_F32, 2, sx, tr->x, e);
+  free(p);
+  if (rc) return -1;
+  snprintf(name, sizeof name, "ep%d_u.npy", ep);
+  p = sgp_path_join(dir, name);
+  rc = sgp_npy_write_raw(p, SGP_F32, 2, su, tr->u, e);
+  free(p);
+  if (rc) return -1;
+  snprintf(name, sizeof name, "ep%d_plan_x.npy", ep);
+  p = sgp_path_join(dir, name);
+  rc = sgp_npy_write_raw(p, SGP_F32, 3, sp, tr->plan_x, e);
+  free(p);
+  if (rc) return -1;
+  if (tr->ncand > 0) {
+    snprintf(name, sizeof name, "ep%d_cand_x.npy", ep);
+    p = sgp_path_join(dir, name);
+    rc = sgp_npy_write_raw(p, SGP_F32, 4, sc, tr->cand_x, e);
+    free(p);
+    if (rc) return -1;
+  }
+  return 0;
+}
+
+/* One episode. Simulator / planner errors end the episode as failed (recorded, not returned). */
+static void run_episode(sgp_env *env, planner *pl, int mode_open_loop, int steps, uint64_t seed,
+                        const data_nn *dnn, ep_trace *tr, ep_result *r) {
+  int nx = env->spec.nx, nu = env->spec.nu;
+  double *x = sgp_calloc((size_t)nx, sizeof(double)), *xn = sgp_calloc((size_t)nx, sizeof(double));
+  double *u = sgp_calloc((size_t)nu, sizeof(double));
+  double *open_u = NULL;
+  float *open_x = NULL;
+  sgp_err e;
+  memset(r, 0, sizeof *r);
+  r->seed = seed;
+  double t0;
+  if (env_reset(env, seed, x, &e)) {
+    r->failed = 1;
+    snprintf(r->error, sizeof r->error, "%s", e.msg);
+    goto done;
+  }
+  pl->vt->reset(pl, seed ^ 0x9e3779b97f4a7c15ULL);
+  for (int i = 0; i < nx && tr; i++) tr->x[i] = (float)x[i];
+  int H_open = 0;
+  for (int t = 0; t < steps; t++) {
+    plan_diag d;
+    memset(&d, 0, sizeof d);
+    plan_view v;
+    t0 = sgp_now();
+    if (!mode_open_loop || t == 0) {
+      if (pl->vt->act(pl, x, u, &d, &e)) {
+        r->failed = 1;
+        snprintf(r->error, sizeof r->error, "step %d: %s", t, e.msg);
+        r->plan_s += sgp_now() - t0;
+        break;
+      }
+      r->fallbacks += d.fallback;
+      pl->vt->view(pl, &v);
+      if (mode_open_loop) { /* keep the whole plan */
+        H_open = v.T;
+        open_u = sgp_calloc((size_t)v.T * nu, sizeof(double));
+        open_x = sgp_falloc((size_t)(v.T + 1) * nx);
+        for (int i = 0; i < v.T * nu; i++) open_u[i] = v.u[i];
+        memcpy(open_x, v.x, sizeof(float) * (size_t)(v.T + 1) * nx);
+      }
+      if (tr) {
+        int H = v.T < tr->H ? v.T : tr->H;
+        memcpy(tr->plan_x + (size_t)t * (tr->H + 1) * nx, v.x, sizeof(float) * (size_t)(H + 1) * nx);
+        int nc = v.ncand < tr->ncand ? v.ncand : tr->ncand;
+        for (int c = 0; c < nc; c++)
+          memcpy(tr->cand_x + ((size_t)t * tr->ncand + c) * (tr->H + 1) * nx,
+                 v.cand_x + (size_t)c * (v.T + 1) * nx, sizeof(float) * (size_t)(H + 1) * nx);
+      }
+    } else if (tr) {
+      /* open loop: the plan made at t = 0, seen from step t */
+      memcpy(tr->plan_x + (size_t)t * (tr->H + 1) * nx, tr->plan_x, sizeof(float) * (size_t)(tr->H + 1) * nx);
+    }
+    if (mode_open_loop) {
+      if (t >= H_open) break; /* cannot happen: horizon checked at set-up */
+      for (int i = 0; i < nu; i++) u[i] = open_u[(size_t)t * nu + i];
+    }
+    r->plan_s += sgp_now() - t0;
+    /* predicted next state of the plan in force: MPC re-plans, so it is the plan's x[1] */
+    const float *pred = mode_open_loop ? open_x + (size_t)(t + 1) * nx : NULL;
+    float pred_mpc[4096];
+    if (!mode_open_loop) {
+      plan_view v2;
+      pl->vt->view(pl, &v2);
+      for (int i = 0; i < nx && i < 4096; i++) pred_mpc[i] = v2.x[nx + i];
+      pred = pred_mpc;
+    }
+    if (dnn) {
+      double dd = data_nn_dist(dnn, x, nx, u, nu);
+      if (dd > r->max_dd) r->max_dd = dd;
+    }
+    double reward;
+    int term = 0;
+    t0 = sgp_now();
+    int rc = env_step(env, u, xn, &reward, &term, &e);
+    r->sim_s += sgp_now() - t0;
+    if (rc) {
+      r->failed = 1;
+      snprintf(r->error, sizeof r->error, "step %d: %s", t, e.msg);
+      break;
+    }
+    double g2 = 0;
+    for (int i = 0; i < nx; i++) g2 += (pred[i] - xn[i]) * (pred[i] - xn[i]);
+    r->gap += sqrt(g2);
+    r->ret += reward;
+    r->steps = t + 1;
+    if (tr) {
+      for (int i = 0; i < nu; i++) tr->u[(size_t)t * nu + i] = (float)u[i];
+      for (int i = 0; i < nx; i++) tr->x[(size_t)(t + 1) * nx + i] = (float)xn[i];
+    }
+    memcpy(x, xn, sizeof(double) * nx);
+    if (term) break;
+  }
+  if (r->steps > 0) r->gap /= r->steps;
+  r->final_cost = env_terminal_cost(env, x, NULL);
+  r->success = !r->failed && env_success(env, x);
+  r->warnings = env_warnings(env);
+  if (env->spec.has_ref) {
+    r->has_score = 1;
+    r->score = 100.0 * (r->ret - env->spec.ref_random) / (env->spec.ref_expert - env->spec.ref_random);
+  }
+done:
+  free(x);
+  free(xn);
+  free(u);
+  free(open_u);
+  free(open_x);
+}
+
+static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+
+int eval_run(const eval_opts *o, sgp_err *e) {
+  double t_start = sgp_now();
+  cJSON *root = NULL, *result = NULL;
+  sgp_env *env = NULL;
+  planner *pl = NULL;
+  run_models m;
+  memset(&m, 0, sizeof m);
+  plan_ctx ctx;
+  memset(&ctx, 0, sizeof ctx);
+  data_nn dnn;
+  int have_dnn = 0;
+  ep_result *eps = NULL;
+  ep_trace tr;
+  memset(&tr, 0, sizeof tr);
+  int rc = -1;
+  const char *file = o->config_path;
+
+  if (sgp_json_load(file, &root, e)) return -1;
+  sgp_cfg c = sgp_cfg_root(root, file), cenv, cenvcfg, cpl, cmodels, ceval;
+  if (sgp_cfg_check_keys(&c, run_keys, e)) goto out;
+  long seed;
+  if (sgp_cfg_int_opt(&c, "seed", 0, 0x7fffffffL, 0, &seed, e)) goto out;
+
+  /* environment */
+  const char *env_name;
+  if (sgp_cfg_obj(&c, "env", &cenv, e) || sgp_cfg_str(&cenv, "name", &env_name, e) ||
+      sgp_cfg_obj_opt(&cenv, "config", &cenvcfg, e))
+    goto out;
+  {
+    static const char *const env_keys[] = {"name", "config", NULL};
+    if (sgp_cfg_check_keys(&cenv, env_keys, e)) goto out;
+  }
+  const env_vt *evt = env_find(env_name);
+  if (!evt) {
+    char known[256] = "";
+    for (int i = 0; i < env_count(); i++) {
+      if (i) strncat(known, ", ", sizeof known - strlen(known) - 1);
+      strncat(known, env_at(i)->name, sizeof known - strlen(known) - 1);
+    }
+    sgp_fail(e, "%s: /env/name: unknown environment '%s' (known: %s)", file, env_name, known);
+    goto out;
+  }
+  if (evt->create(&cenvcfg, &env, e)) goto out;
+  const env_spec *sp = &env->spec;
+
+  /* evaluation protocol */
+  long episodes, steps;
+  int mode;
+  if (sgp_cfg_obj_opt(&c, "eval", &ceval, e) || sgp_cfg_check_keys(&ceval, eval_keys, e) ||
+      sgp_cfg_int_opt(&ceval, "episodes", 1, 100000, 5, &episodes, e) ||
+      sgp_cfg_enum(&ceval, "mode", mode_names, 2, 0, &mode, e) ||
+      sgp_cfg_int_opt(&ceval, "steps", 1, 1000000, sp->T, &steps, e))
+    goto out;
+
+  /* planner and what it needs */
+  const char *pname;
+  if (sgp_cfg_obj(&c, "planner", &cpl, e) || sgp_cfg_str(&cpl, "name", &pname, e)) goto out;
+  const plan_vt *pvt = plan_find(pname);
+  if (!pvt) {
+    char known[512] = "";
+    for (int i = 0; i < plan_count(); i++) {
+      if (i) strncat(known, ", ", sizeof known - strlen(known) - 1);
+      strncat(known, plan_at(i)->name, sizeof known - strlen(known) - 1);
+    }
+    sgp_fail(e, "%s: /planner/name: unknown planner '%s' (known: %s)", file, pname, known);
+    goto out;
+  }
+  int mask = 0;
+  if (pvt->needs(&cpl, &mask, e)) goto out;
+  if (sgp_cfg_obj_opt(&c, "models", &cmodels, e) || sgp_cfg_check_keys(&cmodels, model_keys, e))
+    goto out;
+
+  ctx.nx = sp->nx;
+  ctx.nu = sp->nu;
+  ctx.T_env = mode == 1 ? (int)steps : sp->T;
+  ctx.u_lo = sp->u_lo;
+  ctx.u_hi = sp->u_hi;
+  ctx.cost = eval_env_cost(env);
+  {
+    sgp_rng r;
+    sgp_rng_stream(&r, (uint64_t)seed, "planner");
+    ctx.seed = sgp_rng_u64(&r);
+  }
+  double t_load = sgp_now();
+  if (load_models(&c, &cmodels, mask, pname, env, &m, &ctx, e)) goto out;
+  if (mask & PLAN_NEEDS_TRUTH) {
+    m.truth.env_name = env_name;
+    m.truth.env_cfg = cenvcfg.j;
+    eval_truth_dyn(&m.truth, sp->nx, sp->nu, &m.ptruth);
+    ctx.truth = &m.ptruth;
+  }
+  if (m.have_ds) {
+    data_nn_init(&dnn, &m.ds);
+    have_dnn = 1;
+  }
+  if (pvt->create(&cpl, &ctx, &pl, e)) {
+    sgp_fail_prefix(e, "%s: /planner", file);
+    goto out;
+  }
+  t_load = sgp_now() - t_load;
+
+  /* a first view tells the horizon (for open loop it must cover the episode) */
+  eps = sgp_calloc((size_t)episodes, sizeof *eps);
+  if (o->rollout_dir && sgp_mkdirs(o->rollout_dir, e)) goto out;
+
+  sgp_rng ep_rng;
+  sgp_rng_stream(&ep_rng, (uint64_t)seed, "episodes");
+  sgp_progress prog;
+  sgp_progress_begin(&prog, "eval", episodes);
+  if (!o->progress) prog.enabled = 0;
+  for (long ep = 0; ep < episodes; ep++) {
+    sgp_rng er;
+    sgp_rng_child(&er, &ep_rng, (uint64_t)ep);
+    uint64_t ep_seed = sgp_rng_u64(&er) >> 11; /* < 2^53: exact in JSON */
+    if (o->rollout_dir) {
+      plan_view v;
+      pl->vt->view(pl, &v);
+      int H = v.T > 0 ? v.T : sp->T;
+      tr.H = H;
+      tr.ncand = v.ncand < 8 ? v.ncand : 8;
+      if (tr.ncand == 0) tr.ncand = 8; /* sampling planners expose candidates after act */
+      free(tr.x);
+      free(tr.u);
+      free(tr.plan_x);
+      free(tr.cand_x);
+      tr.x = sgp_falloc((size_t)(steps + 1) * sp->nx);
+      tr.u = sgp_falloc((size_t)steps * sp->nu);
+      tr.plan_x = sgp_falloc((size_t)steps * (H + 1) * sp->nx);
+      tr.cand_x = sgp_falloc((size_t)steps * tr.ncand * (H + 1) * sp->nx);
+      memset(tr.x, 0, sizeof(float) * (size_t)(steps + 1) * sp->nx);
+      memset(tr.u, 0, sizeof(float) * (size_t)steps * sp->nu);
+      memset(tr.plan_x, 0, sizeof(float) * (size_t)steps * (H + 1) * sp->nx);
+      memset(tr.cand_x, 0, sizeof(float) * (size_t)steps * tr.ncand * (H + 1) * sp->nx);
+    }
+    run_episode(env, pl, mode == 1, (int)steps, ep_seed, have_dnn ? &dnn : NULL,
+                o->rollout_dir ? &tr : NULL, &eps[ep]);
+    if (o->rollout_dir && save_trace(o->rollout_dir, (int)ep, &tr, eps[ep].steps, sp->nx, sp->nu, e))
+      goto out;
+    sgp_progress_update(&prog, ep + 1, NULL);
+  }
+  sgp_progress_end(&prog);
+
+  /* the result */
+  result = cJSON_CreateObject();
+  cJSON_AddNumberToObject(result, "schema_version", 1);
+  cJSON_AddStringToObject(result, "kind", "run");
+  cJSON_AddItemToObject(result, "config", cJSON_Duplicate(root, 1));
+  {
+    char *canon = cJSON_PrintUnformatted(root);
+    char hex[65];
+    sgp_sha256_hex(canon, strlen(canon), hex);
+    free(canon);
+    cJSON_AddStringToObject(result, "config_hash", hex);
+  }
+  cJSON_AddNumberToObject(result, "seed", (double)seed);
+  cJSON *jenv = cJSON_AddObjectToObject(result, "env");
+  cJSON_AddStringToObject(jenv, "name", sp->name);
+  cJSON_AddNumberToObject(jenv, "nx", sp->nx);
+  cJSON_AddNumberToObject(jenv, "nu", sp->nu);
+  cJSON_AddNumberToObject(jenv, "dt", sp->dt);
+  cJSON_AddNumberToObject(jenv, "T", sp->T);
+  if (sp->has_ref) {
+    cJSON_AddNumberToObject(jenv, "ref_random", sp->ref_random);
+    cJSON_AddNumberToObject(jenv, "ref_expert", sp->ref_expert);
+  }
+  cJSON *ver = sgp_versions_json();
+  cJSON_AddStringToObject(ver, "mujoco", env_mujoco_version());
+  cJSON_AddItemToObject(result, "versions", ver);
+
+  cJSON *jeps = cJSON_AddArrayToObject(result, "episodes");
+  double s_ret = 0, s_score = 0, s_succ = 0, s_fc = 0, s_dd = 0, s_gap = 0, t_plan = 0, t_sim = 0;
+  long nfail = 0, nsteps = 0;
+  for (long ep = 0; ep < episodes; ep++) {
+    ep_result *r = &eps[ep];
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "index", (double)ep);
+    cJSON_AddNumberToObject(j, "seed", (double)r->seed);
+    cJSON_AddItemToObject(j, "return", num_or_null(r->ret));
+    cJSON_AddItemToObject(j, "normalized_score", r->has_score ? num_or_null(r->score) : cJSON_CreateNull());
+    cJSON_AddBoolToObject(j, "success", r->success);
+    cJSON_AddItemToObject(j, "final_cost", num_or_null(r->final_cost));
+    cJSON_AddNumberToObject(j, "steps", r->steps);
+    cJSON_AddItemToObject(j, "max_data_distance", have_dnn ? num_or_null(r->max_dd) : cJSON_CreateNull());
+    cJSON_AddItemToObject(j, "plan_gap", num_or_null(r->gap));
+    cJSON_AddNumberToObject(j, "fallbacks", r->fallbacks);
+    cJSON_AddNumberToObject(j, "mujoco_warnings", (double)r->warnings);
+    cJSON_AddBoolToObject(j, "failed", r->failed);
+    if (r->failed) cJSON_AddStringToObject(j, "error", r->error);
+    else cJSON_AddNullToObject(j, "error");
+    cJSON *jt = cJSON_AddObjectToObject(j, "timing");
+    cJSON_AddNumberToObject(jt, "plan_ms_per_step", r->steps ? 1e3 * r->plan_s / r->steps : 0);
+    cJSON_AddNumberToObject(jt, "sim_ms_per_step", r->steps ? 1e3 * r->sim_s / r->steps : 0);
+    cJSON_AddItemToArray(jeps, j);
+    s_ret += r->ret;
+    s_score += r->score;
+    s_succ += r->success;
+    s_fc += r->final_cost;
+    s_dd += r->max_dd;
+    s_gap += r->gap;
+    nfail += r->failed;
+    t_plan += r->plan_s;
+    t_sim += r->sim_s;
+    nsteps += r->steps;
+  }
+  double n = (double)episodes;
+  cJSON *sum = cJSON_AddObjectToObject(result, "summary");
+  cJSON_AddItemToObject(sum, "return_mean", num_or_null(s_ret / n));
+  cJSON_AddItemToObject(sum, "normalized_score_mean", sp->has_ref ? num_or_null(s_score / n) : cJSON_CreateNull());
+  cJSON_AddNumberToObject(sum, "success_rate", s_succ / n);
+  cJSON_AddItemToObject(sum, "final_cost_mean", num_or_null(s_fc / n));
+  cJSON_AddItemToObject(sum, "max_data_distance_mean", have_dnn ? num_or_null(s_dd / n) : cJSON_CreateNull());
+  cJSON_AddItemToObject(sum, "plan_gap_mean", num_or_null(s_gap / n));
+  cJSON_AddNumberToObject(sum, "episodes", n);
+  cJSON_AddNumberToObject(sum, "failed_episodes", (double)nfail);
+  cJSON *jt = cJSON_AddObjectToObject(result, "timing");
+  cJSON_AddNumberToObject(jt, "total_s", sgp_now() - t_start);
+  cJSON_AddNumberToObject(jt, "load_s", t_load);
+  cJSON_AddNumberToObject(jt, "plan_s", t_plan);
+  cJSON_AddNumberToObject(jt, "sim_s", t_sim);
+  cJSON_AddNumberToObject(jt, "plan_ms_per_step", nsteps ? 1e3 * t_plan / nsteps : 0);
+  if (sgp_json_write(o->out_path, result, e)) goto out;
+  rc = 0;
+out:
+  if (pl) pl->vt->destroy(pl);
+  if (have_dnn) data_nn_free(&dnn);
+  run_models_free(&m);
+  env_destroy(env);
+  cJSON_Delete(result);
+  cJSON_Delete(root);
+  free(eps);
+  free(tr.x);
+  free(tr.u);
+  free(tr.plan_x);
+  free(tr.cand_x);
+  return rc;
+}
