@@ -19,7 +19,7 @@
 /* colours of what we draw (kept in sync with docs/viewer.md) */
 static const float COL_EXEC[4] = {0.95f, 0.10f, 0.08f, 1.0f};  /* executed trajectory: red */
 static const float COL_PLAN[4] = {0.85f, 0.05f, 0.90f, 1.0f};  /* current plan: magenta */
-static const float COL_CAND[4] = {0.10f, 0.65f, 0.95f, 0.30f}; /* candidate rollouts: faint cyan */
+static const float COL_CAND[4] = {0.10f, 0.65f, 0.95f, 0.25f}; /* candidate rollouts: faint cyan */
 
 typedef struct viewer {
   const view_opts *o;
@@ -202,7 +202,7 @@ static void add_trajectories(viewer *v) {
   if (ro && v->show_cand && ro->cand_p && t < ro->steps) {
     size_t stride = (size_t)(ro->HC + 1) * 3;
     for (int c = 0; c < ro->M; c++)
-      add_polyline(scn, ro->cand_p + ((size_t)t * ro->M + c) * stride, ro->HC + 1, 0.5 * w, COL_CAND);
+      add_polyline(scn, ro->cand_p + ((size_t)t * ro->M + c) * stride, ro->HC + 1, 0.4 * w, COL_CAND);
   }
 }
 
