@@ -614,8 +614,12 @@ static void interactive(viewer *v) {
     v->last_time = now;
     mjrRect vp = {0, 0, 0, 0};
     glfwGetFramebufferSize(v->win, &vp.width, &vp.height);
-    render(v, vp);
-    glfwSwapBuffers(v->win);
+    if (vp.width > 0 && vp.height > 0) { /* 0×0 while minimised */
+      render(v, vp);
+      glfwSwapBuffers(v->win);
+    } else {
+      glfwWaitEventsTimeout(0.1);
+    }
     glfwPollEvents();
   }
 }
