@@ -135,6 +135,15 @@ static int samp_parse(sgp_cfg *c, int kind, samp_cfg *o, sgp_err *e) {
         return -1;
       o->weight = (plan_weight)w;
       keys[nk++] = "distance", keys[nk++] = "score_weight";
+      if (!o->dde) {
+        /* σ of the exact d_σ, in the data's normalised units; read here for validation and
+         * resolution, used by whoever builds ctx->dist (bench/eval.c) */
+        double ds;
+        if (sgp_cfg_num_opt(c, "distance_sigma", 0.1, &ds, e)) return -1;
+        if (!(ds > 0) || !isfinite(ds))
+          return sgp_fail(e, "%s: %s/distance_sigma: must be a finite number > 0", c->file, c->path);
+        keys[nk++] = "distance_sigma";
+      }
     }
   }
   keys[nk] = NULL;

@@ -205,7 +205,7 @@ static void run_models_free(run_models *m) {
 }
 
 static const char *const run_keys[] = {"env",  "dataset", "models", "planner", "eval",
-                                       "seed", "distance", "meta", NULL};
+                                       "seed", "meta", NULL};
 static const char *const model_keys[] = {"dynamics", "ensemble", "score", "dde", NULL};
 static const char *const eval_keys[] = {"episodes", "mode", "steps", NULL};
 static const char *const mode_names[] = {"mpc", "open_loop"};
@@ -267,15 +267,13 @@ static int load_models(sgp_cfg *root, sgp_cfg *models, int mask, const char *pla
   }
   if (mask & PLAN_NEEDS_DIST) {
     /* exact d_σ over the data's (x,u) in normalised coordinates (metric 1/std²) */
-    float sigma;
-    sgp_cfg cd;
-    static const char *const dist_keys[] = {"sigma", NULL};
-    if (sgp_cfg_obj_opt(root, "distance", &cd, e) || sgp_cfg_check_keys(&cd, dist_keys, e) ||
-        sgp_cfg_float_opt(&cd, "sigma", 0.1, &sigma, e))
+    /* σ of the exact d_σ: the planner's "distance_sigma" (validated and defaulted by its needs()) */
+    sgp_cfg pl;
+    double sigma;
+    if (sgp_cfg_obj(root, "planner", &pl, e) || sgp_cfg_num(&pl, "distance_sigma", &sigma, e))
       return -1;
-    if (!(sigma > 0)) return sgp_fail(e, "%s: /distance/sigma: must be > 0", root->file);
     if (!(m->dist_idx = xu_distance_index(&m->ds, e))) return -1;
-    if (adapt_dist_exact(m->dist_idx, PLAN_Z_XU, sigma, &m->pdist, e)) return -1;
+    if (adapt_dist_exact(m->dist_idx, PLAN_Z_XU, (float)sigma, &m->pdist, e)) return -1;
     m->have_pdist = 1;
     ctx->dist = &m->pdist;
   }
