@@ -2,7 +2,7 @@
 /* The viewer's OpenGL-free half (viewer/view_data.c, compiled in here: the viewer is not part of
  * libsgp): the cartpole pole-tip point against MuJoCo's own tip geom position, the pixels point
  * against the position the image was rendered from, the recomputed returns against the rewards of
- * actually stepping the environment, every malformed rollout rejected with the file named and the
+ * actually stepping the environment (and the terminal cost), every malformed rollout rejected with the file named and the
  * output untouched, the PPM writer's bytes, and the variant note. */
 #include "viewer/view_data.c"
 
@@ -125,7 +125,8 @@ static void test_rollout_returns(const char *dir) {
       }
     }
   }
-  want[S] = ret - env_terminal_cost(env, x + 2 * S, NULL);
+  want[S] = ret;
+  double want_final = env_terminal_cost(env, x + 2 * S, NULL);
   write_f64(dir, "ep1_x.npy", 2, (int64_t[]){S + 1, 2}, x);
   write_f64(dir, "ep1_u.npy", 2, (int64_t[]){S, 2}, u);
   write_f32(dir, "ep1_plan_x.npy", 3, (int64_t[]){S, H + 1, 2}, plan, sizeof plan / sizeof *plan);
@@ -145,6 +146,7 @@ static void test_rollout_returns(const char *dir) {
   double worst = 0;
   for (int t = 0; t <= S; t++) worst = fmax(worst, fabs(r.ret[t] - want[t]));
   CHECK_WORST("returns so far vs the rewards of env_step (21 steps, mud, clipped actions)", worst, 1e-9);
+  CHECK_CLOSE("terminal cost of the last state", r.final_cost, want_final, 1e-12);
   worst = 0;
   for (int i = 0; i < S * (H + 1); i++) {
     worst = fmax(worst, fabs(r.plan_p[3 * i] - plan[2 * i]));

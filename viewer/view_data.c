@@ -179,7 +179,8 @@ int view_rollout_load(const char *dir, int episode, sgp_env *env, const view_geo
     r.HC = (int)(ac.shape[2] - 1);
   }
 
-  /* returns: −c(x_t, u_t) with u clipped as env_step clips it, then −c_T(x_T) at the end */
+  /* returns: the rewards −c(x_t, u_t), u clipped as env_step clips it (as RESULT.json's return,
+   * which leaves the terminal cost to final_cost) */
   r.ret = sgp_malloc(sizeof(double) * (size_t)(r.steps + 1));
   double *uc = sgp_malloc(sizeof(double) * (size_t)nu), sum = 0;
   for (int t = 0; t < r.steps; t++) {
@@ -189,7 +190,8 @@ int view_rollout_load(const char *dir, int episode, sgp_env *env, const view_geo
     sum -= env_cost(env, x + (size_t)t * nx, uc, NULL, NULL);
   }
   free(uc);
-  r.ret[r.steps] = sum - env_terminal_cost(env, x + (size_t)r.steps * nx, NULL);
+  r.ret[r.steps] = sum;
+  r.final_cost = env_terminal_cost(env, x + (size_t)r.steps * nx, NULL);
 
   r.xp = points(g, env, x, (size_t)r.steps + 1, nx);
   if (plan) r.plan_p = points(g, env, plan, (size_t)r.steps * (r.H + 1), nx);

@@ -220,8 +220,10 @@ static void draw_overlay(viewer *v, mjrRect vp) {
   }
   n += snprintf(l + n, sizeof l - n, "step\nreturn\nspeed\n");
   k += snprintf(r + k, sizeof r - k, "%d / %d%s\n", v->t, T, v->ro ? "" : "  (live, zero action)");
-  k += snprintf(r + k, sizeof r - k, "%.3f%s\n", ret,
-                v->ro && v->t == T ? "  (final, with terminal cost)" : "  (so far)");
+  if (v->ro && v->t == T)
+    k += snprintf(r + k, sizeof r - k, "%.3f  (episode)   terminal cost %.4g\n", ret, v->ro->final_cost);
+  else
+    k += snprintf(r + k, sizeof r - k, "%.3f  (so far)\n", ret);
   k += snprintf(r + k, sizeof r - k, "%gx%s\n", v->speed, v->paused ? "  PAUSED" : "");
   if (v->geo.kind != VIEW_GEO_NONE) {
     n += snprintf(l + n, sizeof l - n, "colours\n");

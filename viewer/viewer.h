@@ -51,7 +51,8 @@ typedef struct view_rollout {
   int nx, nu;
   double *x;        /* (steps+1)×nx true states */
   double *u;        /* steps×nu actions */
-  double *ret;      /* steps+1: ret[t] = Σ_{k<t} −c(x_k,u_k); ret[steps] also adds −c_T(x_steps) */
+  double *ret;      /* steps+1: return so far, ret[t] = Σ_{k<t} −c(x_k,u_k) (the rewards) */
+  double final_cost; /* c_T(x_steps), the terminal cost (RESULT.json's final_cost) */
   double *xp;       /* (steps+1)×3 scene points of the executed states */
   int H;            /* plan horizon: the plan file has H+1 states per step; 0 = no plan file */
   double *plan_p;   /* steps×(H+1)×3 scene points of the plans, or NULL */
