@@ -1,0 +1,354 @@
+/* sgp train KIND --data DIR|FILE.npy --config FILE.json --out FILE.safetensors [--seed S]
+ *
+ * One table of kinds (bench/train_kinds.h); this file does what every kind shares: arguments,
+ * config, data, threads, the summary line. Then the kinds it implements: score (DSM, METHOD §3)
+ * and dde (regressor of d_σ, METHOD §5). */
+#include "bench/train_kinds.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct tk_entry {
+  const char *name;
+  train_kind_fn fn;
+  int points_ok; /* accepts a plain .npy of points as --data */
+  const char *summary;
+} tk_entry;
+
+static const tk_entry kinds[] = {
+    {"score", train_kind_score, 1, "score network by denoising score matching (single sigma or NCSN levels)"},
+    {"dde", train_kind_dde, 1, "regressor of the smoothed distance d_sigma (the authors' DDE baseline)"},
+    {"dynamics", train_kind_dynamics, 0, "residual MLP dynamics x' = x + k_x * net(x, u), one-step or rollout loss"},
+    {"ensemble", train_kind_ensemble, 0, "K independently initialised dynamics models, stored in one file"},
+    {"cost", train_kind_cost, 0, "running cost c(x,u) regressed on -reward"},
+    /* one line per further kind, e.g. {"dynamics", train_kind_dynamics, 0, "..."} */
+    {NULL, NULL, 0, NULL},
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: sgp train KIND --data DIR|FILE.npy --config FILE.json --out FILE.safetensors\n"
+             "                 [--seed S] [--threads N] [--quiet]\n"
+             "  Trains a model and writes it (with its resolved config, the data's hashes and the\n"
+             "  training curves) as one .safetensors file. Deterministic for a seed and thread count.\n"
+             "kinds:\n");
+  for (const tk_entry *k = kinds; k->name; k++) fprintf(f, "  %-9s %s\n", k->name, k->summary);
+  fprintf(f, "options:\n"
+             "  --data P     a dataset directory (sgp collect), or a plain N x D float32 .npy of points\n"
+             "  --config F   JSON: {\"net\":{...}, \"train\":{...}, ...kind options} (docs/score-models.md)\n"
+             "  --out F      the model file to write (atomically)\n"
+             "  --seed S     overrides /train/seed\n"
+             "  --threads N  OpenBLAS threads (default 1)\n"
+             "  --quiet      no progress bar\n"
+             "example:\n"
+             "  sgp train score --data data/point --config agents/configs/score_point.json \\\n"
+             "      --out models/point_score.safetensors --seed 0\n");
+}
+
+/* ============================== helpers of the kinds below ==================================== */
+
+/* Rejects top-level keys other than "kind", "net", "train" and `extra`; "kind", if present, must
+ * name this kind. */
+static int check_keys(const train_kind_args *a, const char *const *extra, sgp_err *e) {
+  const char *keys[64];
+  int n = 0;
+  keys[n++] = "kind", keys[n++] = "net", keys[n++] = "train";
+  for (int i = 0; extra && extra[i] && n < 63; i++) keys[n++] = extra[i];
+  keys[n] = NULL;
+  if (sgp_cfg_check_keys(a->cfg, keys, e)) return -1;
+  if (sgp_cfg_has(a->cfg, "kind")) {
+    const char *k;
+    if (sgp_cfg_str(a->cfg, "kind", &k, e)) return -1;
+    if (strcmp(k, a->kind))
+      return sgp_fail(e, "%s: /kind: the config is for '%s', this is 'sgp train %s'", a->cfg->file, k, a->kind);
+  }
+  return 0;
+}
+
+static int read_train_cfg(const train_kind_args *a, train_cfg *tc, sgp_err *e) {
+  sgp_cfg t;
+  if (sgp_cfg_obj_opt(a->cfg, "train", &t, e) || train_cfg_read(&t, tc, e)) return -1;
+  if (a->seed) tc->seed = *a->seed;
+  tc->progress = a->progress;
+  return 0;
+}
+
+/* The "net" object for nin -> nout; "ncond" defaults to the model's (and must equal it). */
+static int read_net(const train_kind_args *a, int nin, int nout, int ncond, nn_arch *out, sgp_err *e) {
+  sgp_cfg n;
+  if (sgp_cfg_obj_opt(a->cfg, "net", &n, e)) return -1;
+  if (!sgp_cfg_has(&n, "ncond")) cJSON_AddNumberToObject(n.j, "ncond", ncond);
+  if (nn_arch_from_cfg(&n, nin, nout, out, e)) return -1;
+  if (out->ncond != ncond)
+    return sgp_fail(e, "%s: %s/ncond: %d, the model needs %d", n.file, n.path, out->ncond, ncond);
+  return 0;
+}
+
+/* "inputs" defaults to "points" for a .npy of points (the config reader's default is "xu"). */
+static void default_inputs(const train_kind_args *a) {
+  if (a->points && !sgp_cfg_has(a->cfg, "inputs")) cJSON_AddStringToObject(a->cfg->j, "inputs", "points");
+}
+
+/* Rows z of the layout: (x,u) or (x,u,x') of a dataset, or the points themselves. The layout must
+ * fit the data (the error names /inputs). Z is malloc'd (N x D); nx, nu as score_create wants. */
+static int layout_rows(const train_kind_args *a, score_layout layout, float **Zout, int64_t *Nout, int *nx,
+                       int *nu, sgp_err *e) {
+  static const char *const names[] = {"points", "xu", "xux"};
+  if ((a->points != NULL) != (layout == SCORE_POINTS))
+    return sgp_fail(e, "%s: /inputs: \"%s\" needs %s, but %s is %s", a->cfg->file, names[layout],
+                    layout == SCORE_POINTS ? "a .npy of points" : "a dataset directory", a->data_dir,
+                    a->points ? "a .npy of points" : "a dataset directory");
+  if (a->points) {
+    int64_t N = a->points->shape[0], D = a->points->shape[1];
+    float *Z = sgp_malloc(sizeof(float) * (size_t)(N * D));
+    memcpy(Z, a->points->data, sizeof(float) * (size_t)(N * D));
+    *Zout = Z, *Nout = N, *nx = (int)D, *nu = 0;
+    return 0;
+  }
+  const ds_data *s = a->data;
+  int D = layout == SCORE_XU ? s->nx + s->nu : 2 * s->nx + s->nu;
+  float *Z = sgp_malloc(sizeof(float) * (size_t)s->n * D);
+  for (int64_t i = 0; i < s->n; i++) {
+    float *z = Z + i * D;
+    memcpy(z, s->x + i * s->nx, sizeof(float) * s->nx);
+    memcpy(z + s->nx, s->u + i * s->nu, sizeof(float) * s->nu);
+    if (layout == SCORE_XUX) memcpy(z + s->nx + s->nu, s->xnext + i * s->nx, sizeof(float) * s->nx);
+  }
+  *Zout = Z, *Nout = s->n, *nx = s->nx, *nu = s->nu;
+  return 0;
+}
+
+static int ends_with(const char *s, const char *suf) {
+  size_t n = strlen(s), k = strlen(suf);
+  return n >= k && !strcmp(s + n - k, suf);
+}
+
+/* The data and what the model file records about it. */
+typedef struct loaded {
+  int points;
+  ds_data ds;
+  sgp_array pts;
+  cJSON *info;
+} loaded;
+
+static int load_data(const char *path, loaded *d, sgp_err *e) {
+  memset(d, 0, sizeof *d);
+  struct stat sb;
+  if (stat(path, &sb) != 0) return sgp_fail(e, "%s: %s", path, strerror(errno));
+  d->info = cJSON_CreateObject();
+  cJSON_AddStringToObject(d->info, "path", path);
+  if (S_ISDIR(sb.st_mode)) {
+    if (ds_load(path, &d->ds, e)) return -1;
+    cJSON_AddStringToObject(d->info, "type", "dataset");
+    cJSON_AddStringToObject(d->info, "env", d->ds.env ? d->ds.env : "");
+    cJSON_AddNumberToObject(d->info, "n", (double)d->ds.n);
+    cJSON_AddNumberToObject(d->info, "nx", d->ds.nx);
+    cJSON_AddNumberToObject(d->info, "nu", d->ds.nu);
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(d->ds.manifest, "files");
+    if (f) cJSON_AddItemToObject(d->info, "files", cJSON_Duplicate(f, 1)); /* SHA-256 of every array */
+    return 0;
+  }
+  if (!ends_with(path, ".npy")) return sgp_fail(e, "%s: expected a dataset directory or a .npy file", path);
+  if (sgp_npy_read(path, &d->pts, e)) return -1;
+  d->points = 1;
+  if (d->pts.dtype != SGP_F32 || d->pts.ndim != 2 || d->pts.shape[0] < 1 || d->pts.shape[1] < 1)
+    return sgp_fail(e, "%s: expected a non-empty N x D float32 array, got %s with %d dimensions", path,
+                    sgp_dtype_name(d->pts.dtype), d->pts.ndim);
+  size_t n = sgp_array_count(&d->pts);
+  const float *p = d->pts.data;
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(p[i]))
+      return sgp_fail(e, "%s: row %zu, column %zu is not finite", path, i / (size_t)d->pts.shape[1],
+                      i % (size_t)d->pts.shape[1]);
+  char hex[65];
+  if (sgp_sha256_file_hex(path, hex, e)) return -1;
+  cJSON_AddStringToObject(d->info, "type", "points");
+  cJSON_AddNumberToObject(d->info, "n", (double)d->pts.shape[0]);
+  cJSON_AddNumberToObject(d->info, "dim", (double)d->pts.shape[1]);
+  cJSON_AddStringToObject(d->info, "sha256", hex);
+  return 0;
+}
+
+static void free_data(loaded *d) {
+  if (d->points)
+    sgp_array_free(&d->pts);
+  else
+    ds_free(&d->ds); /* zeroed when nothing was loaded */
+  cJSON_Delete(d->info);
+}
+
+typedef struct summary {
+  int have;
+  train_result r; /* numbers only: the curves are not kept */
+} summary;
+
+static void keep_summary(void *self, const train_result *res) {
+  summary *s = self;
+  s->have = 1;
+  s->r = *res;
+  s->r.train_loss = s->r.val_loss = NULL;
+}
+
+int cmd_train(int argc, char **argv) {
+  static const char *const valued[] = {"--data", "--config", "--out", "--seed", "--threads", NULL};
+  static const char *const boolean[] = {"--quiet", NULL};
+  if (cli_wants_help(argc, argv)) {
+    usage(stdout);
+    return 0;
+  }
+  const char *pos[1];
+  int rc = cli_parse("train", argc, argv, valued, boolean, 1, 1, pos, NULL);
+  if (rc) return rc;
+  const tk_entry *k = NULL;
+  for (const tk_entry *t = kinds; t->name; t++)
+    if (!strcmp(t->name, pos[0])) k = t;
+  if (!k) {
+    fprintf(stderr, "sgp train: unknown kind '%s' (", pos[0]);
+    for (const tk_entry *t = kinds; t->name; t++) fprintf(stderr, t == kinds ? "%s" : ", %s", t->name);
+    fprintf(stderr, ")\n");
+    return 2;
+  }
+  const char *data = cli_opt(argc, argv, "--data"), *config = cli_opt(argc, argv, "--config");
+  const char *out = cli_opt(argc, argv, "--out");
+  if (!data || !config || !out) {
+    fprintf(stderr, "sgp train: --data, --config and --out are required (see sgp train --help)\n");
+    return 2;
+  }
+  long threads = 1;
+  const char *s;
+  char *end;
+  if ((s = cli_opt(argc, argv, "--threads"))) {
+    threads = strtol(s, &end, 10);
+    if (*end || threads < 1 || threads > 1024) {
+      fprintf(stderr, "sgp train: --threads: expected an integer in [1, 1024], got '%s'\n", s);
+      return 2;
+    }
+  }
+  int have_seed = 0;
+  uint64_t seed = 0;
+  if ((s = cli_opt(argc, argv, "--seed"))) {
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*end || errno || v < 0 || v > 9007199254740991LL) {
+      fprintf(stderr, "sgp train: --seed: expected an integer in [0, 2^53), got '%s'\n", s);
+      return 2;
+    }
+    have_seed = 1, seed = (uint64_t)v;
+  }
+  sgp_blas_set_threads((int)threads);
+
+  sgp_err e = {{0}};
+  cJSON *cfg = NULL;
+  if (sgp_json_load(config, &cfg, &e)) return cli_error("train", &e);
+  if (!cJSON_IsObject(cfg)) {
+    cJSON_Delete(cfg);
+    sgp_fail(&e, "%s: expected a JSON object", config);
+    return cli_error("train", &e);
+  }
+  if (have_seed) { /* written into the config, so that the saved config says what ran */
+    cJSON *t = cJSON_GetObjectItemCaseSensitive(cfg, "train");
+    if (!t) t = cJSON_AddObjectToObject(cfg, "train");
+    if (cJSON_IsObject(t)) {
+      cJSON_DeleteItemFromObjectCaseSensitive(t, "seed");
+      cJSON_AddNumberToObject(t, "seed", (double)seed);
+    }
+  }
+  loaded d;
+  summary sum = {0};
+  sgp_cfg root = sgp_cfg_root(cfg, config);
+  rc = load_data(data, &d, &e);
+  if (!rc && d.points && !k->points_ok)
+    rc = sgp_fail(&e, "%s: 'sgp train %s' needs a dataset directory, not a .npy of points", data, k->name);
+  if (!rc) {
+    train_kind_args a = {.kind = k->name,
+                         .data_dir = data,
+                         .data = d.points ? NULL : &d.ds,
+                         .points = d.points ? &d.pts : NULL,
+                         .cfg = &root,
+                         .resolved = cfg,
+                         .dataset_json = d.info,
+                         .seed = have_seed ? &seed : NULL,
+                         .progress = !cli_flag(argc, argv, "--quiet"),
+                         .out = out,
+                         .report = keep_summary,
+                         .report_self = &sum};
+    rc = k->fn(&a, &e);
+  }
+  if (!rc && sum.have) {
+    const train_result *r = &sum.r;
+    printf("sgp train %s: %d epochs, %ld steps, %.1f s (%.0f samples/s); ", k->name, r->epochs, r->steps, r->seconds,
+           r->samples_per_s);
+    if (r->nval > 0)
+      printf("best validation loss %.6g at epoch %d (%lld held-out rows)", r->best_val, r->best_epoch,
+             (long long)r->nval);
+    else
+      printf("last training loss %.6g (no validation split)", r->last_train);
+    printf(" -> %s\n", out);
+  }
+  free_data(&d);
+  cJSON_Delete(cfg);
+  return rc ? cli_error("train", &e) : 0;
+}
+
+/* ============================== kind: score (METHOD §3) ======================================= */
+
+int train_kind_score(const train_kind_args *a, sgp_err *e) {
+  static const char *const keys[] = {"inputs", "sigma", "levels", "sigma_max", "sigma_min", "schedule",
+                                     "loss", "alpha", "output", NULL};
+  if (check_keys(a, keys, e)) return -1;
+  default_inputs(a);
+  score_cfg sc;
+  if (score_cfg_read(a->cfg, &sc, e)) return -1;
+  float *Z = NULL;
+  int64_t N;
+  int nx, nu;
+  if (layout_rows(a, sc.layout, &Z, &N, &nx, &nu, e)) return -1;
+  int D = sc.layout == SCORE_POINTS ? nx : sc.layout == SCORE_XU ? nx + nu : 2 * nx + nu;
+  nn_arch arch;
+  train_cfg tc;
+  train_result res;
+  memset(&res, 0, sizeof res);
+  score_model *m = NULL;
+  int rc = read_net(a, D, D, sc.nlevels > 1 ? sc.nlevels : 0, &arch, e);
+  if (!rc) rc = read_train_cfg(a, &tc, e);
+  if (!rc) rc = (m = score_create(&sc, &arch, nx, nu, e)) ? 0 : sgp_fail_prefix(e, "%s", a->cfg->file);
+  if (!rc) rc = score_train(m, Z, N, &tc, &res, e);
+  if (!rc && a->report) a->report(a->report_self, &res);
+  if (!rc) rc = score_save(m, a->out, a->resolved, a->dataset_json, &res, e);
+  train_result_free(&res);
+  score_free(m);
+  free(Z);
+  return rc;
+}
+
+/* ============================== kind: dde (METHOD §5) ========================================= */
+
+int train_kind_dde(const train_kind_args *a, sgp_err *e) {
+  static const char *const keys[] = {"inputs", "sigma", "samples", "near_fraction", "near", "margin", NULL};
+  if (check_keys(a, keys, e)) return -1;
+  default_inputs(a);
+  dde_cfg dc;
+  if (dde_cfg_read(a->cfg, &dc, e)) return -1;
+  float *Z = NULL;
+  int64_t N;
+  int nx, nu;
+  if (layout_rows(a, dc.layout, &Z, &N, &nx, &nu, e)) return -1;
+  int D = dc.layout == SCORE_POINTS ? nx : dc.layout == SCORE_XU ? nx + nu : 2 * nx + nu;
+  nn_arch arch;
+  train_cfg tc;
+  train_result res;
+  memset(&res, 0, sizeof res);
+  dde_model *m = NULL;
+  int rc = read_net(a, D, 1, 0, &arch, e);
+  if (!rc) rc = read_train_cfg(a, &tc, e);
+  if (!rc) rc = (m = dde_create(&dc, &arch, nx, nu, e)) ? 0 : sgp_fail_prefix(e, "%s", a->cfg->file);
+  if (!rc) rc = dde_train(m, Z, N, &tc, &res, e);
+  if (!rc && a->report) a->report(a->report_self, &res);
+  if (!rc) rc = dde_save(m, a->out, a->resolved, a->dataset_json, &res, e);
+  train_result_free(&res);
+  dde_free(m);
+  free(Z);
+  return rc;
+}
