@@ -24,7 +24,7 @@ static const tk_entry kinds[] = {
     {"dynamics", train_kind_dynamics, 0, "residual MLP dynamics x' = x + k_x * net(x, u), one-step or rollout loss"},
     {"ensemble", train_kind_ensemble, 0, "K independently initialised dynamics models, stored in one file"},
     {"cost", train_kind_cost, 0, "running cost c(x,u) regressed on -reward"},
-    /* one line per further kind, e.g. {"dynamics", train_kind_dynamics, 0, "..."} */
+    /* one line per kind: name, function (bench/train_kinds.h), accepts points, summary */
     {NULL, NULL, 0, NULL},
 };
 
@@ -57,14 +57,13 @@ static int check_keys(const train_kind_args *a, const char *const *extra, sgp_er
   keys[n++] = "kind", keys[n++] = "net", keys[n++] = "train";
   for (int i = 0; extra && extra[i] && n < 63; i++) keys[n++] = extra[i];
   keys[n] = NULL;
-  if (sgp_cfg_check_keys(a->cfg, keys, e)) return -1;
-  if (sgp_cfg_has(a->cfg, "kind")) {
+  if (sgp_cfg_has(a->cfg, "kind")) { /* first: a config for another kind fails on its own keys */
     const char *k;
     if (sgp_cfg_str(a->cfg, "kind", &k, e)) return -1;
     if (strcmp(k, a->kind))
       return sgp_fail(e, "%s: /kind: the config is for '%s', this is 'sgp train %s'", a->cfg->file, k, a->kind);
   }
-  return 0;
+  return sgp_cfg_check_keys(a->cfg, keys, e);
 }
 
 static int read_train_cfg(const train_kind_args *a, train_cfg *tc, sgp_err *e) {
