@@ -422,6 +422,7 @@ static void run_episode(sgp_env *env, planner *pl, int mode_open_loop, int steps
   }
   if (r->steps > 0) r->gap /= r->steps;
   r->final_cost = env_terminal_cost(env, x, NULL);
+  r->ret -= r->final_cost; /* episode return = Σ_t r_t − c_T(x_T) (docs/environments.md) */
   r->success = !r->failed && env_success(env, x);
   r->warnings = env_warnings(env);
   if (env->spec.has_ref) {
