@@ -326,6 +326,13 @@ static void eval_chunk(const dist_index *x, dist_ws *w, int qb, const float *q, 
   const double logN = log((double)x->N);
   const double lognorm = 0.5 * D * log(2 * M_PI * s2) - x->half_logdet;
   for (int b = 0; b < qb; b++) {
+    if (!isfinite(w->yy[b])) { /* a non-finite query gives NaN, never a plausible number */
+      if (d) d[b] = NAN;
+      if (logp) logp[b] = NAN;
+      if (score)
+        for (int k = 0; k < D; k++) score[(size_t)b * D + k] = NAN;
+      continue;
+    }
     /* METHOD §2: d_σ = −σ² log Σ exp(−r/(2σ²)) = m/2 − σ² log S */
     double ds = 0.5 * (double)w->m[b] - s2 * log(w->S[b]);
     if (d) d[b] = (float)ds;

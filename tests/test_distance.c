@@ -241,6 +241,16 @@ static void test_errors(void) {
   CHECK(dist_create(Z, 2, 2, w, &e) == NULL, "negative metric must be rejected");
   printf("error message: %s\n", e.msg);
   CHECK(dist_create(Z, 0, 2, NULL, &e) == NULL, "empty data must be rejected");
+  /* a non-finite query gives NaN outputs (and leaves its neighbours in the batch alone) */
+  dist_index *idx = dist_create(Z, 2, 2, NULL, &e);
+  dist_ws *ws = dist_ws_create(idx);
+  float q[6] = {0.5f, 0.5f, NAN, 0.0f, INFINITY, 1.0f}, d[3], lp[3], s[6];
+  dist_eval(idx, ws, 3, q, 0.5f, d, lp, s);
+  CHECK(isfinite(d[0]) && isfinite(lp[0]) && isfinite(s[0]) && isfinite(s[1]), "finite query, finite outputs");
+  CHECK(isnan(d[1]) && isnan(lp[1]) && isnan(s[2]) && isnan(s[3]), "NaN query must give NaN");
+  CHECK(isnan(d[2]) && isnan(lp[2]) && isnan(s[4]) && isnan(s[5]), "infinite query must give NaN");
+  dist_ws_free(ws);
+  dist_free(idx);
 }
 
 int main(void) {
