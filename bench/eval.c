@@ -425,7 +425,7 @@ static void run_episode(sgp_env *env, planner *pl, int mode_open_loop, int steps
   r->ret -= r->final_cost; /* episode return = Σ_t r_t − c_T(x_T) (docs/environments.md) */
   r->success = !r->failed && env_success(env, x);
   r->warnings = env_warnings(env);
-  if (env->spec.has_ref) {
+  if (env->spec.has_ref && steps == env->spec.T) { /* the references are full-length episodes */
     r->has_score = 1;
     r->score = 100.0 * (r->ret - env->spec.ref_random) / (env->spec.ref_expert - env->spec.ref_random);
   }
@@ -646,7 +646,8 @@ int eval_run(const eval_opts *o, sgp_err *e) {
   double n = (double)episodes;
   cJSON *sum = cJSON_AddObjectToObject(result, "summary");
   cJSON_AddItemToObject(sum, "return_mean", num_or_null(s_ret / n));
-  cJSON_AddItemToObject(sum, "normalized_score_mean", sp->has_ref ? num_or_null(s_score / n) : cJSON_CreateNull());
+  cJSON_AddItemToObject(sum, "normalized_score_mean",
+                        sp->has_ref && steps == sp->T ? num_or_null(s_score / n) : cJSON_CreateNull());
   cJSON_AddNumberToObject(sum, "success_rate", s_succ / n);
   cJSON_AddItemToObject(sum, "final_cost_mean", num_or_null(s_fc / n));
   cJSON_AddItemToObject(sum, "max_data_distance_mean", have_dnn ? num_or_null(s_dd / n) : cJSON_CreateNull());

@@ -19,6 +19,7 @@
 typedef struct sweep_env_info {
   int nx, nu;
   int has_ref;            /* reference returns: the main metric is the normalised score */
+  int T;                  /* episode length (normalised scores need full-length episodes) */
   int has_goal2;          /* nx == 2 and goal known */
   double goal[2];
   double hole_c[2], hole_r; /* excluded disk of the data box (radius 0: none) */

@@ -661,7 +661,6 @@ static int load_impl(sweep *sw, sgp_err *e) {
     int erc = sw->reg->env_info(ename, cfgcopy, file, cpath, &info, e);
     cJSON_Delete(cfgcopy);
     if (erc) goto done;
-    if (!strcmp(metric, "auto")) metric = info.has_ref ? "normalized_score" : "success";
     int traj = info.nx == 2;
     if ((v = get(en, "trajectories"))) {
       if (!cJSON_IsBool(v)) {
@@ -706,6 +705,12 @@ static int load_impl(sweep *sw, sgp_err *e) {
       goto done;
     }
     cJSON *eval = sweep_merge(top_eval, ev);
+    if (!strcmp(metric, "auto")) {
+      /* normalised scores exist only for full-length episodes (the references are) */
+      const cJSON *st = cJSON_GetObjectItemCaseSensitive(eval, "steps");
+      int full = !cJSON_IsNumber(st) || st->valuedouble == info.T;
+      metric = info.has_ref && full ? "normalized_score" : "success";
+    }
     cJSON *envobj = cJSON_CreateObject();
     cJSON_AddStringToObject(envobj, "name", ename);
     cJSON_AddItemToObject(envobj, "config", cfg ? cJSON_Duplicate(cfg, 1) : cJSON_CreateObject());

@@ -32,6 +32,7 @@ static int builtin_env_info(const char *name, cJSON *config, const char *file, c
   out->nx = s->nx;
   out->nu = s->nu;
   out->has_ref = s->has_ref;
+  out->T = s->T;
   if (s->nx == 2) {
     out->has_goal2 = s->goal != NULL;
     if (s->goal) out->goal[0] = s->goal[0], out->goal[1] = s->goal[1];
