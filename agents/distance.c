@@ -173,11 +173,21 @@ SGP_CLONES static void block_weights(int qb, int nb, int D, float *G, const floa
     m[b] = mnew;
     const v8f mv = (v8f){0} + mnew;
     const v8f sc = (v8f){0} - inv2s2;
+    /* a group whose smallest r is so far above the minimum that all its weights underflow
+     * (exp(−87.3) ~ 1e-38; 2δ covers the first pass's error) is zero without the exp */
+    const float cut = mnew + 87.3f / inv2s2 + 2.0f * delta;
     v8f acc = {0};
-    for (int j = 0; j < nb; j += VW) {
-      v8f e = vexp_neg((*(v8f *)(g + j) - mv) * sc);
-      *(v8f *)(g + j) = e;
-      acc += e;
+    for (int gi = 0; gi < ng; gi++) {
+      int j0 = gi * GS, j1 = (gi + 1) * GS < nb ? (gi + 1) * GS : nb;
+      if (gmin[gi] > cut) {
+        memset(g + j0, 0, sizeof(float) * (size_t)(j1 - j0));
+        continue;
+      }
+      for (int j = j0; j < j1; j += VW) {
+        v8f e = vexp_neg((*(v8f *)(g + j) - mv) * sc);
+        *(v8f *)(g + j) = e;
+        acc += e;
+      }
     }
     double s = 0;
     for (int k = 0; k < VW; k++) s += acc[k];
