@@ -31,7 +31,9 @@ typedef int32_t v8i __attribute__((vector_size(32), aligned(4), may_alias));
 #pragma GCC diagnostic ignored "-Wpsabi"
 /* Let a·b + c become one FMA where the target has it (the x86-64-v3 clone): fewer instructions in
  * the exp polynomial and the distance assembly, and no less accurate. */
+#if !defined(__clang__)
 #pragma GCC optimize("fp-contract=fast")
+#endif
 
 /* The B x NB loop is the main cost beyond the two gemms: on x86-64 compile it twice, for AVX2+FMA
  * (x86-64-v3) and for the baseline, and pick at load time. */

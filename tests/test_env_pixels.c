@@ -178,7 +178,7 @@ int main(void) {
       for (int k = 0; k < 50; k++) {
         double p[2] = {-1 + 2 * sgp_rng_uniform(&rng), -1 + 2 * sgp_rng_uniform(&rng)};
         double a[2] = {-0.1 + 0.2 * sgp_rng_uniform(&rng), -0.1 + 0.2 * sgp_rng_uniform(&rng)};
-        double pn[2], rp, rx, q[2], back[2], dec[2];
+        double pn[2], rp = 0, rx = 0, q[2], back[2], dec[2];
         int term;
         env_box_to_state(env, p, img);
         env_box_to_action(env, a, uimg);

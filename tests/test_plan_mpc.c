@@ -496,8 +496,8 @@ int main(void) {
         "{\"samples\": 32, \"iters\": 2, \"horizon\": 8, \"penalty\": \"ensemble\", \"beta\": 0.7}",
         "{\"samples\": 32, \"iters\": 2, \"horizon\": 8, \"penalty\": \"ensemble_step\", \"beta\": 0.7}",
         "{\"samples\": 32, \"iters\": 2, \"horizon\": 8, \"penalty\": \"distance\", \"beta\": 0.7}",
-        "{\"samples\": 32, \"iters\": 2, \"horizon\": 8, \"penalty\": \"distance\", \"beta\": 0.7, "
-        "\"score_weight\": \"sigma2_beta\"}",
+        ("{\"samples\": 32, \"iters\": 2, \"horizon\": 8, \"penalty\": \"distance\", \"beta\": 0.7, "
+         "\"score_weight\": \"sigma2_beta\"}"),
     };
     for (int k = 0; k < 4; k++) {
       made m;
