@@ -292,39 +292,39 @@ typedef struct ep_result {
 /* Rollout buffers of one episode (for --save-rollout). */
 typedef struct ep_trace {
   float *x, *u, *plan_x, *cand_x;
-  int H, ncand;
+  int H, ncand;    /* horizon and candidate slots per step */
+  int ncand_seen;  /* candidates the planner actually exposed (0: not a sampling planner) */
 } ep_trace;
 
+static int save_npy(const char *dir, int ep, const char *what, int ndim, const int64_t *shape,
+                    const float *data, sgp_err *e) {
+  char name[64];
+  snprintf(name, sizeof name, "ep%d_%s.npy", ep, what);
+  char *p = sgp_path_join(dir, name);
+  int rc = sgp_npy_write_raw(p, SGP_F32, ndim, shape, data, e);
+  free(p);
+  return rc;
+}
+
+/* docs/run-format.md: ep<e>_x, ep<e>_u, ep<e>_plan_x and, for sampling planners, ep<e>_cand_x. */
 static int save_trace(const char *dir, int ep, const ep_trace *tr, int steps, int nx, int nu,
                       sgp_err *e) {
-  char name[64];
-  char *p;
   int64_t sx[2] = {steps + 1, nx}, su[2] = {steps, nu};
   int64_t sp[3] = {steps, tr->H + 1, nx};
-  int64_t sc[4] = {steps, tr->ncand, tr->H + 1, nx};
-  snprintf(name, sizeof name, "ep%d_x.npy", ep);
-  p = sgp_path_join(dir, name);
-  int rc = sgp_npy_write_raw(p, SGP_F32, 2, sx, tr->x, e);
-  free(p);
-  if (rc) return -1;
-  snprintf(name, sizeof name, "ep%d_u.npy", ep);
-  p = sgp_path_join(dir, name);
-  rc = sgp_npy_write_raw(p, SGP_F32, 2, su, tr->u, e);
-  free(p);
-  if (rc) return -1;
-  snprintf(name, sizeof name, "ep%d_plan_x.npy", ep);
-  p = sgp_path_join(dir, name);
-  rc = sgp_npy_write_raw(p, SGP_F32, 3, sp, tr->plan_x, e);
-  free(p);
-  if (rc) return -1;
-  if (tr->ncand > 0) {
-    snprintf(name, sizeof name, "ep%d_cand_x.npy", ep);
-    p = sgp_path_join(dir, name);
-    rc = sgp_npy_write_raw(p, SGP_F32, 4, sc, tr->cand_x, e);
-    free(p);
-    if (rc) return -1;
-  }
-  return 0;
+  if (save_npy(dir, ep, "x", 2, sx, tr->x, e) || save_npy(dir, ep, "u", 2, su, tr->u, e) ||
+      save_npy(dir, ep, "plan_x", 3, sp, tr->plan_x, e))
+    return -1;
+  if (tr->ncand_seen == 0) return 0;
+  /* candidates were stored with a stride of ncand slots per step; keep the ones seen */
+  size_t per = (size_t)(tr->H + 1) * nx;
+  float *c = sgp_falloc((size_t)steps * tr->ncand_seen * per);
+  for (int t = 0; t < steps; t++)
+    memcpy(c + (size_t)t * tr->ncand_seen * per, tr->cand_x + (size_t)t * tr->ncand * per,
+           sizeof(float) * tr->ncand_seen * per);
+  int64_t sc[4] = {steps, tr->ncand_seen, tr->H + 1, nx};
+  int rc = save_npy(dir, ep, "cand_x", 4, sc, c, e);
+  free(c);
+  return rc;
 }
 
 /* One episode. Simulator / planner errors end the episode as failed (recorded, not returned). */
@@ -372,6 +372,7 @@ static void run_episode(sgp_env *env, planner *pl, int mode_open_loop, int steps
         int H = v.T < tr->H ? v.T : tr->H;
         memcpy(tr->plan_x + (size_t)t * (tr->H + 1) * nx, v.x, sizeof(float) * (size_t)(H + 1) * nx);
         int nc = v.ncand < tr->ncand ? v.ncand : tr->ncand;
+        if (nc > tr->ncand_seen) tr->ncand_seen = nc;
         for (int c = 0; c < nc; c++)
           memcpy(tr->cand_x + ((size_t)t * tr->ncand + c) * (tr->H + 1) * nx,
                  v.cand_x + (size_t)c * (v.T + 1) * nx, sizeof(float) * (size_t)(H + 1) * nx);
@@ -386,13 +387,13 @@ static void run_episode(sgp_env *env, planner *pl, int mode_open_loop, int steps
     }
     r->plan_s += sgp_now() - t0;
     /* predicted next state of the plan in force: MPC re-plans, so it is the plan's x[1] */
-    const float *pred = mode_open_loop ? open_x + (size_t)(t + 1) * nx : NULL;
-    float pred_mpc[4096];
-    if (!mode_open_loop) {
+    const float *pred;
+    if (mode_open_loop) {
+      pred = open_x + (size_t)(t + 1) * nx;
+    } else {
       plan_view v2;
       pl->vt->view(pl, &v2);
-      for (int i = 0; i < nx && i < 4096; i++) pred_mpc[i] = v2.x[nx + i];
-      pred = pred_mpc;
+      pred = v2.x + nx; /* valid until the next act */
     }
     if (dnn) {
       double dd = data_nn_dist(dnn, x, nx, u, nu);
@@ -558,8 +559,8 @@ int eval_run(const eval_opts *o, sgp_err *e) {
       pl->vt->view(pl, &v);
       int H = v.T > 0 ? v.T : sp->T;
       tr.H = H;
-      tr.ncand = v.ncand < 8 ? v.ncand : 8;
-      if (tr.ncand == 0) tr.ncand = 8; /* sampling planners expose candidates after act */
+      tr.ncand = 8; /* slots; sampling planners expose their candidates only after act */
+      tr.ncand_seen = 0;
       free(tr.x);
       free(tr.u);
       free(tr.plan_x);
