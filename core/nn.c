@@ -13,6 +13,7 @@
  * there: row kernels (AVX2+FMA when the CPU has it, else plain C) instead.
  * `sgp bench nn` measures both against bare cblas_sgemm. */
 #include "core/core.h"
+#include "core/vmath.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -433,41 +434,98 @@ NN_VECTORIZE static void nn_linear_backward(float *dinp, float *dW, float *db, c
 
 /* ============================== LayerNorm (eps 1e-5, affine, biased variance) ================== */
 
-NN_VECTORIZE static void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *g,
-                                 const float *beta, int B, int C) {
+/* Rows in lanes of 8 (GCC/Clang vector extensions; compiled for x86-64-v3 and the baseline and
+ * picked at load time, like agents/distance.c). The row sums run in 8 (forward mean: 16) lanes
+ * that are added in a fixed order, then the scalar tail: the same input gives the same bits, and
+ * a row's result does not depend on the batch around it. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#define NN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define NN_CLONES
+#endif
+typedef float nn_v8f __attribute__((vector_size(32), aligned(4), may_alias));
+#define V8(p) (*(nn_v8f *)(p))
+#define V8C(p) (*(const nn_v8f *)(p))
+#define HSUM(acc, out)                                      \
+  do {                                                      \
+    out = (acc)[0];                                         \
+    for (int k_ = 1; k_ < 8; k_++) out += (acc)[k_];        \
+  } while (0)
+
+NN_CLONES static void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *g,
+                                           const float *beta, int B, int C) {
   for (int r = 0; r < B; r++) {
     const float *x = inp + (size_t)r * C;
     float *y = out + (size_t)r * C;
-    float m = 0;
-    for (int j = 0; j < C; j++) m += x[j];
+    nn_v8f a0 = {0}, a1 = {0};
+    int j = 0;
+    for (; j + 16 <= C; j += 16) {
+      a0 += V8C(x + j);
+      a1 += V8C(x + j + 8);
+    }
+    for (; j + 8 <= C; j += 8) a0 += V8C(x + j);
+    a0 += a1;
+    float m;
+    HSUM(a0, m);
+    for (; j < C; j++) m += x[j];
     m /= (float)C;
-    float v = 0;
-    for (int j = 0; j < C; j++) v += (x[j] - m) * (x[j] - m);
+    nn_v8f av = {0};
+    for (j = 0; j + 8 <= C; j += 8) {
+      nn_v8f d = V8C(x + j) - m;
+      av += d * d;
+    }
+    float v;
+    HSUM(av, v);
+    for (; j < C; j++) v += (x[j] - m) * (x[j] - m);
     v /= (float)C;
     float s = 1.0f / sqrtf(v + NN_LN_EPS);
-    for (int j = 0; j < C; j++) y[j] = (x[j] - m) * s * g[j] + beta[j];
+    for (j = 0; j + 8 <= C; j += 8) V8(y + j) = (V8C(x + j) - m) * s * V8C(g + j) + V8C(beta + j);
+    for (; j < C; j++) y[j] = (x[j] - m) * s * g[j] + beta[j];
     mean[r] = m;
     rstd[r] = s;
   }
 }
 
 /* With x̂ = (x − μ)·ρ and dn = dout ⊙ g:  dx = ρ (dn − mean(dn) − x̂ mean(dn ⊙ x̂)).
- * dinp may alias dout (each row is reduced before it is overwritten). dg, dbeta may be NULL. */
-NN_VECTORIZE static void nn_layernorm_backward(float *dinp, float *dg, float *dbeta, const float *dout,
-                                  const float *inp, const float *mean, const float *rstd, const float *g,
-                                  int B, int C) {
+ * dinp may alias dout (each row is reduced before it is overwritten, 8 lanes at a time in the same
+ * places). dg, dbeta may be NULL. */
+NN_CLONES static void nn_layernorm_backward(float *dinp, float *dg, float *dbeta, const float *dout,
+                                            const float *inp, const float *mean, const float *rstd, const float *g,
+                                            int B, int C) {
   for (int r = 0; r < B; r++) {
     const float *x = inp + (size_t)r * C, *d = dout + (size_t)r * C;
     float *dx = dinp + (size_t)r * C;
-    float m = mean[r], s = rstd[r], dn_mean = 0, dnx_mean = 0;
-    for (int j = 0; j < C; j++) {
+    float m = mean[r], s = rstd[r], dn_mean, dnx_mean;
+    nn_v8f a0 = {0}, a1 = {0};
+    int j = 0;
+    for (; j + 8 <= C; j += 8) {
+      nn_v8f xh = (V8C(x + j) - m) * s, dn = V8C(d + j) * V8C(g + j);
+      a0 += dn;
+      a1 += dn * xh;
+    }
+    HSUM(a0, dn_mean);
+    HSUM(a1, dnx_mean);
+    for (; j < C; j++) {
       float xh = (x[j] - m) * s, dn = d[j] * g[j];
       dn_mean += dn;
       dnx_mean += dn * xh;
     }
     dn_mean /= (float)C;
     dnx_mean /= (float)C;
-    for (int j = 0; j < C; j++) {
+    if (dg) {
+      for (j = 0; j + 8 <= C; j += 8) {
+        nn_v8f xh = (V8C(x + j) - m) * s, dj = V8C(d + j);
+        V8(dg + j) += dj * xh;
+        V8(dbeta + j) += dj;
+        V8(dx + j) = (dj * V8C(g + j) - dn_mean - xh * dnx_mean) * s;
+      }
+    } else {
+      for (j = 0; j + 8 <= C; j += 8) {
+        nn_v8f xh = (V8C(x + j) - m) * s, dj = V8C(d + j);
+        V8(dx + j) = (dj * V8C(g + j) - dn_mean - xh * dnx_mean) * s;
+      }
+    }
+    for (; j < C; j++) {
       float xh = (x[j] - m) * s, dj = d[j];
       if (dg) {
         dg[j] += dj * xh;
@@ -480,8 +538,8 @@ NN_VECTORIZE static void nn_layernorm_backward(float *dinp, float *dg, float *db
 
 /* ============================== activations ==================================================== */
 
-static float sigmoidf(float u) { return 1.0f / (1.0f + expf(-u)); }
-
+/* ReLU-type selects are plain loops (vectorized by the compiler); ELU, SiLU and tanh go through the
+ * vectorised exp of core/vmath.c (accuracy measured in tests/test_vmath.c). */
 NN_VECTORIZE static void nn_act_forward(float *out, const float *inp, size_t n, nn_act act, float p) {
   switch (act) {
   case NN_RELU: /* v < 0 ? 0 : v keeps a NaN visible */
@@ -496,15 +554,9 @@ NN_VECTORIZE static void nn_act_forward(float *out, const float *inp, size_t n, 
       out[i] = v < 0.0f ? p * v : v;
     }
     break;
-  case NN_ELU:
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : p * expm1f(inp[i]);
-    break;
-  case NN_SILU:
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] * sigmoidf(inp[i]);
-    break;
-  case NN_TANH:
-    for (size_t i = 0; i < n; i++) out[i] = tanhf(inp[i]);
-    break;
+  case NN_ELU: vm_elu(out, inp, n, p); break;
+  case NN_SILU: vm_silu(out, inp, n); break;
+  case NN_TANH: vm_tanh(out, inp, n); break;
   default:
     if (out != inp) memcpy(out, inp, n * sizeof(float));
     break;
@@ -526,21 +578,9 @@ NN_VECTORIZE static void nn_act_backward(float *dinp, const float *dout, const f
       dinp[i] = u > 0.0f ? d : p * d;
     }
     break;
-  case NN_ELU:
-    for (size_t i = 0; i < n; i++) dinp[i] = inp[i] > 0.0f ? dout[i] : p * expf(inp[i]) * dout[i];
-    break;
-  case NN_SILU:
-    for (size_t i = 0; i < n; i++) {
-      float sg = sigmoidf(inp[i]);
-      dinp[i] = dout[i] * sg * (1.0f + inp[i] * (1.0f - sg));
-    }
-    break;
-  case NN_TANH:
-    for (size_t i = 0; i < n; i++) {
-      float t = tanhf(inp[i]);
-      dinp[i] = dout[i] * (1.0f - t * t);
-    }
-    break;
+  case NN_ELU: vm_elu_grad(dinp, dout, inp, n, p); break;
+  case NN_SILU: vm_silu_grad(dinp, dout, inp, n); break;
+  case NN_TANH: vm_tanh_grad(dinp, dout, inp, n); break;
   default:
     if (dinp != dout) memcpy(dinp, dout, n * sizeof(float));
     break;
