@@ -9,7 +9,8 @@
  * Speed: a batch is one cblas_sgemm per linear (forward) and two per linear (backward: dW and dX).
  * The bias is written into the output rows before a beta = 1 gemm (OpenBLAS would otherwise spend
  * the same pass zeroing C for beta = 0), so it costs nothing extra. Every elementwise layer is one
- * pass. Small batches (B <= NN_SMALL_FWD, NN_SMALL_BWD) skip gemm, whose fixed cost dominates
+ * pass; ELU, SiLU and tanh use the vectorised exp of core/vmath.c, LayerNorm works in lanes of 8.
+ * Small batches (B <= NN_SMALL_FWD, NN_SMALL_BWD) skip gemm, whose fixed cost dominates
  * there: row kernels (AVX2+FMA when the CPU has it, else plain C) instead.
  * `sgp bench nn` measures both against bare cblas_sgemm. */
 #include "core/core.h"

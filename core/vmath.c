@@ -17,7 +17,8 @@
  *
  * Lanes are GCC/Clang vector extensions of 8 floats (one AVX register, two SSE or NEON ones). On
  * x86-64 with GCC every kernel is compiled twice (x86-64-v3 and baseline) and picked at load time,
- * as in agents/distance.c. There is no FMA contraction in either, so both give the same bits.
+ * as in agents/distance.c. There is no FMA contraction in either, so both give the same bits (NaN
+ * payloads aside; checked on every 97th float bit pattern against GCC's baseline and clang builds).
  * NaN propagates (every comparison below is false for NaN and every select keeps it); ±inf give the
  * limits: silu(+inf) = +inf, silu(−inf) = −0, elu(−inf) = −α, tanh(±inf) = ±1, and derivatives
  * 1, 0, 0, 0 at those ends. Accuracy: tests/test_vmath.c. */

@@ -4,7 +4,8 @@
  * Every function works on arrays of any length n (no alignment needed), is branch-free and
  * elementwise: an element's result depends on its value only, never on its position or on n, and
  * the same input gives the same bits on every x86-64 CPU (the AVX2 and the baseline builds do the
- * same IEEE operations in the same order; no FMA contraction). Outputs may alias inputs exactly.
+ * same IEEE operations in the same order, no FMA contraction; only NaN payloads may differ).
+ * Outputs may alias inputs exactly.
  * Accuracy against double-precision libm is measured in tests/test_vmath.c (docs/nn.md). */
 #ifndef SGP_VMATH_H
 #define SGP_VMATH_H
