@@ -7,7 +7,7 @@
  * regresses a standardised target (loss: MSE in those units). Gradients for planners:
  *   [gx̄, gū] = net-VJP(s_c),   gx = gx̄ / s_x,   gu = gū / s_u.
  * Training drives cost_model through the callbacks at the end of the file (agents/train.c). */
-#include "agents/models.h"
+#include "agents/model_common.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -51,12 +51,10 @@ void cost_free(cost_model *m) {
 void cost_fit_normalizers(cost_model *m, const float *x, const float *u, const float *reward, size_t N) {
   sgp_norm_fit(&m->xn, x, N, m->nx, COST_MIN_SCALE);
   sgp_norm_fit(&m->un, u, N, m->nu, COST_MIN_SCALE);
-  double s = 0, q = 0;
-  for (size_t r = 0; r < N; r++) s -= reward[r];
-  double mu = N ? s / (double)N : 0;
-  for (size_t r = 0; r < N; r++) q += (-(double)reward[r] - mu) * (-(double)reward[r] - mu);
-  double sd = N ? sqrt(q / (double)N) : 1.0;
-  m->c_shift = (float)mu;
+  /* −reward has mean 0 − mu (bit for bit, +0 when mu is 0) and the same standard deviation */
+  double mu, sd;
+  mc_mean_std(reward, N, &mu, &sd);
+  m->c_shift = (float)(0.0 - mu);
   m->c_scale = (float)(sd > COST_MIN_SCALE ? sd : COST_MIN_SCALE);
 }
 
@@ -159,9 +157,7 @@ int cost_train(cost_model *m, const float *x, const float *u, const float *rewar
   if (!sgp_all_finite_f(x, N * m->nx) || !sgp_all_finite_f(u, N * m->nu) || !sgp_all_finite_f(reward, N))
     return sgp_fail(e, "cost model: the data hold non-finite values");
   cost_fit_normalizers(m, x, u, reward, N);
-  sgp_rng init;
-  sgp_rng_stream(&init, tc->seed, "init");
-  nn_init(m->net, &init);
+  mc_init_net(m->net, tc->seed);
   int maxB = tc->batch < (int64_t)N ? tc->batch : (int)N;
   cost_task t = {m, x, u, reward, cost_ws_create(m, maxB), sgp_falloc((size_t)maxB * m->nx),
                  sgp_falloc((size_t)maxB * m->nu)};
@@ -182,11 +178,8 @@ int cost_save(const cost_model *m, const char *path, const cJSON *config, const 
   cJSON *mj = cJSON_CreateObject();
   cJSON_AddNumberToObject(mj, "nx", m->nx);
   cJSON_AddNumberToObject(mj, "nu", m->nu);
-  cJSON *tj = r ? train_result_json(r) : NULL;
   sgp_st st;
-  mf_begin(&st, "cost", mj, config, dataset, tj);
-  cJSON_Delete(mj);
-  cJSON_Delete(tj);
+  mc_begin(&st, "cost", mj, config, dataset, r);
   float cn[2] = {m->c_shift, m->c_scale};
   int rc = mf_put_mlp(&st, "net", m->net, e);
   if (!rc) rc = mf_put_norm(&st, "x_norm", &m->xn, e);
@@ -202,31 +195,19 @@ cost_model *cost_load(const char *path, sgp_err *e) {
   if (mf_open(path, "cost", &st, e)) return NULL;
   cost_model *m = NULL;
   nn_mlp *net = NULL;
-  cJSON *j = mf_get_json(&st, path, "model", e);
-  if (!j) goto fail;
-  sgp_cfg c = sgp_cfg_root(j, path);
-  snprintf(c.path, sizeof c.path, "metadata sgp.model");
+  sgp_cfg c;
+  cJSON *j = mc_get_model(&st, path, &c, e);
   long nx, nu;
-  if (sgp_cfg_int(&c, "nx", 1, 1 << 20, &nx, e) || sgp_cfg_int(&c, "nu", 1, 1 << 20, &nu, e)) goto fail;
+  if (!j || sgp_cfg_int(&c, "nx", 1, 1 << 20, &nx, e) || sgp_cfg_int(&c, "nu", 1, 1 << 20, &nu, e)) goto fail;
   if (!(net = mf_get_mlp(&st, path, "net", (int)(nx + nu), 1, e))) goto fail;
   if (!(m = cost_create(&net->arch, (int)nx, (int)nu, e))) {
     sgp_fail_prefix(e, "%s", path);
     goto fail;
   }
-  memcpy(m->net->params, net->params, net->nparams * sizeof(float));
-  sgp_norm_free(&m->xn); /* freed norms are empty (safe for cost_free) until read */
-  sgp_norm_free(&m->un);
-  if (mf_get_norm(&st, path, "x_norm", (int)nx, &m->xn, e) || mf_get_norm(&st, path, "u_norm", (int)nu, &m->un, e))
+  mc_take_params(m->net, &net);
+  if (mc_get_norm(&st, path, "x_norm", (int)nx, &m->xn, e) || mc_get_norm(&st, path, "u_norm", (int)nu, &m->un, e) ||
+      mc_get_affine(&st, path, "c_norm", &m->c_shift, &m->c_scale, e))
     goto fail;
-  float cn[2];
-  if (mf_get_vec(&st, path, "c_norm", 2, cn, e)) goto fail;
-  if (!(cn[1] > 0)) {
-    sgp_fail(e, "%s: tensor 'c_norm': scale %g must be positive", path, cn[1]);
-    goto fail;
-  }
-  m->c_shift = cn[0];
-  m->c_scale = cn[1];
-  nn_free(net);
   cJSON_Delete(j);
   sgp_st_free(&st);
   return m;
@@ -239,8 +220,5 @@ fail:
 }
 
 int cost_check_dims(const cost_model *m, const char *path, const char *env, int nx, int nu, sgp_err *e) {
-  if (m->nx != nx || m->nu != nu)
-    return sgp_fail(e, "%s: cost model has nx=%d, nu=%d; environment %s has nx=%d, nu=%d", path, m->nx, m->nu,
-                    env ? env : "(data)", nx, nu);
-  return 0;
+  return mc_check_env_dims("cost", m->nx, m->nu, path, env, nx, nu, e);
 }

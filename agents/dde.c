@@ -6,20 +6,16 @@
  * noise, the rest uniform in the data's bounding box enlarged by `margin` per side. The network
  * predicts the target standardised by its mean and standard deviation; loss ½ MSE. Its gradient
  * gives the score estimate −∇d/σ² (METHOD §2), in physical units ∇_z = ∇_z̄ / scale. */
-#include "agents/models.h"
+#include "agents/model_common.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const layout_names[] = {"points", "xu", "xux"};
-
 int dde_cfg_read(sgp_cfg *c, dde_cfg *out, sgp_err *e) {
   dde_cfg d;
   memset(&d, 0, sizeof d);
-  int v;
-  if (sgp_cfg_enum(c, "inputs", layout_names, 3, SCORE_XU, &v, e)) return -1;
-  d.layout = (score_layout)v;
+  if (mc_layout_read(c, &d.layout, e)) return -1;
   if (sgp_cfg_float_opt(c, "sigma", 0.1f, &d.sigma, e)) return -1;
   long n;
   if (sgp_cfg_int_opt(c, "samples", 1, 1L << 30, 100000, &n, e)) return -1;
@@ -37,9 +33,8 @@ int dde_cfg_read(sgp_cfg *c, dde_cfg *out, sgp_err *e) {
 }
 
 dde_model *dde_create(const dde_cfg *c, const nn_arch *a, int nx, int nu, sgp_err *e) {
-  int D = c->layout == SCORE_POINTS ? nx : c->layout == SCORE_XU ? nx + nu : 2 * nx + nu;
-  if (nx < 1 || nu < 0 || (c->layout != SCORE_POINTS && nu < 1))
-    return sgp_fail(e, "dde: bad sizes nx = %d, nu = %d", nx, nu), NULL;
+  int D;
+  if (mc_layout_check("dde", c->layout, nx, nu, &D, e)) return NULL;
   if (a->nin != D || a->nout != 1)
     return sgp_fail(e, "dde: network maps %d -> %d, expected %d -> 1", a->nin, a->nout, D), NULL;
   if (a->ncond != 0) return sgp_fail(e, "dde: network has ncond = %d, expected 0", a->ncond), NULL;
@@ -90,11 +85,8 @@ static double dde_loss(void *self, int B, const int64_t *rows, sgp_rng *noise, f
 
 int dde_train(dde_model *m, const float *Z, int64_t N, const train_cfg *tc, train_result *res, sgp_err *e) {
   const int D = m->dim;
-  if (N < 1) return sgp_fail(e, "dde: no training data");
-  if (!sgp_all_finite_f(Z, (size_t)N * D)) return sgp_fail(e, "dde: training data hold non-finite values");
-  sgp_norm_fit(&m->norm, Z, (size_t)N, D, 1e-6f);
-  float *Zn = sgp_falloc((size_t)N * D);
-  sgp_norm_apply(&m->norm, (size_t)N, Z, Zn);
+  float *Zn = mc_normalise_data("dde", &m->norm, Z, N, D, e);
+  if (!Zn) return -1;
 
   /* the sample set: near data, and uniform in the enlarged bounding box */
   const int64_t S = m->cfg.nsamples;
@@ -137,19 +129,14 @@ int dde_train(dde_model *m, const float *Z, int64_t N, const train_cfg *tc, trai
   dist_eval(idx, dw, (int)(S < 1 << 30 ? S : 1 << 30), X, sigma, T, NULL, NULL);
   dist_ws_free(dw);
   dist_free(idx);
-  double mean = 0, var = 0;
-  for (int64_t i = 0; i < S; i++) mean += T[i];
-  mean /= (double)S;
-  for (int64_t i = 0; i < S; i++) var += (T[i] - mean) * (T[i] - mean);
-  double sd = sqrt(var / (double)S);
+  double mean, sd;
+  mc_mean_std(T, (size_t)S, &mean, &sd);
   if (!(sd > 1e-12)) sd = 1;
   m->out_shift = (float)mean;
   m->out_scale = (float)sd;
   for (int64_t i = 0; i < S; i++) T[i] = (float)((T[i] - mean) / sd);
 
-  sgp_rng init;
-  sgp_rng_stream(&init, tc->seed, "init");
-  nn_init(m->net, &init);
+  mc_init_net(m->net, tc->seed);
   int maxB = tc->batch;
   dde_task t = {.m = m, .X = X, .t = T};
   t.ws = nn_ws_create(&m->net->arch, maxB);
@@ -217,17 +204,14 @@ int dde_save(const dde_model *m, const char *path, const cJSON *config, const cJ
   cJSON_AddNumberToObject(mj, "dim", m->dim);
   cJSON_AddNumberToObject(mj, "nx", m->nx);
   cJSON_AddNumberToObject(mj, "nu", m->nu);
-  cJSON_AddStringToObject(mj, "inputs", layout_names[m->cfg.layout]);
+  cJSON_AddStringToObject(mj, "inputs", mc_layout_name(m->cfg.layout));
   cJSON_AddNumberToObject(mj, "sigma", m->cfg.sigma);
   cJSON_AddNumberToObject(mj, "samples", (double)m->cfg.nsamples);
   cJSON_AddNumberToObject(mj, "near_fraction", m->cfg.near_fraction);
   cJSON_AddNumberToObject(mj, "near", m->cfg.near);
   cJSON_AddNumberToObject(mj, "margin", m->cfg.margin);
-  cJSON *tj = r ? train_result_json(r) : NULL;
   sgp_st st;
-  mf_begin(&st, "dde", mj, config, dataset, tj);
-  cJSON_Delete(mj);
-  cJSON_Delete(tj);
+  mc_begin(&st, "dde", mj, config, dataset, r);
   float out[2] = {m->out_shift, m->out_scale};
   int rc = mf_put_mlp(&st, "net", m->net, e);
   if (!rc) rc = mf_put_norm(&st, "norm", &m->norm, e);
@@ -242,14 +226,10 @@ dde_model *dde_load(const char *path, sgp_err *e) {
   if (mf_open(path, "dde", &st, e)) return NULL;
   dde_model *m = NULL;
   nn_mlp *net = NULL;
-  cJSON *j = mf_get_json(&st, path, "model", e);
-  if (!j) goto fail;
-  sgp_cfg c = sgp_cfg_root(j, path);
-  snprintf(c.path, sizeof c.path, "metadata sgp.model");
+  sgp_cfg c;
+  cJSON *j = mc_get_model(&st, path, &c, e);
   long dim, nx, nu;
-  if (sgp_cfg_int(&c, "dim", 1, 1 << 20, &dim, e) || sgp_cfg_int(&c, "nx", 1, 1 << 20, &nx, e) ||
-      sgp_cfg_int(&c, "nu", 0, 1 << 20, &nu, e))
-    goto fail;
+  if (!j || mc_get_layout_sizes(&c, &dim, &nx, &nu, e)) goto fail;
   cJSON_DeleteItemFromObjectCaseSensitive(j, "dim");
   cJSON_DeleteItemFromObjectCaseSensitive(j, "nx");
   cJSON_DeleteItemFromObjectCaseSensitive(j, "nu");
@@ -262,27 +242,11 @@ dde_model *dde_load(const char *path, sgp_err *e) {
     sgp_fail_prefix(e, "%s", path);
     goto fail;
   }
-  if (m->dim != (int)dim) {
-    sgp_fail(e, "%s: metadata sgp.model: dim %ld does not match inputs %s with nx %ld, nu %ld", path, dim,
-             layout_names[dc.layout], nx, nu);
+  if (mc_layout_check_file(path, dc.layout, dim, nx, nu, e)) goto fail;
+  mc_take_params(m->net, &net);
+  if (mc_get_norm(&st, path, "norm", m->dim, &m->norm, e) ||
+      mc_get_affine(&st, path, "out_affine", &m->out_shift, &m->out_scale, e))
     goto fail;
-  }
-  memcpy(m->net->params, net->params, net->nparams * sizeof(float));
-  nn_free(net);
-  net = NULL;
-  sgp_norm_free(&m->norm);
-  if (mf_get_norm(&st, path, "norm", m->dim, &m->norm, e)) {
-    sgp_norm_init(&m->norm, m->dim);
-    goto fail;
-  }
-  float out[2];
-  if (mf_get_vec(&st, path, "out_affine", 2, out, e)) goto fail;
-  if (!(out[1] > 0)) {
-    sgp_fail(e, "%s: tensor 'out_affine': scale %g must be positive", path, out[1]);
-    goto fail;
-  }
-  m->out_shift = out[0];
-  m->out_scale = out[1];
   cJSON_Delete(j);
   sgp_st_free(&st);
   return m;
@@ -295,10 +259,5 @@ fail:
 }
 
 int dde_check_dims(const dde_model *m, const char *path, int nx, int nu, sgp_err *e) {
-  int D = m->cfg.layout == SCORE_POINTS ? nx : m->cfg.layout == SCORE_XU ? nx + nu : 2 * nx + nu;
-  static const char *const what[] = {"points", "(x,u)", "(x,u,x')"};
-  if (D != m->dim || (m->cfg.layout != SCORE_POINTS && (nx != m->nx || nu != m->nu)))
-    return sgp_fail(e, "%s: dde model input dimension %d (nx %d, nu %d), dataset %s has %d (nx %d, nu %d)", path,
-                    m->dim, m->nx, m->nu, what[m->cfg.layout], D, nx, nu);
-  return 0;
+  return mc_layout_check_data("dde", m->cfg.layout, m->dim, m->nx, m->nu, path, nx, nu, e);
 }

@@ -14,7 +14,7 @@
  *   [dx̄, dū] = net_kᵀ-VJP(dy)
  *   dx  = dx' + dx̄ / s_x,   du = dū / s_u
  */
-#include "agents/models.h"
+#include "agents/model_common.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -453,11 +453,8 @@ int dyn_save(const dyn_model *m, const dyn_train_cfg *dc, const char *path, cons
   cJSON_AddNumberToObject(mj, "members", m->K);
   cJSON_AddNumberToObject(mj, "rollout_steps", dc ? dc->rollout_steps : 1);
   cJSON_AddBoolToObject(mj, "bootstrap", dc && dc->bootstrap);
-  cJSON *tj = r ? train_result_json(r) : NULL;
   sgp_st st;
-  mf_begin(&st, dyn_kind(m), mj, config, dataset, tj);
-  cJSON_Delete(mj);
-  cJSON_Delete(tj);
+  mc_begin(&st, dyn_kind(m), mj, config, dataset, r);
   int rc = 0;
   char prefix[64];
   for (int k = 0; k < m->K && !rc; k++) {
@@ -497,9 +494,8 @@ dyn_model *dyn_load(const char *path, const char *kind, sgp_err *e) {
     goto fail;
   }
   int ens = !strcmp(k, "ensemble");
-  if (!(j = mf_get_json(&st, path, "model", e))) goto fail;
-  sgp_cfg c = sgp_cfg_root(j, path);
-  snprintf(c.path, sizeof c.path, "metadata sgp.model");
+  sgp_cfg c;
+  if (!(j = mc_get_model(&st, path, &c, e))) goto fail;
   long nx, nu, K;
   if (sgp_cfg_int(&c, "nx", 1, 1 << 20, &nx, e) || sgp_cfg_int(&c, "nu", 1, 1 << 20, &nu, e) ||
       sgp_cfg_int(&c, "members", 1, DYN_MAX_MEMBERS, &K, e))
@@ -521,13 +517,9 @@ dyn_model *dyn_load(const char *path, const char *kind, sgp_err *e) {
       sgp_fail(e, "%s: network '%s' has another architecture than member 0", path, prefix);
       goto fail;
     }
-    memcpy(m->net[i]->params, net->params, m->nparams_member * sizeof(float));
-    nn_free(net);
-    net = NULL;
+    mc_take_params(m->net[i], &net);
   }
-  sgp_norm_free(&m->xn); /* freed norms are empty (safe for dyn_free) until read */
-  sgp_norm_free(&m->un);
-  if (mf_get_norm(&st, path, "x_norm", (int)nx, &m->xn, e) || mf_get_norm(&st, path, "u_norm", (int)nu, &m->un, e))
+  if (mc_get_norm(&st, path, "x_norm", (int)nx, &m->xn, e) || mc_get_norm(&st, path, "u_norm", (int)nu, &m->un, e))
     goto fail;
   if (mf_get_vec(&st, path, "k_x", (int)nx, m->kx, e)) goto fail;
   for (int i = 0; i < nx; i++)
@@ -547,8 +539,5 @@ fail:
 }
 
 int dyn_check_dims(const dyn_model *m, const char *path, const char *env, int nx, int nu, sgp_err *e) {
-  if (m->nx != nx || m->nu != nu)
-    return sgp_fail(e, "%s: %s model has nx=%d, nu=%d; environment %s has nx=%d, nu=%d", path, dyn_kind(m),
-                    m->nx, m->nu, env ? env : "(data)", nx, nu);
-  return 0;
+  return mc_check_env_dims(dyn_kind(m), m->nx, m->nu, path, env, nx, nu, e);
 }

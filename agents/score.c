@@ -9,13 +9,12 @@
  *   s̄_k = net_k(z̃, l) / (a_k σ_l)   ("output": "scaled", NCSNv2's parameterisation)
  * and the physical score is s_k = s̄_k / scale_k.
  */
-#include "agents/models.h"
+#include "agents/model_common.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const layout_names[] = {"points", "xu", "xux"};
 static const char *const sched_names[] = {"geometric", "cosine"};
 static const char *const loss_names[] = {"sum", "sample", "batch"};
 static const char *const output_names[] = {"score", "scaled"};
@@ -26,8 +25,7 @@ int score_cfg_read(sgp_cfg *c, score_cfg *out, sgp_err *e) {
   score_cfg s;
   memset(&s, 0, sizeof s);
   int v;
-  if (sgp_cfg_enum(c, "inputs", layout_names, 3, SCORE_XU, &v, e)) return -1;
-  s.layout = (score_layout)v;
+  if (mc_layout_read(c, &s.layout, e)) return -1;
   long L;
   if (sgp_cfg_int_opt(c, "levels", 1, SCORE_MAX_LEVELS, 1, &L, e)) return -1;
   s.nlevels = (int)L;
@@ -81,14 +79,13 @@ void score_sigmas(const score_cfg *c, float *sigma) {
 /* ============================== the model ===================================================== */
 
 score_model *score_create(const score_cfg *c, const nn_arch *a, int nx, int nu, sgp_err *e) {
-  int D = c->layout == SCORE_POINTS ? nx : c->layout == SCORE_XU ? nx + nu : 2 * nx + nu;
-  if (nx < 1 || nu < 0 || (c->layout != SCORE_POINTS && nu < 1))
-    return sgp_fail(e, "score: bad sizes nx = %d, nu = %d", nx, nu), NULL;
+  int D;
+  if (mc_layout_check("score", c->layout, nx, nu, &D, e)) return NULL;
   if (c->nlevels < 1 || c->nlevels > SCORE_MAX_LEVELS)
     return sgp_fail(e, "score: %d noise levels (1..%d)", c->nlevels, SCORE_MAX_LEVELS), NULL;
   if (a->nin != D || a->nout != D)
     return sgp_fail(e, "score: network maps %d -> %d, the %s input has dimension %d", a->nin, a->nout,
-                    layout_names[c->layout], D), NULL;
+                    mc_layout_name(c->layout), D), NULL;
   int want_cond = c->nlevels > 1 ? c->nlevels : 0;
   if (a->ncond != want_cond)
     return sgp_fail(e, "score: network has ncond = %d, %d noise levels need %d", a->ncond, c->nlevels, want_cond),
@@ -183,14 +180,9 @@ static double dsm_loss(void *self, int B, const int64_t *rows, sgp_rng *noise, f
 
 int score_train(score_model *m, const float *Z, int64_t N, const train_cfg *tc, train_result *res, sgp_err *e) {
   const int D = m->dim;
-  if (N < 1) return sgp_fail(e, "score: no training data");
-  if (!sgp_all_finite_f(Z, (size_t)N * D)) return sgp_fail(e, "score: training data hold non-finite values");
-  sgp_norm_fit(&m->norm, Z, (size_t)N, D, 1e-6f);
-  float *Zn = sgp_falloc((size_t)N * D);
-  sgp_norm_apply(&m->norm, (size_t)N, Z, Zn);
-  sgp_rng init;
-  sgp_rng_stream(&init, tc->seed, "init");
-  nn_init(m->net, &init);
+  float *Zn = mc_normalise_data("score", &m->norm, Z, N, D, e);
+  if (!Zn) return -1;
+  mc_init_net(m->net, tc->seed);
 
   int maxB = tc->batch;
   dsm_task t;
@@ -301,7 +293,7 @@ static cJSON *model_json(const score_model *m) {
   cJSON_AddNumberToObject(j, "dim", m->dim);
   cJSON_AddNumberToObject(j, "nx", m->nx);
   cJSON_AddNumberToObject(j, "nu", m->nu);
-  cJSON_AddStringToObject(j, "inputs", layout_names[m->cfg.layout]);
+  cJSON_AddStringToObject(j, "inputs", mc_layout_name(m->cfg.layout));
   cJSON_AddNumberToObject(j, "levels", m->cfg.nlevels);
   cJSON_AddNumberToObject(j, "sigma_max", m->cfg.sigma_max);
   cJSON_AddNumberToObject(j, "sigma_min", m->cfg.sigma_min);
@@ -317,10 +309,7 @@ static cJSON *model_json(const score_model *m) {
 int score_save(const score_model *m, const char *path, const cJSON *config, const cJSON *dataset,
                const train_result *r, sgp_err *e) {
   sgp_st st;
-  cJSON *mj = model_json(m), *tj = r ? train_result_json(r) : NULL;
-  mf_begin(&st, "score", mj, config, dataset, tj);
-  cJSON_Delete(mj);
-  cJSON_Delete(tj);
+  mc_begin(&st, "score", model_json(m), config, dataset, r);
   int rc = mf_put_mlp(&st, "net", m->net, e);
   if (!rc) rc = mf_put_norm(&st, "norm", &m->norm, e);
   if (!rc) rc = mf_put_vec(&st, "sigma", m->sigma, m->cfg.nlevels, e);
@@ -334,15 +323,11 @@ score_model *score_load(const char *path, sgp_err *e) {
   if (mf_open(path, "score", &st, e)) return NULL;
   score_model *m = NULL;
   nn_mlp *net = NULL;
-  cJSON *j = mf_get_json(&st, path, "model", e);
-  if (!j) goto fail;
-  sgp_cfg c = sgp_cfg_root(j, path);
-  snprintf(c.path, sizeof c.path, "metadata sgp.model");
+  sgp_cfg c;
+  cJSON *j = mc_get_model(&st, path, &c, e);
   long dim, nx, nu;
   score_cfg sc;
-  if (sgp_cfg_int(&c, "dim", 1, 1 << 20, &dim, e) || sgp_cfg_int(&c, "nx", 1, 1 << 20, &nx, e) ||
-      sgp_cfg_int(&c, "nu", 0, 1 << 20, &nu, e))
-    goto fail;
+  if (!j || mc_get_layout_sizes(&c, &dim, &nx, &nu, e)) goto fail;
   {
     /* reuse the config reader on the stored model (sigma array and sizes are extra keys) */
     cJSON *cj = cJSON_Duplicate(j, 1);
@@ -368,12 +353,7 @@ score_model *score_load(const char *path, sgp_err *e) {
     if (rc) goto fail;
   }
   int D = (int)dim;
-  int want = sc.layout == SCORE_POINTS ? (int)nx : sc.layout == SCORE_XU ? (int)(nx + nu) : (int)(2 * nx + nu);
-  if (want != D) {
-    sgp_fail(e, "%s: metadata sgp.model: dim %d does not match inputs %s with nx %ld, nu %ld", path, D,
-             layout_names[sc.layout], nx, nu);
-    goto fail;
-  }
+  if (mc_layout_check_file(path, sc.layout, dim, nx, nu, e)) goto fail;
   net = mf_get_mlp(&st, path, "net", D, D, e);
   if (!net) goto fail;
   m = score_create(&sc, &net->arch, (int)nx, (int)nu, e);
@@ -381,14 +361,8 @@ score_model *score_load(const char *path, sgp_err *e) {
     sgp_fail_prefix(e, "%s", path);
     goto fail;
   }
-  memcpy(m->net->params, net->params, net->nparams * sizeof(float));
-  nn_free(net);
-  net = NULL;
-  sgp_norm_free(&m->norm);
-  if (mf_get_norm(&st, path, "norm", D, &m->norm, e)) {
-    sgp_norm_init(&m->norm, D);
-    goto fail;
-  }
+  mc_take_params(m->net, &net);
+  if (mc_get_norm(&st, path, "norm", D, &m->norm, e)) goto fail;
   float sig[SCORE_MAX_LEVELS];
   if (mf_get_vec(&st, path, "sigma", sc.nlevels, sig, e)) goto fail;
   for (int l = 0; l < sc.nlevels; l++)
@@ -409,10 +383,5 @@ fail:
 }
 
 int score_check_dims(const score_model *m, const char *path, int nx, int nu, sgp_err *e) {
-  int D = m->cfg.layout == SCORE_POINTS ? nx : m->cfg.layout == SCORE_XU ? nx + nu : 2 * nx + nu;
-  static const char *const what[] = {"points", "(x,u)", "(x,u,x')"};
-  if (D != m->dim || (m->cfg.layout != SCORE_POINTS && (nx != m->nx || nu != m->nu)))
-    return sgp_fail(e, "%s: score model input dimension %d (nx %d, nu %d), dataset %s has %d (nx %d, nu %d)", path,
-                    m->dim, m->nx, m->nu, what[m->cfg.layout], D, nx, nu);
-  return 0;
+  return mc_layout_check_data("score", m->cfg.layout, m->dim, m->nx, m->nu, path, nx, nu, e);
 }
