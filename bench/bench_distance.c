@@ -7,7 +7,7 @@
  *     batch 2048, one σ: noise, forward, backward, AdamW; samples per second.
  * Medians of several repetitions after a warm-up; the distance and the bare gemms alternate so that
  * a noisy neighbour affects both alike. */
-#include "bench/cli.h"
+#include "bench/benchutil.h"
 
 #include "agents/models.h"
 
@@ -15,16 +15,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* The gemms of dist_eval alone: per query chunk and data block, G = Y·Zᵀ and C = G·Z. */
 static void bare_gemms(int B, int64_t N, int D, const float *Y, const float *Z, float *G, float *C) {
@@ -57,14 +47,6 @@ static void usage(FILE *f) {
           "  sgp bench distance --threads 1 --json\n");
 }
 
-static int parse_int(const char *s, long lo, long hi, long *out) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*end || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
-
 int bench_distance(int argc, char **argv) {
   static const char *const valued[] = {"--threads", "--reps", "--sigma", NULL};
   static const char *const boolean[] = {"--json", NULL};
@@ -74,18 +56,13 @@ int bench_distance(int argc, char **argv) {
   }
   int rc = cli_parse("bench distance", argc, argv, valued, boolean, 0, 0, NULL, NULL);
   if (rc) return rc;
-  long threads = 1, reps = 3;
+  int threads = 1, reps = 3;
   float sigma = 0.1f;
   int json = cli_flag(argc, argv, "--json");
+  if (bench_int_opt(argc, argv, "bench distance", "--threads", 1, 1024, &threads) ||
+      bench_int_opt(argc, argv, "bench distance", "--reps", 1, 1000, &reps))
+    return 2;
   const char *s;
-  if ((s = cli_opt(argc, argv, "--threads")) && parse_int(s, 1, 1024, &threads)) {
-    fprintf(stderr, "sgp bench distance: --threads: expected an integer in [1, 1024], got '%s'\n", s);
-    return 2;
-  }
-  if ((s = cli_opt(argc, argv, "--reps")) && parse_int(s, 1, 1000, &reps)) {
-    fprintf(stderr, "sgp bench distance: --reps: expected an integer in [1, 1000], got '%s'\n", s);
-    return 2;
-  }
   if ((s = cli_opt(argc, argv, "--sigma"))) {
     char *end;
     double v = strtod(s, &end);
@@ -95,7 +72,7 @@ int bench_distance(int argc, char **argv) {
     }
     sigma = (float)v;
   }
-  sgp_blas_set_threads((int)threads);
+  sgp_blas_set_threads(threads);
   sgp_rng r;
   sgp_rng_stream(&r, 0, "bench");
 
@@ -125,7 +102,7 @@ int bench_distance(int argc, char **argv) {
     double t3 = sgp_now();
     if (it >= 0) td[it] = t1 - t0, tg[it] = t2 - t1, tdo[it] = t3 - t2;
   }
-  double t_score = median(td, (int)reps), t_gemm = median(tg, (int)reps), t_donly = median(tdo, (int)reps);
+  double t_score = bench_median(td, reps), t_gemm = bench_median(tg, reps), t_donly = bench_median(tdo, reps);
   const double flops = 2.0 * (2.0 * B * (double)N * D);
   double pairs = (double)B * (double)N / t_score;
   double gflops = flops / t_score * 1e-9, gemm_gflops = flops / t_gemm * 1e-9;
@@ -162,13 +139,11 @@ int bench_distance(int argc, char **argv) {
     if (it >= 0) tt[it] = res.samples_per_s;
     train_result_free(&res);
   }
-  dsm_rate = median(tt, (int)reps);
+  dsm_rate = bench_median(tt, reps);
   free(tt);
   free(X);
   score_free(m);
 
-  const char *core = sgp_blas_corename();
-  int nthreads = sgp_blas_threads();
   if (json) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "pairs_per_s", pairs);
@@ -179,19 +154,17 @@ int bench_distance(int argc, char **argv) {
     cJSON_AddNumberToObject(j, "distance_only_ms", t_donly * 1e3);
     cJSON_AddNumberToObject(j, "dsm_samples_per_s", dsm_rate);
     cJSON_AddNumberToObject(j, "sigma", sigma);
-    cJSON_AddNumberToObject(j, "reps", (double)reps);
-    cJSON_AddStringToObject(j, "blas_core", core);
-    cJSON_AddNumberToObject(j, "blas_threads", nthreads);
-    char *txt = cJSON_PrintUnformatted(j);
-    printf("%s\n", txt);
-    free(txt);
-    cJSON_Delete(j);
+    cJSON_AddNumberToObject(j, "reps", reps);
+    bench_json_blas(j);
+    bench_print_json(j);
     return 0;
   }
-  printf("sgp bench distance   OpenBLAS core %s, %d thread%s\n\n", core, nthreads, nthreads == 1 ? "" : "s");
+  int nthreads = sgp_blas_threads();
+  printf("sgp bench distance   OpenBLAS core %s, %d thread%s\n\n", sgp_blas_corename(), nthreads,
+         nthreads == 1 ? "" : "s");
   printf("exact d_sigma + score: %d queries x %lld points, D = %d, sigma = %g (blocks of %d x %d)\n", B,
          (long long)N, D, sigma, QB, NB);
-  printf("  score + d      %8.1f ms      median of %ld\n", t_score * 1e3, reps);
+  printf("  score + d      %8.1f ms      median of %d\n", t_score * 1e3, reps);
   printf("  d only         %8.1f ms      (one gemm per block)\n", t_donly * 1e3);
   printf("  pairs          %8.3g /s\n", pairs);
   printf("  effective      %8.1f GFLOP/s (two gemms, 2*B*N*D each)\n", gflops);

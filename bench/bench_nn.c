@@ -3,21 +3,11 @@
  *  2. forward latency at batch 1 of 32 -> [128]x4 -> 32 (ReLU) (the planners' inner loop).
  * Each figure is the median of several repetitions after a warm-up; the network and the bare
  * gemms are measured alternately so that a noisy neighbour affects both alike. */
-#include "bench/cli.h"
+#include "bench/benchutil.h"
 
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static nn_arch relu_mlp(int nin, int width, int depth, int nout) {
   nn_arch a;
@@ -107,24 +97,9 @@ int bench_nn(int argc, char **argv) {
   int rc = cli_parse("bench nn", argc, argv, valued, boolean, 0, 0, NULL, NULL);
   if (rc) return rc;
   int threads = 1, reps = 5, json = cli_flag(argc, argv, "--json");
-  const char *s;
-  char *end;
-  if ((s = cli_opt(argc, argv, "--threads"))) {
-    long v = strtol(s, &end, 10);
-    if (*end || v < 1 || v > 1024) {
-      fprintf(stderr, "sgp bench nn: --threads: expected an integer in [1, 1024], got '%s'\n", s);
-      return 2;
-    }
-    threads = (int)v;
-  }
-  if ((s = cli_opt(argc, argv, "--reps"))) {
-    long v = strtol(s, &end, 10);
-    if (*end || v < 1 || v > 1000) {
-      fprintf(stderr, "sgp bench nn: --reps: expected an integer in [1, 1000], got '%s'\n", s);
-      return 2;
-    }
-    reps = (int)v;
-  }
+  if (bench_int_opt(argc, argv, "bench nn", "--threads", 1, 1024, &threads) ||
+      bench_int_opt(argc, argv, "bench nn", "--reps", 1, 1000, &reps))
+    return 2;
   sgp_blas_set_threads(threads);
   sgp_rng r;
   sgp_rng_stream(&r, 0, "bench");
@@ -158,7 +133,7 @@ int bench_nn(int argc, char **argv) {
     double t2 = sgp_now();
     if (it >= 0) tn[it] = t1 - t0, tg[it] = t2 - t1;
   }
-  double step_s = median(tn, reps), gemm_s = median(tg, reps);
+  double step_s = bench_median(tn, reps), gemm_s = bench_median(tg, reps);
   double step_min = tn[0], step_max = tn[reps - 1];
   double train_gflops = flops / step_s * 1e-9, gemm_gflops = flops / gemm_s * 1e-9;
   bare_free(&g);
@@ -188,14 +163,12 @@ int bench_nn(int argc, char **argv) {
     double t3 = sgp_now();
     if (it >= 0) ts[it] = (t1 - t0) / INNER, tsg[it] = (t2 - t1) / INNER, tsb[it] = (t3 - t2) / INNER;
   }
-  double small_us = median(ts, SAMPLES) * 1e6, small_gemm_us = median(tsg, SAMPLES) * 1e6;
-  double small_vjp_us = median(tsb, SAMPLES) * 1e6;
+  double small_us = bench_median(ts, SAMPLES) * 1e6, small_gemm_us = bench_median(tsg, SAMPLES) * 1e6;
+  double small_vjp_us = bench_median(tsb, SAMPLES) * 1e6;
   bare_free(&sg);
   nn_ws_free(sws);
   nn_free(sm);
 
-  const char *core = sgp_blas_corename();
-  int nthreads = sgp_blas_threads();
   if (json) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "train_gflops", train_gflops);
@@ -207,15 +180,12 @@ int bench_nn(int argc, char **argv) {
     cJSON_AddNumberToObject(j, "train_step_ms", step_s * 1e3);
     cJSON_AddNumberToObject(j, "train_gflop_per_step", flops * 1e-9);
     cJSON_AddNumberToObject(j, "reps", reps);
-    cJSON_AddStringToObject(j, "blas_core", core);
-    cJSON_AddNumberToObject(j, "blas_threads", nthreads);
-    char *txt = cJSON_PrintUnformatted(j);
-    printf("%s\n", txt);
-    free(txt);
-    cJSON_Delete(j);
+    bench_json_blas(j);
+    bench_print_json(j);
     return 0;
   }
-  printf("sgp bench nn   OpenBLAS core %s, %d thread%s\n\n", core, nthreads, nthreads == 1 ? "" : "s");
+  int nthreads = sgp_blas_threads();
+  printf("sgp bench nn   OpenBLAS core %s, %d thread%s\n\n", sgp_blas_corename(), nthreads, nthreads == 1 ? "" : "s");
   printf("training step: 32 -> [1024]x4 -> 32 ReLU, batch %d, forward + backward + Adam\n", B);
   printf("  %.2f GFLOP per step (2*B*in*out per gemm; no input gradient for the first linear)\n", flops * 1e-9);
   printf("  step          %8.1f ms   median of %d (min %.1f, max %.1f)\n", step_s * 1e3, reps, step_min * 1e3,

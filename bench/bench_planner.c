@@ -10,7 +10,7 @@
  *     grad-ensemble (K = 5 members x 1 restart x 50), cem and mppi (50 samples x 5 iterations).
  *     "bare fraction" = time the same gemms take bare (every forward, vjp and score call of the
  *     step, at its batch size) / the measured step time. */
-#include "bench/cli.h"
+#include "bench/benchutil.h"
 
 #include "agents/plan_testsys.h"
 #include "agents/planner.h"
@@ -19,25 +19,6 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-/* Process CPU seconds: with one BLAS thread this is the time the work took even when other
- * processes share the cores (the wall-clock figures are printed beside it). */
-static double cpu_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static nn_mlp *make_net(int nin, const int *w, int nh, int nout, nn_act act, sgp_rng *r) {
   nn_arch a;
@@ -96,9 +77,10 @@ static void bare_run(bare *g, int vjp) {
   }
 }
 
-/* median seconds (CPU if cpu, else wall) of one bare chain at batch B */
+/* median seconds (process CPU time if g_cpu: robust to other processes on the cores; else wall)
+ * of one bare chain at batch B */
 static int g_cpu = 1;
-static double clock_s(void) { return g_cpu ? cpu_now() : sgp_now(); }
+static double clock_s(void) { return g_cpu ? bench_cpu_now(0) : sgp_now(); }
 
 static double bare_time(const nn_mlp *m, int B, int vjp, sgp_rng *r) {
   bare g;
@@ -112,7 +94,7 @@ static double bare_time(const nn_mlp *m, int B, int vjp, sgp_rng *r) {
     t[rep] = (clock_s() - t0) / inner;
   }
   bare_free(&g);
-  return median(t, 9);
+  return bench_median(t, 9);
 }
 
 /* ------------------------------------------------------------------ planner plumbing */
@@ -136,13 +118,13 @@ static double time_act(planner *p, const double *x, int reps, plan_diag *last, d
   p->vt->reset(p, 0);
   p->vt->act(p, x, u, last, &e);
   for (int i = 0; i < reps; i++) {
-    double t0 = sgp_now(), c0 = cpu_now();
+    double t0 = sgp_now(), c0 = bench_cpu_now(0);
     p->vt->act(p, x, u, last, &e);
-    t[i] = cpu_now() - c0;
+    t[i] = bench_cpu_now(0) - c0;
     w[i] = sgp_now() - t0;
   }
-  *wall = median(w, reps);
-  return median(t, reps);
+  *wall = bench_median(w, reps);
+  return bench_median(t, reps);
 }
 
 static void env_running(const void *self, int B, const float *x, const float *u, float *c,
@@ -173,18 +155,6 @@ static void usage(FILE *f) {
           "  sgp bench planner --threads 1 --json\n");
 }
 
-static int parse_int(const char *flag, const char *s, long lo, long hi, int *out) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*end || v < lo || v > hi) {
-    fprintf(stderr, "sgp bench planner: %s: expected an integer in [%ld, %ld], got '%s'\n", flag, lo,
-            hi, s);
-    return 2;
-  }
-  *out = (int)v;
-  return 0;
-}
-
 int bench_planner(int argc, char **argv) {
   static const char *const valued[] = {"--threads", "--reps", NULL};
   static const char *const boolean[] = {"--json", NULL};
@@ -195,9 +165,9 @@ int bench_planner(int argc, char **argv) {
   int rc = cli_parse("bench planner", argc, argv, valued, boolean, 0, 0, NULL, NULL);
   if (rc) return rc;
   int threads = 1, reps = 5, json = cli_flag(argc, argv, "--json");
-  const char *s;
-  if ((s = cli_opt(argc, argv, "--threads")) && parse_int("--threads", s, 1, 1024, &threads)) return 2;
-  if ((s = cli_opt(argc, argv, "--reps")) && parse_int("--reps", s, 1, 64, &reps)) return 2;
+  if (bench_int_opt(argc, argv, "bench planner", "--threads", 1, 1024, &threads) ||
+      bench_int_opt(argc, argv, "bench planner", "--reps", 1, 64, &reps))
+    return 2;
   sgp_blas_set_threads(threads);
   sgp_rng r;
   sgp_rng_stream(&r, 0, "bench");
@@ -242,9 +212,9 @@ int bench_planner(int argc, char **argv) {
       tI[rep] = time_act(p[1], x0c, 1, &d, &wI[rep]);
       t0v[rep] = time_act(p[0], x0c, 1, &d, &w0v[rep]);
     }
-    double ti = median(g_cpu ? tI : wI, reps), t0 = median(g_cpu ? t0v : w0v, reps);
+    double ti = bench_median(g_cpu ? tI : wI, reps), t0 = bench_median(g_cpu ? t0v : w0v, reps);
     iter_ms[q] = 1e3 * (ti - t0) / NIT;
-    iter_wall_ms[q] = 1e3 * (median(wI, reps) - median(w0v, reps)) / NIT;
+    iter_wall_ms[q] = 1e3 * (bench_median(wI, reps) - bench_median(w0v, reps)) / NIT;
     /* FLOPs of one iteration: T forward + T vjp rows of the dynamics, T score rows, per restart */
     double fl = 60.0 * restarts[q] * (2 * net_flops(cdyn) + net_flops(cscore));
     iter_gflops[q] = fl / (iter_ms[q] * 1e-3) * 1e-9;
@@ -344,10 +314,7 @@ int bench_planner(int argc, char **argv) {
     cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch50", gf50);
     cJSON_AddNumberToObject(o, "blas_threads", nthreads);
     cJSON_AddStringToObject(o, "openblas_core", sgp_blas_corename());
-    char *txt = cJSON_PrintUnformatted(o);
-    printf("%s\n", txt);
-    free(txt);
-    cJSON_Delete(o);
+    bench_print_json(o);
   } else {
     printf("sgp bench planner   OpenBLAS core %s, %d thread%s; times are %s (wall in brackets)\n\n",
            sgp_blas_corename(), nthreads, nthreads == 1 ? "" : "s",

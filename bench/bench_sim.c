@@ -8,28 +8,15 @@
  * against the ratio: simulated_steps_per_s reports the attempts too. Repetitions alternate the
  * two measurements; the best repetition of each is reported. The same figures per CPU-second (ratio_cpu) stay
  * meaningful when other processes share the cores. */
-#include "bench/cli.h"
+#include "bench/benchutil.h"
 #include "datasets/dataset.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static double cpu_now(int thread) {
-  struct timespec ts;
-  clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-/* The best repetition: on a shared machine the fastest run is the least disturbed one. */
-static double best(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return v[n - 1];
-}
+/* The best repetition (the highest rate): on a shared machine the fastest run is the least
+ * disturbed one. */
+static double best(const double *v, int n) { return bench_max(v, n); }
 
 typedef struct sim_fig {
   double collect, simulated, raw, ratio;
@@ -53,7 +40,7 @@ static double raw_rate(sgp_env *env, long steps, sgp_rng *r, double *per_cpu) {
       st[k * (nq + nv + 2) + i] = s->box_lo[b] + (s->box_hi[b] - s->box_lo[b]) * sgp_rng_uniform(r);
     }
   mj_resetData(m, d);
-  double t0 = sgp_now(), c0 = cpu_now(1);
+  double t0 = sgp_now(), c0 = bench_cpu_now(1);
   for (long k = 0; k < steps; k++) {
     const double *v = st + k * (nq + nv + 2);
     memcpy(d->qpos, v, sizeof(double) * nq);
@@ -68,7 +55,7 @@ static double raw_rate(sgp_env *env, long steps, sgp_rng *r, double *per_cpu) {
     }
   }
   double t = sgp_now() - t0;
-  if (per_cpu) *per_cpu = steps / (cpu_now(1) - c0);
+  if (per_cpu) *per_cpu = steps / (bench_cpu_now(1) - c0);
   mj_deleteData(d);
   free(st);
   return steps / t;
@@ -90,9 +77,9 @@ static int measure(const char *name, long n, int threads, int reps, sim_fig *f, 
     cJSON *spec = cJSON_Parse(spec_txt);
     ds_collect_opts o = {(uint64_t)k, threads, 0};
     ds_data d;
-    double t0 = sgp_now(), c0 = cpu_now(0);
+    double t0 = sgp_now(), c0 = bench_cpu_now(0);
     rc = ds_collect(name, NULL, "bench", spec, "bench spec", &o, &d, e);
-    double t = sgp_now() - t0, ct = cpu_now(0) - c0;
+    double t = sgp_now() - t0, ct = bench_cpu_now(0) - c0;
     cJSON_Delete(spec);
     if (rc) break;
     double attempts = cJSON_GetObjectItem(cJSON_GetObjectItem(d.manifest, "collection"), "attempts")->valuedouble;
@@ -171,10 +158,7 @@ int bench_sim(int argc, char **argv) {
       cJSON_AddNumberToObject(x, "ratio_cpu", f[i].ratio_cpu);
     }
     cJSON_AddItemToObject(o, "versions", sgp_versions_json());
-    char *txt = cJSON_PrintUnformatted(o);
-    printf("%s\n", txt);
-    free(txt);
-    cJSON_Delete(o);
+    bench_print_json(o);
   } else {
     printf("sgp bench sim: %d threads, best of %d\n", threads, reps);
     printf("  %-9s %12s %12s %12s %7s  %12s %12s %9s\n", "env", "collect/s", "simulated/s", "bare/s/core",
