@@ -31,16 +31,6 @@ typedef struct slot {
   double t0;
 } slot;
 
-static void fmt_dur(double s, char *buf, size_t cap) {
-  if (!(s >= 0) || s > 359999) {
-    snprintf(buf, cap, "--:--");
-    return;
-  }
-  long t = (long)(s + 0.5);
-  if (t >= 3600) snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-  else snprintf(buf, cap, "%ld:%02ld", t / 60, t % 60);
-}
-
 static pid_t launch(const sweep_job *j, int blas_threads) {
   fflush(stdout);
   fflush(stderr);
@@ -221,8 +211,8 @@ int sweep_execute(const sweep *sw, const sweep_exec_opts *o, sweep_exec_result *
         left += est;
       }
       char eta[32], el[32], line[1024];
-      fmt_dur(known ? left / njobs : -1, eta, sizeof eta);
-      fmt_dur(now - t0, el, sizeof el);
+      sgp_fmt_duration(known ? left / njobs : -1, eta, sizeof eta);
+      sgp_fmt_duration(now - t0, el, sizeof el);
       int m = snprintf(line, sizeof line, "sweep %d/%d done, %d running, %s elapsed, ETA %s |", finished, total,
                        nrunning, el, eta);
       for (int s = 0; s < njobs && m < (int)sizeof line - 2; s++)

@@ -249,6 +249,9 @@ int sgp_st_write(const char *path, const sgp_st *s, sgp_err *e); /* atomic; tens
 
 /* Reads a whole file (at most max_bytes; larger is an error). Buffer is NUL-terminated. */
 int sgp_read_file(const char *path, void **buf, size_t *len, size_t max_bytes, sgp_err *e);
+/* Opens path read-only (close-on-exec): a file descriptor, or -1 with e naming the file ("cannot
+ * open", "cannot stat", "cannot read: Is a directory"). *size: the size of a regular file, else -1. */
+int sgp_open_read(const char *path, int64_t *size, sgp_err *e);
 /* Writes atomically: "<path>.tmp.<pid>.<n>" then fsync + rename. */
 int sgp_write_file_atomic(const char *path, const void *buf, size_t len, sgp_err *e);
 /* Streaming form: open a temporary next to path; commit renames it; abort removes it. */
@@ -336,6 +339,9 @@ typedef struct sgp_progress {
 void sgp_progress_begin(sgp_progress *p, const char *label, long total);
 void sgp_progress_update(sgp_progress *p, long done, const char *extra); /* redraws at most 10 Hz */
 void sgp_progress_end(sgp_progress *p);
+/* A duration as "m:ss" or "h:mm:ss" (rounded to the second); "--:--" if negative, NaN or over
+ * 359999 s. */
+void sgp_fmt_duration(double seconds, char *buf, size_t cap);
 
 double sgp_now(void); /* monotonic seconds */
 

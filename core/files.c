@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-int sgp_read_file(const char *path, void **buf, size_t *len, size_t max_bytes, sgp_err *e) {
+int sgp_open_read(const char *path, int64_t *size, sgp_err *e) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return sgp_fail(e, "%s: cannot open: %s", path, strerror(errno));
   struct stat st;
@@ -24,14 +24,21 @@ int sgp_read_file(const char *path, void **buf, size_t *len, size_t max_bytes, s
     close(fd);
     return sgp_fail(e, "%s: cannot read: Is a directory", path);
   }
-  if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > (uint64_t)max_bytes) {
+  *size = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+  return fd;
+}
+
+int sgp_read_file(const char *path, void **buf, size_t *len, size_t max_bytes, sgp_err *e) {
+  int64_t size;
+  int fd = sgp_open_read(path, &size, e);
+  if (fd < 0) return -1;
+  if (size >= 0 && (uint64_t)size > (uint64_t)max_bytes) {
     close(fd);
-    return sgp_fail(e, "%s: file too large: %lld bytes (limit %zu)", path, (long long)st.st_size,
-                    max_bytes);
+    return sgp_fail(e, "%s: file too large: %lld bytes (limit %zu)", path, (long long)size, max_bytes);
   }
   /* Regular files: one allocation of the stat size (+1 for the NUL); anything else (pipes,
    * /dev/stdin) grows as it reads. Either way never more than max_bytes. */
-  size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
+  size_t cap = size >= 0 ? (size_t)size + 1 : 65536;
   char *p = sgp_malloc(cap);
   size_t n = 0;
   for (;;) {

@@ -12,10 +12,8 @@
 #include "core/core.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -283,20 +281,14 @@ static int pread_all(int fd, void *buf, size_t n, off_t off, const char *name, s
 int sgp_npy_read(const char *path, sgp_array *out, sgp_err *e) {
   /* The header is parsed from the beginning of the file, then the data is read straight into the
    * aligned array (no second copy of a large dataset in memory). */
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return sgp_fail(e, "%s: cannot open: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
+  int64_t size;
+  int fd = sgp_open_read(path, &size, e);
+  if (fd < 0) return -1;
+  if (size < 0) {
     close(fd);
-    return sgp_fail(e, "%s: cannot stat: %s", path, strerror(err));
+    return sgp_fail(e, "%s: cannot read: not a regular file", path);
   }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return sgp_fail(e, "%s: cannot read: %s", path,
-                    S_ISDIR(st.st_mode) ? "Is a directory" : "not a regular file");
-  }
-  size_t total = (size_t)st.st_size;
+  size_t total = (size_t)size;
   size_t avail = total < 12 + NPY_MAX_HEADER ? total : 12 + NPY_MAX_HEADER;
   uint8_t *head = sgp_malloc(avail + 1);
   npy_header h;

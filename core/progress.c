@@ -15,7 +15,7 @@ void sgp_progress_begin(sgp_progress *p, const char *label, long total) {
   p->enabled = isatty(2);
 }
 
-static void fmt_duration(double s, char *buf, size_t cap) {
+void sgp_fmt_duration(double s, char *buf, size_t cap) {
   if (!(s >= 0) || s > 359999) {
     snprintf(buf, cap, "--:--");
     return;
@@ -41,10 +41,10 @@ static void draw(sgp_progress *p, double now, const char *extra) {
   bar[W] = 0;
   char eta[32], elapsed[32];
   if (rate > 0 && p->total > 0 && p->done < p->total)
-    fmt_duration((double)(p->total - p->done) / rate, eta, sizeof eta);
+    sgp_fmt_duration((double)(p->total - p->done) / rate, eta, sizeof eta);
   else
     snprintf(eta, sizeof eta, "0:00");
-  fmt_duration(el, elapsed, sizeof elapsed);
+  sgp_fmt_duration(el, elapsed, sizeof elapsed);
   char line[512];
   int n;
   if (p->total > 0)
