@@ -11,27 +11,21 @@
 
 static const char *const NAME = "data/x.npy";
 
-/* Value i of a test array of dtype t: a formula the Python side repeats exactly. */
-static void fill(sgp_array *a) {
-  size_t n = sgp_array_count(a);
-  for (size_t i = 0; i < n; i++) {
-    long k = (long)i;
-    switch (a->dtype) {
-      case SGP_F32: ((float *)a->data)[i] = (float)(k * 0.37 - 5.0); break;
-      case SGP_F64: ((double *)a->data)[i] = k * 0.37 - 5.0 + 1e-12 * k; break;
-      case SGP_U8: ((uint8_t *)a->data)[i] = (uint8_t)((k * 7 + 3) % 256); break;
-      case SGP_I32: ((int32_t *)a->data)[i] = (int32_t)(k * 7919 - 100000); break;
-      case SGP_I64: ((int64_t *)a->data)[i] = (int64_t)k * 3000000007LL - 7; break;
-      default: break;
-    }
-  }
+/* The parser and the reader for the corruption checks (tu_parse_fn, tu_read_fn): an accepted file
+ * is consistent when its data size is the shape's. */
+static int parse_npy(const void *buf, size_t len, const char *name, sgp_err *e) {
+  sgp_array a;
+  if (sgp_npy_parse(buf, len, name, &a, e) != 0) return -1;
+  int consistent = sgp_array_count(&a) * sgp_dtype_size(a.dtype) == a.nbytes;
+  sgp_array_free(&a);
+  return consistent ? 0 : 1;
 }
 
-static int same_array(const sgp_array *a, const sgp_array *b) {
-  if (a->dtype != b->dtype || a->ndim != b->ndim || a->nbytes != b->nbytes) return 0;
-  for (int i = 0; i < a->ndim; i++)
-    if (a->shape[i] != b->shape[i]) return 0;
-  return a->nbytes == 0 || memcmp(a->data, b->data, a->nbytes) == 0;
+static int read_npy(const char *path, sgp_err *e) {
+  sgp_array a;
+  if (sgp_npy_read(path, &a, e) != 0) return -1;
+  sgp_array_free(&a);
+  return 0;
 }
 
 /* An .npy image with a hand-written header dict (padded to 64 like numpy) and ndata data bytes. */
@@ -52,28 +46,8 @@ static uint8_t *make_npy(int major, const char *dict, size_t ndata, size_t *len)
 }
 
 /* Parses buf and expects failure whose message names the file and contains `want` (if given). */
-/* Plain write (no fsync: hundreds of truncated copies would otherwise dominate the run time). */
-static void write_plain(const char *path, const void *buf, size_t n) {
-  FILE *f = fopen(path, "wb");
-  if (!f) return;
-  if (n) fwrite(buf, 1, n, f);
-  fclose(f);
-}
-
 static void expect_reject(const char *what, const void *buf, size_t len, const char *want) {
-  sgp_array a;
-  sgp_err e;
-  e.msg[0] = 0;
-  int rc = sgp_npy_parse(buf, len, NAME, &a, &e);
-  CHECK(rc != 0, "%s: must be rejected", what);
-  if (rc == 0) {
-    sgp_array_free(&a);
-    return;
-  }
-  CHECK(strncmp(e.msg, NAME, strlen(NAME)) == 0, "%s: message must name the file: %s", what, e.msg);
-  CHECK(!strchr(e.msg, '\n'), "%s: message must be one line", what);
-  if (want) CHECK(strstr(e.msg, want) != NULL, "%s: message \"%s\" lacks \"%s\"", what, e.msg, want);
-  printf("ok   %-34s %s\n", what, e.msg);
+  tu_expect_reject(parse_npy, NAME, what, buf, len, want);
 }
 
 static void expect_dict_reject(const char *what, int major, const char *dict, size_t ndata, const char *want) {
@@ -97,7 +71,7 @@ static int write_corpus(const char *dir) {
       if ((t + s) % 2) continue; /* a dozen seeds is plenty */
       sgp_array a;
       sgp_array_alloc(&a, (sgp_dtype)t, nds[s], shapes[s]);
-      fill(&a);
+      tu_fill_array(&a, 0);
       char name[64];
       snprintf(name, sizeof name, "seed_%s_%dd.npy", sgp_dtype_name((sgp_dtype)t), nds[s]);
       char *p = sgp_path_join(dir, name);
@@ -137,17 +111,17 @@ int main(int argc, char **argv) {
     for (int s = 0; s < nshape; s++) {
       sgp_array a, b, c;
       sgp_array_alloc(&a, (sgp_dtype)t, ndims[s], shapes[s]);
-      fill(&a);
+      tu_fill_array(&a, 0);
       char *p = sgp_path_join(dir, "rt.npy");
       CHECK(sgp_npy_write(p, &a, &e) == 0, "write %s: %s", sgp_dtype_name((sgp_dtype)t), e.msg);
       CHECK(sgp_npy_read(p, &b, &e) == 0, "read %s: %s", sgp_dtype_name((sgp_dtype)t), e.msg);
-      CHECK(same_array(&a, &b), "round trip %s shape #%d differs", sgp_dtype_name((sgp_dtype)t), s);
+      CHECK(tu_same_array(&a, &b), "round trip %s shape #%d differs", sgp_dtype_name((sgp_dtype)t), s);
       CHECK(((uintptr_t)b.data & 63) == 0, "data must be 64-byte aligned");
       /* the in-memory parser agrees with the file reader */
       void *buf;
       size_t len;
       CHECK(sgp_read_file(p, &buf, &len, 1 << 24, &e) == 0, "%s", e.msg);
-      CHECK(sgp_npy_parse(buf, len, p, &c, &e) == 0 && same_array(&a, &c), "parse of %s", p);
+      CHECK(sgp_npy_parse(buf, len, p, &c, &e) == 0 && tu_same_array(&a, &c), "parse of %s", p);
       /* numpy's layout: version 1.0, data on a 64-byte boundary, header ends with '\n' */
       const uint8_t *u = buf;
       size_t hl = (size_t)u[8] | (size_t)u[9] << 8;
@@ -193,7 +167,7 @@ int main(int argc, char **argv) {
       for (int s = 0; s < 5; s++) {
         sgp_array a;
         sgp_array_alloc(&a, (sgp_dtype)t, xnd[s], xs[s]);
-        fill(&a);
+        tu_fill_array(&a, 0);
         char name[64];
         snprintf(name, sizeof name, "c_%d_%d.npy", t, s);
         char *p = sgp_path_join(dir, name);
@@ -254,9 +228,9 @@ int main(int argc, char **argv) {
           continue;
         }
         sgp_array_alloc(&want, (sgp_dtype)t, xnd[s], xs[s]);
-        fill(&want);
-        CHECK(same_array(&got, &want), "numpy file %s differs", name);
-        loaded += same_array(&got, &want);
+        tu_fill_array(&want, 0);
+        CHECK(tu_same_array(&got, &want), "numpy file %s differs", name);
+        loaded += tu_same_array(&got, &want);
         sgp_array_free(&got);
         sgp_array_free(&want);
         free(p);
@@ -300,7 +274,7 @@ int main(int argc, char **argv) {
   int64_t sh[2] = {3, 4};
   sgp_array good;
   sgp_array_alloc(&good, SGP_F32, 2, sh);
-  fill(&good);
+  tu_fill_array(&good, 0);
   char *gp = sgp_path_join(dir, "good.npy");
   sgp_npy_write(gp, &good, &e);
   void *gbuf;
@@ -309,23 +283,7 @@ int main(int argc, char **argv) {
   const uint8_t *g = gbuf;
 
   /* every truncation, through the in-memory parser and the file reader */
-  int trunc_ok = 0;
-  char *tp = sgp_path_join(dir, "trunc.npy");
-  for (size_t n = 0; n < glen; n++) {
-    sgp_array a;
-    uint8_t *copy = sgp_malloc(n + 1); /* exact-size copy: ASan sees any overread */
-    memcpy(copy, g, n);
-    int r1 = sgp_npy_parse(copy, n, NAME, &a, &e);
-    int named1 = strncmp(e.msg, NAME, strlen(NAME)) == 0;
-    free(copy);
-    write_plain(tp, g, n);
-    int r2 = sgp_npy_read(tp, &a, &e);
-    int named2 = strstr(e.msg, "trunc.npy") != NULL;
-    trunc_ok += r1 != 0 && r2 != 0 && named1 && named2;
-    if (!(r1 != 0 && r2 != 0 && named1 && named2)) CHECK(0, "truncation to %zu bytes: %s", n, e.msg);
-  }
-  CHECK(trunc_ok == (int)glen, "all %zu truncations rejected (%d)", glen, trunc_ok);
-  printf("ok   all %zu truncations rejected, e.g. %s\n", glen, e.msg);
+  tu_check_truncations(parse_npy, read_npy, NAME, dir, "trunc.npy", g, glen);
   expect_reject("truncated data", g, glen - 4, "truncated: header says 48 bytes of data, file has 44");
   {
     uint8_t *longer = sgp_malloc(glen + 1);
@@ -337,29 +295,7 @@ int main(int argc, char **argv) {
 
   /* single-byte changes anywhere in the preamble and header: rejected, or (rarely: '<' -> '=')
    * accepted as a valid file of exactly the stated size */
-  int flips = 0, accepted = 0, flip_bad = 0;
-  static const uint8_t xors[] = {0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff};
-  uint8_t *m = sgp_malloc(glen);
-  for (size_t pos = 0; pos < 64; pos++)
-    for (size_t x = 0; x < sizeof xors; x++) {
-      memcpy(m, g, glen);
-      m[pos] ^= xors[x];
-      sgp_array a;
-      e.msg[0] = 0;
-      int rc = sgp_npy_parse(m, glen, NAME, &a, &e);
-      flips++;
-      if (rc == 0) {
-        accepted++;
-        if (sgp_array_count(&a) * sgp_dtype_size(a.dtype) != a.nbytes) flip_bad++;
-        sgp_array_free(&a);
-      } else if (strncmp(e.msg, NAME, strlen(NAME)) != 0) {
-        flip_bad++;
-      }
-    }
-  free(m);
-  CHECK(flip_bad == 0, "byte flips: %d bad outcomes", flip_bad);
-  printf("ok   %d single-byte header flips: %d accepted as valid variants, the rest rejected naming the file\n",
-         flips, accepted);
+  tu_check_flips(parse_npy, NAME, g, glen, 64);
 
   /* catalogue of malformed files */
   {
@@ -454,7 +390,6 @@ int main(int argc, char **argv) {
 
   free(bad);
   free(nf);
-  free(tp);
   free(gbuf);
   free(gp);
   sgp_array_free(&good);

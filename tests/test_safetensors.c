@@ -13,26 +13,19 @@
 
 static const char *const NAME = "models/dyn.safetensors";
 
-static void fill(sgp_array *a, int seed) {
-  size_t n = sgp_array_count(a);
-  for (size_t i = 0; i < n; i++) {
-    long k = (long)i + seed;
-    switch (a->dtype) {
-      case SGP_F32: ((float *)a->data)[i] = (float)(k * 0.37 - 5.0); break;
-      case SGP_F64: ((double *)a->data)[i] = k * 0.37 - 5.0 + 1e-12 * k; break;
-      case SGP_U8: ((uint8_t *)a->data)[i] = (uint8_t)((k * 7 + 3) % 256); break;
-      case SGP_I32: ((int32_t *)a->data)[i] = (int32_t)(k * 7919 - 100000); break;
-      case SGP_I64: ((int64_t *)a->data)[i] = (int64_t)k * 3000000007LL - 7; break;
-      default: break;
-    }
-  }
+/* The parser and the reader for the corruption checks (tu_parse_fn, tu_read_fn). */
+static int parse_st(const void *buf, size_t len, const char *name, sgp_err *e) {
+  sgp_st s;
+  if (sgp_st_parse(buf, len, name, &s, e) != 0) return -1;
+  sgp_st_free(&s);
+  return 0;
 }
 
-static int same_array(const sgp_array *a, const sgp_array *b) {
-  if (a->dtype != b->dtype || a->ndim != b->ndim || a->nbytes != b->nbytes) return 0;
-  for (int i = 0; i < a->ndim; i++)
-    if (a->shape[i] != b->shape[i]) return 0;
-  return a->nbytes == 0 || memcmp(a->data, b->data, a->nbytes) == 0;
+static int read_st(const char *path, sgp_err *e) {
+  sgp_st s;
+  if (sgp_st_read(path, &s, e) != 0) return -1;
+  sgp_st_free(&s);
+  return 0;
 }
 
 /* A file image from a header text and ndata data bytes (header padded with spaces to 8). */
@@ -47,28 +40,8 @@ static uint8_t *make_st(const char *hdr, size_t ndata, size_t *len) {
   return b;
 }
 
-/* Plain write (no fsync: hundreds of truncated copies would otherwise dominate the run time). */
-static void write_plain(const char *path, const void *buf, size_t n) {
-  FILE *f = fopen(path, "wb");
-  if (!f) return;
-  if (n) fwrite(buf, 1, n, f);
-  fclose(f);
-}
-
 static void expect_reject(const char *what, const void *buf, size_t len, const char *want) {
-  sgp_st s;
-  sgp_err e;
-  e.msg[0] = 0;
-  int rc = sgp_st_parse(buf, len, NAME, &s, &e);
-  CHECK(rc != 0, "%s: must be rejected", what);
-  if (rc == 0) {
-    sgp_st_free(&s);
-    return;
-  }
-  CHECK(strncmp(e.msg, NAME, strlen(NAME)) == 0, "%s: message must name the file: %s", what, e.msg);
-  CHECK(!strchr(e.msg, '\n'), "%s: message must be one line", what);
-  if (want) CHECK(strstr(e.msg, want) != NULL, "%s: message \"%s\" lacks \"%s\"", what, e.msg, want);
-  printf("ok   %-30s %s\n", what, e.msg);
+  tu_expect_reject(parse_st, NAME, what, buf, len, want);
 }
 
 static void expect_hdr_reject(const char *what, const char *hdr, size_t ndata, const char *want) {
@@ -100,7 +73,7 @@ static void build_model(sgp_st *s) {
   for (int i = 0; i < 4; i++) {
     sgp_array a;
     sgp_array_alloc(&a, SGP_F32, nd[i], sh[i]);
-    fill(&a, i);
+    tu_fill_array(&a, i);
     sgp_st_add(s, names[i], SGP_F32, nd[i], sh[i], a.data, &e);
     sgp_array_free(&a);
   }
@@ -123,7 +96,7 @@ static int write_corpus(const char *dir) {
   for (int t = 0; t < SGP_NUM_DTYPE; t++) {
     sgp_array a;
     sgp_array_alloc(&a, (sgp_dtype)t, 2, sh);
-    fill(&a, t);
+    tu_fill_array(&a, t);
     sgp_st_add(&s, sgp_dtype_name((sgp_dtype)t), (sgp_dtype)t, 2, sh, a.data, &e);
     sgp_array_free(&a);
   }
@@ -164,7 +137,7 @@ int main(int argc, char **argv) {
     for (int k = 5; k >= 0; k--) {
       sgp_array a;
       sgp_array_alloc(&a, (sgp_dtype)t, ndims[k], shapes[k]);
-      fill(&a, k);
+      tu_fill_array(&a, k);
       char name[64];
       snprintf(name, sizeof name, "%s.s%d", sgp_dtype_name((sgp_dtype)t), k);
       CHECK(sgp_st_add(&s, name, (sgp_dtype)t, ndims[k], shapes[k], a.data, &e) == 0, "add: %s", e.msg);
@@ -187,7 +160,7 @@ int main(int argc, char **argv) {
   int same = 0, aligned = 1, sorted = 1;
   for (int i = 0; i < r.n; i++) {
     const sgp_tensor *w = sgp_st_find(&s, r.t[i].name);
-    same += w && same_array(&w->a, &r.t[i].a);
+    same += w && tu_same_array(&w->a, &r.t[i].a);
     aligned &= ((uintptr_t)r.t[i].a.data & 63) == 0;
     if (i) sorted &= strcmp(r.t[i - 1].name, r.t[i].name) < 0;
   }
@@ -300,10 +273,10 @@ int main(int argc, char **argv) {
       int64_t s32[2] = {3, 2}, s2[1] = {2};
       sgp_array wa, wz;
       sgp_array_alloc(&wa, SGP_F32, 2, s32);
-      fill(&wa, 1);
+      tu_fill_array(&wa, 1);
       sgp_array_alloc(&wz, SGP_I64, 1, s2);
-      fill(&wz, 2);
-      CHECK(ta && same_array(&ta->a, &wa) && tz && same_array(&tz->a, &wz), "Python-written tensors differ");
+      tu_fill_array(&wz, 2);
+      CHECK(ta && tu_same_array(&ta->a, &wa) && tz && tu_same_array(&tz->a, &wz), "Python-written tensors differ");
       CHECK(sgp_st_get_meta(&q, "cfg") && strcmp(sgp_st_get_meta(&q, "cfg"), "{\"lr\": 0.001}") == 0,
             "Python-written metadata");
       sgp_array_free(&wa);
@@ -327,24 +300,7 @@ int main(int argc, char **argv) {
   size_t glen;
   sgp_read_file(mp, &gbuf, &glen, 1 << 20, &e);
   const uint8_t *g = gbuf;
-  int trunc_ok = 0;
-  char *tp = sgp_path_join(dir, "trunc.safetensors");
-  for (size_t n = 0; n < glen; n++) {
-    uint8_t *copy = sgp_malloc(n + 1);
-    memcpy(copy, g, n);
-    sgp_st x;
-    int r1 = sgp_st_parse(copy, n, NAME, &x, &e);
-    int named1 = strncmp(e.msg, NAME, strlen(NAME)) == 0;
-    free(copy);
-    write_plain(tp, g, n);
-    int r2 = sgp_st_read(tp, &x, &e);
-    int named2 = strstr(e.msg, "trunc.safetensors") != NULL;
-    int ok = r1 != 0 && r2 != 0 && named1 && named2;
-    trunc_ok += ok;
-    if (!ok) CHECK(0, "truncation to %zu bytes: %s", n, e.msg);
-  }
-  CHECK(trunc_ok == (int)glen, "all truncations rejected");
-  printf("ok   all %zu truncations rejected, e.g. %s\n", glen, e.msg);
+  tu_check_truncations(parse_st, read_st, NAME, dir, "trunc.safetensors", g, glen);
   {
     uint8_t *longer = sgp_malloc(glen + 3);
     memcpy(longer, g, glen);
@@ -352,30 +308,11 @@ int main(int argc, char **argv) {
     expect_reject("three trailing bytes", longer, glen + 3, "3 trailing bytes");
     free(longer);
   }
-  /* single-byte flips over the length field and the header */
-  int flips = 0, accepted = 0, flip_bad = 0;
+  /* single-byte flips over the length field and the header: rejected naming the file, or accepted
+   * (e.g. a changed name or metadata letter) */
   uint64_t ghl = 0;
   for (int i = 0; i < 8; i++) ghl |= (uint64_t)g[i] << (8 * i);
-  static const uint8_t xors[] = {0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff};
-  uint8_t *mb = sgp_malloc(glen);
-  for (size_t pos = 0; pos < 8 + ghl; pos++)
-    for (size_t xi = 0; xi < sizeof xors; xi++) {
-      memcpy(mb, g, glen);
-      mb[pos] ^= xors[xi];
-      sgp_st x;
-      e.msg[0] = 0;
-      flips++;
-      if (sgp_st_parse(mb, glen, NAME, &x, &e) == 0) {
-        accepted++;
-        sgp_st_free(&x);
-      } else if (strncmp(e.msg, NAME, strlen(NAME)) != 0) {
-        flip_bad++;
-      }
-    }
-  free(mb);
-  CHECK(flip_bad == 0, "%d flips gave a message without the file name", flip_bad);
-  printf("ok   %d single-byte header flips: %d accepted (e.g. a changed name or metadata letter), the rest "
-         "rejected naming the file\n", flips, accepted);
+  tu_check_flips(parse_st, NAME, g, glen, (size_t)(8 + ghl));
 
   /* catalogue */
   {
@@ -470,7 +407,6 @@ int main(int argc, char **argv) {
 
   free(bad);
   free(nf);
-  free(tp);
   free(gbuf);
   free(mp);
   free(fb);

@@ -51,13 +51,42 @@ char *tu_tmpdir(const char *tag);
 void tu_rmtree(const char *dir);
 /* Relative error |a-b| / max(|a|,|b|,floor). */
 double tu_relerr(double a, double b, double floor);
-/* Runs a shell command, returns its exit status (-1 if it could not run). Output discarded unless
- * capture != NULL (then up to cap-1 bytes of stdout+stderr are stored). */
+/* Runs a shell command with its stderr joined to its stdout, returns its exit status (-1 if it
+ * could not run). The output is discarded unless capture != NULL (then up to cap-1 bytes of it are
+ * stored, NUL-terminated). */
 int tu_system(const char *cmd, char *capture, size_t cap);
 /* A python3 that can `import numpy`, or NULL (then the caller prints a visible SKIP). */
 const char *tu_python_numpy(void);
 /* Path of a file in the source tree / the sgp program (from ctest's environment). */
 const char *tu_source_dir(void);
 const char *tu_prog(void);
+
+/* ---- file formats: arrays and the corruption protocol of the format tests (npy, safetensors) */
+
+/* Fills an array with value i = f(i + seed) of its dtype (formulas the Python cross-checks repeat:
+ * f32 (k·0.37 − 5), f64 (k·0.37 − 5 + 1e-12 k), u8 ((7k + 3) mod 256), i32 (7919 k − 100000),
+ * i64 (3000000007 k − 7)). */
+void tu_fill_array(sgp_array *a, long seed);
+/* 1 if dtype, shape and bytes agree. */
+int tu_same_array(const sgp_array *a, const sgp_array *b);
+/* Plain write without fsync (hundreds of truncated copies would otherwise dominate the run time). */
+void tu_write_plain(const char *path, const void *buf, size_t n);
+
+/* A parser of an in-memory file image under a file name: -1 rejected (e filled), 0 accepted,
+ * 1 accepted but the result is inconsistent. It frees what it parsed. */
+typedef int (*tu_parse_fn)(const void *buf, size_t len, const char *name, sgp_err *e);
+/* A reader of a file on disk, freeing what it read: 0 accepted, -1 rejected (e filled). */
+typedef int (*tu_read_fn)(const char *path, sgp_err *e);
+/* Expects buf to be rejected with a one-line message that names the file (starts with name) and
+ * contains want (unless NULL); prints the message. */
+void tu_expect_reject(tu_parse_fn parse, const char *name, const char *what, const void *buf, size_t len,
+                      const char *want);
+/* Every truncation of the good image (lengths 0 .. len−1) must be rejected by the parser (naming
+ * name) and, written to dir/fname, by the reader (naming fname). */
+void tu_check_truncations(tu_parse_fn parse, tu_read_fn read, const char *name, const char *dir, const char *fname,
+                          const void *good, size_t len);
+/* Every single-byte change (xor 1, 2, 4, ..., 128, 255) of the first npos bytes: either accepted as
+ * a consistent file, or rejected with a message naming the file. Prints how many were accepted. */
+void tu_check_flips(tu_parse_fn parse, const char *name, const void *good, size_t len, size_t npos);
 
 #endif
