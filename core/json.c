@@ -202,6 +202,13 @@ static int missing(const sgp_cfg *c, const char *key, sgp_err *e) {
   return sgp_fail(e, "%s: %s: missing required field", c->file, p);
 }
 
+/* Finds a required key: 0 found, -1 error (c is not an object, or the key is missing). */
+static int require(const sgp_cfg *c, const char *key, cJSON **item, sgp_err *e) {
+  int f = lookup(c, key, item, e);
+  if (f < 0) return -1;
+  return f ? 0 : missing(c, key, e);
+}
+
 static int wrong_type(const sgp_cfg *c, const char *key, const char *want, const cJSON *got,
                       sgp_err *e) {
   char p[512];
@@ -223,9 +230,7 @@ static void make_child(const sgp_cfg *c, const char *key, cJSON *j, sgp_cfg *out
 
 int sgp_cfg_obj(const sgp_cfg *c, const char *key, sgp_cfg *out, sgp_err *e) {
   cJSON *it;
-  int f = lookup(c, key, &it, e);
-  if (f < 0) return -1;
-  if (!f) return missing(c, key, e);
+  if (require(c, key, &it, e)) return -1;
   if (!cJSON_IsObject(it)) return wrong_type(c, key, "an object", it, e);
   make_child(c, key, it, out);
   return 0;
@@ -243,9 +248,7 @@ int sgp_cfg_obj_opt(const sgp_cfg *c, const char *key, sgp_cfg *out, sgp_err *e)
 
 int sgp_cfg_array(const sgp_cfg *c, const char *key, sgp_cfg *out, int *n, sgp_err *e) {
   cJSON *it;
-  int f = lookup(c, key, &it, e);
-  if (f < 0) return -1;
-  if (!f) return missing(c, key, e);
+  if (require(c, key, &it, e)) return -1;
   if (!cJSON_IsArray(it)) return wrong_type(c, key, "an array", it, e);
   if (n) *n = cJSON_GetArraySize(it);
   make_child(c, key, it, out);
@@ -285,9 +288,7 @@ static int get_number(const sgp_cfg *c, const char *key, const cJSON *it, double
 
 int sgp_cfg_num(const sgp_cfg *c, const char *key, double *out, sgp_err *e) {
   cJSON *it;
-  int f = lookup(c, key, &it, e);
-  if (f < 0) return -1;
-  if (!f) return missing(c, key, e);
+  if (require(c, key, &it, e)) return -1;
   return get_number(c, key, it, out, e);
 }
 
@@ -336,9 +337,7 @@ static int get_int(const sgp_cfg *c, const char *key, const cJSON *it, long lo, 
 
 int sgp_cfg_int(const sgp_cfg *c, const char *key, long lo, long hi, long *out, sgp_err *e) {
   cJSON *it;
-  int f = lookup(c, key, &it, e);
-  if (f < 0) return -1;
-  if (!f) return missing(c, key, e);
+  if (require(c, key, &it, e)) return -1;
   return get_int(c, key, it, lo, hi, out, e);
 }
 
@@ -373,9 +372,7 @@ int sgp_cfg_bool_opt(const sgp_cfg *c, const char *key, int dflt, int *out, sgp_
 
 int sgp_cfg_str(const sgp_cfg *c, const char *key, const char **out, sgp_err *e) {
   cJSON *it;
-  int f = lookup(c, key, &it, e);
-  if (f < 0) return -1;
-  if (!f) return missing(c, key, e);
+  if (require(c, key, &it, e)) return -1;
   if (!cJSON_IsString(it)) return wrong_type(c, key, "a string", it, e);
   *out = it->valuestring;
   return 0;
@@ -443,9 +440,7 @@ int sgp_cfg_enum(const sgp_cfg *c, const char *key, const char *const *names, in
 int sgp_cfg_num_array(const sgp_cfg *c, const char *key, double *out, int maxn, int n_expected,
                       int *n, sgp_err *e) {
   cJSON *it;
-  int f = lookup(c, key, &it, e);
-  if (f < 0) return -1;
-  if (!f) return missing(c, key, e);
+  if (require(c, key, &it, e)) return -1;
   if (!cJSON_IsArray(it)) return wrong_type(c, key, "an array of numbers", it, e);
   int m = cJSON_GetArraySize(it);
   char p[512];
@@ -473,9 +468,7 @@ int sgp_cfg_num_array(const sgp_cfg *c, const char *key, double *out, int maxn, 
 
 int sgp_cfg_int_array(const sgp_cfg *c, const char *key, long *out, int maxn, int *n, sgp_err *e) {
   cJSON *it;
-  int f = lookup(c, key, &it, e);
-  if (f < 0) return -1;
-  if (!f) return missing(c, key, e);
+  if (require(c, key, &it, e)) return -1;
   if (!cJSON_IsArray(it)) return wrong_type(c, key, "an array of integers", it, e);
   int m = cJSON_GetArraySize(it);
   char p[512];
