@@ -91,9 +91,9 @@ static void default_inputs(const train_kind_args *a) {
 }
 
 /* Rows z of the layout: (x,u) or (x,u,x') of a dataset, or the points themselves. The layout must
- * fit the data (the error names /inputs). Z is malloc'd (N x D); nx, nu as score_create wants. */
-static int layout_rows(const train_kind_args *a, score_layout layout, float **Zout, int64_t *Nout, int *nx,
-                       int *nu, sgp_err *e) {
+ * fit the data (the error names /inputs). Z is malloc'd (N x D, D in *Dout); nx, nu as score_create wants. */
+static int layout_rows(const train_kind_args *a, score_layout layout, float **Zout, int64_t *Nout, int *Dout,
+                       int *nx, int *nu, sgp_err *e) {
   static const char *const names[] = {"points", "xu", "xux"};
   if ((a->points != NULL) != (layout == SCORE_POINTS))
     return sgp_fail(e, "%s: /inputs: \"%s\" needs %s, but %s is %s", a->cfg->file, names[layout],
@@ -103,7 +103,7 @@ static int layout_rows(const train_kind_args *a, score_layout layout, float **Zo
     int64_t N = a->points->shape[0], D = a->points->shape[1];
     float *Z = sgp_malloc(sizeof(float) * (size_t)(N * D));
     memcpy(Z, a->points->data, sizeof(float) * (size_t)(N * D));
-    *Zout = Z, *Nout = N, *nx = (int)D, *nu = 0;
+    *Zout = Z, *Nout = N, *Dout = (int)D, *nx = (int)D, *nu = 0;
     return 0;
   }
   const ds_data *s = a->data;
@@ -115,7 +115,7 @@ static int layout_rows(const train_kind_args *a, score_layout layout, float **Zo
     memcpy(z + s->nx, s->u + i * s->nu, sizeof(float) * s->nu);
     if (layout == SCORE_XUX) memcpy(z + s->nx + s->nu, s->xnext + i * s->nx, sizeof(float) * s->nx);
   }
-  *Zout = Z, *Nout = s->n, *nx = s->nx, *nu = s->nu;
+  *Zout = Z, *Nout = s->n, *Dout = D, *nx = s->nx, *nu = s->nu;
   return 0;
 }
 
@@ -302,9 +302,8 @@ int train_kind_score(const train_kind_args *a, sgp_err *e) {
   if (score_cfg_read(a->cfg, &sc, e)) return -1;
   float *Z = NULL;
   int64_t N;
-  int nx, nu;
-  if (layout_rows(a, sc.layout, &Z, &N, &nx, &nu, e)) return -1;
-  int D = sc.layout == SCORE_POINTS ? nx : sc.layout == SCORE_XU ? nx + nu : 2 * nx + nu;
+  int D, nx, nu;
+  if (layout_rows(a, sc.layout, &Z, &N, &D, &nx, &nu, e)) return -1;
   nn_arch arch;
   train_cfg tc;
   train_result res;
@@ -332,9 +331,8 @@ int train_kind_dde(const train_kind_args *a, sgp_err *e) {
   if (dde_cfg_read(a->cfg, &dc, e)) return -1;
   float *Z = NULL;
   int64_t N;
-  int nx, nu;
-  if (layout_rows(a, dc.layout, &Z, &N, &nx, &nu, e)) return -1;
-  int D = dc.layout == SCORE_POINTS ? nx : dc.layout == SCORE_XU ? nx + nu : 2 * nx + nu;
+  int D, nx, nu;
+  if (layout_rows(a, dc.layout, &Z, &N, &D, &nx, &nu, e)) return -1;
   nn_arch arch;
   train_cfg tc;
   train_result res;
