@@ -85,23 +85,13 @@ void cost_ws_free(cost_ws *w) {
   free(w);
 }
 
-/* Rows of [x̄, ū] for the network. */
-static void cost_inputs(const cost_model *m, int B, const float *x, const float *u, float *in) {
-  int nx = m->nx, nu = m->nu, nin = nx + nu;
-  for (int r = 0; r < B; r++) {
-    float *z = in + (size_t)r * nin;
-    for (int j = 0; j < nx; j++) z[j] = (x[(size_t)r * nx + j] - m->xn.shift[j]) / m->xn.scale[j];
-    for (int j = 0; j < nu; j++) z[nx + j] = (u[(size_t)r * nu + j] - m->un.shift[j]) / m->un.scale[j];
-  }
-}
-
 void cost_eval(const cost_model *m, cost_ws *w, int B, const float *x, const float *u, float *c, float *gx,
                float *gu) {
   int nx = m->nx, nu = m->nu, nin = nx + nu;
   for (int b0 = 0; b0 < B; b0 += w->maxB) { /* any B: chunks of the workspace size */
     int n = B - b0 < w->maxB ? B - b0 : w->maxB;
     const float *xc = x + (size_t)b0 * nx, *uc = u + (size_t)b0 * nu;
-    cost_inputs(m, n, xc, uc, w->in);
+    mc_xu_inputs(&m->xn, &m->un, n, xc, uc, w->in);
     nn_forward(m->net, w->nw, n, w->in, NULL, w->out);
     if (c)
       for (int r = 0; r < n; r++) c[b0 + r] = m->c_shift + m->c_scale * w->out[r];
@@ -138,7 +128,7 @@ static double cost_train_loss(void *self, int B, const int64_t *rows, sgp_rng *n
     memcpy(t->xb + (size_t)b * nx, t->x + (size_t)rows[b] * nx, (size_t)nx * sizeof(float));
     memcpy(t->ub + (size_t)b * nu, t->u + (size_t)rows[b] * nu, (size_t)nu * sizeof(float));
   }
-  cost_inputs(m, B, t->xb, t->ub, w->in);
+  mc_xu_inputs(&m->xn, &m->un, B, t->xb, t->ub, w->in);
   nn_forward(m->net, w->nw, B, w->in, NULL, w->out);
   double sse = 0;
   for (int b = 0; b < B; b++) {
@@ -182,8 +172,7 @@ int cost_save(const cost_model *m, const char *path, const cJSON *config, const 
   mc_begin(&st, "cost", mj, config, dataset, r);
   float cn[2] = {m->c_shift, m->c_scale};
   int rc = mf_put_mlp(&st, "net", m->net, e);
-  if (!rc) rc = mf_put_norm(&st, "x_norm", &m->xn, e);
-  if (!rc) rc = mf_put_norm(&st, "u_norm", &m->un, e);
+  if (!rc) rc = mc_put_xu_norms(&st, &m->xn, &m->un, e);
   if (!rc) rc = mf_put_vec(&st, "c_norm", cn, 2, e);
   if (!rc) rc = mf_write(path, &st, e);
   sgp_st_free(&st);
@@ -205,7 +194,7 @@ cost_model *cost_load(const char *path, sgp_err *e) {
     goto fail;
   }
   mc_take_params(m->net, &net);
-  if (mc_get_norm(&st, path, "x_norm", (int)nx, &m->xn, e) || mc_get_norm(&st, path, "u_norm", (int)nu, &m->un, e) ||
+  if (mc_get_xu_norms(&st, path, (int)nx, (int)nu, &m->xn, &m->un, e) ||
       mc_get_affine(&st, path, "c_norm", &m->c_shift, &m->c_scale, e))
     goto fail;
   cJSON_Delete(j);

@@ -150,21 +150,10 @@ static void check_call(const char *fn, const dyn_model *m, int k, const dyn_ws *
   }
 }
 
-/* in = [x̄, ū] rows */
-static void normalise_inputs(const dyn_model *m, int B, const float *x, const float *u, float *in) {
-  int nx = m->nx, nu = m->nu, nin = nx + nu;
-  for (int r = 0; r < B; r++) {
-    const float *xr = x + (size_t)r * nx, *ur = u + (size_t)r * nu;
-    float *z = in + (size_t)r * nin;
-    for (int j = 0; j < nx; j++) z[j] = (xr[j] - m->xn.shift[j]) / m->xn.scale[j];
-    for (int j = 0; j < nu; j++) z[nx + j] = (ur[j] - m->un.shift[j]) / m->un.scale[j];
-  }
-}
-
 /* Network output (normalised delta) of member k for B rows into w->out; cached in `slot`. */
 static void net_forward(const dyn_model *m, int k, dyn_ws *w, int slot, int B, const float *x,
                         const float *u) {
-  normalise_inputs(m, B, x, u, w->in);
+  mc_xu_inputs(&m->xn, &m->un, B, x, u, w->in); /* in = [x̄, ū] rows */
   nn_forward(m->net[k], w->slot[slot], B, w->in, NULL, w->out);
 }
 
@@ -461,8 +450,7 @@ int dyn_save(const dyn_model *m, const dyn_train_cfg *dc, const char *path, cons
     member_prefix(m, k, prefix, sizeof prefix);
     rc = mf_put_mlp(&st, prefix, m->net[k], e);
   }
-  if (!rc) rc = mf_put_norm(&st, "x_norm", &m->xn, e);
-  if (!rc) rc = mf_put_norm(&st, "u_norm", &m->un, e);
+  if (!rc) rc = mc_put_xu_norms(&st, &m->xn, &m->un, e);
   if (!rc) rc = mf_put_vec(&st, "k_x", m->kx, m->nx, e);
   if (!rc) rc = mf_write(path, &st, e);
   sgp_st_free(&st);
@@ -519,8 +507,7 @@ dyn_model *dyn_load(const char *path, const char *kind, sgp_err *e) {
     }
     mc_take_params(m->net[i], &net);
   }
-  if (mc_get_norm(&st, path, "x_norm", (int)nx, &m->xn, e) || mc_get_norm(&st, path, "u_norm", (int)nu, &m->un, e))
-    goto fail;
+  if (mc_get_xu_norms(&st, path, (int)nx, (int)nu, &m->xn, &m->un, e)) goto fail;
   if (mf_get_vec(&st, path, "k_x", (int)nx, m->kx, e)) goto fail;
   for (int i = 0; i < nx; i++)
     if (!(m->kx[i] > 0)) {

@@ -47,6 +47,16 @@ int mc_check_env_dims(const char *what, int mnx, int mnu, const char *path, cons
   return 0;
 }
 
+void mc_xu_inputs(const sgp_norm *xn, const sgp_norm *un, int B, const float *x, const float *u, float *in) {
+  int nx = xn->dim, nu = un->dim, nin = nx + nu;
+  for (int r = 0; r < B; r++) {
+    const float *xr = x + (size_t)r * nx, *ur = u + (size_t)r * nu;
+    float *z = in + (size_t)r * nin;
+    for (int j = 0; j < nx; j++) z[j] = (xr[j] - xn->shift[j]) / xn->scale[j];
+    for (int j = 0; j < nu; j++) z[nx + j] = (ur[j] - un->shift[j]) / un->scale[j];
+  }
+}
+
 int mc_layout_check_file(const char *path, score_layout l, long dim, long nx, long nu, sgp_err *e) {
   if (mc_layout_dim(l, (int)nx, (int)nu) != (int)dim)
     return sgp_fail(e, "%s: metadata sgp.model: dim %ld does not match inputs %s with nx %ld, nu %ld", path, dim,
@@ -129,4 +139,12 @@ int mc_get_affine(const sgp_st *st, const char *path, const char *name, float *s
   *shift = v[0];
   *scale = v[1];
   return 0;
+}
+
+int mc_put_xu_norms(sgp_st *st, const sgp_norm *xn, const sgp_norm *un, sgp_err *e) {
+  return mf_put_norm(st, "x_norm", xn, e) || mf_put_norm(st, "u_norm", un, e) ? -1 : 0;
+}
+
+int mc_get_xu_norms(const sgp_st *st, const char *path, int nx, int nu, sgp_norm *xn, sgp_norm *un, sgp_err *e) {
+  return mc_get_norm(st, path, "x_norm", nx, xn, e) || mc_get_norm(st, path, "u_norm", nu, un, e) ? -1 : 0;
 }

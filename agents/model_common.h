@@ -25,7 +25,13 @@ int mc_layout_check_data(const char *what, score_layout l, int dim, int mnx, int
 /* Checks a stored sgp.model's dim against its layout and sizes (path: the file, for the message). */
 int mc_layout_check_file(const char *path, score_layout l, long dim, long nx, long nu, sgp_err *e);
 
-/* ---- models over (x,u) */
+/* ---- models over (x,u): learned dynamics and cost, with input normalisers xn (nx), un (nu) */
+
+/* in (B × (nx+nu)) = rows of [x̄, ū] = [(x − μ_x)/s_x, (u − μ_u)/s_u]. */
+void mc_xu_inputs(const sgp_norm *xn, const sgp_norm *un, int B, const float *x, const float *u, float *in);
+/* The normalisers in a model file: "x_norm" and "u_norm" (mf_put_norm / mc_get_norm). */
+int mc_put_xu_norms(sgp_st *st, const sgp_norm *xn, const sgp_norm *un, sgp_err *e);
+int mc_get_xu_norms(const sgp_st *st, const char *path, int nx, int nu, sgp_norm *xn, sgp_norm *un, sgp_err *e);
 
 /* Checks a dynamics or cost model against an environment's (or the data's) sizes: "m.safetensors:
  * <what> model has nx=4, nu=2; environment cartpole has nx=4, nu=1" (env NULL: "(data)"). */
