@@ -181,14 +181,22 @@ int adapt_dist_exact(const dist_index *idx, plan_zlayout layout, float sigma, pl
 }
 
 /* ============================== plan_score over a learned score ============================= */
-/* A view: the model is the score_model itself; σ levels are the model's (normalised units, the σ
- * the planners' σ²β weighting refers to). score_eval gives physical units, as plan_score wants. */
+/* A small holder around a view of the score_model: σ levels are the model's (normalised units, the
+ * σ the planners' σ²β weighting refers to); score_eval gives physical units, as plan_score wants;
+ * scale[k] = normaliser scale × noise multiplier turns σ into the physical noise of dimension k. */
 
-static void *ls_ws_create(const void *model, int maxB) { return score_ws_create(model, maxB); }
+typedef struct learned_score {
+  const score_model *m;
+  float scale[]; /* dim */
+} learned_score;
+
+static void *ls_ws_create(const void *model, int maxB) {
+  return score_ws_create(((const learned_score *)model)->m, maxB);
+}
 static void ls_ws_free(void *ws) { score_ws_free(ws); }
 
 static void ls_eval(const void *model, void *ws, int B, const float *z, int level, float *s) {
-  const score_model *m = model;
+  const score_model *m = ((const learned_score *)model)->m;
   score_eval(m, ws, B, z, clamp_level(level, m->cfg.nlevels), s);
 }
 
@@ -206,13 +214,17 @@ int adapt_score(const score_model *m, const char *path, plan_score *out, sgp_err
   if (plan_layout_of(m->cfg.layout, &lay))
     return sgp_fail(e, "%s: score model is over plain points, a planner needs z = (x,u) or (x,u,x')",
                     path ? path : "score model");
+  learned_score *h = sgp_calloc(1, sizeof *h + (size_t)m->dim * sizeof(float));
+  h->m = m;
+  for (int k = 0; k < m->dim; k++) h->scale[k] = m->norm.scale[k] * m->noise_mul[k];
   memset(out, 0, sizeof *out);
   out->vt = &learned_score_vt;
-  out->model = m;
+  out->model = h;
   out->dim = m->dim;
   out->layout = lay;
   out->nlevels = m->cfg.nlevels;
   out->sigma = m->sigma;
+  out->scale = h->scale;
   return 0;
 }
 
@@ -295,7 +307,7 @@ void adapt_cost_release(plan_cost *c) {
 
 void adapt_score_release(plan_score *s) {
   if (!s) return;
-  if (s->vt == &exact_score_vt) free((void *)s->model);
+  if (s->vt == &exact_score_vt || s->vt == &learned_score_vt) free((void *)s->model);
   memset(s, 0, sizeof *s);
 }
 

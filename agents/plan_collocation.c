@@ -219,9 +219,12 @@ static int coll_eval(coll *s, int it, int grad) {
       s->score_rows += (long)HR;
       for (size_t i = 0; i < HR; i++) {
         const float *sv = s->S + i * zd;
-        double n2 = 0;
-        for (int k = 0; k < zd; k++) n2 += (double)sv[k] * sv[k];
-        s->pen_r[i % R] += w * sig * sig * 0.5 * n2; /* reported proxy, as in shooting */
+        double n2 = 0; /* reported proxy ½ w Σ_k (σ scale_k s_k)², as in shooting */
+        for (int k = 0; k < zd; k++) {
+          double v = sig * (sc->scale ? sc->scale[k] : 1.0f) * sv[k];
+          n2 += v * v;
+        }
+        s->pen_r[i % R] += w * 0.5 * n2;
         if (!grad) continue;
         float *gx = s->GXf + i * nx, *gu = s->GU + i * nu;
         for (int k = 0; k < nx; k++) gx[k] -= (float)(w * sv[k]);

@@ -253,9 +253,13 @@ static int shoot_eval(shoot *s, int it, int grad) {
         for (int r = 0; r < R; r++) {
           const float *sv = s->S + ((size_t)t * R + r) * zd;
           double n2 = 0;
-          for (int i = 0; i < zd; i++) n2 += (double)sv[i] * sv[i];
-          /* reported proxy of −w log p (exact up to a constant for a Gaussian of covariance σ²I) */
-          s->pen_r[r] += w * sig * sig * 0.5 * n2;
+          for (int i = 0; i < zd; i++) {
+            double v = sig * (sc->scale ? sc->scale[i] : 1.0f) * sv[i];
+            n2 += v * v;
+          }
+          /* reported proxy of −w log p: ½ w Σ_k (σ scale_k s_k)², exact up to a constant for
+           * Gaussian data of covariance diag((σ scale_k)²) (scale: plan_score.scale) */
+          s->pen_r[r] += w * 0.5 * n2;
           if (!grad) continue;
           float *gx = s->GX + ((size_t)t * R + r) * nx, *gu = s->GU + ((size_t)t * R + r) * nu;
           for (int i = 0; i < nx; i++) gx[i] -= (float)(w * sv[i]);

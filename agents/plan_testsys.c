@@ -205,7 +205,7 @@ static void gs_eval(const void *model, void *ws, int B, const float *z, int leve
 static const plan_score_vt gauss_vt = {gs_ws_create, gs_ws_free, gs_eval};
 
 plan_score plan_gauss_score(const plan_gauss *g) {
-  plan_score s = {&gauss_vt, g, g->dim, g->layout, g->nlevels, g->sigma};
+  plan_score s = {&gauss_vt, g, g->dim, g->layout, g->nlevels, g->sigma, NULL};
   return s;
 }
 
@@ -390,6 +390,6 @@ static void ms_eval(const void *model, void *ws, int B, const float *z, int leve
 static const plan_score_vt mlpscore_vt = {ms_ws_create, ms_ws_free, ms_eval};
 
 plan_score plan_mlpscore_score(const plan_mlpscore *s) {
-  plan_score p = {&mlpscore_vt, s, s->net->arch.nin, s->layout, s->nlevels, s->sigma};
+  plan_score p = {&mlpscore_vt, s, s->net->arch.nin, s->layout, s->nlevels, s->sigma, NULL};
   return p;
 }

@@ -68,6 +68,11 @@ typedef struct plan_score {
   plan_zlayout layout;
   int nlevels;         /* 1 for a single-σ model */
   const float *sigma;  /* nlevels values, decreasing */
+  /* dim values or NULL (= 1): the data noise of dimension k at level l is σ_l·scale[k] in the
+   * physical units of z (a learned score's σ is in its normalised units: scale = its normaliser's
+   * scale, × α on the x' columns). Used for the reported penalty proxy ½ w Σ_k (σ_l scale_k s_k)²,
+   * which is then −w log p + const for Gaussian data (docs/planners.md). */
+  const float *scale;
 } plan_score;
 
 typedef struct plan_dist_vt {

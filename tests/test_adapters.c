@@ -181,7 +181,7 @@ static void test_learned_score(sgp_rng *r) {
     c.sigma_max = 0.5f;
     c.sigma_min = levels > 1 ? 0.05f : 0.5f;
     c.schedule = SCORE_GEOMETRIC;
-    c.alpha = 1.0f;
+    c.alpha = 0.5f; /* x' columns get noise α σ: the adapter's scale must carry it */
     c.scaled_output = 1;
     int D = 2 * NX + NU;
     nn_arch a = tanh_arch(D, D, levels > 1 ? levels : 0);
@@ -207,6 +207,12 @@ static void test_learned_score(sgp_rng *r) {
       same &= !memcmp(s1, s2, sizeof(float) * B * D);
     }
     CHECK(same, "learned score adapter (%d levels) must equal score_eval at every level", levels);
+    /* σ is in the model's normalised units: the physical noise of dimension k is σ·scale_k
+     * (normaliser scale × α on the x' columns), which the planners' penalty proxy needs */
+    int scale_ok = ps.scale != NULL;
+    for (int k = 0; k < D && scale_ok; k++)
+      scale_ok = ps.scale[k] == m->norm.scale[k] * (k >= NX + NU ? c.alpha : 1.0f);
+    CHECK(scale_ok, "learned score adapter: scale = normaliser scale (x alpha on x')");
     ps.vt->ws_free(ws);
     score_ws_free(sw);
     adapt_score_release(&ps);
