@@ -2,12 +2,13 @@
  *
  * Content addresses (docs/sweeps.md): canonical JSON (keys sorted, no white space, shortest
  * round-trip numbers) -> SHA-256 -> first 16 hex digits.
- *   dataset  {"env":{"name","config"},"spec":..,"seed":s}              CACHE/datasets/<key>/
+ *   dataset  {"env":{"name","config"},"spec":..,"seed":s,"collector":v}  CACHE/datasets/<key>/
  *   model    {"dataset":<key>,"kind":..,"config":..,"seed":s}           CACHE/models/<key>.safetensors
  *   run      {"env":..,"dataset":<key>,"models":{kind:<key>},"planner":..,"eval":..,"seed":s}
  *                                                                       OUT/runs/<key>.json
  * Keys never contain paths, so moving the cache or the output directory keeps them. */
 #include "bench/sweep.h"
+#include "datasets/dataset.h"
 
 #include <errno.h>
 #include <math.h>
@@ -794,6 +795,7 @@ static int load_impl(sweep *sw, sgp_err *e) {
           cJSON_AddItemToObject(dk, "env", cJSON_Duplicate(envobj, 1));
           cJSON_AddItemToObject(dk, "spec", cJSON_Duplicate(spec, 1));
           cJSON_AddNumberToObject(dk, "seed", (double)seed);
+          cJSON_AddNumberToObject(dk, "collector", DS_COLLECTOR_VERSION);
           char dkey[17];
           sweep_key(dk, dkey);
           int isnew;

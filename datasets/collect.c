@@ -79,7 +79,21 @@ static int excluded(const ds_behaviour *b, const double *xb) {
   return hypot(xb[0] - b->excl_center[0], xb[1] - b->excl_center[1]) < b->excl_radius;
 }
 
-/* "box": uniform states and actions, rejection of excluded states and of x' outside the box. */
+/* Does the step from box point a to box point c (first two coordinates) pass through the excluded
+ * disk? A transition that starts outside but ends inside, or cuts across the rim, has been shaped
+ * by whatever the excluded region holds (the point's mud slows every step for the part inside), so
+ * keeping it would leak the region's dynamics into data meant to contain none of it. */
+static int path_excluded(const ds_behaviour *b, const double *a, const double *c) {
+  if (b->excl_radius <= 0) return 0;
+  double ax = a[0] - b->excl_center[0], ay = a[1] - b->excl_center[1];
+  double dx = c[0] - a[0], dy = c[1] - a[1], dd = dx * dx + dy * dy;
+  double t = dd > 0 ? -(ax * dx + ay * dy) / dd : 0;
+  t = t < 0 ? 0 : t > 1 ? 1 : t;
+  return hypot(ax + t * dx, ay + t * dy) < b->excl_radius;
+}
+
+/* "box": uniform states and actions, rejection of transitions that touch the excluded disk (x, x'
+ * or the step between them) and of x' outside the box. */
 static int run_box_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows, chunk_stats *st, sgp_err *e) {
   const ds_behaviour *b = w->j->b;
   sgp_env *env = w->env;
@@ -108,12 +122,15 @@ static int run_box_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows, chun
       st->sim_errors++;
       continue;
     }
-    if (b->next_in_box) {
-      env_state_to_box(env, w->xn, w->xb);
-      if (!in_box(b, w->xb)) {
-        st->rejected_box++;
-        continue;
-      }
+    double a[2] = {w->xb[0], b->nbx > 1 ? w->xb[1] : 0};
+    env_state_to_box(env, w->xn, w->xb);
+    if (b->excl_radius > 0 && path_excluded(b, a, w->xb)) {
+      st->rejected_excluded++;
+      continue;
+    }
+    if (b->next_in_box && !in_box(b, w->xb)) {
+      st->rejected_box++;
+      continue;
     }
     store(w->j->out, row0 + k, w->x, w->u, w->xn, rew, term, 0);
     k++;
@@ -336,6 +353,7 @@ int ds_collect(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, c
   snprintf(seed, sizeof seed, "%llu", (unsigned long long)opts->seed);
   cJSON_AddStringToObject(m, "seed", seed); /* a string: 64-bit seeds do not fit a JSON double */
   cJSON *jc = cJSON_AddObjectToObject(m, "collection");
+  cJSON_AddNumberToObject(jc, "collector_version", DS_COLLECTOR_VERSION);
   cJSON_AddNumberToObject(jc, "chunk_size", b.chunk);
   cJSON_AddNumberToObject(jc, "chunks", (double)nchunks);
   cJSON_AddNumberToObject(jc, "attempts", (double)tot.attempts);

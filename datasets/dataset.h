@@ -21,6 +21,12 @@ extern "C" {
 #endif
 
 #define DS_FORMAT_VERSION 1
+/* The collection algorithm's version: bumped whenever a change makes the same (env, spec, seed)
+ * produce different rows. It is recorded in the manifest and is part of a sweep's dataset key, so
+ * a cache filled by an older build is never mistaken for this build's data.
+ *   1  box: x outside the excluded disk
+ *   2  box: neither x, x' nor the segment between them touches the excluded disk */
+#define DS_COLLECTOR_VERSION 2
 
 typedef struct ds_data {
   char *dir;          /* where it was loaded from (NULL for a collected, unwritten dataset) */

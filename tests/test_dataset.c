@@ -128,7 +128,7 @@ int main(void) {
     ds_free(&d4);
   }
   {
-    long bad_box = 0, bad_excl = 0, bad_u = 0, bad_reward = 0;
+    long bad_box = 0, bad_excl = 0, bad_u = 0, bad_reward = 0, bad_path = 0, bad_mud = 0;
     sgp_env *env = NULL;
     env_create("point", NULL, "cfg", &env, &e);
     double worst_replay = 0;
@@ -139,6 +139,13 @@ int main(void) {
         bad_u += !(u[k] >= -0.1f && u[k] <= 0.1f);
       }
       bad_excl += hypot(x[0], x[1]) < 0.4;
+      { /* no step touches the disk (the default point has mud there: it would slow the step) */
+        double dx = xn[0] - x[0], dy = xn[1] - x[1], dd = dx * dx + dy * dy;
+        double t = dd > 0 ? -((double)x[0] * dx + (double)x[1] * dy) / dd : 0;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        bad_path += hypot(x[0] + t * dx, x[1] + t * dy) < 0.4;
+        bad_mud += hypot((double)x[0] + u[0] - xn[0], (double)x[1] + u[1] - xn[1]) > 1e-5;
+      }
       double xd[2] = {x[0], x[1]}, ud[2] = {u[0], u[1]}, xr[2], r;
       int term;
       if (i % 7 == 0) {
@@ -151,6 +158,8 @@ int main(void) {
     printf("  %lld rows: %ld outside the box, %ld in the excluded disk, %ld actions out of bounds\n", (long long)d1.n,
            bad_box, bad_excl, bad_u);
     CHECK(bad_box == 0 && bad_excl == 0 && bad_u == 0, "box, next-in-box and excluded-disk filters on every row");
+    printf("  %ld steps through the excluded disk, %ld steps slowed by the mud\n", bad_path, bad_mud);
+    CHECK(bad_path == 0 && bad_mud == 0, "no stored step enters the excluded disk (its mud never shows in the data)");
     CHECK_WORST("replaying stored (x, u) gives the stored x' (float bits)", worst_replay, 0);
     CHECK(bad_reward == 0, "stored reward = -c(x, u)");
     env_destroy(env);
