@@ -357,25 +357,13 @@ static int coll_act(planner *p, const double *x, double *u, plan_diag *d, sgp_er
     d->cost = s->cost_r[best];
     d->penalty = s->pen_r[best] + s->def_r[best];
   } else {
-    memcpy(s->plan_u, s->warm_u, sizeof(float) * pu);
-    plan_bounds_clip(&s->bnd, H, s->plan_u);
-    for (size_t i = 0; i < pu; i++)
-      if (!isfinite(s->plan_u[i])) s->plan_u[i] = s->bnd.mid[i % nu];
-    for (int t = 1; t <= H; t++) memcpy(s->plan_x + (size_t)t * nx, s->x0f, sizeof(float) * nx);
-    d->objective = d->cost = d->penalty = NAN;
-    d->fallback = 1;
+    plan_fallback(&s->bnd, s->warm_u, H, s->x0f, nx, s->plan_u, s->plan_x, d);
   }
-  plan_emit_action(&s->ctx, s->plan_u, u);
-  memcpy(s->warm_u, s->plan_u, sizeof(float) * pu);
-  plan_shift(s->warm_u, H, nu, s->cfg.com.warm);
-  plan_bounds_clip(&s->bnd, H, s->warm_u);
+  plan_finish(&s->ctx, &s->bnd, H, s->cfg.com.warm, s->plan_u, s->warm_u, u, d, done,
+              s->model_rows, s->score_rows, t0);
   memcpy(s->warm_x, s->plan_x + nx, sizeof(float) * px);
   plan_shift(s->warm_x, H, nx, PLAN_WARM_REPEAT);
   s->have_warm = 1;
-  d->iters = done;
-  d->model_rows = s->model_rows;
-  d->score_rows = s->score_rows;
-  d->time_s = sgp_now() - t0;
   return 0;
 }
 

@@ -311,6 +311,31 @@ void plan_emit_action(const plan_ctx *ctx, const float *u, double *out) {
   }
 }
 
+void plan_fallback(const plan_bounds *b, const float *warm, int H, const float *x0, int nx,
+                   float *plan_u, float *plan_x, plan_diag *d) {
+  size_t per = (size_t)H * b->nu;
+  memcpy(plan_u, warm, sizeof(float) * per);
+  plan_bounds_clip(b, H, plan_u);
+  for (size_t i = 0; i < per; i++)
+    if (!isfinite(plan_u[i])) plan_u[i] = b->mid[i % b->nu];
+  for (int t = 0; t <= H; t++) memcpy(plan_x + (size_t)t * nx, x0, sizeof(float) * nx);
+  d->objective = d->cost = d->penalty = NAN;
+  d->fallback = 1;
+}
+
+void plan_finish(const plan_ctx *ctx, const plan_bounds *b, int H, plan_warm mode,
+                 const float *plan_u, float *warm, double *u, plan_diag *d, int iters,
+                 long model_rows, long score_rows, double t0) {
+  plan_emit_action(ctx, plan_u, u);
+  memcpy(warm, plan_u, sizeof(float) * H * b->nu);
+  plan_shift(warm, H, b->nu, mode);
+  plan_bounds_clip(b, H, warm);
+  d->iters = iters;
+  d->model_rows = model_rows;
+  d->score_rows = score_rows;
+  d->time_s = sgp_now() - t0;
+}
+
 void plan_x_to_float(const double *x, float *xf, int n) {
   for (int i = 0; i < n; i++) xf[i] = (float)x[i];
 }

@@ -123,6 +123,16 @@ int plan_finite_d(double v);
 /* The action handed out by act(): u (float, nu) in double, clamped to ctx->u_lo/u_hi in double
  * (float rounding of a bound must not put it outside). */
 void plan_emit_action(const plan_ctx *ctx, const float *u, double *out);
+/* The end of every act(). plan_fallback: the solve diverged (METHOD §7: never return NaN), so the
+ * plan becomes the warm start, clipped, with any non-finite action replaced by the bounds' middle;
+ * the H+1 predicted states all read x0, the diagnostics' objective parts NaN and fallback 1.
+ * plan_finish: emits u from plan_u[0], stores plan_u shifted by one step (mode) and clipped as the
+ * next warm start, and fills the diagnostics' counters and time since t0. */
+void plan_fallback(const plan_bounds *b, const float *warm, int H, const float *x0, int nx,
+                   float *plan_u, float *plan_x, plan_diag *d);
+void plan_finish(const plan_ctx *ctx, const plan_bounds *b, int H, plan_warm mode,
+                 const float *plan_u, float *warm, double *u, plan_diag *d, int iters,
+                 long model_rows, long score_rows, double t0);
 /* Copies a double state into float. */
 void plan_x_to_float(const double *x, float *xf, int n);
 /* The planner's noise stream for an episode: stream(ctx seed + offset, name), child episode_seed. */

@@ -446,24 +446,12 @@ static int samp_act(planner *p, const double *x, double *u, plan_diag *d, sgp_er
     d->cost = s->Jc[0];
     d->penalty = s->Jp[0];
   } else {
-    memcpy(s->plan_u, s->warm, sizeof(float) * per);
-    plan_bounds_clip(&s->bnd, H, s->plan_u);
-    for (size_t q = 0; q < per; q++)
-      if (!isfinite(s->plan_u[q])) s->plan_u[q] = s->bnd.mid[q % nu];
-    for (int t = 0; t <= H; t++) memcpy(s->plan_x + (size_t)t * nx, x0f, sizeof(float) * nx);
-    d->objective = d->cost = d->penalty = NAN;
-    d->fallback = 1;
+    plan_fallback(&s->bnd, s->warm, H, x0f, nx, s->plan_u, s->plan_x, d);
   }
   s->ncand_valid = nc;
-  plan_emit_action(&s->ctx, s->plan_u, u);
-  memcpy(s->warm, s->plan_u, sizeof(float) * per);
-  plan_shift(s->warm, H, nu, s->cfg.com.warm);
-  plan_bounds_clip(&s->bnd, H, s->warm);
+  plan_finish(&s->ctx, &s->bnd, H, s->cfg.com.warm, s->plan_u, s->warm, u, d, done, s->model_rows,
+              s->score_rows, t0);
   s->have_warm = 1;
-  d->iters = done;
-  d->model_rows = s->model_rows;
-  d->score_rows = s->score_rows;
-  d->time_s = sgp_now() - t0;
   return 0;
 }
 

@@ -397,25 +397,12 @@ static int shoot_act(planner *p, const double *x, double *u, plan_diag *d, sgp_e
     d->objective = s->obj_r[best];
     d->cost = s->cost_r[best];
     d->penalty = s->pen_r[best];
-  } else { /* METHOD §7 habit: never return NaN; fall back to the (clipped) warm start */
-    memcpy(s->plan_u, s->warm, sizeof(float) * per);
-    plan_bounds_clip(&s->bnd, H, s->plan_u);
-    for (int i = 0; i < (int)per; i++)
-      if (!isfinite(s->plan_u[i])) s->plan_u[i] = s->bnd.mid[i % nu];
-    for (int t = 0; t <= H; t++) memcpy(s->plan_x + (size_t)t * nx, s->x0f, sizeof(float) * nx);
-    d->objective = d->cost = d->penalty = NAN;
-    d->fallback = 1;
+  } else {
+    plan_fallback(&s->bnd, s->warm, H, s->x0f, nx, s->plan_u, s->plan_x, d);
   }
-  plan_emit_action(&s->ctx, s->plan_u, u);
-  /* next warm start: this plan shifted by one step */
-  memcpy(s->warm, s->plan_u, sizeof(float) * per);
-  plan_shift(s->warm, H, nu, s->cfg.com.warm);
-  plan_bounds_clip(&s->bnd, H, s->warm);
+  plan_finish(&s->ctx, &s->bnd, H, s->cfg.com.warm, s->plan_u, s->warm, u, d, done, s->model_rows,
+              s->score_rows, t0);
   s->have_warm = 1;
-  d->iters = done;
-  d->model_rows = s->model_rows;
-  d->score_rows = s->score_rows;
-  d->time_s = sgp_now() - t0;
   return 0;
 }
 

@@ -12,28 +12,6 @@ typedef struct verb {
   const char *summary;
 } verb;
 
-/* Verbs not yet built answer with a clear message instead of a link error. */
-#define NOT_YET(fn, what)                                                     \
-  __attribute__((weak)) int fn(int argc, char **argv) {                       \
-    (void)argc;                                                               \
-    (void)argv;                                                               \
-    fprintf(stderr, "sgp: '%s' is not available in this build\n", what);      \
-    return 2;                                                                 \
-  }
-NOT_YET(cmd_list, "list")
-NOT_YET(cmd_collect, "collect")
-NOT_YET(cmd_train, "train")
-NOT_YET(cmd_sample, "sample")
-NOT_YET(cmd_eval, "eval")
-NOT_YET(cmd_sweep, "sweep")
-NOT_YET(cmd_compare, "compare")
-NOT_YET(cmd_view, "view")
-NOT_YET(cmd_check, "check")
-NOT_YET(bench_nn, "bench nn")
-NOT_YET(bench_distance, "bench distance")
-NOT_YET(bench_sim, "bench sim")
-NOT_YET(bench_planner, "bench planner")
-
 static int cmd_bench(int argc, char **argv);
 
 static const verb verbs[] = {
