@@ -9,8 +9,8 @@
 #  4. malformed run configs are rejected with one-line errors naming file and field, and no
 #     output file is left behind.
 # Settings are the quick preset's for point (bench/sweeps/quick.json). MPC is not asked to end
-# within the success radius: the first-order planners' end game is slow (docs/planners.md, "Known
-# limits"), which the quick table's success rates show for every planner.
+# within the success radius: near the goal the learned score's small errors steer single actions
+# (docs/planners.md, "Known limits"), which the quick table's MPC success rates show.
 set -euo pipefail
 SGP=$(realpath "${SGP_PROG:-build/sgp}")
 PY=""
