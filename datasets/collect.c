@@ -21,7 +21,7 @@ int ds_ncores(void) {
 }
 
 typedef struct chunk_stats {
-  long attempts, rejected_excluded, rejected_box, sim_errors, episodes, truncated;
+  long attempts, rejected_excluded, rejected_path, rejected_box, sim_errors, episodes, truncated;
 } chunk_stats;
 
 typedef struct job {
@@ -125,7 +125,7 @@ static int run_box_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows, chun
     double a[2] = {w->xb[0], b->nbx > 1 ? w->xb[1] : 0};
     env_state_to_box(env, w->xn, w->xb);
     if (b->excl_radius > 0 && path_excluded(b, a, w->xb)) {
-      st->rejected_excluded++;
+      st->rejected_path++;
       continue;
     }
     if (b->next_in_box && !in_box(b, w->xb)) {
@@ -320,6 +320,7 @@ int ds_collect(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, c
   for (int64_t k = 0; k < nchunks; k++) {
     tot.attempts += j->stats[k].attempts;
     tot.rejected_excluded += j->stats[k].rejected_excluded;
+    tot.rejected_path += j->stats[k].rejected_path;
     tot.rejected_box += j->stats[k].rejected_box;
     tot.sim_errors += j->stats[k].sim_errors;
     tot.episodes += j->stats[k].episodes;
@@ -359,6 +360,7 @@ int ds_collect(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, c
   cJSON_AddNumberToObject(jc, "attempts", (double)tot.attempts);
   if (b.kind == DS_BOX) {
     cJSON_AddNumberToObject(jc, "rejected_excluded", (double)tot.rejected_excluded);
+    cJSON_AddNumberToObject(jc, "rejected_path", (double)tot.rejected_path);
     cJSON_AddNumberToObject(jc, "rejected_next_outside_box", (double)tot.rejected_box);
   } else {
     cJSON_AddNumberToObject(jc, "episodes", (double)tot.episodes);
