@@ -48,20 +48,12 @@ static void usage(FILE *f) {
 }
 
 int bench_distance(int argc, char **argv) {
-  static const char *const valued[] = {"--threads", "--reps", "--sigma", NULL};
-  static const char *const boolean[] = {"--json", NULL};
-  if (cli_wants_help(argc, argv)) {
-    usage(stdout);
-    return 0;
-  }
-  int rc = cli_parse("bench distance", argc, argv, valued, boolean, 0, 0, NULL, NULL);
-  if (rc) return rc;
-  int threads = 1, reps = 3;
+  static const char *const extra[] = {"--sigma", NULL};
+  bench_opts o = {1, 3, 0};
+  int prc = bench_parse(argc, argv, "bench distance", usage, extra, 1000, &o);
+  if (prc) return prc == 1 ? 0 : prc;
+  int threads = o.threads, reps = o.reps, json = o.json;
   float sigma = 0.1f;
-  int json = cli_flag(argc, argv, "--json");
-  if (bench_int_opt(argc, argv, "bench distance", "--threads", 1, 1024, &threads) ||
-      bench_int_opt(argc, argv, "bench distance", "--reps", 1, 1000, &reps))
-    return 2;
   const char *s;
   if ((s = cli_opt(argc, argv, "--sigma"))) {
     char *end;

@@ -88,18 +88,10 @@ static void usage(FILE *f) {
 }
 
 int bench_nn(int argc, char **argv) {
-  static const char *const valued[] = {"--threads", "--reps", NULL};
-  static const char *const boolean[] = {"--json", NULL};
-  if (cli_wants_help(argc, argv)) {
-    usage(stdout);
-    return 0;
-  }
-  int rc = cli_parse("bench nn", argc, argv, valued, boolean, 0, 0, NULL, NULL);
-  if (rc) return rc;
-  int threads = 1, reps = 5, json = cli_flag(argc, argv, "--json");
-  if (bench_int_opt(argc, argv, "bench nn", "--threads", 1, 1024, &threads) ||
-      bench_int_opt(argc, argv, "bench nn", "--reps", 1, 1000, &reps))
-    return 2;
+  bench_opts o = {1, 5, 0};
+  int prc = bench_parse(argc, argv, "bench nn", usage, NULL, 1000, &o);
+  if (prc) return prc == 1 ? 0 : prc;
+  int threads = o.threads, reps = o.reps, json = o.json;
   sgp_blas_set_threads(threads);
   sgp_rng r;
   sgp_rng_stream(&r, 0, "bench");

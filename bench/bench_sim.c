@@ -169,30 +169,23 @@ static int measure(const char *name, long n, int threads, int reps, sim_fig *f, 
   return rc;
 }
 
+static void usage(FILE *f) {
+  fprintf(f, "usage: sgp bench sim [--json] [--threads N] [--n N] [--reps R]\n"
+             "  Box data collection (ds_collect, all cores, no files) against a bare mj_step loop on the same\n"
+             "  model on as many threads, for cartpole and point. ratio = collect rate / bare rate (target >= 0.8).\n"
+             "  --threads: default the number of cores; --n: transitions per collection (default 20000\n"
+             "  cartpole, 4x that for point); --reps: 7 (ratio: median of paired ratios).\n"
+             "  example: sgp bench sim --json\n");
+}
+
 int bench_sim(int argc, char **argv) {
-  if (cli_wants_help(argc, argv)) {
-    printf("usage: sgp bench sim [--json] [--threads N] [--n N] [--reps R]\n"
-           "  Box data collection (ds_collect, all cores, no files) against a bare mj_step loop on the same\n"
-           "  model on as many threads, for cartpole and point. ratio = collect rate / bare rate (target >= 0.8).\n"
-           "  --n: transitions per collection (default 20000 cartpole, 4x that for point); --reps: 7 (ratio: median of paired ratios).\n"
-           "  example: sgp bench sim --json\n");
-    return 0;
-  }
-  static const char *const valued[] = {"--threads", "--n", "--reps", NULL};
-  static const char *const boolean[] = {"--json", NULL};
-  int rc = cli_parse("bench sim", argc, argv, valued, boolean, 0, 0, NULL, NULL);
-  if (rc) return rc;
-  int threads = ds_ncores(), reps = 7;
-  long n = 20000;
-  const char *s;
-  if ((s = cli_opt(argc, argv, "--threads"))) threads = atoi(s);
-  if ((s = cli_opt(argc, argv, "--n"))) n = atol(s);
-  if ((s = cli_opt(argc, argv, "--reps"))) reps = atoi(s);
-  if (threads < 1 || threads > 1024 || n < 100 || reps < 1 || reps > 100) {
-    fprintf(stderr, "sgp bench sim: --threads 1..1024, --n >= 100, --reps 1..100\n");
-    return 2;
-  }
-  int json = cli_flag(argc, argv, "--json");
+  static const char *const extra[] = {"--n", NULL};
+  bench_opts o = {ds_ncores(), 7, 0};
+  int prc = bench_parse(argc, argv, "bench sim", usage, extra, 100, &o);
+  if (prc) return prc == 1 ? 0 : prc;
+  int threads = o.threads, reps = o.reps, json = o.json, n_in = 20000;
+  if (bench_int_opt(argc, argv, "bench sim", "--n", 100, 100000000, &n_in)) return 2;
+  long n = n_in;
   const char *names[2] = {"cartpole", "point"};
   sim_fig f[2];
   sgp_err e = {{0}};

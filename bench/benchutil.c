@@ -40,6 +40,26 @@ int bench_int_opt(int argc, char **argv, const char *verb, const char *flag, lon
   return 0;
 }
 
+int bench_parse(int argc, char **argv, const char *verb, void (*usage)(FILE *), const char *const *extra,
+                int max_reps, bench_opts *o) {
+  const char *valued[16] = {"--threads", "--reps"};
+  int nv = 2;
+  for (int i = 0; extra && extra[i] && nv < 15; i++) valued[nv++] = extra[i];
+  valued[nv] = NULL;
+  static const char *const boolean[] = {"--json", NULL};
+  if (cli_wants_help(argc, argv)) {
+    usage(stdout);
+    return 1;
+  }
+  int rc = cli_parse(verb, argc, argv, valued, boolean, 0, 0, NULL, NULL);
+  if (rc) return 2;
+  o->json = cli_flag(argc, argv, "--json");
+  if (bench_int_opt(argc, argv, verb, "--threads", 1, 1024, &o->threads) ||
+      bench_int_opt(argc, argv, verb, "--reps", 1, max_reps, &o->reps))
+    return 2;
+  return 0;
+}
+
 void bench_json_blas(cJSON *j) {
   cJSON_AddStringToObject(j, "blas_core", sgp_blas_corename());
   cJSON_AddNumberToObject(j, "blas_threads", sgp_blas_threads());

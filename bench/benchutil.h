@@ -15,6 +15,16 @@ double bench_max(const double *v, int n);
 /* The integer value of option `flag` in [lo, hi] into *out (left alone when the option is absent).
  * Returns 0, or 2 after printing "sgp VERB: --flag: expected an integer in [lo, hi], got 'x'". */
 int bench_int_opt(int argc, char **argv, const char *verb, const char *flag, long lo, long hi, int *out);
+/* The options every benchmark takes: --threads N, --reps N, --json, plus the valued options in
+ * `extra` (NULL-terminated, may be NULL), which the caller reads with cli_opt. threads and reps
+ * hold the defaults on entry. Returns 0 to go on, 1 after printing usage for --help (exit 0), or 2
+ * after printing a one-line error (unknown option, --threads outside 1..1024, --reps outside
+ * 1..max_reps). */
+typedef struct bench_opts {
+  int threads, reps, json;
+} bench_opts;
+int bench_parse(int argc, char **argv, const char *verb, void (*usage)(FILE *), const char *const *extra,
+                int max_reps, bench_opts *o);
 /* Adds "blas_core" and "blas_threads" (the BLAS the figures were measured with) to j. */
 void bench_json_blas(cJSON *j);
 /* Prints j on one line of stdout and deletes it. */
