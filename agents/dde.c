@@ -204,7 +204,7 @@ int dde_save(const dde_model *m, const char *path, const cJSON *config, const cJ
   cJSON_AddNumberToObject(mj, "dim", m->dim);
   cJSON_AddNumberToObject(mj, "nx", m->nx);
   cJSON_AddNumberToObject(mj, "nu", m->nu);
-  cJSON_AddStringToObject(mj, "inputs", mc_layout_name(m->cfg.layout));
+  cJSON_AddStringToObject(mj, "inputs", score_layout_name(m->cfg.layout));
   cJSON_AddNumberToObject(mj, "sigma", m->cfg.sigma);
   cJSON_AddNumberToObject(mj, "samples", (double)m->cfg.nsamples);
   cJSON_AddNumberToObject(mj, "near_fraction", m->cfg.near_fraction);

@@ -16,23 +16,23 @@ int mc_layout_read(sgp_cfg *c, score_layout *out, sgp_err *e) {
   return 0;
 }
 
-const char *mc_layout_name(score_layout l) { return layout_names[l]; }
+const char *score_layout_name(score_layout l) { return layout_names[l]; }
 
-int mc_layout_dim(score_layout l, int nx, int nu) {
+int score_layout_dim(score_layout l, int nx, int nu) {
   return l == SCORE_POINTS ? nx : l == SCORE_XU ? nx + nu : 2 * nx + nu;
 }
 
 int mc_layout_check(const char *what, score_layout l, int nx, int nu, int *dim, sgp_err *e) {
   if (nx < 1 || nu < 0 || (l != SCORE_POINTS && nu < 1))
     return sgp_fail(e, "%s: bad sizes nx = %d, nu = %d", what, nx, nu);
-  *dim = mc_layout_dim(l, nx, nu);
+  *dim = score_layout_dim(l, nx, nu);
   return 0;
 }
 
 int mc_layout_check_data(const char *what, score_layout l, int dim, int mnx, int mnu, const char *path,
                          int nx, int nu, sgp_err *e) {
   static const char *const data_names[] = {"points", "(x,u)", "(x,u,x')"};
-  int D = mc_layout_dim(l, nx, nu);
+  int D = score_layout_dim(l, nx, nu);
   if (D != dim || (l != SCORE_POINTS && (nx != mnx || nu != mnu)))
     return sgp_fail(e, "%s: %s model input dimension %d (nx %d, nu %d), dataset %s has %d (nx %d, nu %d)", path,
                     what, dim, mnx, mnu, data_names[l], D, nx, nu);
@@ -58,7 +58,7 @@ void mc_xu_inputs(const sgp_norm *xn, const sgp_norm *un, int B, const float *x,
 }
 
 int mc_layout_check_file(const char *path, score_layout l, long dim, long nx, long nu, sgp_err *e) {
-  if (mc_layout_dim(l, (int)nx, (int)nu) != (int)dim)
+  if (score_layout_dim(l, (int)nx, (int)nu) != (int)dim)
     return sgp_fail(e, "%s: metadata sgp.model: dim %ld does not match inputs %s with nx %ld, nu %ld", path, dim,
                     layout_names[l], nx, nu);
   return 0;

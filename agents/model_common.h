@@ -11,10 +11,6 @@
 
 /* Reads "inputs" ("points" | "xu" | "xux", default "xu"). */
 int mc_layout_read(sgp_cfg *c, score_layout *out, sgp_err *e);
-/* "points", "xu", "xux": the config / model-file name. */
-const char *mc_layout_name(score_layout l);
-/* D of the layout: nx, nx + nu or 2 nx + nu. */
-int mc_layout_dim(score_layout l, int nx, int nu);
 /* Checks the sizes of a layout (nx >= 1; nu >= 1 unless points) and gives its D:
  * "<what>: bad sizes nx = 0, nu = 1". */
 int mc_layout_check(const char *what, score_layout l, int nx, int nu, int *dim, sgp_err *e);

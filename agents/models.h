@@ -181,6 +181,10 @@ typedef enum score_layout {
   SCORE_XU,         /* z = (x, u) */
   SCORE_XUX         /* z = (x, u, x') */
 } score_layout;
+/* "points", "xu", "xux": the config / model-file name of a layout. */
+const char *score_layout_name(score_layout l);
+/* D of a layout: nx, nx + nu or 2 nx + nu. */
+int score_layout_dim(score_layout l, int nx, int nu);
 typedef enum score_schedule { SCORE_GEOMETRIC = 0, SCORE_COSINE } score_schedule;
 typedef enum score_loss {
   SCORE_LOSS_SUM = 0,   /* Σ_l DSM_l over all levels, every sample */

@@ -85,7 +85,7 @@ score_model *score_create(const score_cfg *c, const nn_arch *a, int nx, int nu, 
     return sgp_fail(e, "score: %d noise levels (1..%d)", c->nlevels, SCORE_MAX_LEVELS), NULL;
   if (a->nin != D || a->nout != D)
     return sgp_fail(e, "score: network maps %d -> %d, the %s input has dimension %d", a->nin, a->nout,
-                    mc_layout_name(c->layout), D), NULL;
+                    score_layout_name(c->layout), D), NULL;
   int want_cond = c->nlevels > 1 ? c->nlevels : 0;
   if (a->ncond != want_cond)
     return sgp_fail(e, "score: network has ncond = %d, %d noise levels need %d", a->ncond, c->nlevels, want_cond),
@@ -293,7 +293,7 @@ static cJSON *model_json(const score_model *m) {
   cJSON_AddNumberToObject(j, "dim", m->dim);
   cJSON_AddNumberToObject(j, "nx", m->nx);
   cJSON_AddNumberToObject(j, "nu", m->nu);
-  cJSON_AddStringToObject(j, "inputs", mc_layout_name(m->cfg.layout));
+  cJSON_AddStringToObject(j, "inputs", score_layout_name(m->cfg.layout));
   cJSON_AddNumberToObject(j, "levels", m->cfg.nlevels);
   cJSON_AddNumberToObject(j, "sigma_max", m->cfg.sigma_max);
   cJSON_AddNumberToObject(j, "sigma_min", m->cfg.sigma_min);

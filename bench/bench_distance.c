@@ -49,10 +49,10 @@ static void usage(FILE *f) {
 
 int bench_distance(int argc, char **argv) {
   static const char *const extra[] = {"--sigma", NULL};
-  bench_opts o = {1, 3, 0};
-  int prc = bench_parse(argc, argv, "bench distance", usage, extra, 1000, &o);
+  bench_opts bo = {1, 3, 0};
+  int prc = bench_parse(argc, argv, "bench distance", usage, extra, 1000, &bo);
   if (prc) return prc == 1 ? 0 : prc;
-  int threads = o.threads, reps = o.reps, json = o.json;
+  int threads = bo.threads, reps = bo.reps, json = bo.json;
   float sigma = 0.1f;
   const char *s;
   if ((s = cli_opt(argc, argv, "--sigma"))) {

@@ -88,10 +88,10 @@ static void usage(FILE *f) {
 }
 
 int bench_nn(int argc, char **argv) {
-  bench_opts o = {1, 5, 0};
-  int prc = bench_parse(argc, argv, "bench nn", usage, NULL, 1000, &o);
+  bench_opts bo = {1, 5, 0};
+  int prc = bench_parse(argc, argv, "bench nn", usage, NULL, 1000, &bo);
   if (prc) return prc == 1 ? 0 : prc;
-  int threads = o.threads, reps = o.reps, json = o.json;
+  int threads = bo.threads, reps = bo.reps, json = bo.json;
   sgp_blas_set_threads(threads);
   sgp_rng r;
   sgp_rng_stream(&r, 0, "bench");

@@ -29,21 +29,25 @@ typedef struct sim_fig {
   long n;
 } sim_fig;
 
-/* Bare loop: random box states and actions, substeps mj_step per control step. One per thread. */
+/* Bare loop: random box states and actions, substeps mj_step per control step. One per thread,
+ * each with its own mjData; states and data are prepared before the clock starts. */
 typedef struct raw_job {
-  sgp_env *env;
+  const mjModel *m;
+  const env_spec *spec;
+  mjData *d;
   long steps;
-  double *st; /* steps × (nq + nv + 2), drawn before timing */
+  double *st; /* steps × (nq + nv + 2) */
   double cpu_s;
+  pthread_t tid;
 } raw_job;
 
 static void raw_prepare(raw_job *j, sgp_env *env, long steps, sgp_rng *r) {
-  const mjModel *m;
   mjData *d0;
-  env_mj(env, &m, &d0);
-  const env_spec *s = &env->spec;
-  int w = m->nq + m->nv + 2;
-  j->env = env;
+  env_mj(env, &j->m, &d0);
+  const env_spec *s = j->spec = &env->spec;
+  int w = j->m->nq + j->m->nv + 2;
+  j->d = mj_makeData(j->m);
+  mj_resetData(j->m, j->d);
   j->steps = steps;
   j->st = malloc(sizeof(double) * (size_t)steps * w);
   for (long k = 0; k < steps; k++)
@@ -55,13 +59,10 @@ static void raw_prepare(raw_job *j, sgp_env *env, long steps, sgp_rng *r) {
 
 static void *raw_run(void *arg) {
   raw_job *j = arg;
-  const mjModel *m;
-  mjData *d0;
-  env_mj(j->env, &m, &d0);
-  mjData *d = mj_makeData(m);
-  const env_spec *s = &j->env->spec;
+  const mjModel *m = j->m;
+  mjData *d = j->d;
+  const env_spec *s = j->spec;
   int nq = m->nq, nv = m->nv, sub = s->substeps;
-  mj_resetData(m, d);
   double c0 = bench_cpu_now(1);
   for (long k = 0; k < j->steps; k++) {
     const double *v = j->st + k * (nq + nv + 2);
@@ -77,33 +78,29 @@ static void *raw_run(void *arg) {
     }
   }
   j->cpu_s = bench_cpu_now(1) - c0;
-  mj_deleteData(d);
   return NULL;
 }
 
 /* Control steps per second of `threads` bare loops running at once (steps each); per_cpu: steps
- * per CPU-second of one loop (mean over the threads). */
+ * per CPU-second of one loop. A thread that cannot be started runs nothing and counts nothing. */
 static double raw_rate(sgp_env *env, int threads, long steps, sgp_rng *r, double *per_cpu) {
   raw_job *j = calloc((size_t)threads, sizeof *j);
-  pthread_t *tid = calloc((size_t)threads, sizeof *tid);
   for (int t = 0; t < threads; t++) raw_prepare(&j[t], env, steps, r);
   double t0 = sgp_now();
-  int *ok = calloc((size_t)threads, sizeof *ok);
-  for (int t = 1; t < threads; t++) /* a thread that cannot start counts as no work */
-    if (!(ok[t] = pthread_create(&tid[t], NULL, raw_run, &j[t]) == 0)) j[t].steps = 0, j[t].cpu_s = 0;
+  for (int t = 1; t < threads; t++)
+    if (pthread_create(&j[t].tid, NULL, raw_run, &j[t])) j[t].steps = 0;
   raw_run(&j[0]);
   for (int t = 1; t < threads; t++)
-    if (ok[t]) pthread_join(tid[t], NULL);
-  free(ok);
+    if (j[t].steps) pthread_join(j[t].tid, NULL);
   double wall = sgp_now() - t0, total = 0, cpu = 0;
   for (int t = 0; t < threads; t++) {
     total += (double)j[t].steps;
     cpu += j[t].cpu_s;
+    mj_deleteData(j[t].d);
     free(j[t].st);
   }
   if (per_cpu) *per_cpu = total / cpu;
   free(j);
-  free(tid);
   return total / wall;
 }
 
@@ -180,10 +177,10 @@ static void usage(FILE *f) {
 
 int bench_sim(int argc, char **argv) {
   static const char *const extra[] = {"--n", NULL};
-  bench_opts o = {ds_ncores(), 7, 0};
-  int prc = bench_parse(argc, argv, "bench sim", usage, extra, 100, &o);
+  bench_opts bo = {ds_ncores(), 7, 0};
+  int prc = bench_parse(argc, argv, "bench sim", usage, extra, 100, &bo);
   if (prc) return prc == 1 ? 0 : prc;
-  int threads = o.threads, reps = o.reps, json = o.json, n_in = 20000;
+  int threads = bo.threads, reps = bo.reps, json = bo.json, n_in = 20000;
   if (bench_int_opt(argc, argv, "bench sim", "--n", 100, 100000000, &n_in)) return 2;
   long n = n_in;
   const char *names[2] = {"cartpole", "point"};

@@ -94,9 +94,8 @@ static void default_inputs(const train_kind_args *a) {
  * fit the data (the error names /inputs). Z is malloc'd (N x D, D in *Dout); nx, nu as score_create wants. */
 static int layout_rows(const train_kind_args *a, score_layout layout, float **Zout, int64_t *Nout, int *Dout,
                        int *nx, int *nu, sgp_err *e) {
-  static const char *const names[] = {"points", "xu", "xux"};
   if ((a->points != NULL) != (layout == SCORE_POINTS))
-    return sgp_fail(e, "%s: /inputs: \"%s\" needs %s, but %s is %s", a->cfg->file, names[layout],
+    return sgp_fail(e, "%s: /inputs: \"%s\" needs %s, but %s is %s", a->cfg->file, score_layout_name(layout),
                     layout == SCORE_POINTS ? "a .npy of points" : "a dataset directory", a->data_dir,
                     a->points ? "a .npy of points" : "a dataset directory");
   if (a->points) {
@@ -107,7 +106,7 @@ static int layout_rows(const train_kind_args *a, score_layout layout, float **Zo
     return 0;
   }
   const ds_data *s = a->data;
-  int D = layout == SCORE_XU ? s->nx + s->nu : 2 * s->nx + s->nu;
+  int D = score_layout_dim(layout, s->nx, s->nu);
   float *Z = sgp_malloc(sizeof(float) * (size_t)s->n * D);
   for (int64_t i = 0; i < s->n; i++) {
     float *z = Z + i * D;

@@ -74,16 +74,12 @@ static int in_box(const ds_behaviour *b, const double *xb) {
   return 1;
 }
 
-static int excluded(const ds_behaviour *b, const double *xb) {
-  if (b->excl_radius <= 0) return 0;
-  return hypot(xb[0] - b->excl_center[0], xb[1] - b->excl_center[1]) < b->excl_radius;
-}
-
-/* Does the step from box point a to box point c (first two coordinates) pass through the excluded
- * disk? A transition that starts outside but ends inside, or cuts across the rim, has been shaped
- * by whatever the excluded region holds (the point's mud slows every step for the part inside), so
- * keeping it would leak the region's dynamics into data meant to contain none of it. */
-static int path_excluded(const ds_behaviour *b, const double *a, const double *c) {
+/* Does the straight step from box point a to box point c (first two coordinates; a == c: the
+ * point itself) touch the excluded disk? A transition that starts outside but ends inside, or cuts
+ * across the rim, has been shaped by whatever the excluded region holds (the point's mud slows
+ * every step for the part inside), so keeping it would leak the region's dynamics into data meant
+ * to contain none of it. The spec reader requires a 2-D state box when the radius is > 0. */
+static int excluded(const ds_behaviour *b, const double *a, const double *c) {
   if (b->excl_radius <= 0) return 0;
   double ax = a[0] - b->excl_center[0], ay = a[1] - b->excl_center[1];
   double dx = c[0] - a[0], dy = c[1] - a[1], dd = dx * dx + dy * dy;
@@ -111,7 +107,7 @@ static int run_box_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows, chun
     env_box_to_action(env, w->ub, w->u);
     round_f(w->u, env->spec.nu);
     env_state_to_box(env, w->x, w->xb); /* the state actually simulated */
-    if (excluded(b, w->xb)) {
+    if (excluded(b, w->xb, w->xb)) { /* before simulating: the cheap, common case */
       st->rejected_excluded++;
       continue;
     }
@@ -122,9 +118,9 @@ static int run_box_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows, chun
       st->sim_errors++;
       continue;
     }
-    double a[2] = {w->xb[0], b->nbx > 1 ? w->xb[1] : 0};
+    double a[2] = {w->xb[0], b->excl_radius > 0 ? w->xb[1] : 0}; /* x in the box */
     env_state_to_box(env, w->xn, w->xb);
-    if (b->excl_radius > 0 && path_excluded(b, a, w->xb)) {
+    if (excluded(b, a, w->xb)) {
       st->rejected_path++;
       continue;
     }
