@@ -168,6 +168,13 @@ void env_clip_action(const sgp_env *env, double *u);
 /* The MuJoCo model and data for the viewer (both NULL for an environment without MuJoCo state).
  * The data reflects the last reset / set_state / step. */
 void env_mj(sgp_env *env, const mjModel **m, mjData **d);
+/* The full simulator state, for environments whose state x does not determine it (an observation
+ * without the root position, or with clipped velocities): nq, nv of the model (0, 0 without
+ * MuJoCo); get copies qpos (nq) and qvel (nv); set puts them back exactly (controls and the solver's
+ * warm start zeroed, as after a reset), fails on non-finite values. */
+void env_sim_dims(const sgp_env *env, int *nq, int *nv);
+void env_get_sim_state(const sgp_env *env, double *qpos, double *qvel);
+int env_set_sim_state(sgp_env *env, const double *qpos, const double *qvel, sgp_err *e);
 /* MuJoCo warnings counted since the last reset. */
 long env_warnings(const sgp_env *env);
 /* "2.2.2" */

@@ -36,6 +36,9 @@ int env_substeps(const mjModel *m, double dt, const char *name, int *out, sgp_er
 extern const env_vt env_point_vt;
 extern const env_vt env_cartpole_vt;
 extern const env_vt env_pixels_vt;
+extern const env_vt env_halfcheetah_vt;
+extern const env_vt env_hopper_vt;
+extern const env_vt env_walker2d_vt;
 
 /* point.c internals reused by pixels.c: a point environment built from a config object, and the
  * position cost on (x,y). */

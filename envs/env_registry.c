@@ -8,6 +8,9 @@ static const env_vt *const registry[] = {
     &env_point_vt,
     &env_cartpole_vt,
     &env_pixels_vt,
+    &env_halfcheetah_vt,
+    &env_hopper_vt,
+    &env_walker2d_vt,
 };
 
 int env_count(void) { return (int)(sizeof registry / sizeof registry[0]); }
@@ -72,3 +75,23 @@ void env_mj(sgp_env *env, const mjModel **m, mjData **d) {
 }
 
 long env_warnings(const sgp_env *env) { return env->sim ? env->sim->warnings : 0; }
+
+void env_sim_dims(const sgp_env *env, int *nq, int *nv) {
+  *nq = env->sim ? env->sim->m->nq : 0;
+  *nv = env->sim ? env->sim->m->nv : 0;
+}
+
+void env_get_sim_state(const sgp_env *env, double *qpos, double *qvel) {
+  if (!env->sim) return;
+  memcpy(qpos, env->sim->d->qpos, sizeof(double) * env->sim->m->nq);
+  memcpy(qvel, env->sim->d->qvel, sizeof(double) * env->sim->m->nv);
+}
+
+int env_set_sim_state(sgp_env *env, const double *qpos, const double *qvel, sgp_err *e) {
+  if (!env->sim) return sgp_fail(e, "%s: no simulator state", env->spec.name);
+  const mjModel *m = env->sim->m;
+  if (!sgp_all_finite_d(qpos, (size_t)m->nq) || !sgp_all_finite_d(qvel, (size_t)m->nv))
+    return sgp_fail(e, "%s: set_sim_state: non-finite qpos or qvel", env->spec.name);
+  env_mj_set(env->sim, qpos, qvel, env->t * env->spec.dt);
+  return 0;
+}
