@@ -35,4 +35,18 @@ int cli_flag(int argc, char **argv, const char *flag);
 int cli_parse(const char *verb, int argc, char **argv, const char *const *valued,
               const char *const *boolean, int minpos, int maxpos, const char **pos, int *npos);
 
+/* Each option of `required` (NULL-terminated) must be given: else prints "sgp VERB: missing --x
+ * (required: ...)" and returns 2. */
+int cli_require(const char *verb, int argc, char **argv, const char *const *required);
+/* The name of `names` (n of them) nearest to s in edit distance, if it is close enough to be a
+ * likely typo (at most 2 edits, and fewer than half of s's length), else NULL. */
+const char *cli_nearest(const char *s, const char *const *names, int n);
+/* Prints "sgp VERB: unknown environment 'NAME' (did you mean 'X'?) (registered: ...)" and returns 2
+ * (a usage error). */
+int cli_unknown_env(const char *verb, const char *name);
+/* An output path, checked before any work: its parent directory is created (mkdir -p), must be
+ * writable, and loses the temporaries that dead processes left in it (sgp_clean_stale); `path`
+ * itself must not be a directory unless is_dir. Prints "sgp VERB: ..." and returns 1 on failure. */
+int cli_prepare_out(const char *verb, const char *path, int is_dir);
+
 #endif

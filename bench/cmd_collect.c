@@ -46,10 +46,8 @@ int cmd_collect(int argc, char **argv) {
   const char *spec_file = cli_opt(argc, argv, "--spec"), *out = cli_opt(argc, argv, "--out");
   const char *seed_s = cli_opt(argc, argv, "--seed"), *cfg_file = cli_opt(argc, argv, "--env-config");
   const char *threads_s = cli_opt(argc, argv, "--threads");
-  if (!spec_file || !out || !seed_s) {
-    fprintf(stderr, "sgp collect: --spec, --seed and --out are required (see sgp collect --help)\n");
-    return 2;
-  }
+  static const char *const required[] = {"--spec", "--seed", "--out", NULL};
+  if ((rc = cli_require("collect", argc, argv, required))) return rc;
   ds_collect_opts o = {0, 0, !cli_flag(argc, argv, "--quiet")};
   if (parse_u64(seed_s, &o.seed)) {
     fprintf(stderr, "sgp collect: --seed: expected a non-negative integer, got '%s'\n", seed_s);
@@ -65,15 +63,12 @@ int cmd_collect(int argc, char **argv) {
     o.threads = (int)t;
   }
   sgp_err e = {{0}};
-  if (!env_find(pos[0])) {
-    sgp_env *dummy = NULL;
-    env_create(pos[0], NULL, "", &dummy, &e); /* fills the message listing the environments */
-    return cli_error("collect", &e);
-  }
+  if (!env_find(pos[0])) return cli_unknown_env("collect", pos[0]);
   if (sgp_path_exists(out) && !cli_flag(argc, argv, "--force")) {
     sgp_fail(&e, "%s: already exists (use --force to replace it)", out);
     return cli_error("collect", &e);
   }
+  if ((rc = cli_prepare_out("collect", out, 1))) return rc;
   cJSON *spec = NULL, *cfg = NULL;
   if (sgp_json_load(spec_file, &spec, &e)) return cli_error("collect", &e);
   if (cfg_file && sgp_json_load(cfg_file, &cfg, &e)) {

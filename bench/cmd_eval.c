@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 static const char *const usage_text =
-    "usage: sgp eval --config RUN.json --out RESULT.json [--save-rollout DIR] [--quiet]\n"
+    "usage: sgp eval --config RUN.json --out RESULT.json [--save-rollout DIR] [--threads N] [--quiet]\n"
     "\n"
     "Runs the planner of RUN.json in the true environment for its episodes (MPC, or one open-loop\n"
     "plan) and writes the result JSON (docs/run-format.md), atomically.\n"
@@ -15,8 +15,9 @@ static const char *const usage_text =
     "  --threads N         OpenBLAS threads (default 1)\n"
     "  --quiet             no progress bar\n"
     "\n"
-    "example:\n"
-    "  sgp eval --config bench/runs/point_sgp.json --out /tmp/point_sgp.json\n";
+    "example (bench/runs/ has a run config for each environment; this one reads data/point and\n"
+    "models/point_{score,dyn}.safetensors, made as the README's pipeline shows):\n"
+    "  sgp eval --config bench/runs/point_sgp.json --out results/point_sgp.json\n";
 
 int cmd_eval(int argc, char **argv) {
   static const char *const valued[] = {"--config", "--out", "--save-rollout", "--threads", NULL};
@@ -29,10 +30,8 @@ int cmd_eval(int argc, char **argv) {
   if (rc) return rc;
   eval_opts o = {cli_opt(argc, argv, "--config"), cli_opt(argc, argv, "--out"),
                  cli_opt(argc, argv, "--save-rollout"), !cli_flag(argc, argv, "--quiet")};
-  if (!o.config_path || !o.out_path) {
-    fprintf(stderr, "sgp eval: --config and --out are required (see sgp eval --help)\n");
-    return 2;
-  }
+  static const char *const required[] = {"--config", "--out", NULL};
+  if ((rc = cli_require("eval", argc, argv, required))) return rc;
   const char *th = cli_opt(argc, argv, "--threads");
   char *end = NULL;
   long threads = th ? strtol(th, &end, 10) : 1;
@@ -41,6 +40,8 @@ int cmd_eval(int argc, char **argv) {
     return 2;
   }
   sgp_blas_set_threads((int)threads);
+  if ((rc = cli_prepare_out("eval", o.out_path, 0)) || (o.rollout_dir && (rc = cli_prepare_out("eval", o.rollout_dir, 1))))
+    return rc;
   sgp_err e;
   if (eval_run(&o, &e)) return cli_error("eval", &e);
   return 0;

@@ -50,10 +50,8 @@ int cmd_sample(int argc, char **argv) {
   int rc = cli_parse("sample", argc, argv, valued, NULL, 0, 0, NULL, NULL);
   if (rc) return rc;
   const char *model = cli_opt(argc, argv, "--model"), *out = cli_opt(argc, argv, "--out");
-  if (!model || !out) {
-    fprintf(stderr, "sgp sample: --model and --out are required (see sgp sample --help)\n");
-    return 2;
-  }
+  static const char *const required[] = {"--model", "--out", NULL};
+  if ((rc = cli_require("sample", argc, argv, required))) return rc;
   double n = 1000, steps = 100, eps = -1, seed = 0, threads = 1;
   if ((rc = num_opt(argc, argv, "--n", 1, 1e8, &n)) || (rc = num_opt(argc, argv, "--steps", 1, 1e7, &steps)) ||
       (rc = num_opt(argc, argv, "--eps", 1e-30, 1e6, &eps)) ||
@@ -65,6 +63,7 @@ int cmd_sample(int argc, char **argv) {
     return 2;
   }
   sgp_blas_set_threads((int)threads);
+  if ((rc = cli_prepare_out("sample", out, 0))) return rc;
   sgp_err e = {{0}};
   score_model *m = score_load(model, &e);
   if (!m) return cli_error("sample", &e);

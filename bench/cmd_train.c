@@ -30,7 +30,7 @@ static const tk_entry kinds[] = {
 
 static void usage(FILE *f) {
   fprintf(f, "usage: sgp train KIND --data DIR|FILE.npy --config FILE.json --out FILE.safetensors\n"
-             "                 [--seed S] [--threads N] [--quiet]\n"
+             "                 [--seed S] [--epochs E] [--threads N] [--quiet]\n"
              "  Trains a model and writes it (with its resolved config, the data's hashes and the\n"
              "  training curves) as one .safetensors file. Deterministic for a seed and thread count.\n"
              "kinds:\n");
@@ -40,7 +40,10 @@ static void usage(FILE *f) {
              "  --config F   JSON: {\"net\":{...}, \"train\":{...}, ...kind options} (docs/score-models.md)\n"
              "  --out F      the model file to write (atomically)\n"
              "  --seed S     overrides /train/seed\n"
-             "  --threads N  OpenBLAS threads (default 1)\n"
+             "  --epochs E   overrides /train/epochs (a quick trial: --epochs 1)\n"
+             "  --threads N  OpenBLAS threads (default 1: the trained bits depend on the thread count,\n"
+             "               so the default is the reproducible one; sgp collect, whose bytes do not,\n"
+             "               uses every core)\n"
              "  --quiet      no progress bar\n"
              "example:\n"
              "  sgp train score --data data/point --config agents/configs/score_point.json \\\n"
@@ -190,7 +193,7 @@ static void keep_summary(void *self, const train_result *res) {
 }
 
 int cmd_train(int argc, char **argv) {
-  static const char *const valued[] = {"--data", "--config", "--out", "--seed", "--threads", NULL};
+  static const char *const valued[] = {"--data", "--config", "--out", "--seed", "--epochs", "--threads", NULL};
   static const char *const boolean[] = {"--quiet", NULL};
   if (cli_wants_help(argc, argv)) {
     usage(stdout);
@@ -210,10 +213,8 @@ int cmd_train(int argc, char **argv) {
   }
   const char *data = cli_opt(argc, argv, "--data"), *config = cli_opt(argc, argv, "--config");
   const char *out = cli_opt(argc, argv, "--out");
-  if (!data || !config || !out) {
-    fprintf(stderr, "sgp train: --data, --config and --out are required (see sgp train --help)\n");
-    return 2;
-  }
+  static const char *const required[] = {"--data", "--config", "--out", NULL};
+  if ((rc = cli_require("train", argc, argv, required))) return rc;
   long threads = 1;
   const char *s;
   char *end;
@@ -235,7 +236,16 @@ int cmd_train(int argc, char **argv) {
     }
     have_seed = 1, seed = (uint64_t)v;
   }
+  long epochs = 0;
+  if ((s = cli_opt(argc, argv, "--epochs"))) {
+    epochs = strtol(s, &end, 10);
+    if (*end || epochs < 1 || epochs > 1000000) {
+      fprintf(stderr, "sgp train: --epochs: expected an integer in [1, 1000000], got '%s'\n", s);
+      return 2;
+    }
+  }
   sgp_blas_set_threads((int)threads);
+  if ((rc = cli_prepare_out("train", out, 0))) return rc;
 
   sgp_err e = {{0}};
   cJSON *cfg = NULL;
@@ -245,12 +255,16 @@ int cmd_train(int argc, char **argv) {
     sgp_fail(&e, "%s: expected a JSON object", config);
     return cli_error("train", &e);
   }
-  if (have_seed) { /* written into the config, so that the saved config says what ran */
+  if (have_seed || epochs) { /* written into the config, so that the saved config says what ran */
     cJSON *t = cJSON_GetObjectItemCaseSensitive(cfg, "train");
     if (!t) t = cJSON_AddObjectToObject(cfg, "train");
-    if (cJSON_IsObject(t)) {
+    if (cJSON_IsObject(t) && have_seed) {
       cJSON_DeleteItemFromObjectCaseSensitive(t, "seed");
       cJSON_AddNumberToObject(t, "seed", (double)seed);
+    }
+    if (cJSON_IsObject(t) && epochs) {
+      cJSON_DeleteItemFromObjectCaseSensitive(t, "epochs");
+      cJSON_AddNumberToObject(t, "epochs", (double)epochs);
     }
   }
   loaded d;

@@ -117,6 +117,7 @@ int cmd_view(int argc, char **argv) {
   const char *pos[1];
   int npos, rc = cli_parse("view", argc, argv, valued, boolean, 1, 1, pos, &npos);
   if (rc) return rc;
+  if (!env_find(pos[0])) return cli_unknown_env("view", pos[0]);
 
   view_opts o = {0};
   o.width = 800;

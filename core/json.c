@@ -63,14 +63,50 @@ static int check_dups(const cJSON *j, char *path, size_t cap, const char *name, 
   return 0;
 }
 
+/* Length of the longest valid UTF-8 prefix of s[0..n) (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). JSON text must be UTF-8; anything else would pass into
+ * results and tables that then fail to parse. */
+static size_t utf8_valid_prefix(const unsigned char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = s[i];
+    size_t k;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) k = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+      k = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      k = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else
+      return i;
+    if (i + k >= n) return i; /* truncated sequence */
+    if (s[i + 1] < lo || s[i + 1] > hi) return i;
+    for (size_t q = 2; q <= k; q++)
+      if (s[i + q] < 0x80 || s[i + q] > 0xBF) return i;
+    i += k + 1;
+  }
+  return n;
+}
+
 /* Parses text[0..len) (need not be NUL-terminated at len, but must not contain NUL). Trailing
  * white space is allowed, anything else after the value is an error. Errors give line:column. */
 static int parse_len(const char *text, size_t len, const char *name, cJSON **out, sgp_err *e) {
   const char *end = NULL;
-  cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+  size_t valid = utf8_valid_prefix((const unsigned char *)text, len);
+  cJSON *j = valid == len ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
   const char *at = NULL;
   const char *what = "syntax error";
-  if (!j) {
+  if (valid < len) {
+    at = text + valid;
+    what = "invalid UTF-8";
+  } else if (!j) {
     at = end ? end : text;
   } else {
     const char *p = end;
@@ -88,7 +124,7 @@ static int parse_len(const char *text, size_t len, const char *name, cJSON **out
       if (*p == '\n') {
         line++;
         col = 1;
-      } else {
+      } else if ((*p & 0xC0) != 0x80) { /* columns count characters, not UTF-8 bytes */
         col++;
       }
     }

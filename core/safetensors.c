@@ -330,7 +330,7 @@ fail:
 int sgp_st_read(const char *path, sgp_st *out, sgp_err *e) {
   void *buf;
   size_t len;
-  if (sgp_read_file(path, &buf, &len, ST_MAX_FILE, e) != 0) return -1;
+  if (sgp_read_regular(path, &buf, &len, ST_MAX_FILE, e) != 0) return -1;
   int rc = sgp_st_parse(buf, len, path, out, e);
   free(buf);
   return rc;

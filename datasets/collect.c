@@ -88,18 +88,32 @@ static int excluded(const ds_behaviour *b, const double *a, const double *c) {
   return hypot(ax + t * dx, ay + t * dy) < b->excl_radius;
 }
 
+/* Acceptance rule of "box" (docs/datasets.md): a chunk fails once its acceptance rate is clearly
+ * hopeless (after MIN_TRIAL attempts, fewer than one in HOPELESS accepted: ten times below the
+ * 0.1 % floor), and in any case once it needs more than 1000 attempts per row. So a spec that
+ * cannot work stops after 20000 attempts (a few seconds at most) whatever n is. */
+#define MIN_TRIAL 20000
+#define HOPELESS 10000
+
+static int box_hopeless(const worker *w, const chunk_stats *st, int64_t accepted, int64_t rows, sgp_err *e) {
+  if (st->attempts < 1000 * rows + 1000 && !(st->attempts >= MIN_TRIAL && accepted * HOPELESS < st->attempts)) return 0;
+  return sgp_fail(e,
+                  "%s: /state_lo, /state_hi, /exclude, /next_in_box: fewer than 0.1%% of the sampled transitions are "
+                  "accepted (%lld of %ld; rejected: %ld in the excluded disk, %ld crossing it, %ld leaving the box, "
+                  "%ld simulator errors)",
+                  w->j->spec_file, (long long)accepted, st->attempts, st->rejected_excluded, st->rejected_path,
+                  st->rejected_box, st->sim_errors);
+}
+
 /* "box": uniform states and actions, rejection of transitions that touch the excluded disk (x, x'
  * or the step between them) and of x' outside the box. */
 static int run_box_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows, chunk_stats *st, sgp_err *e) {
   const ds_behaviour *b = w->j->b;
   sgp_env *env = w->env;
-  const long max_attempts = 1000 * rows + 1000;
   int64_t k = 0;
   while (k < rows) {
-    if (++st->attempts > max_attempts)
-      return sgp_fail(e, "%s: /exclude, /next_in_box: fewer than 0.1%% of the sampled transitions are accepted",
-                      w->j->spec_file);
-    if (atomic_load(&w->j->failed)) return -1;
+    if (box_hopeless(w, st, k, rows, e) || atomic_load(&w->j->failed)) return -1;
+    st->attempts++;
     for (int i = 0; i < b->nbx; i++) w->xb[i] = b->lo[i] + (b->hi[i] - b->lo[i]) * sgp_rng_uniform(r);
     for (int i = 0; i < b->nbu; i++) w->ub[i] = b->alo[i] + (b->ahi[i] - b->alo[i]) * sgp_rng_uniform(r);
     env_box_to_state(env, w->xb, w->x);
@@ -218,37 +232,142 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
+/* The arrays of n transitions of env. */
+static void alloc_data(ds_data *d, const char *env_name, const sgp_env *env, int64_t n) {
+  memset(d, 0, sizeof *d);
+  d->env = sgp_strdup(env_name);
+  d->nx = env->spec.nx;
+  d->nu = env->spec.nu;
+  d->n = n;
+  d->x = sgp_falloc((size_t)n * d->nx);
+  d->u = sgp_falloc((size_t)n * d->nu);
+  d->xnext = sgp_falloc((size_t)n * d->nx);
+  d->reward = sgp_falloc((size_t)n);
+  d->terminal = sgp_calloc((size_t)n, 1);
+  d->timeout = sgp_calloc((size_t)n, 1);
+}
+
+/* Worker t: its environment (env0 for worker 0; created here, on this thread, since MuJoCo's XML
+ * loader is not thread-safe), its policy and its buffers. */
+static int init_worker(worker *w, job *j, int t, sgp_env *env0, const char *env_name, const cJSON *env_cfg,
+                       const char *env_cfg_file, sgp_err *e) {
+  const ds_behaviour *b = j->b;
+  w->j = j;
+  if (t == 0) w->env = env0;
+  else {
+    cJSON *c = cJSON_Duplicate(env_cfg, 1);
+    int rc = env_create(env_name, c, env_cfg_file ? env_cfg_file : "env config", &w->env, e);
+    cJSON_Delete(c);
+    if (rc) return -1;
+  }
+  if (b->kind == DS_EPISODES) {
+    sgp_cfg pc = sgp_cfg_root(b->policy_cfg, j->spec_file);
+    snprintf(pc.path, sizeof pc.path, "/policy");
+    if (b->policy->create(&pc, w->env, &w->policy, e)) return -1;
+  }
+  int nx = j->out->nx, nu = j->out->nu;
+  w->x = sgp_malloc(sizeof(double) * nx);
+  w->xn = sgp_malloc(sizeof(double) * nx);
+  w->u = sgp_malloc(sizeof(double) * nu);
+  w->xb = sgp_malloc(sizeof(double) * (nx > ENV_MAX_BOX ? nx : ENV_MAX_BOX));
+  w->ub = sgp_malloc(sizeof(double) * (nu > ENV_MAX_BOX ? nu : ENV_MAX_BOX));
+  return 0;
+}
+
+static void free_worker(worker *w, const ds_behaviour *b) {
+  if (w->policy) b->policy->destroy(w->policy);
+  if (w->env) env_destroy(w->env);
+  free(w->x), free(w->xn), free(w->u), free(w->xb), free(w->ub);
+}
+
+/* Runs the workers to the end of the queue (or the first failure), with the progress bar. */
+static int run_workers(job *j, worker *w, int nthreads, int progress, sgp_err *e) {
+  pthread_t *tid = sgp_calloc((size_t)nthreads, sizeof *tid);
+  int rc = 0, started;
+  for (started = 0; started < nthreads; started++)
+    if (pthread_create(&tid[started], NULL, worker_main, &w[started]) != 0) {
+      rc = sgp_fail(e, "collect: cannot start thread %d", started);
+      atomic_store(&j->failed, 1);
+      break;
+    }
+  sgp_progress p;
+  if (progress) sgp_progress_begin(&p, "collect", (long)j->b->n);
+  while (started > 0) {
+    long done = atomic_load(&j->done_rows);
+    if (progress) sgp_progress_update(&p, done, NULL);
+    if (done >= j->b->n || atomic_load(&j->failed)) break;
+    sleep_ms(50);
+  }
+  for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+  if (progress) {
+    sgp_progress_update(&p, atomic_load(&j->done_rows), NULL);
+    sgp_progress_end(&p);
+  }
+  if (rc == 0 && atomic_load(&j->failed)) {
+    *e = j->err;
+    rc = -1;
+  }
+  free(tid);
+  return rc;
+}
+
+/* The manifest skeleton: what was collected and how (ds_write adds statistics, hashes and the
+ * format fields). */
+static cJSON *collection_manifest(const char *env_name, const cJSON *env_cfg, const cJSON *spec, uint64_t seed,
+                                  const ds_behaviour *b, const job *j) {
+  chunk_stats tot = {0};
+  for (int64_t k = 0; k < j->nchunks; k++) {
+    tot.attempts += j->stats[k].attempts;
+    tot.rejected_excluded += j->stats[k].rejected_excluded;
+    tot.rejected_path += j->stats[k].rejected_path;
+    tot.rejected_box += j->stats[k].rejected_box;
+    tot.sim_errors += j->stats[k].sim_errors;
+    tot.episodes += j->stats[k].episodes;
+    tot.truncated += j->stats[k].truncated;
+  }
+  cJSON *m = cJSON_CreateObject();
+  cJSON_AddNumberToObject(m, "format_version", DS_FORMAT_VERSION);
+  cJSON *je = cJSON_AddObjectToObject(m, "env");
+  cJSON_AddStringToObject(je, "name", env_name);
+  cJSON_AddItemToObject(je, "config", cJSON_Duplicate(env_cfg, 1));
+  cJSON_AddItemToObject(m, "behaviour", cJSON_Duplicate(spec, 1));
+  char sd[32];
+  snprintf(sd, sizeof sd, "%llu", (unsigned long long)seed);
+  cJSON_AddStringToObject(m, "seed", sd); /* a string: 64-bit seeds do not fit a JSON double */
+  cJSON *jc = cJSON_AddObjectToObject(m, "collection");
+  cJSON_AddNumberToObject(jc, "collector_version", DS_COLLECTOR_VERSION);
+  cJSON_AddNumberToObject(jc, "chunk_size", b->chunk);
+  cJSON_AddNumberToObject(jc, "chunks", (double)j->nchunks);
+  cJSON_AddNumberToObject(jc, "attempts", (double)tot.attempts);
+  if (b->kind == DS_BOX) {
+    cJSON_AddNumberToObject(jc, "rejected_excluded", (double)tot.rejected_excluded);
+    cJSON_AddNumberToObject(jc, "rejected_path", (double)tot.rejected_path);
+    cJSON_AddNumberToObject(jc, "rejected_next_outside_box", (double)tot.rejected_box);
+  } else {
+    cJSON_AddNumberToObject(jc, "episodes", (double)tot.episodes);
+    cJSON_AddNumberToObject(jc, "truncated_episodes", (double)tot.truncated);
+  }
+  cJSON_AddNumberToObject(jc, "simulator_errors", (double)tot.sim_errors);
+  return m;
+}
+
 int ds_collect(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, cJSON *spec, const char *spec_file,
                const ds_collect_opts *opts, ds_data *out, sgp_err *e) {
-  int nthreads = opts->threads > 0 ? opts->threads : ds_ncores();
   cJSON *own_cfg = NULL;
   if (!env_cfg) env_cfg = own_cfg = cJSON_CreateObject();
   sgp_env *env0 = NULL;
-  if (env_create(env_name, env_cfg, env_cfg_file ? env_cfg_file : "env config", &env0, e)) {
-    cJSON_Delete(own_cfg);
-    return -1;
-  }
   ds_behaviour b;
-  if (ds_behaviour_parse(spec, spec_file, env0, &b, e)) {
-    env_destroy(env0);
+  if (env_create(env_name, env_cfg, env_cfg_file ? env_cfg_file : "env config", &env0, e) ||
+      ds_behaviour_parse(spec, spec_file, env0, &b, e)) {
+    if (env0) env_destroy(env0);
     cJSON_Delete(own_cfg);
     return -1;
   }
   int64_t nchunks = (b.n + b.chunk - 1) / b.chunk;
+  int nthreads = opts->threads > 0 ? opts->threads : ds_ncores();
   if (nthreads > nchunks) nthreads = (int)nchunks;
-
   ds_data d;
-  memset(&d, 0, sizeof d);
-  d.env = sgp_strdup(env_name);
-  d.nx = env0->spec.nx;
-  d.nu = env0->spec.nu;
-  d.n = b.n;
-  d.x = sgp_falloc((size_t)b.n * d.nx);
-  d.u = sgp_falloc((size_t)b.n * d.nu);
-  d.xnext = sgp_falloc((size_t)b.n * d.nx);
-  d.reward = sgp_falloc((size_t)b.n);
-  d.terminal = sgp_calloc((size_t)b.n, 1);
-  d.timeout = sgp_calloc((size_t)b.n, 1);
+  alloc_data(&d, env_name, env0, b.n);
 
   job *j = sgp_calloc(1, sizeof *j);
   j->b = &b;
@@ -263,109 +382,24 @@ int ds_collect(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, c
   pthread_mutex_init(&j->err_lock, NULL);
 
   worker *w = sgp_calloc((size_t)nthreads, sizeof *w);
-  pthread_t *tid = sgp_calloc((size_t)nthreads, sizeof *tid);
-  int rc = 0, started = 0;
-  for (int t = 0; t < nthreads && rc == 0; t++) {
-    w[t].j = j;
-    if (t == 0) w[t].env = env0;
-    else {
-      cJSON *c = cJSON_Duplicate(env_cfg, 1);
-      rc = env_create(env_name, c, env_cfg_file ? env_cfg_file : "env config", &w[t].env, e);
-      cJSON_Delete(c);
-      if (rc) break;
-    }
-    if (b.kind == DS_EPISODES) {
-      sgp_cfg pc = sgp_cfg_root(b.policy_cfg, spec_file);
-      snprintf(pc.path, sizeof pc.path, "/policy");
-      if ((rc = b.policy->create(&pc, w[t].env, &w[t].policy, e))) break;
-    }
-    int nx = d.nx, nu = d.nu;
-    w[t].x = sgp_malloc(sizeof(double) * nx);
-    w[t].xn = sgp_malloc(sizeof(double) * nx);
-    w[t].u = sgp_malloc(sizeof(double) * nu);
-    w[t].xb = sgp_malloc(sizeof(double) * (nx > ENV_MAX_BOX ? nx : ENV_MAX_BOX));
-    w[t].ub = sgp_malloc(sizeof(double) * (nu > ENV_MAX_BOX ? nu : ENV_MAX_BOX));
-  }
+  int rc = 0;
+  for (int t = 0; t < nthreads && rc == 0; t++) rc = init_worker(&w[t], j, t, env0, env_name, env_cfg, env_cfg_file, e);
+  if (rc == 0) rc = run_workers(j, w, nthreads, opts->progress, e);
   if (rc == 0) {
-    for (started = 0; started < nthreads; started++)
-      if (pthread_create(&tid[started], NULL, worker_main, &w[started]) != 0) {
-        rc = sgp_fail(e, "collect: cannot start thread %d", started);
-        atomic_store(&j->failed, 1);
-        break;
-      }
-    sgp_progress p;
-    if (opts->progress) sgp_progress_begin(&p, "collect", (long)b.n);
-    while (started > 0) {
-      long done = atomic_load(&j->done_rows);
-      if (opts->progress) sgp_progress_update(&p, done, NULL);
-      if (done >= b.n || atomic_load(&j->failed)) break;
-      sleep_ms(50);
-    }
-    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
-    if (opts->progress) {
-      sgp_progress_update(&p, atomic_load(&j->done_rows), NULL);
-      sgp_progress_end(&p);
-    }
-    if (rc == 0 && atomic_load(&j->failed)) {
-      *e = j->err;
-      rc = -1;
-    }
+    d.manifest = collection_manifest(env_name, env_cfg, spec, opts->seed, &b, j);
+    d.env_cfg = cJSON_GetObjectItem(cJSON_GetObjectItem(d.manifest, "env"), "config");
   }
-
-  chunk_stats tot = {0};
-  for (int64_t k = 0; k < nchunks; k++) {
-    tot.attempts += j->stats[k].attempts;
-    tot.rejected_excluded += j->stats[k].rejected_excluded;
-    tot.rejected_path += j->stats[k].rejected_path;
-    tot.rejected_box += j->stats[k].rejected_box;
-    tot.sim_errors += j->stats[k].sim_errors;
-    tot.episodes += j->stats[k].episodes;
-    tot.truncated += j->stats[k].truncated;
-  }
-  for (int t = 0; t < nthreads; t++) {
-    if (w[t].policy) b.policy->destroy(w[t].policy);
-    if (w[t].env) env_destroy(w[t].env);
-    free(w[t].x), free(w[t].xn), free(w[t].u), free(w[t].xb), free(w[t].ub);
-  }
+  for (int t = 0; t < nthreads; t++) free_worker(&w[t], &b);
   if (!w[0].env) env_destroy(env0);
   free(w);
-  free(tid);
   pthread_mutex_destroy(&j->err_lock);
   free(j->stats);
   free(j);
+  cJSON_Delete(own_cfg);
   if (rc) {
     ds_free(&d);
-    cJSON_Delete(own_cfg);
     return -1;
   }
-
-  /* the manifest skeleton; ds_write adds statistics, hashes and the format fields */
-  cJSON *m = cJSON_CreateObject();
-  cJSON_AddNumberToObject(m, "format_version", DS_FORMAT_VERSION);
-  cJSON *je = cJSON_AddObjectToObject(m, "env");
-  cJSON_AddStringToObject(je, "name", env_name);
-  cJSON_AddItemToObject(je, "config", cJSON_Duplicate(env_cfg, 1));
-  cJSON_AddItemToObject(m, "behaviour", cJSON_Duplicate(spec, 1));
-  char seed[32];
-  snprintf(seed, sizeof seed, "%llu", (unsigned long long)opts->seed);
-  cJSON_AddStringToObject(m, "seed", seed); /* a string: 64-bit seeds do not fit a JSON double */
-  cJSON *jc = cJSON_AddObjectToObject(m, "collection");
-  cJSON_AddNumberToObject(jc, "collector_version", DS_COLLECTOR_VERSION);
-  cJSON_AddNumberToObject(jc, "chunk_size", b.chunk);
-  cJSON_AddNumberToObject(jc, "chunks", (double)nchunks);
-  cJSON_AddNumberToObject(jc, "attempts", (double)tot.attempts);
-  if (b.kind == DS_BOX) {
-    cJSON_AddNumberToObject(jc, "rejected_excluded", (double)tot.rejected_excluded);
-    cJSON_AddNumberToObject(jc, "rejected_path", (double)tot.rejected_path);
-    cJSON_AddNumberToObject(jc, "rejected_next_outside_box", (double)tot.rejected_box);
-  } else {
-    cJSON_AddNumberToObject(jc, "episodes", (double)tot.episodes);
-    cJSON_AddNumberToObject(jc, "truncated_episodes", (double)tot.truncated);
-  }
-  cJSON_AddNumberToObject(jc, "simulator_errors", (double)tot.sim_errors);
-  d.manifest = m;
-  d.env_cfg = cJSON_GetObjectItem(je, "config");
-  cJSON_Delete(own_cfg);
   *out = d;
   return 0;
 }

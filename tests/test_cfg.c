@@ -172,6 +172,31 @@ int main(void) {
   CHECK_MSG(sgp_json_parse("", "run.json", &bad, &e), "run.json: invalid JSON at line 1, column 1: unexpected end of text");
   CHECK_MSG(sgp_json_parse("{\"x\": NaN}", "run.json", &bad, &e), "run.json: invalid JSON at line 1, column 7: syntax error");
 
+  /* text must be UTF-8 (RFC 3629): what passes into results must parse again */
+  {
+    static const char *const invalid[] = {
+        "{\"meta\": \"\xff\"}",             /* not a UTF-8 byte */
+        "{\"meta\": \"\xc0\xaf\"}",         /* overlong '/' */
+        "{\"meta\": \"\xed\xa0\x80\"}",     /* UTF-16 surrogate D800 */
+        "{\"meta\": \"\xf4\x90\x80\x80\"}", /* above U+10FFFF */
+        "{\"meta\": \"ab\xe2\x82\"}",       /* truncated sequence */
+        "{\"meta\": \"\x80\"}",             /* stray continuation byte */
+    };
+    static const int column[] = {11, 11, 11, 11, 13, 11};
+    for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
+      char want[128];
+      snprintf(want, sizeof want, "run.json: invalid JSON at line 1, column %d: invalid UTF-8", column[i]);
+      CHECK_MSG(sgp_json_parse(invalid[i], "run.json", &bad, &e), want);
+    }
+    CHECK(sgp_json_parse("{\"m\":\n \"ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 \xff\"}", "run.json", &bad, &e) != 0 &&
+              strstr(e.msg, "run.json: invalid JSON at line 2, column 10: invalid UTF-8"),
+          "the first invalid byte located after valid 2-, 3- and 4-byte sequences: %s", e.msg);
+    printf("ok   %s\n", e.msg);
+    CHECK(sgp_json_parse("{\"m\": \"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"}", "run.json", &bad, &e) == 0,
+          "valid UTF-8 up to U+10FFFF accepted: %s", e.msg);
+    cJSON_Delete(bad);
+  }
+
   /* load / write: deterministic pretty print with a trailing newline, atomic; errors name files */
   char *dir = tu_tmpdir("cfg");
   char *p = sgp_path_join(dir, "resolved.json");

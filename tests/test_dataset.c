@@ -7,6 +7,7 @@
 #include "datasets/dataset.h"
 #include "testutil.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,109 @@ static void manifest_edit(const char *dir, const char *obj, const char *key) {
   free(m);
 }
 
+/* Sets a manifest field, given as a JSON path of object keys, to the JSON value `json`. */
+static void manifest_set(const char *dir, const char *path, const char *json) {
+  sgp_err e;
+  char *m = path2(dir, "manifest.json");
+  cJSON *j = NULL, *v = NULL;
+  sgp_json_load(m, &j, &e);
+  sgp_json_parse(json, "value", &v, &e);
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", path);
+  cJSON *o = j;
+  char *last = strrchr(buf, '/');
+  *last = 0;
+  for (char *tok = strtok(buf, "/"); tok; tok = strtok(NULL, "/")) o = cJSON_GetObjectItem(o, tok);
+  if (cJSON_IsArray(o)) cJSON_ReplaceItemInArray(o, atoi(last + 1), v);
+  else cJSON_ReplaceItemInObject(o, last + 1, v);
+  sgp_json_write(m, j, &e);
+  cJSON_Delete(j);
+  free(m);
+}
+
+/* Entries of dir whose name contains `part`. */
+static int count_named(const char *dir, const char *part) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  struct dirent *de;
+  while (d && (de = readdir(d)))
+    if (strstr(de->d_name, part)) n++;
+  if (d) closedir(d);
+  return n;
+}
+
+/* The manifest's statistics and file entries are checked against the data; members must be
+ * regular files whose read stops at the size the header implies; writes never follow links. */
+static void hardening(const char *tmp, const char *dirA, ds_data *d1) {
+  sgp_err e;
+  char *c = path2(tmp, "h");
+  struct {
+    const char *path, *value, *want;
+  } edits[] = {
+      {"/stats", "1", "/stats: missing or not an object"},
+      {"/stats/x", "[]", "/stats/x: missing or not an object"},
+      {"/stats/x/min", "[0]", "/stats/x/min: expected an array of 2 numbers"},
+      {"/stats/u/mean/1", "\"a\"", "/stats/u/mean/1: expected a number"},
+      {"/stats/x/max/0", "0.25", "/stats/x/max/0: 0.25, but the data give"},
+      {"/stats/timeout_count", "3", "/stats/timeout_count: expected 0"},
+      {"/files/u.npy/dtype", "\"float64\"", "/files/u.npy/dtype: expected \"float32\""},
+      {"/files/x.npy/shape", "[9000, 3]", "/files/x.npy/shape: expected [9000, 2] (/n, /nx)"},
+      {"/files/reward.npy/shape", "[9000, 1]", "/files/reward.npy/shape: expected [9000] (/n)"},
+  };
+  for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+    copy_ds(dirA, c);
+    manifest_set(c, edits[i].path, edits[i].value);
+    expect_reject(c, edits[i].path, "manifest.json", edits[i].want);
+    tu_rmtree(c);
+  }
+  copy_ds(dirA, c);
+  manifest_edit(c, NULL, "stats");
+  expect_reject(c, "manifest without stats", "manifest.json", "/stats: missing");
+  tu_rmtree(c);
+
+  /* special members: a link to /dev/zero, a FIFO, a sparse file far beyond its header's size */
+  alarm(60); /* reading forever is a failure, not a hang */
+  char *x = path2(c, "x.npy");
+  copy_ds(dirA, c);
+  unlink(x);
+  CHECK(symlink("/dev/zero", x) == 0, "symlink");
+  expect_reject(c, "x.npy -> /dev/zero", "x.npy", "not a regular file");
+  tu_rmtree(c);
+  copy_ds(dirA, c);
+  unlink(x);
+  CHECK(mkfifo(x, 0666) == 0, "mkfifo");
+  expect_reject(c, "x.npy a FIFO", "x.npy", "not a regular file");
+  tu_rmtree(c);
+  copy_ds(dirA, c);
+  CHECK(truncate(x, (off_t)1 << 36) == 0, "sparse 64 GiB x.npy");
+  expect_reject(c, "x.npy of 64 GiB", "x.npy", "too large");
+  tu_rmtree(c);
+  alarm(0);
+  free(x);
+
+  /* links planted where a writer puts its temporaries (the names of earlier builds, predictable
+   * from the pid) or at the target itself: nothing they point to is touched */
+  char *out = path2(tmp, "w"), *victim = path2(tmp, "victim"), *vf = path2(victim, "x.npy");
+  CHECK(ds_write(out, d1, 0, &e) == 0, "write: %s", e.msg);
+  mkdir(victim, 0777);
+  tu_write_plain(vf, "keep", 4);
+  char name[512];
+  snprintf(name, sizeof name, "%s.tmp.%ld", out, (long)getpid());
+  CHECK(symlink(victim, name) == 0, "symlink");
+  snprintf(name, sizeof name, "%s.old.%ld", out, (long)getpid());
+  CHECK(symlink(victim, name) == 0, "symlink");
+  CHECK(ds_write(out, d1, 1, &e) == 0, "--force rewrite beside planted links: %s", e.msg);
+  CHECK(sgp_path_exists(vf), "the planted links' target keeps its files");
+  char *ln = path2(tmp, "link");
+  CHECK(symlink(out, ln) == 0, "symlink");
+  CHECK(ds_write(ln, d1, 1, &e) == -1 && strstr(e.msg, "symbolic link"), "--force onto a link refused: %s", e.msg);
+  ds_data L;
+  CHECK(ds_load(out, &L, &e) == 0, "the dataset behind the link intact: %s", e.msg);
+  if (e.msg[0] == 0 || L.n) ds_free(&L);
+  CHECK(count_named(tmp, ".tmp.") == 1 && count_named(tmp, ".old.") == 1, "no temporaries left but the planted links");
+  free(ln), free(out), free(victim), free(vf), free(c);
+}
+
 int main(void) {
   sgp_err e = {{0}};
   char *tmp = tu_tmpdir("dataset");
@@ -211,15 +315,8 @@ int main(void) {
       ds_free(&L);
     }
   }
-  {
-    /* no temporary directory left behind */
-    char *t = NULL;
-    size_t k = strlen(dirA) + 64;
-    t = malloc(k);
-    snprintf(t, k, "%s.tmp.%ld", dirA, (long)getpid());
-    CHECK(!sgp_path_exists(t), "no temporary directory left");
-    free(t);
-  }
+  CHECK(count_named(tmp, ".tmp.") == 0 && count_named(tmp, ".old.") == 0, "no temporary directory left");
+  hardening(tmp, dirA, &d1);
 
   /* ---- the loader's rejections */
   {
@@ -386,7 +483,9 @@ int main(void) {
         {"{\"type\":\"box\"}", "spec.json: /n"},
         {"{\"type\":\"box\",\"n\":10,\"state_lo\":[0]}", "spec.json: /state_lo"},
         {"{\"type\":\"box\",\"n\":10,\"action_hi\":[0.5,0.1]}", "/action_lo, action_hi/0"},
-        {"{\"type\":\"box\",\"n\":10,\"exclude\":{\"radius\":5}}", "spec.json: /exclude, /next_in_box: fewer than 0.1%"},
+        {"{\"type\":\"box\",\"n\":10,\"exclude\":{\"radius\":5}}", "spec.json: /state_lo, /state_hi, /exclude, /next_in_box: fewer than 0.1%"},
+        /* hopeless at any n: stops after 20000 attempts, not 1000 per row */
+        {"{\"type\":\"box\",\"n\":1000000,\"exclude\":{\"radius\":5}}", "accepted (0 of 20000; rejected: 20000 in the excluded disk"},
         {"{\"type\":\"episodes\",\"n\":10,\"policy\":{\"type\":\"expert\"}}", "/policy/type: unknown policy 'expert'"},
         {"{\"type\":\"episodes\",\"n\":10,\"policy\":{\"type\":\"constant\",\"value\":[1,0]}}", "/policy/value/0"},
         {"{\"type\":\"episodes\",\"n\":10,\"action_noise\":-1}", "/action_noise"},

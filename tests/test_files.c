@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Number of entries in dir whose name contains ".tmp." (leftover temporaries). */
@@ -32,6 +33,131 @@ static int file_equals(const char *path, const char *want) {
   int ok = len == strlen(want) && memcmp(buf, want, len) == 0;
   free(buf);
   return ok;
+}
+
+/* A pid that no process has (a child that has exited and been reaped). */
+static long dead_pid(void) {
+  pid_t c = fork();
+  if (c == 0) _exit(0);
+  waitpid(c, NULL, 0);
+  return (long)c;
+}
+
+/* This host's name as temporary names carry it ([A-Za-z0-9-], at most 32 characters). */
+static void host_tag(char *out) {
+  char h[256] = "";
+  gethostname(h, sizeof h);
+  h[255] = 0;
+  size_t k = 0;
+  for (const char *p = h; *p && k < 32; p++)
+    out[k++] = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) ? *p : '-';
+  if (!k) strcpy(out, "host");
+  else out[k] = 0;
+}
+
+static void touch(const char *dir, const char *name) {
+  char *p = sgp_path_join(dir, name);
+  tu_write_plain(p, "x", 1);
+  free(p);
+}
+
+static int exists_in(const char *dir, const char *name) {
+  char *p = sgp_path_join(dir, name);
+  struct stat st;
+  int r = lstat(p, &st) == 0;
+  free(p);
+  return r;
+}
+
+/* Regular files only; a FIFO without a writer neither blocks nor is read; temporaries of dead
+ * processes are cleaned, those of live processes and other hosts never; links are not followed. */
+static void special_files_and_stale_temporaries(const char *dir) {
+  sgp_err e;
+  void *buf;
+  size_t len;
+  alarm(30); /* a read that blocks is a failure, not a hang */
+  char *fifo = sgp_path_join(dir, "fifo.npy"), *zero = sgp_path_join(dir, "zero.npy");
+  CHECK(mkfifo(fifo, 0666) == 0, "mkfifo");
+  CHECK(symlink("/dev/zero", zero) == 0, "symlink");
+  CHECK(sgp_read_regular(fifo, &buf, &len, 1 << 20, &e) == -1 && strstr(e.msg, "fifo.npy: cannot read: not a regular file"),
+        "FIFO refused: %s", e.msg);
+  printf("ok   FIFO: %s\n", e.msg);
+  CHECK(sgp_read_regular(zero, &buf, &len, (size_t)1 << 40, &e) == -1 && strstr(e.msg, "not a regular file"),
+        "link to /dev/zero refused: %s", e.msg);
+  sgp_array a;
+  CHECK(sgp_npy_read(fifo, &a, &e) == -1 && strstr(e.msg, "not a regular file"), "npy_read of a FIFO: %s", e.msg);
+  sgp_st st;
+  sgp_st_init(&st);
+  CHECK(sgp_st_read(zero, &st, &e) == -1 && strstr(e.msg, "not a regular file"), "st_read of /dev/zero: %s", e.msg);
+  cJSON *j = NULL;
+  CHECK(sgp_json_load(fifo, &j, &e) == -1 && strstr(e.msg, "fifo.npy"), "json_load of a FIFO without a writer: %s", e.msg);
+  alarm(0);
+  free(fifo);
+  free(zero);
+
+  /* temporary names: unpredictable, host and pid in them */
+  char host[40], name[256];
+  host_tag(host);
+  char *t1 = NULL, *t2 = NULL, *base = sgp_path_join(dir, "ds");
+  CHECK(sgp_mkdir_temp(base, "tmp", &t1, &e) == 0 && sgp_mkdir_temp(base, "tmp", &t2, &e) == 0, "mkdir_temp: %s", e.msg);
+  snprintf(name, sizeof name, "%s.tmp.%s.%ld.", base, host, (long)getpid());
+  CHECK(t1 && t2 && strcmp(t1, t2) && !strncmp(t1, name, strlen(name)) && strlen(t1) == strlen(name) + 8,
+        "temporary directories %s, %s: distinct, \"<path>.tmp.<host>.<pid>.\" + 8 random characters", t1, t2);
+
+  /* stale temporaries */
+  long dead = dead_pid();
+  char *sd = sgp_path_join(dir, "stale");
+  sgp_mkdirs(sd, &e);
+  char dead_file[256], dead_dir[256], live[256], other[256], old_orphan[256], old_kept[256], stranger[64];
+  snprintf(dead_file, sizeof dead_file, "r.json.tmp.%s.%ld.abcdefgh", host, dead);
+  snprintf(dead_dir, sizeof dead_dir, "data.tmp.%s.%ld.abcdefgh", host, dead);
+  snprintf(live, sizeof live, "s.json.tmp.%s.%ld.abcdefgh", host, (long)getppid());
+  snprintf(other, sizeof other, "o.json.tmp.%s-elsewhere.%ld.abcdefgh", host, dead);
+  snprintf(old_orphan, sizeof old_orphan, "gone.old.%s.%ld.abcdefgh", host, dead);
+  snprintf(old_kept, sizeof old_kept, "here.old.%s.%ld.abcdefgh", host, dead);
+  snprintf(stranger, sizeof stranger, "notes.tmp.txt");
+  touch(sd, dead_file);
+  touch(sd, live);
+  touch(sd, other);
+  touch(sd, stranger);
+  char *p = sgp_path_join(sd, dead_dir);
+  mkdir(p, 0777);
+  /* a link inside a stale dataset temporary: removing it must leave its target alone */
+  char *victim = sgp_path_join(dir, "victim.txt"), *ln = sgp_path_join(p, "x.npy");
+  tu_write_plain(victim, "keep", 4);
+  CHECK(symlink(victim, ln) == 0, "symlink");
+  free(ln);
+  free(p);
+  p = sgp_path_join(sd, old_orphan);
+  mkdir(p, 0777);
+  touch(p, "manifest.json");
+  free(p);
+  p = sgp_path_join(sd, old_kept);
+  mkdir(p, 0777);
+  free(p);
+  p = sgp_path_join(sd, "here");
+  mkdir(p, 0777);
+  free(p);
+  int removed = -1;
+  CHECK(sgp_clean_stale(sd, &removed) == 0, "clean_stale");
+  printf("ok   clean_stale: %d entries of dead process %ld handled\n", removed, dead);
+  CHECK(removed == 4, "4 entries handled (file, directory, .old restored, .old removed), got %d", removed);
+  CHECK(!exists_in(sd, dead_file) && !exists_in(sd, dead_dir), "a dead process's temporary file and directory removed");
+  CHECK(exists_in(sd, live), "a live process's temporary kept");
+  CHECK(exists_in(sd, other), "another host's temporary kept");
+  CHECK(exists_in(sd, stranger), "a file that only looks like a temporary kept");
+  CHECK(file_equals(victim, "keep"), "the target of a link inside a stale directory untouched");
+  CHECK(!exists_in(sd, old_orphan) && exists_in(sd, "gone") && exists_in(sd, "gone/manifest.json"),
+        "an .old directory whose original is missing is renamed back");
+  CHECK(!exists_in(sd, old_kept) && exists_in(sd, "here"), "an .old directory beside its original is removed");
+  /* remove_flat_dir on a link removes the link only */
+  char *vd = sgp_path_join(dir, "victimdir"), *vl = sgp_path_join(dir, "victimlink");
+  mkdir(vd, 0777);
+  touch(vd, "precious");
+  CHECK(symlink(vd, vl) == 0, "symlink");
+  sgp_remove_flat_dir(vl);
+  CHECK(exists_in(vd, "precious") && !exists_in(dir, "victimlink"), "remove_flat_dir removes a link, not its target's files");
+  free(vd), free(vl), free(victim), free(sd), free(t1), free(t2), free(base);
 }
 
 int main(void) {
@@ -184,6 +310,8 @@ int main(void) {
   CHECK(sgp_blas_threads() == 1, "blas threads set to 1, got %d", sgp_blas_threads());
   double t0 = sgp_now(), t1 = sgp_now();
   CHECK(t1 >= t0, "monotonic clock");
+
+  special_files_and_stale_temporaries(dir);
 
   tu_rmtree(dir);
   free(deep);

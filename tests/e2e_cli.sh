@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The command line as a newcomer meets it (docs/architecture.md, README "The pipeline"):
+#  1. usage errors say which argument is missing, suggest the nearest verb, option or environment,
+#     and exit 2 (an unknown environment too); eval's usage line lists --threads;
+#  2. outputs are checked before the work: a missing parent directory is created (train, eval,
+#     sample, collect), a parent that cannot be created fails at once, before any training;
+#  3. the run configs the README and `eval --help` name exist, and each (point, cartpole, pixels)
+#     runs through the README's pipeline (collect -> train --epochs 1 -> eval);
+#  4. temporaries that a killed process left next to an output are removed by the next command,
+#     those of a live process are kept;
+#  5. `sgp check` of a dataset whose manifest lost its statistics is an error naming the field, not
+#     a crash.
+set -euo pipefail
+SGP=$(realpath "${SGP_PROG:-build/sgp}")
+SRC=$(realpath "${SGP_SOURCE_DIR:-.}")
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect STATUS PATTERN cmd...: the command exits with STATUS and its stderr contains PATTERN
+expect() {
+  local want=$1 pat=$2
+  shift 2
+  local rc=0
+  "$@" >out.txt 2>err.txt || rc=$?
+  [[ $rc == "$want" ]] || fail "$* exited $rc, want $want: $(cat err.txt)"
+  grep -qF -- "$pat" err.txt || fail "$*: stderr lacks '$pat': $(cat err.txt)"
+  echo "ok   $* -> $(head -n1 err.txt)"
+}
+
+# ---- 1. usage errors
+echo '{"type": "box", "n": 2000}' > spec.json
+expect 2 "unknown verb 'colect' (did you mean 'collect'?)" "$SGP" colect
+expect 2 "unknown environment 'pont' (did you mean 'point'?)" "$SGP" collect pont --spec spec.json --seed 0 --out d
+expect 2 "unknown environment 'cartpol' (did you mean 'cartpole'?)" "$SGP" view cartpol
+expect 2 "missing --seed" "$SGP" collect point --spec spec.json --out d
+expect 2 "missing ENV" "$SGP" collect --spec spec.json --seed 0 --out d
+expect 2 "missing PATH" "$SGP" check
+expect 2 "missing KIND" "$SGP" train --data d --config c --out o
+expect 2 "missing --out" "$SGP" eval --config c.json
+expect 2 "missing B/table.json" "$SGP" compare a.json
+expect 2 "unknown option '--seeds' (did you mean '--seed'?)" "$SGP" collect point --spec spec.json --seeds 0 --out d
+"$SGP" eval --help | head -n1 | grep -q -- "--threads" || fail "eval's usage line lacks --threads"
+"$SGP" train --help | grep -q "depend on the thread count" || fail "train --help does not explain its --threads default"
+
+# ---- 2. outputs checked before the work
+"$SGP" collect point --spec spec.json --seed 1 --out new/deep/data --quiet >/dev/null
+[[ -f new/deep/data/manifest.json ]] || fail "collect did not create the parent of --out"
+cat > dyn.json <<'EOF'
+{"net": {"hidden": [16]}, "train": {"epochs": 500, "batch": 256}}
+EOF
+touch afile
+rc=0
+"$SGP" train dynamics --data new/deep/data --config dyn.json --out afile/m.safetensors --quiet >out.txt 2>err.txt || rc=$?
+[[ $rc == 1 ]] || fail "train into afile/ exited $rc"
+grep -q "afile/m.safetensors: afile: cannot create directory" err.txt || fail "train: $(cat err.txt)"
+grep -q "epochs" out.txt && fail "train trained before finding that afile/ cannot hold its output"
+echo "ok   train --out afile/m.safetensors fails before training: $(cat err.txt)"
+mkdir adir.safetensors
+expect 1 "adir.safetensors: cannot write: Is a directory" "$SGP" train dynamics --data new/deep/data --config dyn.json --out adir.safetensors
+"$SGP" train dynamics --data new/deep/data --config dyn.json --out m/sub/dyn.safetensors --epochs 1 --quiet >out.txt
+[[ -f m/sub/dyn.safetensors ]] || fail "train did not create the parent of --out"
+grep -q "1 epochs" out.txt || fail "--epochs 1 not applied: $(cat out.txt)"
+
+# ---- 3. the shipped run configs, through the README's pipeline
+grep -o 'bench/runs/[a-z_]*\.json' "$SRC/README.md" <("$SGP" eval --help) | sort -u | while read -r f; do
+  [[ -f "$SRC/${f#*:}" ]] || fail "${f%%:*} names ${f#*:}, which does not exist"
+done
+for env in point cartpole pixels; do
+  spec=$SRC/datasets/specs/${env}_box.json
+  score=$SRC/agents/configs/score_point.json
+  [[ $env == cartpole ]] && score=$SRC/agents/configs/score_cartpole.json
+  [[ -f $SRC/bench/runs/${env}_sgp.json ]] || fail "no bench/runs/${env}_sgp.json"
+  # the shipped spec with a small n, the env config of the run
+  python3 - "$spec" "$SRC/bench/runs/${env}_sgp.json" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1])); s["n"] = 3000; json.dump(s, open("s.json", "w"))
+r = json.load(open(sys.argv[2])); json.dump(r["env"].get("config", {}), open("cfg.json", "w"))
+r["eval"]["steps"] = 2; json.dump(r, open("run.json", "w"))
+EOF
+  "$SGP" collect $env --env-config cfg.json --spec s.json --seed 1 --out data/$env --quiet >/dev/null
+  "$SGP" train score --data data/$env --config "$score" --out models/${env}_score.safetensors --epochs 1 --quiet >/dev/null
+  "$SGP" train dynamics --data data/$env --config "$SRC/agents/configs/dynamics_default.json" \
+    --out models/${env}_dyn.safetensors --epochs 1 --quiet >/dev/null
+  "$SGP" eval --config run.json --out res/$env.json --quiet
+  grep -q '"summary"' res/$env.json || fail "$env: no summary in the result"
+  echo "ok   bench/runs/${env}_sgp.json runs (2 steps)"
+done
+
+# ---- 4. stale temporaries
+host=$(hostname | tr -c 'A-Za-z0-9\n' '-' | cut -c1-32)
+sh -c 'exit 0' & dead=$!
+wait $dead
+touch "res/point.json.tmp.$host.$dead.abcdefgh" "res/point.json.tmp.$host.$$.abcdefgh"
+"$SGP" eval --config run.json --out res/again.json --quiet
+[[ -e "res/point.json.tmp.$host.$dead.abcdefgh" ]] && fail "a dead process's temporary was left"
+[[ -e "res/point.json.tmp.$host.$$.abcdefgh" ]] || fail "a live process's temporary was removed"
+echo "ok   stale temporary of dead pid $dead removed, live pid $$ kept"
+
+# ---- 5. sgp check on a manifest without statistics
+python3 - <<'EOF'
+import json
+m = json.load(open("data/point/manifest.json")); del m["stats"]
+json.dump(m, open("data/point/manifest.json", "w"))
+EOF
+expect 1 "manifest.json: /stats: missing" "$SGP" check data/point
+echo "e2e_cli: all checks passed"
