@@ -18,7 +18,7 @@ static void usage(FILE *f) {
           "usage: sgp view ENV [--env-config FILE.json] [--rollout DIR [--episode E]]\n"
           "                [--record OUT.ppm|OUTDIR [--frames N]] [--size WxH] [--speed X]\n"
           "                [--camera X,Y,Z,DIST,AZIMUTH,ELEVATION] [--quiet]\n"
-          "Shows the environment ENV (point, cartpole, pixels) with MuJoCo's renderer: at its reset\n"
+          "Shows the environment ENV (`sgp list` names them) with MuJoCo's renderer: at its reset\n"
           "state (stepped with zero action when playing), or replaying a rollout saved by\n"
           "`sgp eval --save-rollout DIR`: the executed trajectory (red), the plan made at the current\n"
           "step (magenta) and the candidate rollouts of sampling planners (faint cyan).\n\n"
@@ -202,15 +202,13 @@ int cmd_view(int argc, char **argv) {
   snprintf(label, sizeof label, "%s%s%s%s", cfg_file ? cfg_file : "--env-config", where ? " (" : "",
            where ? where : "", where ? ")" : "");
   if (env_create(pos[0], cfg, label, &env, &e)) goto fail;
-  view_geo geo;
-  if (view_geo_init(env, &geo, &e)) goto fail;
+  if (view_env_check(env, &e)) goto fail;
   if (rollout) {
-    if (view_rollout_load(rollout, (int)episode, env, &geo, &ro, &e)) goto fail;
+    if (view_rollout_load(rollout, (int)episode, env, &ro, &e)) goto fail;
     have_ro = 1;
     o.ro = &ro;
   }
   o.env = env;
-  o.env_cfg = cfg;
   if (view_run(&o, &e)) goto fail;
   rc = 0;
   goto done;

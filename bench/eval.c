@@ -482,7 +482,7 @@ int eval_run(const eval_opts *o, sgp_err *e) {
     sgp_fail(e, "%s: /env/name: unknown environment '%s' (known: %s)", file, env_name, known);
     goto out;
   }
-  if (evt->create(&cenvcfg, &env, e)) goto out;
+  if (env_make(evt, &cenvcfg, &env, e)) goto out;
   const env_spec *sp = &env->spec;
 
   /* evaluation protocol */

@@ -163,3 +163,84 @@ int svg_trajectories(const char *path, const char *title, const sweep_env_info *
 #undef PY
   return sgp_atomic_commit(&af, e);
 }
+
+/* ------------------------------------------------------------------ time series */
+/* The value range of column k over every agent's executed and planned states and the goal. */
+static void series_range(const sweep_env_info *info, const svg_traj_agent *ag, int na, int k,
+                         double *lo, double *hi, int *tmax) {
+  int n = info->fig.n;
+  *lo = INFINITY, *hi = -INFINITY;
+  if (isfinite(info->goal[k])) *lo = *hi = info->goal[k];
+  for (int a = 0; a < na; a++)
+    for (int pass = 0; pass < 2; pass++) {
+      const float *p = pass ? ag[a].plan : ag[a].x;
+      int m = pass ? ag[a].nplan : ag[a].nx_steps;
+      if (p && m - 1 > *tmax) *tmax = m - 1;
+      for (int t = 0; p && t < m; t++)
+        if (isfinite(p[t * n + k])) *lo = fmin(*lo, p[t * n + k]), *hi = fmax(*hi, p[t * n + k]);
+    }
+  if (!(*lo <= *hi)) *lo = *hi = 0; /* nothing to draw */
+  double pad = *hi > *lo ? 0.05 * (*hi - *lo) : 0.5;
+  *lo -= pad, *hi += pad;
+}
+
+/* One panel (column k) with its top-left corner at (L, top), pw × ph. */
+static void series_panel(FILE *f, const sweep_env_info *info, const svg_traj_agent *ag, int na, int k,
+                         int L, int top, int pw, int ph) {
+  double lo, hi;
+  int tmax = 1, n = info->fig.n;
+  series_range(info, ag, na, k, &lo, &hi, &tmax);
+  if (tmax < 1) tmax = 1;
+#define SX(t) (L + (double)(t) * pw / tmax)
+#define SY(v) (top + ph * (1 - ((v) - lo) / (hi - lo)))
+  fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", L, top, pw, ph);
+  fprintf(f, "<text x=\"%d\" y=\"%d\">", L + 6, top + 16);
+  xml_text(f, info->fig.labels[k] ? info->fig.labels[k] : "");
+  fprintf(f, "</text>\n<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3g</text>", L - 4, top + 10, hi);
+  fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3g</text>\n", L - 4, top + ph, lo);
+  if (isfinite(info->goal[k]))
+    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"black\" stroke-dasharray=\"2 3\"/>\n", L,
+            L + pw, SY(info->goal[k]), SY(info->goal[k]));
+  for (int a = 0; a < na; a++)
+    for (int pass = 0; pass < 2; pass++) {
+      const float *p = pass ? ag[a].plan : ag[a].x;
+      int m = pass ? ag[a].nplan : ag[a].nx_steps;
+      if (!p || m < 2) continue;
+      fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s points=\"", palette[a % NPAL],
+              pass ? "1.5" : "2.2", pass ? " stroke-dasharray=\"5 4\"" : "");
+      for (int t = 0; t < m; t++)
+        if (isfinite(p[t * n + k])) fprintf(f, "%s%.1f,%.1f", t ? " " : "", SX(t), SY(p[t * n + k]));
+      fprintf(f, "\"/>\n");
+    }
+#undef SX
+#undef SY
+}
+
+int svg_series(const char *path, const char *title, const sweep_env_info *info,
+               const svg_traj_agent *ag, int na, sgp_err *e) {
+  const int L = 60, T = 40, PW = 460, PH = 150, GAP = 24, LEG = 190, n = info->fig.n;
+  int W = L + PW + LEG, H = T + n * (PH + GAP) + 20;
+  sgp_atomic_file af;
+  if (sgp_atomic_open(&af, path, e)) return -1;
+  FILE *f = af.f;
+  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+             "font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
+  fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"10\" y=\"22\" font-size=\"14\">");
+  xml_text(f, title);
+  fprintf(f, "</text>\n");
+  for (int k = 0; k < n; k++) series_panel(f, info, ag, na, k, L, T + k * (PH + GAP), PW, PH);
+  fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">control step</text>\n", L + PW / 2, H - 6);
+  int ly = T + 10;
+  for (int a = 0; a < na; a++, ly += 20) {
+    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/><text x=\"%d\" y=\"%d\">",
+            L + PW + 12, L + PW + 34, ly, ly, palette[a % NPAL], L + PW + 40, ly + 4);
+    xml_text(f, ag[a].label);
+    if (!ag[a].x) fputs(" (no rollout)", f);
+    fprintf(f, "</text>\n");
+  }
+  fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">solid: executed</text>\n", L + PW + 12, ly + 10);
+  fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">dashed: first plan</text>\n", L + PW + 12, ly + 26);
+  fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">dotted: goal</text>\n", L + PW + 12, ly + 42);
+  fprintf(f, "</svg>\n");
+  return sgp_atomic_commit(&af, e);
+}

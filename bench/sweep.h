@@ -13,6 +13,7 @@
 #define SGP_BENCH_SWEEP_H
 
 #include "core/core.h"
+#include "envs/env.h"
 
 /* ------------------------------------------------------------------ registries */
 /* What the expansion needs to know about an environment (filled by sweep_registry.info). */
@@ -20,10 +21,12 @@ typedef struct sweep_env_info {
   int nx, nu;
   int has_ref;            /* reference returns: the main metric is the normalised score */
   int T;                  /* episode length (normalised scores need full-length episodes) */
-  int has_goal2;          /* nx == 2 and goal known */
-  double goal[2];
+  env_figure fig;         /* the trajectory figure the environment declares (envs/env.h) */
+  /* a planar figure, in its two state dimensions fig.dims[0], fig.dims[1]: */
+  double box_lo[2], box_hi[2]; /* extent of the data box (figure extent) */
+  int has_goal2;          /* the goal is drawn */
+  double goal[ENV_FIG_MAX]; /* the goal in the figure's dimensions (planar: the first two) */
   double hole_c[2], hole_r; /* excluded disk of the data box (radius 0: none) */
-  double box_lo[2], box_hi[2]; /* first two box dimensions (figure extent), when nx == 2 */
 } sweep_env_info;
 
 typedef struct sweep_registry {
@@ -39,6 +42,8 @@ typedef struct sweep_registry {
 } sweep_registry;
 
 const sweep_registry *sweep_registry_builtin(void);
+/* The sweep's view of an environment's spec (what builtin env_info reports). */
+void sweep_env_describe(const env_spec *s, sweep_env_info *out);
 const sweep_registry *sweep_registry_fake(void);
 
 /* ------------------------------------------------------------------ the expanded sweep */
@@ -158,13 +163,18 @@ int svg_bar_chart(const char *path, const char *title, const char *ylabel, const
 
 typedef struct svg_traj_agent {
   const char *label;
-  const float *x;  int nx_steps;   /* executed states, nx_steps × 2 (NULL: none) */
-  const float *plan; int nplan;    /* first plan, nplan × 2 (NULL: none) */
+  const float *x;  int nx_steps;   /* executed states, nx_steps × fig.n (NULL: none) */
+  const float *plan; int nplan;    /* first plan, nplan × fig.n (NULL: none) */
 } svg_traj_agent;
 /* The light-dark picture: dataset scatter (npts × 2), the hole disk, start and goal, the executed
  * (solid) and first planned (dashed) trajectory of every agent. */
 int svg_trajectories(const char *path, const char *title, const sweep_env_info *info,
                      const float *pts, long npts, const svg_traj_agent *agents, int nagents,
                      sgp_err *e);
+/* Time series, one panel per state dimension of info->fig (labels from it), the step on the
+ * horizontal axis: every agent's executed (solid) and first planned (dashed) states, the goal
+ * value as a dotted line. */
+int svg_series(const char *path, const char *title, const sweep_env_info *info,
+               const svg_traj_agent *agents, int nagents, sgp_err *e);
 
 #endif

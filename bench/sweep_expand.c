@@ -662,13 +662,17 @@ static int load_impl(sweep *sw, sgp_err *e) {
     int erc = sw->reg->env_info(ename, cfgcopy, file, cpath, &info, e);
     cJSON_Delete(cfgcopy);
     if (erc) goto done;
-    int traj = info.nx == 2;
+    int traj = info.fig.kind != ENV_FIG_NONE && info.fig.by_default; /* the env's own choice */
     if ((v = get(en, "trajectories"))) {
       if (!cJSON_IsBool(v)) {
         sgp_fail(e, "%s: %s/trajectories: expected a boolean, got %s", file, path, tname(v));
         goto done;
       }
-      traj = cJSON_IsTrue(v) && info.nx == 2;
+      if (cJSON_IsTrue(v) && info.fig.kind == ENV_FIG_NONE) {
+        sgp_fail(e, "%s: %s/trajectories: environment '%s' declares no trajectory figure (spec.figure)", file, path, ename);
+        goto done;
+      }
+      traj = cJSON_IsTrue(v);
     }
     const cJSON *subset = get(en, "agents");
     if (subset) {

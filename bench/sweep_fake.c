@@ -20,24 +20,45 @@
 #include <time.h>
 
 /* ------------------------------------------------------------------ registry */
+typedef struct fake_env {
+  const char *name;
+  int nx, nu, has_ref, planar;
+} fake_env;
+static const fake_env fake_envs[] = {{"fake-2d", 2, 2, 0, 1}, {"fake-4d", 4, 1, 1, 0}};
+
+static const fake_env *fake_env_find(const char *name) {
+  for (size_t i = 0; i < sizeof fake_envs / sizeof fake_envs[0]; i++)
+    if (!strcmp(fake_envs[i].name, name)) return &fake_envs[i];
+  return NULL;
+}
+
+/* The description a real environment would give: fake-2d is drawn like the point task. */
+static void fake_spec(const fake_env *f, env_spec *s) {
+  static const double goal[4] = {-0.8, 0.2, 0, 0};
+  memset(s, 0, sizeof *s);
+  s->name = f->name;
+  s->nx = f->nx, s->nu = f->nu, s->has_ref = f->has_ref;
+  s->goal = goal;
+  if (!f->planar) return;
+  s->has_box = 1, s->nbx = f->nx, s->nbu = f->nu;
+  for (int i = 0; i < f->nx; i++) s->box_lo[i] = -1, s->box_hi[i] = 1;
+  s->excluded.radius = 0.4;
+  s->figure = (env_figure){ENV_FIG_PLANAR, 1, 2, {0, 1}, {"x", "y"}};
+}
+
 static int fake_env_info(const char *name, cJSON *config, const char *file, const char *path,
                          sweep_env_info *out, sgp_err *e) {
-  memset(out, 0, sizeof *out);
-  if (!strcmp(name, "fake-2d")) {
-    out->nx = 2, out->nu = 2;
-    out->has_goal2 = 1, out->goal[0] = -0.8, out->goal[1] = 0.2;
-    out->hole_r = 0.4;
-    out->box_lo[0] = out->box_lo[1] = -1;
-    out->box_hi[0] = out->box_hi[1] = 1;
-  } else if (!strcmp(name, "fake-4d")) {
-    out->nx = 4, out->nu = 1, out->has_ref = 1;
-  } else {
+  const fake_env *f = fake_env_find(name);
+  if (!f) {
     char p[128];
     snprintf(p, sizeof p, "%s", path);
     char *s = strrchr(p, '/');
     if (s) snprintf(s, sizeof p - (size_t)(s - p), "/name");
     return sgp_fail(e, "%s: %s: unknown environment '%s' (known: fake-2d, fake-4d)", file, p, name);
   }
+  env_spec spec;
+  fake_spec(f, &spec);
+  sweep_env_describe(&spec, out);
   sgp_cfg c = sgp_cfg_root(config, file);
   snprintf(c.path, sizeof c.path, "%s", path);
   static const char *const keys[] = {"variant", NULL};
@@ -260,7 +281,8 @@ static int fake_eval(int argc, char **argv) {
     return 1;
   }
   const char *ename = cJSON_GetObjectItemCaseSensitive(env, "name")->valuestring;
-  int two = !strcmp(ename, "fake-2d");
+  const fake_env *fe = fake_env_find(ename);
+  int two = fe && !fe->has_ref;
   double q = num(planner, "quality", 0.5), beta = num(planner, "beta", 0);
   int H = (int)num(planner, "horizon", 10);
   long seed = (long)num(c, "seed", 0);

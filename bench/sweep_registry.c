@@ -5,8 +5,35 @@
 #include "bench/sweep.h"
 #include "envs/env.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The planar figure's extent, goal and excluded disk come from the data box when the box is the
+ * state itself (nbx == nx); the excluded disk (box dimensions 0 and 1) only when the figure shows
+ * those two dimensions. */
+void sweep_env_describe(const env_spec *s, sweep_env_info *out) {
+  memset(out, 0, sizeof *out);
+  out->nx = s->nx;
+  out->nu = s->nu;
+  out->has_ref = s->has_ref;
+  out->T = s->T;
+  out->fig = s->figure;
+  for (int k = 0; k < s->figure.n && k < ENV_FIG_MAX; k++) out->goal[k] = s->goal ? s->goal[s->figure.dims[k]] : NAN;
+  if (s->figure.kind != ENV_FIG_PLANAR) return;
+  const int *d = s->figure.dims;
+  int box = s->has_box && s->nbx == s->nx;
+  for (int k = 0; k < 2; k++) {
+    out->box_lo[k] = box ? s->box_lo[d[k]] : -1;
+    out->box_hi[k] = box ? s->box_hi[d[k]] : 1;
+  }
+  out->has_goal2 = s->goal != NULL;
+  if (box && d[0] == 0 && d[1] == 1) {
+    out->hole_c[0] = s->excluded.center[0];
+    out->hole_c[1] = s->excluded.center[1];
+    out->hole_r = s->excluded.radius;
+  }
+}
 
 static int builtin_env_info(const char *name, cJSON *config, const char *file, const char *path,
                             sweep_env_info *out, sgp_err *e) {
@@ -27,25 +54,7 @@ static int builtin_env_info(const char *name, cJSON *config, const char *file, c
   snprintf(where, sizeof where, "%s: %s", file, path);
   sgp_env *env;
   if (env_create(name, config, where, &env, e)) return -1;
-  const env_spec *s = &env->spec;
-  memset(out, 0, sizeof *out);
-  out->nx = s->nx;
-  out->nu = s->nu;
-  out->has_ref = s->has_ref;
-  out->T = s->T;
-  if (s->nx == 2) {
-    out->has_goal2 = s->goal != NULL;
-    if (s->goal) out->goal[0] = s->goal[0], out->goal[1] = s->goal[1];
-    if (s->has_box && s->nbx >= 2) {
-      out->box_lo[0] = s->box_lo[0], out->box_lo[1] = s->box_lo[1];
-      out->box_hi[0] = s->box_hi[0], out->box_hi[1] = s->box_hi[1];
-      out->hole_c[0] = s->excl_center[0], out->hole_c[1] = s->excl_center[1];
-      out->hole_r = s->excl_radius;
-    } else {
-      out->box_lo[0] = out->box_lo[1] = -1;
-      out->box_hi[0] = out->box_hi[1] = 1;
-    }
-  }
+  sweep_env_describe(&env->spec, out);
   env_destroy(env);
   return 0;
 }

@@ -81,26 +81,74 @@ static double summary_num(const cJSON *o, const char *k) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* the first two columns of a row-major float32 array of at least 2 columns; NULL on any problem */
-static float *load_xy(const char *path, long *rows, int plan_first) {
+/* Columns dims[0..nd-1] of a row-major float32 array (rows × cols, or for the plan file the first
+ * step's (H+1) × cols); NULL on any problem (missing file, wrong dtype or shape). */
+static float *load_cols(const char *path, const int *dims, int nd, long *rows, int plan_first) {
   sgp_array a;
   sgp_err e;
   if (!sgp_path_exists(path) || sgp_npy_read(path, &a, &e)) return NULL;
+  int ok = a.dtype == SGP_F32 && (plan_first ? a.ndim == 3 && a.shape[0] >= 1 : a.ndim == 2);
+  long cols = ok ? (long)a.shape[a.ndim - 1] : 0;
+  for (int k = 0; ok && k < nd; k++) ok = dims[k] >= 0 && dims[k] < cols;
   float *out = NULL;
-  if (a.dtype == SGP_F32 && !plan_first && a.ndim == 2 && a.shape[1] >= 2) {
-    *rows = (long)a.shape[0];
-    out = sgp_malloc(sizeof *out * 2 * (size_t)(*rows ? *rows : 1));
+  if (ok) {
+    *rows = (long)(plan_first ? a.shape[1] : a.shape[0]); /* plan: steps × (H+1) × nx, the first step */
+    out = sgp_malloc(sizeof *out * (size_t)nd * (size_t)(*rows ? *rows : 1));
     const float *d = a.data;
-    for (long i = 0; i < *rows; i++) out[2 * i] = d[i * a.shape[1]], out[2 * i + 1] = d[i * a.shape[1] + 1];
-  } else if (a.dtype == SGP_F32 && plan_first && a.ndim == 3 && a.shape[0] >= 1 && a.shape[2] >= 2) {
-    /* steps × (H+1) × nx: the plan made at the first step */
-    *rows = (long)a.shape[1];
-    out = sgp_malloc(sizeof *out * 2 * (size_t)(*rows ? *rows : 1));
-    const float *d = a.data;
-    for (long i = 0; i < *rows; i++) out[2 * i] = d[i * a.shape[2]], out[2 * i + 1] = d[i * a.shape[2] + 1];
+    for (long i = 0; i < *rows; i++)
+      for (int k = 0; k < nd; k++) out[i * nd + k] = d[i * cols + dims[k]];
   }
   sgp_array_free(&a);
   return out;
+}
+
+/* The row's trajectory figure (the environment's choice, sweep_env_info.fig): the first seed's
+ * dataset and every agent's first episode, its executed states and first plan. */
+static void trajectory_figure(const sweep *sw, int r, const char *base, FILE *md, sgp_err *e) {
+  const sweep_row *row = &sw->rows[r];
+  const env_figure *fig = &row->info.fig;
+  int planar = fig->kind == ENV_FIG_PLANAR;
+  char path[4096], title[512];
+  float *pts = NULL;
+  long npts = 0;
+  svg_traj_agent *ag = sgp_calloc((size_t)sw->ncols, sizeof *ag);
+  float **owned = sgp_calloc((size_t)sw->ncols * 2, sizeof *owned);
+  int na = 0;
+  for (int q = 0; q < sw->nruns; q++) {
+    const sweep_run *run = &sw->runs[q];
+    if (run->row != r || run->seed_index != 0) continue;
+    if (!pts && planar) {
+      char *ddir = sgp_strdup(sw->jobs[run->data_job].done_path);
+      char *sl = strrchr(ddir, '/');
+      if (sl) *sl = 0;
+      snprintf(path, sizeof path, "%s/x.npy", ddir);
+      free(ddir);
+      pts = load_cols(path, fig->dims, 2, &npts, 0);
+    }
+    long m = 0;
+    svg_traj_agent *a = &ag[na];
+    a->label = sw->cols[run->col];
+    snprintf(path, sizeof path, "%s/rollouts/%s/ep0_x.npy", sw->out, sw->jobs[run->job].key);
+    a->x = owned[2 * na] = load_cols(path, fig->dims, fig->n, &m, 0);
+    a->nx_steps = (int)m;
+    snprintf(path, sizeof path, "%s/rollouts/%s/ep0_plan_x.npy", sw->out, sw->jobs[run->job].key);
+    m = 0;
+    a->plan = owned[2 * na + 1] = load_cols(path, fig->dims, fig->n, &m, 1);
+    a->nplan = (int)m;
+    na++;
+  }
+  snprintf(path, sizeof path, "%s/figures/%s-traj.svg", sw->out, base);
+  snprintf(title, sizeof title, "%s / %s, seed %ld, episode 0", row->env, row->dataset, sw->seeds[0]);
+  int rc = planar ? svg_trajectories(path, title, &row->info, pts, npts, ag, na, e)
+                  : svg_series(path, title, &row->info, ag, na, e);
+  if (rc == 0)
+    fprintf(md, "\n![%s / %s: trajectories](figures/%s-traj.svg)\n", row->env, row->dataset, base);
+  else
+    fprintf(md, "\n(trajectory figure not written: %s)\n", e->msg);
+  for (int i = 0; i < 2 * na; i++) free(owned[i]);
+  free(owned);
+  free(ag);
+  free(pts);
 }
 
 static void figures_for_row(const sweep *sw, int r, cellv *cells, FILE *md, sgp_err *e) {
@@ -129,47 +177,7 @@ static void figures_for_row(const sweep *sw, int r, cellv *cells, FILE *md, sgp_
   else
     fprintf(md, "(bar chart not written: %s)\n", e->msg);
   free(it);
-  if (row->trajectories) {
-    /* the first seed: its dataset and every agent's first episode */
-    float *pts = NULL;
-    long npts = 0;
-    svg_traj_agent *ag = sgp_calloc((size_t)sw->ncols, sizeof *ag);
-    float **owned = sgp_calloc((size_t)sw->ncols * 2, sizeof *owned);
-    int na = 0;
-    for (int q = 0; q < sw->nruns; q++) {
-      const sweep_run *run = &sw->runs[q];
-      if (run->row != r || run->seed_index != 0) continue;
-      if (!pts) {
-        char *ddir = sgp_strdup(sw->jobs[run->data_job].done_path);
-        char *sl = strrchr(ddir, '/');
-        if (sl) *sl = 0;
-        snprintf(path, sizeof path, "%s/x.npy", ddir);
-        free(ddir);
-        pts = load_xy(path, &npts, 0);
-      }
-      long m = 0;
-      svg_traj_agent *a = &ag[na];
-      a->label = sw->cols[run->col];
-      snprintf(path, sizeof path, "%s/rollouts/%s/ep0_x.npy", sw->out, sw->jobs[run->job].key);
-      a->x = owned[2 * na] = load_xy(path, &m, 0);
-      a->nx_steps = (int)m;
-      snprintf(path, sizeof path, "%s/rollouts/%s/ep0_plan_x.npy", sw->out, sw->jobs[run->job].key);
-      m = 0;
-      a->plan = owned[2 * na + 1] = load_xy(path, &m, 1);
-      a->nplan = (int)m;
-      na++;
-    }
-    snprintf(path, sizeof path, "%s/figures/%s-traj.svg", sw->out, base);
-    snprintf(title, sizeof title, "%s / %s, seed %ld, episode 0", row->env, row->dataset, sw->seeds[0]);
-    if (svg_trajectories(path, title, &row->info, pts, npts, ag, na, e) == 0)
-      fprintf(md, "\n![%s / %s: trajectories](figures/%s-traj.svg)\n", row->env, row->dataset, base);
-    else
-      fprintf(md, "\n(trajectory figure not written: %s)\n", e->msg);
-    for (int i = 0; i < 2 * na; i++) free(owned[i]);
-    free(owned);
-    free(ag);
-    free(pts);
-  }
+  if (row->trajectories) trajectory_figure(sw, r, base, md, e);
   free(base);
 }
 

@@ -114,8 +114,8 @@ static int parse_box(sgp_cfg *c, const sgp_env *env, ds_behaviour *b, sgp_err *e
   if (sgp_cfg_obj_opt(c, "exclude", &ex, e)) return -1;
   static const char *const exkeys[] = {"center", "radius", NULL};
   if (sgp_cfg_check_keys(&ex, exkeys, e)) return -1;
-  if (num_array_opt(&ex, "center", b->excl_center, 2, s->excl_center, e)) return -1;
-  if (sgp_cfg_num_opt(&ex, "radius", s->excl_radius, &b->excl_radius, e)) return -1;
+  if (num_array_opt(&ex, "center", b->excl_center, 2, s->excluded.center, e)) return -1;
+  if (sgp_cfg_num_opt(&ex, "radius", s->excluded.radius, &b->excl_radius, e)) return -1;
   if (!(b->excl_radius >= 0)) return sgp_fail(e, "%s: %s/radius: must be >= 0", ex.file, ex.path);
   if (b->excl_radius > 0 && s->nbx < 2) return sgp_fail(e, "%s: %s: the state box has fewer than 2 dimensions", ex.file, ex.path);
   if (sgp_cfg_bool_opt(c, "next_in_box", 1, &b->next_in_box, e)) return -1;

@@ -13,6 +13,7 @@
 #include "envs/env_private.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,13 +31,13 @@ static const double cp_box_hi[4] = {5, 1.5 * M_PI, 8, 12};
 static const char *const cp_keys[] = {"init_noise", NULL};
 
 /* Reference returns (episode return = Σ_t −c(x_t,u_t) − c_T(x_T) over T = 60 steps from the
- * hanging start), recomputed by tests/test_env_refs.c:
+ * hanging start), recomputed by tests/test_env_references.c:
  *   random: mean over 1000 seeded episodes of uniform random forces in [−80, 80] (sgp_rng stream
  *           "reference", seed 0; sd of one episode 11.5, standard error of the mean 0.36);
  *   expert: the best swing-up we found with the true simulator: `sgp eval --config
  *           bench/runs/cartpole_expert.json` (the oracle planner, MPPI with 1000 samples × 60
  *           iterations, temperature 0.05, planning the whole episode open loop; the simulator is
- *           deterministic, so the open-loop plan is exact). Its 60 actions are replayed by the test.
+ *           deterministic, so the open-loop plan is exact). Its 60 actions (cp_expert_u) are the expert policy.
  *           It ends upright (final cost 0.053, success); the learned-model MPC planners of the
  *           quick benchmark reach −1.1 to −2. Doing nothing scores −π² ≈ −9.87 (normalised 53). */
 #define CP_REF_RANDOM (-20.2495)
@@ -45,14 +46,8 @@ static const char *const cp_keys[] = {"init_noise", NULL};
 typedef struct cp_impl {
   env_sim sim;
   double init_noise; /* std of the Gaussian added to each coordinate of the hanging rest state */
+  double pole_len, hinge_z; /* from the model: where the viewer draws the pole tip */
 } cp_impl;
-
-static void cp_destroy(sgp_env *env) {
-  cp_impl *p = env->impl;
-  env_mj_free(&p->sim);
-  free(p);
-  free(env);
-}
 
 static void cp_get_state(const sgp_env *env, double *x) {
   const cp_impl *p = env->impl;
@@ -95,7 +90,7 @@ static int cp_step(sgp_env *env, const double *u_in, double *xnext, double *rewa
   env->t++;
   double xn[4];
   cp_get_state(env, xn);
-  if (!sgp_all_finite_d(xn, 4)) return sgp_fail(e, "cartpole: simulation unstable at t=%.4g", env->t * CP_DT);
+  if (env_stepped_finite(env, xn, e)) return -1;
   if (xnext) memcpy(xnext, xn, sizeof xn);
   if (reward) *reward = -CP_R * u * u;
   if (terminated) *terminated = 0;
@@ -151,8 +146,65 @@ static void cp_terminal_batch(const sgp_env *env, int B, const float *x, float *
   }
 }
 
+/* ---- the description's hooks --------------------------------------------------------------- */
+/* The expert of ref_expert: the oracle's open-loop swing-up, replayed (float32, as `sgp eval
+ * --save-rollout` wrote it; see CP_REF_EXPERT). */
+static const float cp_expert_u[CP_T] = {
+    28.2095661f, 47.5542336f, 17.5385036f, 32.5666656f, 26.670269f, 41.9823151f,
+    -19.4743385f, -6.89505816f, -45.8019943f, -12.1708574f, -32.3375969f, -54.7009506f,
+    -36.2472534f, -40.4632492f, -64.9946136f, -41.65271f, -11.2613382f, -33.9258232f,
+    4.09127617f, -0.705177724f, 13.4532871f, -40.2675323f, 42.0170097f, 24.4075832f,
+    9.09300518f, 18.5202847f, 48.1787148f, 49.1071053f, 48.9761887f, 51.8148994f,
+    54.0566368f, 11.7696676f, -4.09337091f, 4.13740921f, 11.5865936f, 17.3250217f,
+    -5.89173794f, 21.8769779f, -16.6976509f, 39.9556084f, -6.19398499f, -0.140590534f,
+    -32.977623f, -58.4860001f, -51.8609962f, -63.7949181f, -68.2117233f, -30.7780056f,
+    8.0850544f, -3.40734696f, -4.57646894f, 43.2460136f, -27.4766006f, 20.3687f,
+    22.5217762f, 39.4956055f, 9.63633919f, -27.6434345f, -9.85278893f, -11.5911884f,
+};
+
+static void cp_expert_action(const sgp_env *env, int t, const double *x, double *u) {
+  (void)env, (void)x;
+  u[0] = t >= 0 && t < CP_T ? cp_expert_u[t] : 0;
+}
+
+/* The viewer's geometry, read from the model at create time. */
+#define CP_FRONT (-0.13) /* y of the drawn path: just in front of the cart box (half depth 0.1) */
+
+/* The pole tip: θ = 0 hangs down; envs/cartpole.xml puts the tip at (p + l sin θ, −l cos θ). */
+static int cp_view_point(const sgp_env *env, const double *x, double p[3]) {
+  const cp_impl *c = env->impl;
+  if (!isfinite(x[0]) || !isfinite(x[1])) return -1;
+  p[0] = x[0] + c->pole_len * sin(x[1]);
+  p[1] = CP_FRONT;
+  p[2] = c->hinge_z - c->pole_len * cos(x[1]);
+  return 0;
+}
+
+/* From the front (−y), slightly above, wide enough for the cart's travel in xs. */
+static void cp_view_camera(const sgp_env *env, const double *xs, int n, double aspect, double fovy,
+                           double cam[6]) {
+  double lo = -1.2, hi = 1.2, half = tan(0.5 * fovy * M_PI / 180);
+  for (int t = 0; t < n; t++) {
+    double p = xs[(size_t)t * env->spec.nx];
+    if (p - 0.8 < lo) lo = p - 0.8;
+    if (p + 0.8 > hi) hi = p + 0.8;
+  }
+  double halfw = 0.5 * (hi - lo);
+  cam[0] = 0.5 * (lo + hi);
+  cam[1] = 0;
+  cam[2] = -0.1;
+  cam[3] = (halfw / aspect > 1.1 ? halfw / aspect : 1.1) / half;
+  cam[4] = 90;
+  cam[5] = -8;
+}
+
+static void cp_hud_note(const sgp_env *env, char *buf, size_t n) {
+  (void)env;
+  snprintf(buf, n, "swing-up: goal pole up (theta = pi), cart at 0; paths show the pole tip");
+}
+
 static const env_ops cp_ops = {
-    .destroy = cp_destroy,
+    .destroy = env_mj_destroy,
     .reset = cp_reset,
     .set_state = cp_set_state,
     .get_state = cp_get_state,
@@ -162,7 +214,24 @@ static const env_ops cp_ops = {
     .success = cp_success,
     .cost_batch = cp_cost_batch,
     .terminal_cost_batch = cp_terminal_batch,
+    .expert_action = cp_expert_action,
+    .view_point = cp_view_point,
+    .view_camera = cp_view_camera,
+    .hud_note = cp_hud_note,
 };
+
+/* Pole length (the "tip" geom's offset from the hinge) and hinge height, from the model. */
+static int cp_geometry(sgp_env *env, sgp_err *e) {
+  cp_impl *c = env->impl;
+  const mjModel *m = c->sim.m;
+  int cart = mj_name2id(m, mjOBJ_BODY, "cart"), pole = mj_name2id(m, mjOBJ_BODY, "pole");
+  int tip = mj_name2id(m, mjOBJ_GEOM, "tip");
+  if (cart < 0 || pole < 0 || tip < 0) return sgp_fail(e, "cartpole.xml: no body 'cart' / 'pole' or geom 'tip'");
+  const mjtNum *off = m->geom_pos + 3 * tip;
+  c->pole_len = sqrt(off[0] * off[0] + off[1] * off[1] + off[2] * off[2]);
+  c->hinge_z = m->body_pos[3 * cart + 2] + m->body_pos[3 * pole + 2];
+  return 0;
+}
 
 static int cp_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   if (sgp_cfg_check_keys(cfg, cp_keys, e)) return -1;
@@ -171,51 +240,29 @@ static int cp_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   if (!(noise >= 0 && noise <= 10))
     return sgp_fail(e, "%s: %s/init_noise: expected a number in [0, 10], got %g", cfg->file, cfg->path, noise);
   cp_impl *p = sgp_calloc(1, sizeof *p);
-  if (env_mj_load(&p->sim, "cartpole.xml", e)) {
-    free(p);
-    return -1;
-  }
   p->init_noise = noise;
-  sgp_env *env = sgp_calloc(1, sizeof *env);
-  env->vt = &env_cartpole_vt;
-  env->ops = &cp_ops;
-  env->impl = p;
-  env->sim = &p->sim;
-  env_spec *s = &env->spec;
-  s->name = "cartpole";
-  s->nx = 4;
-  s->nu = 1;
-  s->dt = CP_DT;
-  s->timestep = p->sim.m->opt.timestep;
-  if (env_substeps(p->sim.m, CP_DT, "cartpole", &s->substeps, e)) {
-    cp_destroy(env);
+  sgp_env *env;
+  if (env_mj_new(&env_cartpole_vt, &cp_ops, p, &p->sim, "cartpole.xml", CP_DT, &env, e)) return -1;
+  if (cp_geometry(env, e)) {
+    env_destroy(env);
     return -1;
   }
-  s->T = CP_T;
-  s->u_lo = cp_ulo;
-  s->u_hi = cp_uhi;
-  s->goal = cp_goal;
-  s->has_box = 1;
-  s->nbx = 4;
-  s->nbu = 1;
-  memcpy(s->box_lo, cp_box_lo, sizeof cp_box_lo);
-  memcpy(s->box_hi, cp_box_hi, sizeof cp_box_hi);
-  s->abox_lo[0] = -CP_UMAX;
-  s->abox_hi[0] = CP_UMAX;
-  s->excl_radius = 0;
+  env_spec *s = &env->spec;
+  env_spec_dims(s, 4, 1, CP_T, cp_ulo, cp_uhi, cp_goal);
+  env_spec_box(s, cp_box_lo, cp_box_hi);
   s->has_ref = noise == 0; /* the references are for the fixed hanging start */
   s->ref_random = CP_REF_RANDOM;
   s->ref_expert = CP_REF_EXPERT;
-  if (cp_reset(env, 0, NULL, e)) {
-    cp_destroy(env);
-    return -1;
-  }
-  *out = env;
-  return 0;
+  s->tol.ref_abs = 1e-3; /* CP_REF_RANDOM has 4 decimals; the replayed expert agrees to 1e-6 */
+  s->figure = (env_figure){ENV_FIG_SERIES, 0, 2, {0, 1}, {"cart p (m)", "pole θ (rad)"}};
+  return env_start(env, out, e);
 }
+
+static const char *const cp_test_configs[] = {"{\"init_noise\":0.1}", NULL};
 
 const env_vt env_cartpole_vt = {
     .name = "cartpole",
     .summary = "cart-pole swing-up, cart 10 kg, pole 1 kg at 0.5 m, |u| <= 80 N (METHOD §6)",
     .create = cp_create,
+    .test_configs = cp_test_configs,
 };

@@ -35,10 +35,13 @@ typedef struct sgp_env sgp_env;
 
 /* ------------------------------------------------------------------ the registry */
 typedef struct env_vt {
-  const char *name;    /* "point", "cartpole", "pixels" */
+  const char *name;    /* "point", "cartpole", ... */
   const char *summary; /* one line for `sgp list` */
   /* Reads cfg (defaults inserted, unknown keys rejected) and builds an instance. */
   int (*create)(sgp_cfg *cfg, sgp_env **out, sgp_err *e);
+  /* Optional: NULL-terminated JSON config objects that the conformance test runs besides {}
+   * (variants with their own costs, references or dimensions), e.g. {"{\"hole\":\"same\"}", NULL}. */
+  const char *const *test_configs;
 } env_vt;
 
 const env_vt *env_find(const char *name); /* NULL if unknown */
@@ -48,6 +51,62 @@ const env_vt *env_at(int i);              /* 0 <= i < env_count() */
  * creates it from cfg_json (NULL: all defaults; the object is modified: defaults inserted).
  * `file` names the config in error messages. */
 int env_create(const char *name, cJSON *cfg_json, const char *file, sgp_env **out, sgp_err *e);
+/* vt->create followed by env_check (every instance the program uses goes through one of the two). */
+int env_make(const env_vt *vt, sgp_cfg *cfg, sgp_env **out, sgp_err *e);
+
+/* ------------------------------------------------------------------ the description
+ * Besides its dynamics and costs an environment describes itself to the rest of the program: the
+ * figure that suits a trajectory, the region its data leaves out, the tolerances of the
+ * conformance test (data in env_spec), and how the viewer draws it (functions in env_ops). Nothing
+ * outside envs/ looks at an environment's name or guesses from its dimensions. */
+
+/* The region of the data box that box-shaped data leaves out by default: the disk
+ * ‖(b₀, b₁) − center‖ < radius in box dimensions 0 and 1. radius 0: none. */
+typedef struct env_region {
+  double center[2], radius;
+} env_region;
+
+/* Which figure suits a trajectory (the sweep's figures, docs/sweeps.md):
+ *  ENV_FIG_PLANAR: the executed and planned paths over the dataset in the plane of two state
+ *                  dimensions dims[0] (horizontal) and dims[1] (vertical), with the data box, the
+ *                  goal and the excluded region; n = 2;
+ *  ENV_FIG_SERIES: time series, one panel per state dimension dims[0..n-1];
+ *  ENV_FIG_NONE:   no figure ("trajectories": true in a sweep is then an error). */
+typedef enum env_figure_kind { ENV_FIG_NONE = 0, ENV_FIG_PLANAR = 1, ENV_FIG_SERIES = 2 } env_figure_kind;
+#define ENV_FIG_MAX 4
+typedef struct env_figure {
+  env_figure_kind kind;
+  int by_default;                  /* 1: a sweep draws it unless its row says "trajectories": false */
+  int n;                           /* dimensions used: 2 (planar), 1..ENV_FIG_MAX (series) */
+  int dims[ENV_FIG_MAX];           /* state dimensions, each < nx */
+  const char *labels[ENV_FIG_MAX]; /* axis / panel labels, e.g. "θ (rad)" (non-NULL for each dim) */
+} env_figure;
+
+/* Tolerances of tests/test_env_conformance.c (zero: the default in brackets, set by env_check). */
+typedef struct env_test_tol {
+  double batch_rel;  /* float batch cost and gradients vs the double ones, relative, floor 1 [1e-6] */
+  double fd_step;    /* central-difference step in double [1e-5] */
+  double fd_rel;     /* gradients vs central differences, relative, floor 1e-3 [1e-6] */
+  double ref_abs;    /* reproduced vs declared reference returns, absolute [1e-3] */
+  unsigned wrap;     /* bit i: state dimension i is an angle on which the cost wraps every 2π with
+                      * its seam at goal[i] ± π; test points keep 10 fd steps away from the seam */
+} env_test_tol;
+
+/* Scene overlays for the viewer (env_ops.overlays). */
+typedef enum env_overlay_kind {
+  ENV_OVERLAY_SPHERE = 1, /* a sphere of radius `size` at `pos` (a goal, a target) */
+  ENV_OVERLAY_DISK = 2,   /* a flat horizontal disk of radius `size` centred at `pos` (a region) */
+  ENV_OVERLAY_IMAGE = 3,  /* a panel in the top-right corner showing the state values
+                           * x[offset + r·w + c] (row r = 0 on top) as grey levels clamped to [0, 1] */
+} env_overlay_kind;
+typedef struct env_overlay {
+  env_overlay_kind kind;
+  float rgba[4];       /* sphere, disk */
+  double pos[3], size; /* sphere, disk: scene coordinates */
+  int offset, w, h;    /* image: offset + w·h <= nx */
+  char label[48];      /* shown beside the overlay (may be empty) */
+} env_overlay;
+#define ENV_MAX_OVERLAYS 8
 
 /* ------------------------------------------------------------------ the spec */
 /* The "data box" is the space in which box-shaped data collection samples states and actions.
@@ -62,17 +121,30 @@ typedef struct env_spec {
   double timestep;  /* MuJoCo timestep (s): dt = substeps * timestep */
   int T;            /* episode length (control steps) */
   const double *u_lo, *u_hi; /* nu each; actions are clipped to them by env_step */
-  const double *goal;        /* nx: the goal state */
+  const double *goal;        /* nx: the goal state, or NULL for a task without one (locomotion) */
 
   int has_box;                /* 1 if a data box is defined */
   int nbx, nbu;               /* box dimensions (<= ENV_MAX_BOX) */
   double box_lo[ENV_MAX_BOX], box_hi[ENV_MAX_BOX];   /* state box (nbx) */
   double abox_lo[ENV_MAX_BOX], abox_hi[ENV_MAX_BOX]; /* action box (nbu) */
-  /* Default excluded region of the box (a disk in box dimensions 0,1): radius 0 = none. */
-  double excl_center[2], excl_radius;
+  env_region excluded;        /* default excluded region of the box (radius 0: none) */
 
-  int has_ref;                    /* 1: reference returns defined (normalised scores) */
-  double ref_random, ref_expert;  /* episode returns of a random and an expert policy */
+  /* Reference returns (normalised scores 100·(R − ref_random)/(ref_expert − ref_random)).
+   * Either measured here, each the return Σ_t r_t − c_T(x_T) of T steps from env_reset(seed 0):
+   *   ref_random: the mean over ref_episodes episodes of actions drawn uniformly from the action
+   *               box (abox, env_box_to_action), one sgp_rng stream "reference" (seed 0) for all;
+   *   ref_expert: one episode of ops->expert_action;
+   * tests/test_env_references.c reproduces both; or taken from elsewhere: ref_source names where
+   * (e.g. "D4RL"), and no policy is needed (nor checked).
+   * Without references (has_ref 0) results report success and returns but no normalised score,
+   * and a sweep's default metric for the environment is "success". */
+  int has_ref;
+  double ref_random, ref_expert;
+  int ref_episodes;           /* [1000] */
+  const char *ref_source;     /* NULL: measured here (ops->expert_action required) */
+
+  env_figure figure;          /* which figure suits a trajectory */
+  env_test_tol tol;           /* tolerances of the conformance test */
 } env_spec;
 
 /* ------------------------------------------------------------------ the operations */
@@ -85,7 +157,7 @@ typedef struct env_ops {
   void (*get_state)(const sgp_env *env, double *x);
   /* One control period with action u (nu; clipped to the bounds): next state, reward = −c(x,u),
    * terminated (1 if the episode cannot continue; 0 for the built-ins). Returns -1 with an
-   * error if MuJoCo raised an error or the simulation became unstable. */
+   * error for a non-finite action, if MuJoCo raised an error, or if the state became non-finite. */
   int (*step)(sgp_env *env, const double *u, double *xnext, double *reward, int *terminated,
               sgp_err *e);
   /* Running cost c(x,u) and its gradients (gx: nx, gu: nu; NULL skips). */
@@ -98,11 +170,30 @@ typedef struct env_ops {
   void (*cost_batch)(const sgp_env *env, int B, const float *x, const float *u, float *c,
                      float *gx, float *gu);
   void (*terminal_cost_batch)(const sgp_env *env, int B, const float *x, float *c, float *gx);
-  /* Data-box maps (NULL: identity, nbx == nx / nbu == nu). */
+  /* Data-box maps (NULL: identity, nbx == nx / nbu == nu; give both of a pair or neither). */
   void (*box_to_state)(const sgp_env *env, const double *b, double *x);
   void (*state_to_box)(const sgp_env *env, const double *x, double *b);
   void (*box_to_action)(const sgp_env *env, const double *a, double *u);
   void (*action_to_box)(const sgp_env *env, const double *u, double *a);
+
+  /* ---- optional hooks of the description (NULL: not provided) ----------------------------- */
+  /* The expert policy of ref_expert: the action u (nu) at step t in state x. Deterministic.
+   * Required when spec.has_ref and the references are measured here (no spec.ref_source). */
+  void (*expert_action)(const sgp_env *env, int t, const double *x, double *u);
+  /* The point of the MuJoCo scene (world coordinates) that stands for state x in the viewer: the
+   * point, the pole tip, a torso. Pure: must not touch the simulator. Returns -1 (p untouched)
+   * when x has no point (e.g. non-finite values). Required by `sgp view`. */
+  int (*view_point)(const sgp_env *env, const double *x, double p[3]);
+  /* The viewer's default camera for the n states xs (n×nx: the rollout, or the reset state) on a
+   * frame of aspect w/h with vertical field of view fovy (degrees): cam = look-at point (3),
+   * distance, azimuth and elevation (degrees). NULL: MuJoCo's default free camera. */
+  void (*view_camera)(const sgp_env *env, const double *xs, int n, double aspect, double fovy,
+                      double cam[6]);
+  /* Up to `max` scene overlays into out; returns how many. Fixed for the instance. */
+  int (*overlays)(const sgp_env *env, env_overlay *out, int max);
+  /* One line about the instance for the viewer's head-up display (the variant, what the drawn
+   * paths show). Empty: none. */
+  void (*hud_note)(const sgp_env *env, char *buf, size_t n);
 } env_ops;
 
 /* MuJoCo plumbing shared by every environment (envs/env_mujoco.c). */
@@ -164,6 +255,20 @@ void env_box_to_action(const sgp_env *env, const double *a, double *u);
 void env_action_to_box(const sgp_env *env, const double *u, double *a);
 /* Clips u (nu) to the action bounds in place. */
 void env_clip_action(const sgp_env *env, double *u);
+
+/* The description's hooks with their defaults: view_point -1 without the hook; overlays 0;
+ * hud_note ""; view_camera 0 (cam untouched) without the hook, 1 with it. */
+int env_view_point(const sgp_env *env, const double *x, double p[3]);
+int env_overlays(const sgp_env *env, env_overlay *out, int max);
+void env_hud_note(const sgp_env *env, char *buf, size_t n);
+int env_view_camera(const sgp_env *env, const double *xs, int n, double aspect, double fovy,
+                    double cam[6]);
+/* Checks an instance against the contract of this header (the operations that are required, the
+ * spec's dimensions and bounds, data box and its maps, excluded region, figure, references and
+ * their expert, overlays, the view point of the current state) and fills the default tolerances
+ * and ref_episodes. A one-line error names the environment and the field:
+ * "pendulum: spec.figure.dims[1] = 2 is not a state dimension (nx = 2)". */
+int env_check(sgp_env *env, sgp_err *e);
 
 /* The MuJoCo model and data for the viewer (both NULL for an environment without MuJoCo state).
  * The data reflects the last reset / set_state / step. */

@@ -32,16 +32,35 @@ int env_mj_forward(env_sim *s, const char *name, sgp_err *e);
 /* substeps = dt / timestep, which must be a whole number (to 1e-9). */
 int env_substeps(const mjModel *m, double dt, const char *name, int *out, sgp_err *e);
 
-/* ---- registry entries (one line each in env_registry.c) ------------------------------------ */
-extern const env_vt env_point_vt;
-extern const env_vt env_cartpole_vt;
-extern const env_vt env_pixels_vt;
-extern const env_vt env_halfcheetah_vt;
-extern const env_vt env_hopper_vt;
-extern const env_vt env_walker2d_vt;
+/* ---- building an instance (envs/env_common.c) ----------------------------------------------- */
+/* Loads `xml` into sim (a member of impl), allocates the instance around impl with vt and ops and
+ * fills spec.name (vt->name), dt, timestep and substeps. On failure impl is freed (free(impl) if
+ * the XML does not load, ops->destroy otherwise) and -1 returned. */
+int env_mj_new(const env_vt *vt, const env_ops *ops, void *impl, env_sim *sim, const char *xml,
+               double dt, sgp_env **out, sgp_err *e);
+/* ops.destroy of an environment whose impl holds its env_sim and plain values only. */
+void env_mj_destroy(sgp_env *env);
+/* The spec's dimensions, episode length, action bounds and goal (arrays kept by pointer). */
+void env_spec_dims(env_spec *s, int nx, int nu, int T, const double *u_lo, const double *u_hi,
+                   const double *goal);
+/* A data box that is the state and the action itself: nbx = nx, nbu = nu, the state box given,
+ * the action box equal to the bounds. Call after env_spec_dims. */
+void env_spec_box(env_spec *s, const double *box_lo, const double *box_hi);
+/* The last step of create: env_reset(seed 0) and *out = env; on failure env is destroyed. */
+int env_start(sgp_env *env, sgp_env **out, sgp_err *e);
+/* The check after stepping: x (nx) finite, else "NAME: simulation unstable at t=...". */
+int env_stepped_finite(const sgp_env *env, const double *x, sgp_err *e);
 
-/* point.c internals reused by pixels.c: a point environment built from a config object, and the
- * position cost on (x,y). */
+/* ---- the registry entries: `const env_vt env_NAME_vt` of envs/NAME.c -------------------------- */
+#define ENV_ENTRY(n) extern const env_vt env_##n##_vt;
+#include "envs/env_list.h"
+#ifdef SGP_ENV_TEST_LIST /* a test build (envs/env_registry.c) */
+#include "tests/envs/env_list.h"
+#endif
+#undef ENV_ENTRY
+
+/* ---- point.c internals reused by pixels.c --------------------------------------------------- */
+/* A point environment built from a config object, and the position cost on (x,y). */
 /* Reads the point keys of cfg (defaults inserted); keys outside the point keys and `extra_keys`
  * (NULL-terminated, may be NULL) are rejected. */
 int env_point_make(sgp_cfg *cfg, const char *const *extra_keys, sgp_env **out, sgp_err *e);
@@ -49,5 +68,11 @@ double env_point_pos_cost(const double *p, double *gp);      /* running part on 
 double env_point_pos_terminal(const double *p, double *gp);  /* terminal cost on position */
 double env_point_act_cost(const double *u, double *gu);      /* running part on displacement */
 int env_point_pos_success(const double *p);
+/* The expert of the point's reference return: the displacement (clipped) at position p. */
+void env_point_expert(const sgp_env *point, const double *p, double *u);
+/* The point's head-up display note and default camera (shared with pixels). */
+void env_point_note(const sgp_env *point, char *buf, size_t n);
+void env_point_camera(double fovy, double cam[6]);
+double env_point_height(const sgp_env *point); /* z of the drawn path (the point body's height) */
 
 #endif

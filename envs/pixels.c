@@ -21,6 +21,7 @@
 #include "envs/env_private.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -325,6 +326,47 @@ static void px_action_to_box(const sgp_env *env, const double *u, double *a) {
   px_action_disp(env->impl, u, a);
 }
 
+/* ---- the description's hooks (the point's, seen through the image) ------------------------- */
+static void px_expert_action(const sgp_env *env, int t, const double *x, double *u) {
+  const px_impl *p = env->impl;
+  double pos[2], a[2];
+  (void)t;
+  px_decode(p, PX_EXTENT, x, pos, NULL);
+  env_point_expert(p->pt, pos, a);
+  px_box_to_action(env, a, u);
+}
+
+/* The decoded position, drawn at the point body's height. */
+static int px_view_point(const sgp_env *env, const double *x, double q[3]) {
+  const px_impl *p = env->impl;
+  if (!sgp_all_finite_d(x, (size_t)env->spec.nx)) return -1;
+  px_decode(p, PX_EXTENT, x, q, NULL);
+  q[2] = env_point_height(p->pt);
+  return 0;
+}
+
+static void px_view_camera(const sgp_env *env, const double *xs, int n, double aspect, double fovy,
+                           double cam[6]) {
+  (void)env, (void)xs, (void)n, (void)aspect;
+  env_point_camera(fovy, cam);
+}
+
+/* The observation: the state image in a panel. */
+static int px_overlays(const sgp_env *env, env_overlay *out, int max) {
+  const px_impl *p = env->impl;
+  if (max < 1) return 0;
+  memset(out, 0, sizeof *out);
+  out->kind = ENV_OVERLAY_IMAGE;
+  out->offset = 0;
+  out->w = out->h = p->R;
+  snprintf(out->label, sizeof out->label, "observation %dx%d", p->R, p->R);
+  return 1;
+}
+
+static void px_hud_note(const sgp_env *env, char *buf, size_t n) {
+  env_point_note(((const px_impl *)env->impl)->pt, buf, n);
+}
+
 static const env_ops px_ops = {
     .destroy = px_destroy,
     .reset = px_reset,
@@ -340,6 +382,11 @@ static const env_ops px_ops = {
     .state_to_box = px_state_to_box,
     .box_to_action = px_box_to_action,
     .action_to_box = px_action_to_box,
+    .expert_action = px_expert_action,
+    .view_point = px_view_point,
+    .view_camera = px_view_camera,
+    .overlays = px_overlays,
+    .hud_note = px_hud_note,
 };
 
 static int px_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
@@ -390,6 +437,8 @@ static int px_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   env->spec = pt->spec; /* dt, substeps, T, data box, exclusion, references: the point's */
   env_spec *s = &env->spec;
   s->name = "pixels";
+  s->figure = (env_figure){0}; /* the states are images: no planar picture of them */
+  s->tol.batch_rel = 1e-5;     /* float soft-argmax over R² pixels */
   s->nx = n;
   s->nu = nu;
   s->u_lo = p->ulo;
@@ -399,8 +448,11 @@ static int px_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   return 0;
 }
 
+static const char *const px_test_configs[] = {"{\"image_action\":true}", "{\"resolution\":16,\"hole\":\"same\"}", NULL};
+
 const env_vt env_pixels_vt = {
     .name = "pixels",
     .summary = "the point task seen (and optionally actuated) through R×R images of a blurred dot",
     .create = px_create,
+    .test_configs = px_test_configs,
 };

@@ -13,6 +13,7 @@
 #include "envs/env_private.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,7 @@ typedef struct point_impl {
   int hole;
   double mud;        /* speed factor inside the disk (1 for "same") */
   double init_noise; /* std of the Gaussian added to the start position */
+  double height;     /* z of the point body: where the viewer draws paths */
   const double *u;   /* action of the current step (for the substep callback) */
 } point_impl;
 
@@ -73,13 +75,6 @@ int env_point_pos_success(const double *p) {
 }
 
 /* ---- operations ----------------------------------------------------------------------------- */
-static void point_destroy(sgp_env *env) {
-  point_impl *p = env->impl;
-  env_mj_free(&p->sim);
-  free(p);
-  free(env);
-}
-
 static void point_get_state(const sgp_env *env, double *x) {
   const point_impl *p = env->impl;
   x[0] = p->sim.d->qpos[0];
@@ -134,7 +129,10 @@ static int point_step(sgp_env *env, const double *u_in, double *xnext, double *r
   p->u = NULL;
   if (rc) return -1;
   env->t++;
-  if (xnext) point_get_state(env, xnext);
+  double xn[2];
+  point_get_state(env, xn);
+  if (env_stepped_finite(env, xn, e)) return -1;
+  if (xnext) memcpy(xnext, xn, sizeof xn);
   if (reward) *reward = -c;
   if (terminated) *terminated = 0;
   return 0;
@@ -186,8 +184,74 @@ static void point_terminal_batch(const sgp_env *env, int B, const float *x, floa
   }
 }
 
+/* ---- the description's hooks --------------------------------------------------------------- */
+/* The expert of the reference return: at full speed (clipped to 0.1 per axis) towards the goal;
+ * for "mud", while the segment to the goal crosses the circle of radius 0.45 around the disk,
+ * along the upper tangent to that circle instead. */
+void env_point_expert(const sgp_env *point, const double *x, double *u) {
+  const point_impl *p = point->impl;
+  const double *g = point_goal;
+  double tgt[2] = {g[0], g[1]};
+  if (p->hole == HOLE_MUD) {
+    double rho = 0.45, dx = g[0] - x[0], dy = g[1] - x[1], L2 = dx * dx + dy * dy;
+    double s = L2 > 0 ? -(x[0] * dx + x[1] * dy) / L2 : 0;
+    s = s < 0 ? 0 : s > 1 ? 1 : s;
+    double cx = x[0] + s * dx, cy = x[1] + s * dy, nx = hypot(x[0], x[1]);
+    if (hypot(cx, cy) < rho && nx > rho) {
+      double a = atan2(x[1], x[0]), b = acos(rho / nx);
+      double t1[2] = {rho * cos(a + b), rho * sin(a + b)}, t2[2] = {rho * cos(a - b), rho * sin(a - b)};
+      const double *tp = t1[1] > t2[1] ? t1 : t2;
+      /* continue past the tangent point along the tangent so the step is full length */
+      double vx = tp[0] - x[0], vy = tp[1] - x[1], vn = hypot(vx, vy);
+      tgt[0] = x[0] + vx / vn * 0.2;
+      tgt[1] = x[1] + vy / vn * 0.2;
+    }
+  }
+  for (int i = 0; i < 2; i++) {
+    u[i] = tgt[i] - x[i];
+    u[i] = u[i] > point_uhi[i] ? point_uhi[i] : u[i] < point_ulo[i] ? point_ulo[i] : u[i];
+  }
+}
+
+static void point_expert_action(const sgp_env *env, int t, const double *x, double *u) {
+  (void)t;
+  env_point_expert(env, x, u);
+}
+
+double env_point_height(const sgp_env *point) { return ((const point_impl *)point->impl)->height; }
+
+static int point_view_point(const sgp_env *env, const double *x, double p[3]) {
+  if (!isfinite(x[0]) || !isfinite(x[1])) return -1;
+  p[0] = x[0];
+  p[1] = x[1];
+  p[2] = env_point_height(env);
+  return 0;
+}
+
+/* From above, x to the right, y up (like the model's "top" camera), the floor filling the view. */
+void env_point_camera(double fovy, double cam[6]) {
+  cam[0] = cam[1] = cam[2] = 0;
+  cam[3] = 1.35 / tan(0.5 * fovy * M_PI / 180);
+  cam[4] = 90;
+  cam[5] = -90;
+}
+
+static void point_view_camera(const sgp_env *env, const double *xs, int n, double aspect, double fovy,
+                              double cam[6]) {
+  (void)env, (void)xs, (void)n, (void)aspect;
+  env_point_camera(fovy, cam);
+}
+
+void env_point_note(const sgp_env *point, char *buf, size_t n) {
+  const point_impl *p = point->impl;
+  if (p->hole == HOLE_MUD)
+    snprintf(buf, n, "MUD: inside the brown disk the point moves only %gx the commanded step", p->mud);
+  else
+    snprintf(buf, n, "hole 'same': the disk is only a hole in the data (dynamics unchanged)");
+}
+
 static const env_ops point_ops = {
-    .destroy = point_destroy,
+    .destroy = env_mj_destroy,
     .reset = point_reset,
     .set_state = point_set_state,
     .get_state = point_get_state,
@@ -197,89 +261,71 @@ static const env_ops point_ops = {
     .success = point_success,
     .cost_batch = point_cost_batch,
     .terminal_cost_batch = point_terminal_batch,
+    .expert_action = point_expert_action,
+    .view_point = point_view_point,
+    .view_camera = point_view_camera,
+    .hud_note = env_point_note,
 };
 
 /* Reference returns (episode return = Σ_t −c(x_t,u_t) − c_T(x_T) over T = 40 steps from the
- * start), measured by tests/test_env_point.c (which recomputes them):
+ * start), recomputed by tests/test_env_references.c:
  *   random: mean over 1000 seeded episodes of uniform random actions;
- *   expert: the scripted policy of the test (straight at full speed for "same", around the disk
- *           along its tangent for "mud"). */
+ *   expert: env_point_expert (straight at full speed for "same", around the disk along its
+ *           tangent for "mud"). */
 static const double point_ref_random[2] = {-135.994, -136.348}; /* same, mud */
 static const double point_ref_expert[2] = {-14.976, -19.549};
+static const double point_box_lo[2] = {-1, -1}, point_box_hi[2] = {1, 1};
 
-int env_point_make(sgp_cfg *cfg, const char *const *extra_keys, sgp_env **out, sgp_err *e) {
+static int point_config(sgp_cfg *cfg, const char *const *extra_keys, point_impl *p, sgp_err *e) {
   const char *allowed[16];
   int na = 0;
   for (int i = 0; point_keys[i]; i++) allowed[na++] = point_keys[i];
   for (int i = 0; extra_keys && extra_keys[i] && na < 15; i++) allowed[na++] = extra_keys[i];
   allowed[na] = NULL;
   if (sgp_cfg_check_keys(cfg, allowed, e)) return -1;
-  int hole;
   double mud, noise;
-  if (sgp_cfg_enum(cfg, "hole", hole_names, 2, HOLE_MUD, &hole, e)) return -1;
+  if (sgp_cfg_enum(cfg, "hole", hole_names, 2, HOLE_MUD, &p->hole, e)) return -1;
   if (sgp_cfg_num_opt(cfg, "mud_factor", 0.2, &mud, e)) return -1;
   if (sgp_cfg_num_opt(cfg, "init_noise", 0.0, &noise, e)) return -1;
   if (!(mud >= 0 && mud <= 1))
     return sgp_fail(e, "%s: %s/mud_factor: expected a number in [0, 1], got %g", cfg->file, cfg->path, mud);
   if (!(noise >= 0 && noise <= 1))
     return sgp_fail(e, "%s: %s/init_noise: expected a number in [0, 1], got %g", cfg->file, cfg->path, noise);
-
-  point_impl *p = sgp_calloc(1, sizeof *p);
-  if (env_mj_load(&p->sim, "point.xml", e)) {
-    free(p);
-    return -1;
-  }
-  sgp_env *env = sgp_calloc(1, sizeof *env);
-  env->vt = &env_point_vt;
-  env->ops = &point_ops;
-  env->impl = p;
-  env->sim = &p->sim;
-  p->hole = hole;
-  p->mud = hole == HOLE_MUD ? mud : 1.0;
+  p->mud = p->hole == HOLE_MUD ? mud : 1.0;
   p->init_noise = noise;
-
-  env_spec *s = &env->spec;
-  s->name = "point";
-  s->nx = 2;
-  s->nu = 2;
-  s->dt = POINT_DT;
-  s->timestep = p->sim.m->opt.timestep;
-  if (env_substeps(p->sim.m, POINT_DT, "point", &s->substeps, e)) {
-    point_destroy(env);
-    return -1;
-  }
-  s->T = POINT_T;
-  s->u_lo = point_ulo;
-  s->u_hi = point_uhi;
-  s->goal = point_goal;
-  s->has_box = 1;
-  s->nbx = 2;
-  s->nbu = 2;
-  for (int i = 0; i < 2; i++) {
-    s->box_lo[i] = -1;
-    s->box_hi[i] = 1;
-    s->abox_lo[i] = point_ulo[i];
-    s->abox_hi[i] = point_uhi[i];
-  }
-  s->excl_center[0] = s->excl_center[1] = 0;
-  s->excl_radius = POINT_HOLE_R;
-  /* the references hold for the documented start (no init noise) and the default mud factor */
-  s->has_ref = noise == 0 && (hole == HOLE_SAME || mud == 0.2);
-  s->ref_random = point_ref_random[hole];
-  s->ref_expert = point_ref_expert[hole];
-
-  if (point_reset(env, 0, NULL, e)) {
-    point_destroy(env);
-    return -1;
-  }
-  *out = env;
   return 0;
 }
 
+int env_point_make(sgp_cfg *cfg, const char *const *extra_keys, sgp_env **out, sgp_err *e) {
+  point_impl *p = sgp_calloc(1, sizeof *p);
+  sgp_env *env;
+  if (point_config(cfg, extra_keys, p, e)) {
+    free(p);
+    return -1;
+  }
+  if (env_mj_new(&env_point_vt, &point_ops, p, &p->sim, "point.xml", POINT_DT, &env, e)) return -1;
+  int body = mj_name2id(p->sim.m, mjOBJ_BODY, "point");
+  p->height = body >= 0 ? p->sim.m->body_pos[3 * body + 2] : 0;
+  env_spec *s = &env->spec;
+  env_spec_dims(s, 2, 2, POINT_T, point_ulo, point_uhi, point_goal);
+  env_spec_box(s, point_box_lo, point_box_hi);
+  s->excluded = (env_region){{0, 0}, POINT_HOLE_R};
+  /* the references hold for the documented start (no init noise) and the default mud factor */
+  s->has_ref = p->init_noise == 0 && (p->hole == HOLE_SAME || p->mud == 0.2);
+  s->ref_random = point_ref_random[p->hole];
+  s->ref_expert = point_ref_expert[p->hole];
+  s->tol.ref_abs = 0.01; /* the stored references have 3 decimals */
+  s->figure = (env_figure){ENV_FIG_PLANAR, 1, 2, {0, 1}, {"x", "y"}};
+  return env_start(env, out, e);
+}
+
 static int point_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) { return env_point_make(cfg, NULL, out, e); }
+
+static const char *const point_test_configs[] = {"{\"hole\":\"same\"}", NULL};
 
 const env_vt env_point_vt = {
     .name = "point",
     .summary = "light-dark point mass, x' = x + u, around a disk of mud (METHOD §6)",
     .create = point_create,
+    .test_configs = point_test_configs,
 };

@@ -1,9 +1,10 @@
 // ctest-labels: unit viewer
 /* The viewer's OpenGL-free half (viewer/view_data.c, compiled in here: the viewer is not part of
  * libsgp): the cartpole pole-tip point against MuJoCo's own tip geom position, the pixels point
- * against the position the image was rendered from, the recomputed returns against the rewards of
- * actually stepping the environment (and the terminal cost), every malformed rollout rejected with the file named and the
- * output untouched, the PPM writer's bytes, and the variant note. */
+ * against the position the image was rendered from (the environments' view_point hooks), the
+ * recomputed returns against the rewards of actually stepping the environment (and the terminal
+ * cost), every malformed rollout rejected with the file named and the output untouched, the PPM
+ * writer's bytes, and the head-up note of the variant. */
 #include "viewer/view_data.c"
 
 #include "testutil.h"
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static sgp_env *make(const char *name, const char *json, cJSON **cfg_out) {
+static sgp_env *make(const char *name, const char *json) {
   cJSON *j = NULL;
   sgp_err e = {0};
   sgp_env *env = NULL;
@@ -20,8 +21,7 @@ static sgp_env *make(const char *name, const char *json, cJSON **cfg_out) {
     fprintf(stderr, "FAIL make(%s, %s): %s\n", name, json, e.msg);
     exit(1);
   }
-  if (cfg_out) *cfg_out = j;
-  else cJSON_Delete(j);
+  cJSON_Delete(j);
   return env;
 }
 
@@ -43,13 +43,11 @@ static void write_f32(const char *dir, const char *name, int ndim, const int64_t
   free(f);
 }
 
-/* cartpole: view_geo_point's tip (x and z) equals MuJoCo's position of the "tip" geom. */
+/* cartpole: the view point (the pole tip, x and z) equals MuJoCo's position of the "tip" geom. */
 static void test_cartpole_tip(void) {
-  sgp_env *env = make("cartpole", "{}", NULL);
-  view_geo g;
+  sgp_env *env = make("cartpole", "{}");
   sgp_err e;
-  CHECK(view_geo_init(env, &g, &e) == 0 && g.kind == VIEW_GEO_POLE, "cartpole geo: %s", e.msg);
-  CHECK_CLOSE("cartpole pole length from the model", g.pole_len, 0.5, 1e-12);
+  CHECK(view_env_check(env, &e) == 0, "cartpole can be viewed: %s", e.msg);
   const mjModel *m;
   mjData *d;
   env_mj(env, &m, &d);
@@ -61,7 +59,7 @@ static void test_cartpole_tip(void) {
     double x[4] = {4 * sgp_rng_uniform(&r) - 2, 4 * M_PI * sgp_rng_uniform(&r) - 2 * M_PI, 0, 0}, p[3];
     env_set_state(env, x, &e);
     mj_forward(m, d);
-    view_geo_point(&g, env, x, p);
+    view_point(env, x, p);
     double ex = fabs(p[0] - d->geom_xpos[3 * tip]), ez = fabs(p[2] - d->geom_xpos[3 * tip + 2]);
     if (ex > worst) worst = ex;
     if (ez > worst) worst = ez;
@@ -72,27 +70,23 @@ static void test_cartpole_tip(void) {
 
 /* pixels: the point of a rendered image is the position it was rendered from; point: (x, y, h). */
 static void test_planar(void) {
-  sgp_env *px = make("pixels", "{}", NULL), *pt = make("point", "{}", NULL);
-  view_geo g, gp;
-  sgp_err e;
-  CHECK(view_geo_init(px, &g, &e) == 0 && g.kind == VIEW_GEO_PLANAR && g.decode, "pixels geo");
-  CHECK(view_geo_init(pt, &gp, &e) == 0 && gp.kind == VIEW_GEO_PLANAR && !gp.decode, "point geo");
-  CHECK_CLOSE("point path height = the point body's z", gp.height, 0.04, 1e-12);
+  sgp_env *px = make("pixels", "{}"), *pt = make("point", "{}");
+  const double height = 0.04; /* envs/point.xml: the point body's z */
   double *img = sgp_malloc(sizeof(double) * px->spec.nx), worst = 0;
   for (int i = 0; i < 9; i++)
     for (int j = 0; j < 9; j++) {
       double b[2] = {-1 + 0.25 * i, -1 + 0.25 * j}, p[3], q[3];
       env_box_to_state(px, b, img);
-      view_geo_point(&g, px, img, p);
-      view_geo_point(&gp, pt, b, q);
+      view_point(px, img, p);
+      view_point(pt, b, q);
       double err = fmax(fabs(p[0] - b[0]), fabs(p[1] - b[1]));
       if (err > worst) worst = err;
-      CHECK(q[0] == b[0] && q[1] == b[1] && q[2] == gp.height, "point: scene point is (x, y, h)");
+      CHECK(q[0] == b[0] && q[1] == b[1] && q[2] == height, "point: scene point is (x, y, h)");
     }
   CHECK_WORST("pixels: decoded point vs rendered position (81 positions)", worst, 1e-6);
   img[3] = NAN;
   double p[3];
-  view_geo_point(&g, px, img, p);
+  view_point(px, img, p);
   CHECK(isnan(p[0]) && isnan(p[1]), "pixels: a non-finite image gives no point");
   free(img);
   env_destroy(px);
@@ -103,7 +97,7 @@ static void test_planar(void) {
  * returns equal the rewards of stepping the environment; plan and candidate points are the plan
  * states at the path height. */
 static void test_rollout_returns(const char *dir) {
-  sgp_env *env = make("point", "{\"hole\":\"mud\"}", NULL);
+  sgp_env *env = make("point", "{\"hole\":\"mud\"}");
   enum { S = 20, H = 4, M = 2 };
   double x[(S + 1) * 2], u[S * 2], plan[S * (H + 1) * 2], cand[S * M * (H + 1) * 2];
   double want[S + 1], ret = 0, rew;
@@ -132,10 +126,8 @@ static void test_rollout_returns(const char *dir) {
   write_f32(dir, "ep1_plan_x.npy", 3, (int64_t[]){S, H + 1, 2}, plan, sizeof plan / sizeof *plan);
   write_f32(dir, "ep1_cand_x.npy", 4, (int64_t[]){S, M, H + 1, 2}, cand, sizeof cand / sizeof *cand);
 
-  view_geo g;
-  view_geo_init(env, &g, &e);
   view_rollout r;
-  int rc = view_rollout_load(dir, 1, env, &g, &r, &e);
+  int rc = view_rollout_load(dir, 1, env, &r, &e);
   CHECK(rc == 0, "load a good rollout: %s", rc ? e.msg : "");
   if (rc) {
     env_destroy(env);
@@ -151,7 +143,7 @@ static void test_rollout_returns(const char *dir) {
   for (int i = 0; i < S * (H + 1); i++) {
     worst = fmax(worst, fabs(r.plan_p[3 * i] - plan[2 * i]));
     worst = fmax(worst, fabs(r.plan_p[3 * i + 1] - plan[2 * i + 1]));
-    worst = fmax(worst, fabs(r.plan_p[3 * i + 2] - g.height));
+    worst = fmax(worst, fabs(r.plan_p[3 * i + 2] - 0.04)); /* the point body's z */
   }
   for (int i = 0; i < S * M * (H + 1); i++) worst = fmax(worst, fabs(r.cand_p[3 * i + 1] - cand[2 * i + 1]));
   CHECK_WORST("plan and candidate points vs the plan states (float32 files)", worst, 1e-6);
@@ -164,13 +156,11 @@ static void test_rollout_returns(const char *dir) {
 
 /* Every malformed rollout is an error naming the file at fault; *out stays untouched. */
 static void expect_reject(const char *dir, int episode, sgp_env *env, const char *file, const char *what) {
-  view_geo g;
   sgp_err e = {0};
-  view_geo_init(env, &g, &e);
   view_rollout r;
   memset(&r, 0xAB, sizeof r);
   view_rollout before = r;
-  int rc = view_rollout_load(dir, episode, env, &g, &r, &e);
+  int rc = view_rollout_load(dir, episode, env, &r, &e);
   char *path = sgp_path_join(dir, file);
   CHECK(rc == -1, "%s: rejected", file);
   CHECK(strstr(e.msg, path) != NULL, "%s: the message names the file: %s", file, e.msg);
@@ -182,7 +172,7 @@ static void expect_reject(const char *dir, int episode, sgp_env *env, const char
 }
 
 static void test_rejects(const char *dir) {
-  sgp_env *pt = make("point", "{}", NULL), *cp = make("cartpole", "{}", NULL);
+  sgp_env *pt = make("point", "{}"), *cp = make("cartpole", "{}");
   double v[400] = {0};
   /* ep2: x has nx 3 */
   write_f64(dir, "ep2_x.npy", 2, (int64_t[]){5, 3}, v);
@@ -239,11 +229,9 @@ static void test_rejects(const char *dir) {
   /* zero steps is a valid (if dull) rollout: one state, no actions */
   write_f64(dir, "ep13_x.npy", 2, (int64_t[]){1, 2}, v);
   write_f64(dir, "ep13_u.npy", 2, (int64_t[]){0, 2}, v);
-  view_geo g;
   sgp_err e;
-  view_geo_init(pt, &g, &e);
   view_rollout r;
-  CHECK(view_rollout_load(dir, 13, pt, &g, &r, &e) == 0 && r.steps == 0, "zero steps loads: %s", e.msg);
+  CHECK(view_rollout_load(dir, 13, pt, &r, &e) == 0 && r.steps == 0, "zero steps loads: %s", e.msg);
   if (r.steps == 0) view_rollout_free(&r);
   env_destroy(pt);
   env_destroy(cp);
@@ -266,24 +254,21 @@ static void test_ppm(void) {
   free(buf);
 }
 
+/* The head-up note comes from the instance (its resolved variant). */
 static void test_note(void) {
   char note[256];
-  cJSON *cfg;
-  sgp_env *env = make("point", "{}", &cfg);
-  view_env_note(env, cfg, note, sizeof note);
+  sgp_env *env = make("point", "{}");
+  env_hud_note(env, note, sizeof note);
   CHECK(strstr(note, "MUD") && strstr(note, "0.2x"), "point default (mud 0.2): %s", note);
   env_destroy(env);
-  cJSON_Delete(cfg);
-  env = make("pixels", "{\"hole\":\"mud\",\"mud_factor\":0.5}", &cfg);
-  view_env_note(env, cfg, note, sizeof note);
+  env = make("pixels", "{\"hole\":\"mud\",\"mud_factor\":0.5}");
+  env_hud_note(env, note, sizeof note);
   CHECK(strstr(note, "MUD") && strstr(note, "0.5x"), "pixels mud 0.5: %s", note);
   env_destroy(env);
-  cJSON_Delete(cfg);
-  env = make("point", "{\"hole\":\"same\"}", &cfg);
-  view_env_note(env, cfg, note, sizeof note);
+  env = make("point", "{\"hole\":\"same\"}");
+  env_hud_note(env, note, sizeof note);
   CHECK(!strstr(note, "MUD") && strstr(note, "same"), "point same: %s", note);
   env_destroy(env);
-  cJSON_Delete(cfg);
 }
 
 int main(void) {

@@ -1,6 +1,6 @@
 /* The viewer's data, free of OpenGL (viewer/viewer.h): a saved rollout loaded and checked against
- * the environment, states turned into scene points, returns recomputed from the task cost, the
- * variant note, and a PPM writer. tests/test_viewer_data.c compiles this file directly (the
+ * the environment, states turned into scene points (the environment's view_point hook), returns
+ * recomputed from the task cost, and a PPM writer. tests/test_viewer_data.c compiles this file directly (the
  * program's viewer/ sources are not part of libsgp). */
 #include "viewer/viewer.h"
 
@@ -8,67 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ------------------------------------------------------------------ states -> scene points */
-static int body_id(const mjModel *m, const char *name) { return mj_name2id(m, mjOBJ_BODY, name); }
-
-int view_geo_init(sgp_env *env, view_geo *g, sgp_err *e) {
-  const mjModel *m = NULL;
-  mjData *d = NULL;
-  env_mj(env, &m, &d);
-  view_geo out = {0};
-  const char *name = env->spec.name;
-  if (!m) { /* an environment without MuJoCo state: nothing to draw in */
-    *g = out;
-    return 0;
-  }
-  if (!strcmp(name, "point") || !strcmp(name, "pixels")) {
-    int b = body_id(m, "point");
-    if (b < 0) return sgp_fail(e, "%s: the model has no body 'point'", name);
-    out.kind = VIEW_GEO_PLANAR;
-    out.decode = !strcmp(name, "pixels");
-    out.height = m->body_pos[3 * b + 2];
-  } else if (!strcmp(name, "cartpole")) {
-    int cart = body_id(m, "cart"), pole = body_id(m, "pole");
-    if (cart < 0 || pole < 0) return sgp_fail(e, "cartpole: the model has no body 'cart' / 'pole'");
-    int tip = mj_name2id(m, mjOBJ_GEOM, "tip");
-    const mjtNum *off = tip >= 0 ? m->geom_pos + 3 * tip : m->body_ipos + 3 * pole;
-    out.kind = VIEW_GEO_POLE;
-    out.pole_len = sqrt(off[0] * off[0] + off[1] * off[1] + off[2] * off[2]);
-    out.cart_z = m->body_pos[3 * cart + 2] + m->body_pos[3 * pole + 2];
-    out.front = -0.13; /* just in front of the cart box (half depth 0.1), on the camera's side */
-    if (!(out.pole_len > 0)) return sgp_fail(e, "cartpole: the model's pole has zero length");
-  }
-  *g = out;
+/* ------------------------------------------------------------------ the environment */
+int view_env_check(const sgp_env *env, sgp_err *e) {
+  const mjModel *m = env->sim ? env->sim->m : NULL;
+  if (!m) return sgp_fail(e, "%s: the environment has no MuJoCo model to show", env->spec.name);
+  if (!env->ops->view_point)
+    return sgp_fail(e, "%s: no view_point hook: the viewer cannot place its states in the scene "
+                       "(envs/%s.c, docs/adding-an-environment.md)", env->spec.name, env->spec.name);
   return 0;
 }
 
-void view_geo_point(const view_geo *g, const sgp_env *env, const double *x, double p[3]) {
-  switch (g->kind) {
-  case VIEW_GEO_PLANAR: {
-    double b[ENV_MAX_BOX];
-    if (g->decode) {
-      if (!sgp_all_finite_d(x, (size_t)env->spec.nx)) {
-        p[0] = p[1] = p[2] = NAN;
-        return;
-      }
-      env_state_to_box(env, x, b); /* pixels: the soft-argmax position of the image */
-    } else {
-      b[0] = x[0];
-      b[1] = x[1];
-    }
-    p[0] = b[0];
-    p[1] = b[1];
-    p[2] = g->height;
-    return;
-  }
-  case VIEW_GEO_POLE: /* θ = 0 hangs down; envs/cartpole.xml: tip at (p + l sin θ, −l cos θ) */
-    p[0] = x[0] + g->pole_len * sin(x[1]);
-    p[1] = g->front;
-    p[2] = g->cart_z - g->pole_len * cos(x[1]);
-    return;
-  default:
-    p[0] = p[1] = p[2] = NAN;
-  }
+void view_point(const sgp_env *env, const double *x, double p[3]) {
+  if (env_view_point(env, x, p)) p[0] = p[1] = p[2] = NAN;
 }
 
 /* ------------------------------------------------------------------ loading a rollout */
@@ -115,14 +66,13 @@ static char *ep_path(const char *dir, int episode, const char *what) {
 }
 
 /* Scene points of n states of nx values each (x double). */
-static double *points(const view_geo *g, const sgp_env *env, const double *x, size_t n, int nx) {
+static double *points(const sgp_env *env, const double *x, size_t n, int nx) {
   double *p = sgp_malloc(sizeof(double) * 3 * (n ? n : 1));
-  for (size_t i = 0; i < n; i++) view_geo_point(g, env, x + i * (size_t)nx, p + 3 * i);
+  for (size_t i = 0; i < n; i++) view_point(env, x + i * (size_t)nx, p + 3 * i);
   return p;
 }
 
-int view_rollout_load(const char *dir, int episode, sgp_env *env, const view_geo *g,
-                      view_rollout *out, sgp_err *e) {
+int view_rollout_load(const char *dir, int episode, sgp_env *env, view_rollout *out, sgp_err *e) {
   const env_spec *s = &env->spec;
   const int nx = s->nx, nu = s->nu;
   if (!sgp_path_exists(dir)) return sgp_fail(e, "%s: no such rollout directory", dir);
@@ -193,9 +143,9 @@ int view_rollout_load(const char *dir, int episode, sgp_env *env, const view_geo
   r.ret[r.steps] = sum;
   r.final_cost = env_terminal_cost(env, x + (size_t)r.steps * nx, NULL);
 
-  r.xp = points(g, env, x, (size_t)r.steps + 1, nx);
-  if (plan) r.plan_p = points(g, env, plan, (size_t)r.steps * (r.H + 1), nx);
-  if (cand) r.cand_p = points(g, env, cand, (size_t)r.steps * r.M * (r.HC + 1), nx);
+  r.xp = points(env, x, (size_t)r.steps + 1, nx);
+  if (plan) r.plan_p = points(env, plan, (size_t)r.steps * (r.H + 1), nx);
+  if (cand) r.cand_p = points(env, cand, (size_t)r.steps * r.M * (r.HC + 1), nx);
   r.dir = sgp_strdup(dir);
   r.episode = episode;
   r.nx = nx;
@@ -231,24 +181,6 @@ void view_rollout_free(view_rollout *r) {
   free(r->plan_p);
   free(r->cand_p);
   memset(r, 0, sizeof *r);
-}
-
-/* ------------------------------------------------------------------ the variant note */
-void view_env_note(const sgp_env *env, const cJSON *cfg, char *buf, size_t n) {
-  const char *name = env->spec.name;
-  buf[0] = 0;
-  if (!strcmp(name, "point") || !strcmp(name, "pixels")) {
-    const cJSON *hole = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "hole") : NULL;
-    const cJSON *mud = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "mud_factor") : NULL;
-    int is_mud = !cJSON_IsString(hole) || !strcmp(hole->valuestring, "mud"); /* mud is the default */
-    double k = cJSON_IsNumber(mud) ? mud->valuedouble : 0.2;
-    if (is_mud)
-      snprintf(buf, n, "MUD: inside the brown disk the point moves only %gx the commanded step", k);
-    else
-      snprintf(buf, n, "hole 'same': the disk is only a hole in the data (dynamics unchanged)");
-  } else if (!strcmp(name, "cartpole")) {
-    snprintf(buf, n, "swing-up: goal pole up (theta = pi), cart at 0; paths show the pole tip");
-  }
 }
 
 /* ------------------------------------------------------------------ images */

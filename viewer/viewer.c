@@ -2,7 +2,7 @@
  * 2.2.2's mjv_/mjr_ for the scene. The layout follows MuJoCo's simulate sample: a free camera
  * moved with the mouse, mjv_updateScene from a private mjData, extra geoms appended to the
  * abstract scene (here the trajectories, as capsules made by mjv_makeConnector), mjr_render, then
- * 2-D overlays (mjr_overlay text, mjr_drawPixels for the pixels observation).
+ * 2-D overlays (mjr_overlay text, mjr_drawPixels for the environment's image panels).
  *
  * Recording never shows a window: a hidden GLFW window provides the OpenGL context and every
  * frame is rendered into MuJoCo's offscreen framebuffer (mjFB_OFFSCREEN, sized to the frame by a
@@ -25,8 +25,9 @@ typedef struct viewer {
   const view_opts *o;
   sgp_env *env;
   const view_rollout *ro;
-  view_geo geo;
   char note[256];
+  env_overlay ov[ENV_MAX_OVERLAYS]; /* the environment's overlays */
+  int nov;
 
   /* rendering: a private copy of the model (visual options, offscreen size) and data */
   mjModel *m;
@@ -57,8 +58,7 @@ typedef struct viewer {
   int bl, bm, br;
   double lastx, lasty;
 
-  /* pixels: the observation panel */
-  int R, panel_px;
+  /* image overlays: one RGB buffer, as large as the largest panel */
   unsigned char *panel;
 } viewer;
 
@@ -89,7 +89,7 @@ static void hist_push(viewer *v, const double *x, double ret) {
     v->hist_ret = sgp_realloc(v->hist_ret, sizeof(double) * (size_t)v->caphist);
   }
   memcpy(v->hist + (size_t)v->nhist * nx, x, sizeof(double) * nx);
-  view_geo_point(&v->geo, v->env, x, v->hist_p + 3 * (size_t)v->nhist);
+  view_point(v->env, x, v->hist_p + 3 * (size_t)v->nhist);
   v->hist_ret[v->nhist] = ret;
   v->nhist++;
 }
@@ -183,7 +183,6 @@ static void add_polyline(mjvScene *scn, const double *p, int n, double width, co
 static double line_width(const viewer *v) { return 0.0024 * v->cam.distance; }
 
 static void add_trajectories(viewer *v) {
-  if (v->geo.kind == VIEW_GEO_NONE) return;
   mjvScene *scn = &v->scn;
   double w = line_width(v);
   const view_rollout *ro = v->ro;
@@ -206,6 +205,22 @@ static void add_trajectories(viewer *v) {
   }
 }
 
+/* The environment's spheres and disks (flat cylinders). */
+static void add_env_overlays(viewer *v) {
+  mjvScene *scn = &v->scn;
+  for (int i = 0; i < v->nov; i++) {
+    const env_overlay *o = &v->ov[i];
+    if (o->kind == ENV_OVERLAY_SPHERE) {
+      add_sphere(scn, o->pos, o->size, o->rgba);
+    } else if (o->kind == ENV_OVERLAY_DISK && add_geom_ok(scn, o->pos)) {
+      mjvGeom *g = scn->geoms + scn->ngeom;
+      mjtNum size[3] = {o->size, o->size, 0.001};
+      mjv_initGeom(g, mjGEOM_CYLINDER, size, o->pos, NULL, o->rgba);
+      finish_geom(scn, g);
+    }
+  }
+}
+
 /* ------------------------------------------------------------------ 2-D overlays */
 static void draw_overlay(viewer *v, mjrRect vp) {
   char l[1024], r[1024];
@@ -225,12 +240,10 @@ static void draw_overlay(viewer *v, mjrRect vp) {
   else
     k += snprintf(r + k, sizeof r - k, "%.3f  (so far)\n", ret);
   k += snprintf(r + k, sizeof r - k, "%gx%s\n", v->speed, v->paused ? "  PAUSED" : "");
-  if (v->geo.kind != VIEW_GEO_NONE) {
-    n += snprintf(l + n, sizeof l - n, "colours\n");
-    k += snprintf(r + k, sizeof r - k, "red: executed%s%s\n",
-                  v->ro && v->ro->plan_p ? "   magenta: plan at this step" : "",
-                  v->ro && v->ro->cand_p ? "   cyan: candidates" : "");
-  }
+  n += snprintf(l + n, sizeof l - n, "colours\n");
+  k += snprintf(r + k, sizeof r - k, "red: executed%s%s\n",
+                v->ro && v->ro->plan_p ? "   magenta: plan at this step" : "",
+                v->ro && v->ro->cand_p ? "   cyan: candidates" : "");
   if (v->note[0]) {
     n += snprintf(l + n, sizeof l - n, "note\n");
     k += snprintf(r + k, sizeof r - k, "%s\n", v->note);
@@ -250,40 +263,52 @@ static void draw_overlay(viewer *v, mjrRect vp) {
                 &v->con);
 }
 
-/* The pixels observation (R×R, row 0 = top) upscaled in the top-right corner. */
-static void draw_observation(viewer *v, mjrRect vp) {
-  if (!v->panel) return;
-  int R = v->R, P = v->panel_px, cell = P / R;
-  const double *x = state_at(v, v->t);
-  for (int r = 0; r < P; r++)
-    for (int c = 0; c < P; c++) {
-      int ir = R - 1 - (r / cell), ic = c / cell; /* GL rows are bottom-up */
-      if (ir < 0) ir = 0;
-      if (ic >= R) ic = R - 1;
-      double val = x[ir * R + ic];
+/* Side of the square panel of an image overlay in screen pixels: a quarter of the frame's shorter
+ * side, a whole number of pixels per cell. */
+static int panel_side(const viewer *v, const env_overlay *o) {
+  int side = (v->o->width < v->o->height ? v->o->width : v->o->height) / 4;
+  int big = o->w > o->h ? o->w : o->h, cell = side / big > 1 ? side / big : 1;
+  return cell * big;
+}
+
+/* One image overlay (w×h state values, row 0 = top) upscaled into a panel whose top-right corner
+ * is at (right, top) in the viewport. Returns the panel's height with its frame and caption. */
+static int draw_image(viewer *v, const env_overlay *o, int right, int top) {
+  int P = panel_side(v, o), big = o->w > o->h ? o->w : o->h, cell = P / big;
+  int W = cell * o->w, H = cell * o->h;
+  const double *x = state_at(v, v->t) + o->offset;
+  for (int r = 0; r < H; r++)
+    for (int c = 0; c < W; c++) {
+      int ir = o->h - 1 - (r / cell), ic = c / cell; /* GL rows are bottom-up */
+      double val = x[ir * o->w + ic];
       val = val < 0 ? 0 : val > 1 ? 1 : val;
       unsigned char g = (unsigned char)lrint(255 * val);
-      unsigned char *px = v->panel + 3 * ((size_t)r * P + c);
+      unsigned char *px = v->panel + 3 * ((size_t)r * W + c);
       px[0] = px[1] = px[2] = g;
     }
-  int margin = 10;
-  mjrRect box = {vp.left + vp.width - P - margin - 2, vp.bottom + vp.height - P - margin - 2, P + 4,
-                 P + 4};
+  mjrRect box = {right - W - 2, top - H - 2, W + 4, H + 4};
   mjr_rectangle(box, 0.9f, 0.9f, 0.2f, 1.0f); /* a frame around the image */
-  mjrRect img = {box.left + 2, box.bottom + 2, P, P};
+  mjrRect img = {box.left + 2, box.bottom + 2, W, H};
   mjr_drawPixels(v->panel, NULL, img, &v->con);
   mjrRect label = {box.left, box.bottom - 30, box.width, 28};
-  char txt[64];
-  snprintf(txt, sizeof txt, "observation %dx%d", R, R);
-  mjr_overlay(mjFONT_NORMAL, mjGRID_TOPRIGHT, label, txt, NULL, &v->con);
+  if (o->label[0]) mjr_overlay(mjFONT_NORMAL, mjGRID_TOPRIGHT, label, o->label, NULL, &v->con);
+  return H + 4 + 30;
+}
+
+/* The image overlays, stacked down from the top-right corner. */
+static void draw_images(viewer *v, mjrRect vp) {
+  int margin = 10, top = vp.bottom + vp.height - margin;
+  for (int i = 0; i < v->nov; i++)
+    if (v->ov[i].kind == ENV_OVERLAY_IMAGE) top -= draw_image(v, &v->ov[i], vp.left + vp.width - margin, top);
 }
 
 static void render(viewer *v, mjrRect vp) {
   mjv_updateScene(v->m, v->d, &v->opt, NULL, &v->cam, mjCAT_ALL, &v->scn);
   add_trajectories(v);
+  add_env_overlays(v);
   mjr_render(vp, &v->scn, &v->con);
   draw_overlay(v, vp);
-  draw_observation(v, vp);
+  draw_images(v, vp);
 }
 
 /* ------------------------------------------------------------------ input (interactive) */
@@ -374,34 +399,19 @@ static void on_scroll(GLFWwindow *w, double xoff, double yoff) {
 /* ------------------------------------------------------------------ setup */
 static void default_camera(viewer *v) {
   mjv_defaultFreeCamera(v->m, &v->cam);
+  double cam[6];
   if (v->o->has_camera) {
-    for (int i = 0; i < 3; i++) v->cam.lookat[i] = v->o->camera[i];
-    v->cam.distance = v->o->camera[3];
-    v->cam.azimuth = v->o->camera[4];
-    v->cam.elevation = v->o->camera[5];
-    return;
+    memcpy(cam, v->o->camera, sizeof cam);
+  } else {
+    const double *xs = v->ro ? v->ro->x : v->hist;
+    int n = v->ro ? v->ro->steps + 1 : v->nhist;
+    if (!env_view_camera(v->env, xs, n, (double)v->o->width / v->o->height, v->m->vis.global.fovy, cam))
+      return; /* MuJoCo's default free camera */
   }
-  double half = tan(0.5 * v->m->vis.global.fovy * M_PI / 180);
-  if (v->geo.kind == VIEW_GEO_PLANAR) { /* from above, x to the right, y up: like the top camera */
-    v->cam.lookat[0] = v->cam.lookat[1] = v->cam.lookat[2] = 0;
-    v->cam.distance = 1.35 / half;
-    v->cam.azimuth = 90;
-    v->cam.elevation = -90;
-  } else if (v->geo.kind == VIEW_GEO_POLE) { /* from the front (−y), slightly above */
-    double lo = -1.2, hi = 1.2; /* fit the cart's travel in the rollout, if any */
-    for (int t = 0; v->ro && t <= v->ro->steps; t++) {
-      double p = v->ro->x[(size_t)t * v->ro->nx];
-      if (p - 0.8 < lo) lo = p - 0.8;
-      if (p + 0.8 > hi) hi = p + 0.8;
-    }
-    double aspect = (double)v->o->width / v->o->height, halfw = 0.5 * (hi - lo);
-    v->cam.lookat[0] = 0.5 * (lo + hi);
-    v->cam.lookat[1] = 0;
-    v->cam.lookat[2] = -0.1;
-    v->cam.distance = (halfw / aspect > 1.1 ? halfw / aspect : 1.1) / half;
-    v->cam.azimuth = 90;
-    v->cam.elevation = -8;
-  }
+  for (int i = 0; i < 3; i++) v->cam.lookat[i] = cam[i];
+  v->cam.distance = cam[3];
+  v->cam.azimuth = cam[4];
+  v->cam.elevation = cam[5];
 }
 
 static const char *glfw_message(void) {
@@ -463,10 +473,10 @@ static int setup(viewer *v, const view_opts *o, sgp_err *e) {
   v->speed = o->speed > 0 ? o->speed : 1;
   v->show_plan = v->show_cand = 1;
   v->paused = 0;
+  if (view_env_check(v->env, e)) return -1;
   env_mj(v->env, &v->em, &v->ed);
-  if (!v->em) return sgp_fail(e, "%s: the environment has no MuJoCo model to show", v->env->spec.name);
-  if (view_geo_init(v->env, &v->geo, e)) return -1;
-  view_env_note(v->env, o->env_cfg, v->note, sizeof v->note);
+  env_hud_note(v->env, v->note, sizeof v->note);
+  v->nov = env_overlays(v->env, v->ov, ENV_MAX_OVERLAYS);
   v->m = mj_copyModel(NULL, v->em);
   if (!v->m) return sgp_fail(e, "cannot copy the MuJoCo model");
   v->m->vis.global.offwidth = o->width; /* the offscreen buffer is the frame */
@@ -480,13 +490,10 @@ static int setup(viewer *v, const view_opts *o, sgp_err *e) {
   for (int i = 0; i < 3 * v->m->nlight; i++) v->m->light_diffuse[i] *= 0.8f;
   v->d = mj_makeData(v->m);
   v->u0 = sgp_calloc((size_t)v->env->spec.nu, sizeof(double));
-  if (!strcmp(v->env->spec.name, "pixels")) {
-    v->R = (int)lrint(sqrt((double)v->env->spec.nx));
-    int side = (o->width < o->height ? o->width : o->height) / 4;
-    int cell = side / v->R > 1 ? side / v->R : 1;
-    v->panel_px = cell * v->R;
-    v->panel = sgp_malloc((size_t)3 * v->panel_px * v->panel_px);
-  }
+  int panel = 0;
+  for (int i = 0; i < v->nov; i++)
+    if (v->ov[i].kind == ENV_OVERLAY_IMAGE && panel_side(v, &v->ov[i]) > panel) panel = panel_side(v, &v->ov[i]);
+  if (panel) v->panel = sgp_malloc((size_t)3 * panel * panel);
   if (v->ro) {
     if (show_state(v, 0, e)) return -1;
   } else if (live_reset(v, e)) {

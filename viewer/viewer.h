@@ -4,10 +4,14 @@
  * Two halves:
  *  - viewer/view_data.c, free of OpenGL: a rollout loaded from its .npy files and checked against
  *    the environment (every error names the file), the states turned into points of the 3-D scene
- *    (view_geo), the returns recomputed from the task cost, the variant note, a PPM writer. It is
- *    compiled into the program with the viewer and directly into tests/test_viewer_data.c.
+ *    (the environment's view_point hook), the returns recomputed from the task cost, a PPM writer.
+ *    It is compiled into the program with the viewer and directly into tests/test_viewer_data.c.
  *  - viewer/viewer.c: the window, the camera and keys, the scene with the trajectories added as
- *    capsule geoms (mjv_makeConnector), the text overlay, the pixels observation panel, recording.
+ *    capsule geoms (mjv_makeConnector), the environment's overlays (spheres, disks, image panels),
+ *    the text overlay with its note, recording.
+ *
+ * Nothing here knows an environment by name: what to draw comes from its description (envs/env.h:
+ * view_point, view_camera, overlays, hud_note).
  *
  * Everything that can be wrong with the input is checked by the first half, before any window
  * opens; the second half only fails for want of a display or of OpenGL.
@@ -22,26 +26,12 @@
 extern "C" {
 #endif
 
-/* ------------------------------------------------------------------ states -> scene points */
-typedef enum view_geo_kind {
-  VIEW_GEO_NONE = 0, /* no known mapping: trajectories are not drawn */
-  VIEW_GEO_PLANAR,   /* point: (x, y) at a fixed height; pixels: the soft-argmax of the image */
-  VIEW_GEO_POLE,     /* cartpole: the pole tip (p + l sin θ, y0, z0 − l cos θ) from [p, θ, ...] */
-} view_geo_kind;
-
-typedef struct view_geo {
-  view_geo_kind kind;
-  int decode;       /* planar: the state is an image, decoded with env_state_to_box */
-  double height;    /* planar: z of the drawn path (the point body's height) */
-  double pole_len;  /* pole: l, from the model (the "tip" geom's offset from the hinge) */
-  double cart_z;    /* pole: z of the hinge */
-  double front;     /* pole: y of the drawn path (in front of the cart, towards the camera) */
-} view_geo;
-
-/* Chooses the mapping for env (by its spec name) and reads its constants from the MuJoCo model. */
-int view_geo_init(sgp_env *env, view_geo *g, sgp_err *e);
-/* The scene point of state x (nx). Non-finite states give non-finite points (not drawn). */
-void view_geo_point(const view_geo *g, const sgp_env *env, const double *x, double p[3]);
+/* ------------------------------------------------------------------ the environment */
+/* What the viewer needs of an environment: a MuJoCo model and the view_point hook (envs/env.h).
+ * -1 with a one-line message naming the environment otherwise. */
+int view_env_check(const sgp_env *env, sgp_err *e);
+/* The scene point of state x (nx): env_view_point, or NaN (not drawn) when there is none. */
+void view_point(const sgp_env *env, const double *x, double p[3]);
 
 /* ------------------------------------------------------------------ a saved rollout */
 typedef struct view_rollout {
@@ -64,13 +54,8 @@ typedef struct view_rollout {
  * float32 or float64, and checks them against env: dimensions (nx, nu, steps agree across the
  * files), finite states and actions. Errors name the file: "DIR/ep0_x.npy: shape (41, 3):
  * expected (steps+1, 2) for point". On failure *out is untouched. */
-int view_rollout_load(const char *dir, int episode, sgp_env *env, const view_geo *g,
-                      view_rollout *out, sgp_err *e);
+int view_rollout_load(const char *dir, int episode, sgp_env *env, view_rollout *out, sgp_err *e);
 void view_rollout_free(view_rollout *r);
-
-/* One line about the environment's variant for the overlay, from its resolved config (may be
- * NULL): "mud: inside the disk the point moves at 0.2x the commanded displacement", ... */
-void view_env_note(const sgp_env *env, const cJSON *cfg, char *buf, size_t n);
 
 /* ------------------------------------------------------------------ images */
 /* One binary PPM (P6) image, w×h RGB; rows given bottom-up (OpenGL's order) when bottom_up. */
@@ -79,7 +64,6 @@ int view_ppm_write(FILE *f, int w, int h, const unsigned char *rgb, int bottom_u
 /* ------------------------------------------------------------------ the viewer */
 typedef struct view_opts {
   sgp_env *env;
-  const cJSON *env_cfg;    /* resolved environment config (for the variant note), or NULL */
   const view_rollout *ro;  /* NULL: the live environment (reset state, stepped with zero action) */
   const char *record;      /* NULL: interactive window. "X.ppm": one file of concatenated PPM
                             * frames; otherwise a directory of frame_00000.ppm, ... */
