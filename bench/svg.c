@@ -80,6 +80,19 @@ int svg_bar_chart(const char *path, const char *title, const char *ylabel, const
   return sgp_atomic_commit(&af, e);
 }
 
+/* The agents' colours with their labels, then the notes (NULL-terminated), from (x, y) down. */
+static void legend(FILE *f, int x, int y, const svg_traj_agent *ag, int na, const char *const *notes) {
+  for (int a = 0; a < na; a++, y += 20) {
+    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/><text x=\"%d\" y=\"%d\">",
+            x, x + 22, y, y, palette[a % NPAL], x + 28, y + 4);
+    xml_text(f, ag[a].label);
+    if (!ag[a].x) fputs(" (no rollout)", f);
+    fprintf(f, "</text>\n");
+  }
+  for (int k = 0; notes[k]; k++)
+    fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">%s</text>\n", x, y + 10 + 16 * k, notes[k]);
+}
+
 int svg_trajectories(const char *path, const char *title, const sweep_env_info *info,
                      const float *pts, long npts, const svg_traj_agent *ag, int na, sgp_err *e) {
   double x0 = info->box_lo[0], x1 = info->box_hi[0], y0 = info->box_lo[1], y1 = info->box_hi[1];
@@ -146,18 +159,9 @@ int svg_trajectories(const char *path, const char *title, const sweep_env_info *
     fprintf(f, "<path d=\"M%.1f %.1fl6 6m0 -6l-6 6\" transform=\"translate(-3 -3)\" stroke=\"black\" stroke-width=\"2.5\"/>"
                "<text x=\"%.1f\" y=\"%.1f\">goal</text>\n", PX(info->goal[0]), PY(info->goal[1]),
             PX(info->goal[0]) + 7, PY(info->goal[1]) - 7);
-  int ly = T + 10;
-  for (int a = 0; a < na; a++, ly += 20) {
-    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/><text x=\"%d\" y=\"%d\">",
-            L + S + 12, L + S + 34, ly, ly, palette[a % NPAL], L + S + 40, ly + 4);
-    xml_text(f, ag[a].label);
-    if (!ag[a].x) fputs(" (no rollout)", f);
-    fprintf(f, "</text>\n");
-  }
-  fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">solid: executed</text>\n", L + S + 12, ly + 10);
-  fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">dashed: first plan</text>\n", L + S + 12, ly + 26);
-  fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">dots: dataset</text>\n", L + S + 12, ly + 42);
-  if (info->hole_r > 0) fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">disk: hole (no data)</text>\n", L + S + 12, ly + 58);
+  const char *notes[] = {"solid: executed", "dashed: first plan", "dots: dataset",
+                         info->hole_r > 0 ? "disk: hole (no data)" : NULL, NULL};
+  legend(f, L + S + 12, T + 10, ag, na, notes);
   fprintf(f, "</svg>\n");
 #undef PX
 #undef PY
@@ -230,17 +234,8 @@ int svg_series(const char *path, const char *title, const sweep_env_info *info,
   fprintf(f, "</text>\n");
   for (int k = 0; k < n; k++) series_panel(f, info, ag, na, k, L, T + k * (PH + GAP), PW, PH);
   fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">control step</text>\n", L + PW / 2, H - 6);
-  int ly = T + 10;
-  for (int a = 0; a < na; a++, ly += 20) {
-    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/><text x=\"%d\" y=\"%d\">",
-            L + PW + 12, L + PW + 34, ly, ly, palette[a % NPAL], L + PW + 40, ly + 4);
-    xml_text(f, ag[a].label);
-    if (!ag[a].x) fputs(" (no rollout)", f);
-    fprintf(f, "</text>\n");
-  }
-  fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">solid: executed</text>\n", L + PW + 12, ly + 10);
-  fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">dashed: first plan</text>\n", L + PW + 12, ly + 26);
-  fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">dotted: goal</text>\n", L + PW + 12, ly + 42);
+  const char *notes[] = {"solid: executed", "dashed: first plan", "dotted: goal", NULL};
+  legend(f, L + PW + 12, T + 10, ag, na, notes);
   fprintf(f, "</svg>\n");
   return sgp_atomic_commit(&af, e);
 }
