@@ -86,8 +86,10 @@ typedef struct env_figure {
 typedef struct env_test_tol {
   double batch_rel;  /* float batch cost and gradients vs the double ones, relative, floor 1 [1e-6] */
   double fd_step;    /* central-difference step in double [1e-5] */
-  double fd_rel;     /* gradients vs central differences, relative, floor 1e-3 [1e-6] */
-  double ref_abs;    /* reproduced vs declared reference returns, absolute [1e-3] */
+  double fd_rel;     /* gradients vs central differences, relative, floor 1 [1e-7] */
+  double ref_random_abs, ref_expert_abs; /* reproduced vs declared reference returns, absolute
+                                          * (the rounding of the stored values) [1e-3] */
+  double state_abs;  /* get_state(set_state(x)) vs x, absolute [0: exact] */
   unsigned wrap;     /* bit i: state dimension i is an angle on which the cost wraps every 2π with
                       * its seam at goal[i] ± π; test points keep 10 fd steps away from the seam */
 } env_test_tol;

@@ -184,10 +184,11 @@ static int check_tolerances(sgp_env *env, sgp_err *e) {
   env_test_tol *t = &env->spec.tol;
   if (t->batch_rel == 0) t->batch_rel = 1e-6;
   if (t->fd_step == 0) t->fd_step = 1e-5;
-  if (t->fd_rel == 0) t->fd_rel = 1e-6;
-  if (t->ref_abs == 0) t->ref_abs = 1e-3;
+  if (t->fd_rel == 0) t->fd_rel = 1e-7;
+  if (t->ref_random_abs == 0) t->ref_random_abs = 1e-3;
+  if (t->ref_expert_abs == 0) t->ref_expert_abs = 1e-3;
   if (env->spec.ref_episodes == 0) env->spec.ref_episodes = 1000;
-  if (!(t->batch_rel > 0 && t->fd_step > 0 && t->fd_rel > 0 && t->ref_abs > 0))
+  if (!(t->batch_rel > 0 && t->fd_step > 0 && t->fd_rel > 0 && t->ref_random_abs > 0 && t->ref_expert_abs > 0 && t->state_abs >= 0))
     return bad(e, env, "spec.tol: tolerances must be positive");
   if (env->spec.nx < 32 && (t->wrap >> env->spec.nx)) return bad(e, env, "spec.tol.wrap names a dimension >= nx");
   return 0;

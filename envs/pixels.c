@@ -438,7 +438,12 @@ static int px_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   env_spec *s = &env->spec;
   s->name = "pixels";
   s->figure = (env_figure){0}; /* the states are images: no planar picture of them */
-  s->tol.batch_rel = 1e-5;     /* float soft-argmax over R² pixels */
+  s->tol.batch_rel = 2e-6;     /* float soft-argmax over R² pixels */
+  s->tol.state_abs = 1e-6;     /* set_state decodes the image, get_state renders it again */
+  /* The point's references, taken as they are: the same episodes score differently here only
+   * through the terminal cost, which reads the clamped image beyond ±1.15 (the mean of the
+   * 1000 random episodes is 1.34 higher on pixels), so they are not reproduced on images. */
+  s->ref_source = "the point task (envs/point.c)";
   s->nx = n;
   s->nu = nu;
   s->u_lo = p->ulo;

@@ -314,7 +314,7 @@ int env_point_make(sgp_cfg *cfg, const char *const *extra_keys, sgp_env **out, s
   s->has_ref = p->init_noise == 0 && (p->hole == HOLE_SAME || p->mud == 0.2);
   s->ref_random = point_ref_random[p->hole];
   s->ref_expert = point_ref_expert[p->hole];
-  s->tol.ref_abs = 0.01; /* the stored references have 3 decimals */
+  s->tol.ref_random_abs = s->tol.ref_expert_abs = 1e-3; /* the stored references have 3 decimals */
   s->figure = (env_figure){ENV_FIG_PLANAR, 1, 2, {0, 1}, {"x", "y"}};
   return env_start(env, out, e);
 }

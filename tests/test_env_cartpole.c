@@ -1,9 +1,10 @@
 // ctest-labels: unit envs
 /* cartpole: the MuJoCo model against the analytic cart-pole equations (point mass at the tip,
  * Lagrange, see envs/cartpole.c) integrated here with RK4 at a 100× smaller step; env stepping
- * against a hand-written MuJoCo call sequence on envs/cartpole.xml from the source tree;
- * determinism; cost gradients against central differences; float batch against double;
- * action clipping; an exploding state becomes an error value. */
+ * against a hand-written MuJoCo call sequence on envs/cartpole.xml from the source tree; success
+ * and the terminal cost at rest; action clipping; an exploding state becomes an error value; the
+ * expert of the reference return swings the pole up. What every environment must do (determinism,
+ * gradients, float batch costs, references) is tests/test_env_conformance.c's. */
 #include "envs/env_private.h"
 #include "testutil.h"
 
@@ -118,56 +119,9 @@ int main(void) {
     }
   }
 
-  /* ---- deterministic */
+  /* ---- success and the terminal cost at rest (determinism, gradients and the float batch costs:
+   * tests/test_env_conformance.c) */
   {
-    sgp_env *b = NULL;
-    env_create("cartpole", NULL, "cfg", &b, &e);
-    double xa[4], xb[4], ra, rb;
-    int ta, tb, same = 1;
-    env_reset(env, 1, xa, &e);
-    env_reset(b, 1, xb, &e);
-    for (int t = 0; t < 60; t++) {
-      double u = -80 + 160 * sgp_rng_uniform(&rng);
-      env_step(env, &u, xa, &ra, &ta, &e);
-      env_step(b, &u, xb, &rb, &tb, &e);
-      same &= !memcmp(xa, xb, sizeof xa) && ra == rb;
-    }
-    CHECK(same, "two instances step identically");
-    env_destroy(b);
-  }
-
-  /* ---- costs */
-  {
-    double worst_g = 0, worst_b = 0;
-    for (int k = 0; k < 50; k++) {
-      double x[4] = {-5 + 10 * sgp_rng_uniform(&rng), -M_PI + 2.5 * M_PI * sgp_rng_uniform(&rng),
-                     -8 + 16 * sgp_rng_uniform(&rng), -12 + 24 * sgp_rng_uniform(&rng)};
-      double u = -80 + 160 * sgp_rng_uniform(&rng), gx[4], gu, gT[4], h = 1e-3;
-      env_cost(env, x, &u, gx, &gu);
-      env_terminal_cost(env, x, gT);
-      double up = u + h, um = u - h;
-      worst_g = fmax(worst_g, tu_relerr((env_cost(env, x, &up, NULL, NULL) - env_cost(env, x, &um, NULL, NULL)) / (2 * h), gu, 1e-6));
-      for (int i = 0; i < 4; i++) {
-        double xp[4], xm[4];
-        memcpy(xp, x, sizeof x);
-        memcpy(xm, x, sizeof x);
-        xp[i] += h;
-        xm[i] -= h;
-        worst_g = fmax(worst_g, tu_relerr((env_cost(env, xp, &u, NULL, NULL) - env_cost(env, xm, &u, NULL, NULL)) / (2 * h), gx[i], 1e-6));
-        worst_g = fmax(worst_g, tu_relerr((env_terminal_cost(env, xp, NULL) - env_terminal_cost(env, xm, NULL)) / (2 * h), gT[i], 1e-3));
-      }
-      float xf[4], uf = (float)u, c, cT, gxf[4], guf, gTf[4];
-      double xd[4], ud = uf;
-      for (int i = 0; i < 4; i++) xd[i] = xf[i] = (float)x[i];
-      double cd = env_cost(env, xd, &ud, gx, &gu), cTd = env_terminal_cost(env, xd, gT);
-      env_cost_batch(env, 1, xf, &uf, &c, gxf, &guf);
-      env_terminal_cost_batch(env, 1, xf, &cT, gTf);
-      worst_b = fmax(worst_b, fmax(tu_relerr(c, cd, 1e-3), tu_relerr(cT, cTd, 1.0)));
-      worst_b = fmax(worst_b, tu_relerr(guf, gu, 1e-3));
-      for (int i = 0; i < 4; i++) worst_b = fmax(worst_b, fmax(fabs(gxf[i] - gx[i]), tu_relerr(gTf[i], gT[i], 1.0)));
-    }
-    CHECK_WORST("cost gradients vs central differences (rel)", worst_g, 1e-7);
-    CHECK_WORST("float batch costs and gradients vs double (rel)", worst_b, 1e-6);
     double up[4] = {0.1, M_PI + 0.15, 3, -2}, flip[4] = {0.1, -M_PI + 0.1, 0, 0}, off[4] = {0.6, M_PI, 0, 0},
            down[4] = {0, 0, 0, 0};
     CHECK(env_success(env, up) && env_success(env, flip) && !env_success(env, off) && !env_success(env, down),
@@ -175,7 +129,7 @@ int main(void) {
     CHECK_CLOSE("terminal cost at rest = π²", env_terminal_cost(env, down, NULL), M_PI * M_PI, 1e-12);
   }
 
-  /* ---- trouble: an exploding state is an error value, the instance stays usable */
+  /* ---- trouble: an exploding state is an error value, the instance stays usable; actions clipped */
   {
     double bad[4] = {0, 0, 0, 1e11}, u = 0, xn[4], rew;
     int term;
@@ -184,8 +138,6 @@ int main(void) {
     printf("  huge velocity: rc %d: %s\n", rc, e.msg);
     CHECK(rc == -1 && strstr(e.msg, "cartpole: simulation unstable"), "unstable -> error value");
     CHECK(env_reset(env, 0, xn, &e) == 0 && env_step(env, &u, xn, &rew, &term, &e) == 0, "usable after error");
-    double inf = INFINITY;
-    CHECK(env_step(env, &inf, xn, &rew, &term, &e) == -1, "non-finite action rejected: %s", e.msg);
     double big = 1e6;
     env_reset(env, 0, xn, &e);
     env_step(env, &big, xn, &rew, &term, &e);
@@ -208,6 +160,21 @@ int main(void) {
     CHECK(!memcmp(a, b, sizeof a) && memcmp(a, c, sizeof a) && a[1] != 0, "noisy reset: deterministic per seed");
     env_destroy(z);
     cJSON_Delete(j);
+  }
+  /* ---- the expert of the reference return (its return: tests/test_env_references.c) swings the
+   * pole up, and beats doing nothing (−π²) */
+  {
+    double x[4], u, rew, ret = 0;
+    int term;
+    env_reset(env, 0, x, &e);
+    for (int t = 0; t < env->spec.T; t++) {
+      env->ops->expert_action(env, t, x, &u);
+      env_step(env, &u, x, &rew, &term, &e);
+      ret += rew;
+    }
+    ret -= env_terminal_cost(env, x, NULL);
+    CHECK(env_success(env, x), "the expert swing-up succeeds (final θ %.3f, p %.3f)", x[1], x[0]);
+    CHECK(ret > -M_PI * M_PI, "the expert (%.4f) beats doing nothing (-pi^2)", ret);
   }
   env_destroy(env);
   return tu_done("test_env_cartpole");

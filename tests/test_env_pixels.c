@@ -1,8 +1,9 @@
 // ctest-labels: unit envs
 /* pixels: the image of a state peaks at the pixel containing it; the soft-argmax inverts the
- * calibrated rendering of states and actions; the soft-argmax Jacobian and the cost gradients
- * w.r.t. the image match central differences; float batch against double; stepping an image
- * equals rendering the point's step (also with image actions); config errors. */
+ * calibrated rendering of states and actions; the soft-argmax Jacobian matches central
+ * differences; stepping an image equals rendering the point's step (also with image actions);
+ * config errors. The cost gradients w.r.t. the images and the float batch costs are checked by
+ * tests/test_env_conformance.c (with image actions and R = 16 too). */
 #include "envs/env_private.h"
 #include "testutil.h"
 
@@ -113,61 +114,6 @@ int main(void) {
       }
       CHECK_WORST("soft-argmax Jacobian vs central differences (abs)", worst, 1e-4);
       free(J);
-    }
-
-    /* cost gradients w.r.t. the state image and the action image (double, central differences) */
-    {
-      double p[2] = {-0.2 + 0.4 * sgp_rng_uniform(&rng), 0.6}, a[2] = {0.04, -0.07};
-      env_box_to_state(env, p, img);
-      env_box_to_action(env, a, uimg);
-      for (int i = 0; i < n; i++) img[i] = (float)(img[i] + 0.05 * sgp_rng_normal(&rng)); /* float-exact */
-      double c0 = env_cost(env, img, uimg, gx, gu), gT[1024];
-      env_terminal_cost(env, img, gT);
-      double wc = 0, wt = 0, wu = 0, h = 1e-5, scale = 0; /* the double cost decodes the double image */
-      for (int i = 0; i < n; i++) {
-        double keep = img[i];
-        img[i] = keep + h;
-        double cp = env_cost(env, img, uimg, NULL, NULL), tp = env_terminal_cost(env, img, NULL);
-        img[i] = keep - h;
-        double cm = env_cost(env, img, uimg, NULL, NULL), tm = env_terminal_cost(env, img, NULL);
-        img[i] = keep;
-        wc = fmax(wc, fabs((cp - cm) / (2 * h) - gx[i]));
-        wt = fmax(wt, fabs((tp - tm) / (2 * h) - gT[i]));
-        scale = fmax(scale, fabs(gT[i]));
-        keep = uimg[i];
-        uimg[i] = keep + h;
-        double up = env_cost(env, img, uimg, NULL, NULL);
-        uimg[i] = keep - h;
-        double um = env_cost(env, img, uimg, NULL, NULL);
-        uimg[i] = keep;
-        wu = fmax(wu, fabs((up - um) / (2 * h) - gu[i]));
-      }
-      printf("    cost %.6f, largest terminal-gradient entry %.4f\n", c0, scale);
-      CHECK_WORST("running cost gradient w.r.t. the state image vs central differences (abs)", wc, 1e-8);
-      CHECK_WORST("terminal cost gradient w.r.t. the image vs central differences (abs)", wt, 1e-7);
-      CHECK_WORST("running cost gradient w.r.t. the action image vs central differences (abs)", wu, 1e-9);
-
-      /* float batch against double (on float-exact inputs) */
-      float *xf = malloc(sizeof(float) * 2 * n), *uf = malloc(sizeof(float) * 2 * n), c[2], cT[2];
-      float *gxf = malloc(sizeof(float) * 2 * n), *guf = malloc(sizeof(float) * 2 * n), *gTf = malloc(sizeof(float) * 2 * n);
-      for (int i = 0; i < n; i++) {
-        xf[i] = xf[n + i] = (float)img[i];
-        uf[i] = uf[n + i] = (float)uimg[i];
-      }
-      env_cost_batch(env, 2, xf, uf, c, gxf, guf);
-      env_terminal_cost_batch(env, 2, xf, cT, gTf);
-      double cd = env_cost(env, img, uimg, gx, gu), cTd = env_terminal_cost(env, img, gT), wb = 0, wg = 0;
-      for (int b = 0; b < 2; b++) {
-        wb = fmax(wb, fmax(tu_relerr(c[b], cd, 1.0), tu_relerr(cT[b], cTd, 1.0)));
-        for (int i = 0; i < n; i++) {
-          wg = fmax(wg, fabs(gxf[b * n + i] - gx[i]) / (1 + scale));
-          wg = fmax(wg, fabs(guf[b * n + i] - gu[i]) / (1 + scale));
-          wg = fmax(wg, fabs(gTf[b * n + i] - gT[i]) / (1 + scale));
-        }
-      }
-      CHECK_WORST("float batch costs vs double (rel, floor 1)", wb, 1e-5);
-      CHECK_WORST("float batch gradients vs double (abs / (1 + max |g|))", wg, 2e-6);
-      free(xf), free(uf), free(gxf), free(guf), free(gTf);
     }
 
     /* stepping an image = rendering the point's step; reward = the point's */

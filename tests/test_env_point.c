@@ -1,9 +1,9 @@
 // ctest-labels: unit envs
 /* point: moves by exactly u (by mud_factor·u inside the disk for "mud"); env stepping equals a
- * hand-written MuJoCo call sequence on envs/point.xml loaded from the source tree; deterministic
- * stepping; costs against central finite differences (double) and the float batch versions
- * against the double ones; MuJoCo errors and bad numbers become error values; config errors name
- * the field; the reference returns match a recomputation. */
+ * hand-written MuJoCo call sequence on envs/point.xml loaded from the source tree; success; MuJoCo
+ * errors and bad numbers become error values; config errors name the field; the expert goes
+ * around the mud. What every environment must do (determinism, gradients, float batch costs,
+ * references) is tests/test_env_conformance.c's. */
 #include "envs/env_private.h"
 #include "testutil.h"
 
@@ -45,38 +45,18 @@ static void pre_error(void *ctx, const mjModel *m, mjData *d) {
   mju_error("deliberate test error");
 }
 
-/* Reference return of one episode: Σ −c(x_t,u_t) − c_T(x_T) with the policy chosen by `mode`:
- * 0 uniform random, 1 straight to the goal, 2 around the disk along its tangent. */
-static double episode(sgp_env *env, int mode, sgp_rng *r) {
+/* The return of one episode from the start: the expert's actions (straight = 0), or straight at
+ * full speed to the goal (straight = 1). */
+static double episode(sgp_env *env, int straight) {
   double x[2], u[2], ret = 0, rew;
   int term;
   sgp_err e;
   env_reset(env, 0, x, &e);
-  const double *g = env->spec.goal;
   for (int t = 0; t < env->spec.T; t++) {
-    double tgt[2] = {g[0], g[1]};
-    if (mode == 2) {
-      /* aim at the upper tangent point of the circle of radius 0.45 while the segment to the
-       * goal crosses it */
-      double rho = 0.45, dx = g[0] - x[0], dy = g[1] - x[1], L2 = dx * dx + dy * dy;
-      double s = L2 > 0 ? -(x[0] * dx + x[1] * dy) / L2 : 0;
-      s = s < 0 ? 0 : s > 1 ? 1 : s;
-      double cx = x[0] + s * dx, cy = x[1] + s * dy, nx = hypot(x[0], x[1]);
-      if (hypot(cx, cy) < rho && nx > rho) {
-        double a = atan2(x[1], x[0]), b = acos(rho / nx);
-        double t1[2] = {rho * cos(a + b), rho * sin(a + b)}, t2[2] = {rho * cos(a - b), rho * sin(a - b)};
-        const double *tp = t1[1] > t2[1] ? t1 : t2;
-        /* continue past the tangent point along the tangent so the step is full length */
-        double vx = tp[0] - x[0], vy = tp[1] - x[1], vn = hypot(vx, vy);
-        tgt[0] = x[0] + vx / vn * 0.2;
-        tgt[1] = x[1] + vy / vn * 0.2;
-      }
-    }
-    for (int i = 0; i < 2; i++) {
-      u[i] = mode == 0 ? -0.1 + 0.2 * sgp_rng_uniform(r) : tgt[i] - x[i];
-      if (u[i] > 0.1) u[i] = 0.1;
-      if (u[i] < -0.1) u[i] = -0.1;
-    }
+    if (straight)
+      for (int i = 0; i < 2; i++) u[i] = fmax(-0.1, fmin(0.1, env->spec.goal[i] - x[i]));
+    else
+      env->ops->expert_action(env, t, x, u);
     if (env_step(env, u, x, &rew, &term, &e)) return NAN;
     ret += rew;
   }
@@ -174,71 +154,6 @@ int main(void) {
     }
   }
 
-  /* ---- deterministic stepping */
-  {
-    sgp_env *a = make("{}"), *b = make("{}");
-    double xa[2], xb[2], ra, rb;
-    int ta, tb, same_bits = 1;
-    env_reset(a, 3, xa, &e);
-    env_reset(b, 3, xb, &e);
-    sgp_rng r2;
-    sgp_rng_stream(&r2, 5, "actions");
-    for (int t = 0; t < 40; t++) {
-      double u[2] = {-0.1 + 0.2 * sgp_rng_uniform(&r2), -0.1 + 0.2 * sgp_rng_uniform(&r2)};
-      env_step(a, u, xa, &ra, &ta, &e);
-      env_step(b, u, xb, &rb, &tb, &e);
-      same_bits &= !memcmp(xa, xb, sizeof xa) && ra == rb;
-    }
-    CHECK(same_bits, "two instances step identically");
-    env_destroy(a);
-    env_destroy(b);
-  }
-
-  /* ---- gradients: central finite differences in double; float batch against double */
-  {
-    double worst_g = 0, worst_b = 0, worst_bg = 0;
-    for (int k = 0; k < 50; k++) {
-      double x[2] = {-1 + 2 * sgp_rng_uniform(&rng), -1 + 2 * sgp_rng_uniform(&rng)};
-      double u[2] = {-0.1 + 0.2 * sgp_rng_uniform(&rng), -0.1 + 0.2 * sgp_rng_uniform(&rng)};
-      double gx[2], gu[2], gT[2], h = 1e-4; /* quadratic: no truncation error */
-      env_cost(mud, x, u, gx, gu);
-      env_terminal_cost(mud, x, gT);
-      for (int i = 0; i < 2; i++) {
-        double xp[2] = {x[0], x[1]}, xm[2] = {x[0], x[1]}, up[2] = {u[0], u[1]}, um[2] = {u[0], u[1]};
-        xp[i] += h;
-        xm[i] -= h;
-        up[i] += h;
-        um[i] -= h;
-        double fx = (env_cost(mud, xp, u, NULL, NULL) - env_cost(mud, xm, u, NULL, NULL)) / (2 * h);
-        double fu = (env_cost(mud, x, up, NULL, NULL) - env_cost(mud, x, um, NULL, NULL)) / (2 * h);
-        double fT = (env_terminal_cost(mud, xp, NULL) - env_terminal_cost(mud, xm, NULL)) / (2 * h);
-        worst_g = fmax(worst_g, fmax(tu_relerr(fx, gx[i], 1e-3), fmax(tu_relerr(fu, gu[i], 1e-3), tu_relerr(fT, gT[i], 1e-3))));
-      }
-      float xf[2] = {(float)x[0], (float)x[1]}, uf[2] = {(float)u[0], (float)u[1]}, c, cT, gxf[2], guf[2], gTf[2];
-      double xd[2] = {xf[0], xf[1]}, ud[2] = {uf[0], uf[1]};
-      double cd = env_cost(mud, xd, ud, gx, gu), cTd = env_terminal_cost(mud, xd, gT);
-      env_cost_batch(mud, 1, xf, uf, &c, gxf, guf);
-      env_terminal_cost_batch(mud, 1, xf, &cT, gTf);
-      worst_b = fmax(worst_b, fmax(tu_relerr(c, cd, 1e-3), tu_relerr(cT, cTd, 1e-3)));
-      for (int i = 0; i < 2; i++)
-        /* float rounding is relative to the operands (|x| ~ 1), hence floor 1 */
-        worst_bg = fmax(worst_bg, fmax(tu_relerr(gxf[i], gx[i], 1.0),
-                                       fmax(tu_relerr(guf[i], gu[i], 1.0), tu_relerr(gTf[i], gT[i], 1.0))));
-    }
-    CHECK_WORST("cost gradients vs central differences (rel)", worst_g, 1e-7);
-    CHECK_WORST("float batch cost vs double (rel)", worst_b, 1e-6);
-    CHECK_WORST("float batch gradients vs double (rel)", worst_bg, 1e-6);
-    /* batch of several rows with NULL gradients */
-    float xb[6] = {0.1f, 0.2f, -0.5f, 0.3f, 0.9f, -0.9f}, ub[6] = {0.05f, 0, 0, -0.1f, 0.1f, 0.1f}, cb[3];
-    env_cost_batch(mud, 3, xb, ub, cb, NULL, NULL);
-    double worst_rows = 0;
-    for (int b = 0; b < 3; b++) {
-      double xd[2] = {xb[2 * b], xb[2 * b + 1]}, ud[2] = {ub[2 * b], ub[2 * b + 1]};
-      worst_rows = fmax(worst_rows, tu_relerr(cb[b], env_cost(mud, xd, ud, NULL, NULL), 1e-3));
-    }
-    CHECK_WORST("batch rows (rel)", worst_rows, 1e-6);
-  }
-
   /* ---- success */
   {
     double g[2] = {-0.8, 0.2}, near[2] = {-0.8 + 0.03, 0.2 + 0.03}, far[2] = {-0.8, 0.26};
@@ -260,29 +175,16 @@ int main(void) {
     double x[2];
     CHECK(env_reset(mud, 0, x, &e) == 0 && env_step(mud, u, xn, &rew, &term, &e) == 0, "usable after error");
     CHECK(env_warnings(mud) == 0, "warnings reset");
-    double nanu[2] = {NAN, 0};
-    CHECK(env_step(mud, nanu, xn, &rew, &term, &e) == -1, "NaN action rejected");
   }
 
-  /* ---- reference returns */
+  /* ---- the expert of the reference returns (their values: tests/test_env_references.c) */
   {
-    sgp_rng r3;
-    sgp_rng_stream(&r3, 0, "reference");
-    double sr = 0, srs = 0;
-    int n = 1000;
-    sgp_rng r4 = r3;
-    for (int i = 0; i < n; i++) sr += episode(mud, 0, &r3);
-    for (int i = 0; i < n; i++) srs += episode(same, 0, &r4);
-    double exp_same = episode(same, 1, &r3), exp_mud = episode(mud, 2, &r3);
-    double straight_mud = episode(mud, 1, &r3);
-    printf("  random mud %.4f, random same %.4f, expert same %.4f, expert mud %.4f (straight through the mud %.4f)\n", sr / n, srs / n,
-           exp_same, exp_mud, straight_mud);
-    CHECK(mud->spec.has_ref && same->spec.has_ref, "references defined");
-    CHECK_CLOSE("ref_random mud (mean of 1000 seeded episodes)", mud->spec.ref_random, sr / n, 0.01);
-    CHECK_CLOSE("ref_random same (mean of 1000 seeded episodes)", same->spec.ref_random, srs / n, 0.01);
-    CHECK_CLOSE("ref_expert same", same->spec.ref_expert, exp_same, 0.01);
-    CHECK_CLOSE("ref_expert mud", mud->spec.ref_expert, exp_mud, 0.01);
-    CHECK(exp_mud > straight_mud, "going around beats going through the mud");
+    double exp_same = episode(same, 0), straight_same = episode(same, 1);
+    double exp_mud = episode(mud, 0), straight_mud = episode(mud, 1);
+    printf("  expert same %.4f (straight %.4f), expert mud %.4f (straight through the mud %.4f)\n", exp_same,
+           straight_same, exp_mud, straight_mud);
+    CHECK(exp_same == straight_same, "same: the expert goes straight");
+    CHECK(exp_mud > straight_mud, "mud: going around beats going through the mud");
   }
 
   env_destroy(mud);
