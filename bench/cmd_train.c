@@ -35,6 +35,7 @@ static void usage(FILE *f) {
              "  training curves) as one .safetensors file. Deterministic for a seed and thread count.\n"
              "kinds:\n");
   for (const tk_entry *k = kinds; k->name; k++) fprintf(f, "  %-9s %s\n", k->name, k->summary);
+  fprintf(f, "  %-9s %s\n", "policy", "linear behaviour policy by ARS: sgp train policy ENV --config F --out DIR");
   fprintf(f, "options:\n"
              "  --data P     a dataset directory (sgp collect), or a plain N x D float32 .npy of points\n"
              "  --config F   JSON: {\"net\":{...}, \"train\":{...}, ...kind options} (docs/score-models.md)\n"
@@ -195,6 +196,7 @@ static void keep_summary(void *self, const train_result *res) {
 int cmd_train(int argc, char **argv) {
   static const char *const valued[] = {"--data", "--config", "--out", "--seed", "--epochs", "--threads", NULL};
   static const char *const boolean[] = {"--quiet", NULL};
+  if (argc > 1 && !strcmp(argv[1], "policy")) return cmd_train_policy(argc, argv); /* bench/cmd_train_policy.c */
   if (cli_wants_help(argc, argv)) {
     usage(stdout);
     return 0;

@@ -1,6 +1,7 @@
 /* Behaviour specs (how data is collected) and behaviour policies (who acts in "episodes").
  * A new policy is one table entry below: create/destroy/reset/act in action-box coordinates. */
 #include "datasets/dataset.h"
+#include "datasets/policy.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -65,6 +66,8 @@ static const ds_policy_vt policies[] = {
     {"uniform", "uniform random actions in the action box", uniform_create, pol_free, pol_noreset, uniform_act},
     {"constant", "a constant action (default zero); add action_noise for Gaussian exploration", constant_create,
      pol_free, pol_noreset, constant_act},
+    {"linear", "a linear policy (sgp train policy): {\"policy\": NAME} committed, or {\"file\": PATH}",
+     ds_linear_policy_create, ds_linear_policy_destroy, pol_noreset, ds_linear_policy_act},
 };
 
 int ds_policy_count(void) { return (int)(sizeof policies / sizeof policies[0]); }

@@ -43,6 +43,7 @@ typedef struct worker {
   sgp_env *env;
   void *policy;
   double *x, *xn, *u, *xb, *ub; /* nx, nx, nu, nbx, nbu */
+  int sim;                      /* env spec store_sim_state: rows also get qpos, qvel */
 } worker;
 
 static void fail_job(job *j, const sgp_err *e) {
@@ -167,7 +168,7 @@ static int run_episodes_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows,
       continue;
     }
     round_f(w->x, env->spec.nx);
-    if (env_set_state(env, w->x, &se)) return sgp_fail(e, "episodes: %s", se.msg);
+    if (!w->sim && env_set_state(env, w->x, &se)) return sgp_fail(e, "episodes: %s", se.msg);
     b->policy->reset(w->policy, w->x);
     st->episodes++;
     for (int t = 0; t < b->episode_length && k < rows; t++) {
@@ -181,6 +182,7 @@ static int run_episodes_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows,
         }
       env_box_to_action(env, w->ub, w->u);
       round_f(w->u, env->spec.nu);
+      if (w->sim) env_get_sim_state(env, o->qpos + (row0 + k) * o->nq, o->qvel + (row0 + k) * o->nv);
       double rew;
       int term;
       if (env_step(env, w->u, w->xn, &rew, &term, &se)) {
@@ -198,8 +200,9 @@ static int run_episodes_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows,
         st->truncated++;
       }
       memcpy(w->x, w->xn, sizeof(double) * env->spec.nx);
-      /* continue from the stored (float) state: x' of this row is x of the next */
-      if (env_set_state(env, w->x, &se)) return sgp_fail(e, "episodes: %s", se.msg);
+      /* continue from the stored (float) state: x' of this row is x of the next (an env whose state
+       * is an observation continues its simulation: the stored qpos, qvel are the exact state) */
+      if (!w->sim && env_set_state(env, w->x, &se)) return sgp_fail(e, "episodes: %s", se.msg);
     }
   }
   return 0;
@@ -247,12 +250,21 @@ static void alloc_data(ds_data *d, const char *env_name, const sgp_env *env, int
   d->timeout = sgp_calloc((size_t)n, 1);
 }
 
+/* qpos, qvel of every row, for environments whose state is an observation (episodes only). */
+static void alloc_sim_state(ds_data *d, const sgp_env *env, const ds_behaviour *b) {
+  if (!env->spec.store_sim_state || b->kind != DS_EPISODES) return;
+  env_sim_dims(env, &d->nq, &d->nv);
+  d->qpos = sgp_calloc((size_t)d->n * d->nq, sizeof(double));
+  d->qvel = sgp_calloc((size_t)d->n * d->nv, sizeof(double));
+}
+
 /* Worker t: its environment (env0 for worker 0; created here, on this thread, since MuJoCo's XML
  * loader is not thread-safe), its policy and its buffers. */
 static int init_worker(worker *w, job *j, int t, sgp_env *env0, const char *env_name, const cJSON *env_cfg,
                        const char *env_cfg_file, sgp_err *e) {
   const ds_behaviour *b = j->b;
   w->j = j;
+  w->sim = j->out->qpos != NULL;
   if (t == 0) w->env = env0;
   else {
     cJSON *c = cJSON_Duplicate(env_cfg, 1);
@@ -368,6 +380,7 @@ int ds_collect(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, c
   if (nthreads > nchunks) nthreads = (int)nchunks;
   ds_data d;
   alloc_data(&d, env_name, env0, b.n);
+  alloc_sim_state(&d, env0, &b);
 
   job *j = sgp_calloc(1, sizeof *j);
   j->b = &b;

@@ -45,6 +45,8 @@ void ds_free(ds_data *d) {
   free(d->reward);
   free(d->terminal);
   free(d->timeout);
+  free(d->qpos);
+  free(d->qvel);
   cJSON_Delete(d->manifest);
   memset(d, 0, sizeof *d);
 }
@@ -101,6 +103,7 @@ static int only_dataset_files(const char *dir) {
     for (int i = 0; i < NFILES; i++)
       if (!strncmp(n, files[i].name, strlen(files[i].name))) known = 1;
     if (!strncmp(n, "manifest.json.tmp", 17)) known = 1;
+    if (!strcmp(n, "qpos.npy") || !strcmp(n, "qvel.npy")) known = 1;
     if (!known) ok = 0;
   }
   closedir(dd);
@@ -155,6 +158,30 @@ static void complete_manifest(ds_data *d) {
   replace_item(m, "versions", v);
 }
 
+/* qpos.npy and qvel.npy (float64, environments with store_sim_state) with their hashes, and nq, nv
+ * in the manifest. */
+static int write_sim_state(const char *tmp, ds_data *d, cJSON *jf, sgp_err *e) {
+  const char *names[2] = {"qpos.npy", "qvel.npy"};
+  const double *data[2] = {d->qpos, d->qvel};
+  int w[2] = {d->nq, d->nv};
+  replace_item(d->manifest, "nq", cJSON_CreateNumber(d->nq));
+  replace_item(d->manifest, "nv", cJSON_CreateNumber(d->nv));
+  for (int i = 0; i < 2; i++) {
+    int64_t shape[2] = {d->n, w[i]};
+    char *p = sgp_path_join(tmp, names[i]), hex[65];
+    int rc = sgp_npy_write_raw(p, SGP_F64, 2, shape, data[i], e) || sgp_sha256_file_hex(p, hex, e);
+    free(p);
+    if (rc) return -1;
+    cJSON *f = cJSON_AddObjectToObject(jf, names[i]);
+    cJSON_AddStringToObject(f, "dtype", "float64");
+    cJSON *sh = cJSON_AddArrayToObject(f, "shape");
+    cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)d->n));
+    cJSON_AddItemToArray(sh, cJSON_CreateNumber(w[i]));
+    cJSON_AddStringToObject(f, "sha256", hex);
+  }
+  return 0;
+}
+
 /* The arrays into tmp, their dtype, shape and SHA-256 into the manifest's /files, then the manifest. */
 static int write_files(const char *tmp, ds_data *d, sgp_err *e) {
   cJSON *jf = cJSON_CreateObject();
@@ -174,6 +201,7 @@ static int write_files(const char *tmp, ds_data *d, sgp_err *e) {
       cJSON_AddStringToObject(f, "sha256", hex);
     }
   }
+  if (rc == 0 && d->qpos) rc = write_sim_state(tmp, d, jf, e);
   replace_item(d->manifest, "files", jf);
   if (rc == 0) {
     char *p = sgp_path_join(tmp, "manifest.json");
@@ -385,6 +413,48 @@ static int check_stats(const cJSON *m, const char *mpath, const ds_data *d, sgp_
   return 0;
 }
 
+/* qpos.npy and qvel.npy when the manifest lists them: regular files, float64 [n, nq] / [n, nv] with
+ * nq, nv from the manifest, finite values, the manifest's hashes. */
+static int load_sim_state(const char *dir, const char *mpath, const cJSON *jf, ds_data *d, sgp_err *e) {
+  double nq, nv;
+  if (man_num(d->manifest, mpath, "nq", &nq, e) || man_num(d->manifest, mpath, "nv", &nv, e)) return -1;
+  if (!(nq >= 1 && nq <= 1024 && nq == floor(nq) && nv >= 1 && nv <= 1024 && nv == floor(nv)))
+    return sgp_fail(e, "%s: /nq, /nv: expected whole numbers in [1, 1024]", mpath);
+  const char *names[2] = {"qpos.npy", "qvel.npy"};
+  int w[2] = {(int)nq, (int)nv};
+  double *out[2] = {NULL, NULL};
+  for (int i = 0; i < 2; i++) {
+    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(jf, names[i]), "sha256");
+    char *p = sgp_path_join(dir, names[i]), hex[65];
+    void *buf = NULL;
+    size_t len = 0, cap = ((size_t)1 << 20) + (size_t)d->n * w[i] * sizeof(double);
+    sgp_array a;
+    memset(&a, 0, sizeof a);
+    int rc = 0;
+    if (!cJSON_IsString(hs)) rc = sgp_fail(e, "%s: /files/%s/sha256: missing", mpath, names[i]);
+    else if (!sgp_path_exists(p)) rc = sgp_fail(e, "%s: missing", p);
+    else if (sgp_read_regular(p, &buf, &len, cap, e) || sgp_npy_parse(buf, len, p, &a, e)) rc = -1;
+    else if (a.dtype != SGP_F64 || a.ndim != 2 || a.shape[0] != d->n || a.shape[1] != w[i])
+      rc = sgp_fail(e, "%s: expected float64 [%lld, %d]", p, (long long)d->n, w[i]);
+    else if (!sgp_all_finite_d(a.data, sgp_array_count(&a)))
+      rc = sgp_fail(e, "%s: non-finite values", p);
+    if (rc == 0) {
+      sgp_sha256_hex(buf, len, hex);
+      if (strcmp(hex, hs->valuestring)) rc = sgp_fail(e, "%s: SHA-256 does not match the manifest's (file changed or corrupted)", p);
+    }
+    free(buf);
+    free(p);
+    if (rc) {
+      sgp_array_free(&a);
+      free(out[0]);
+      return -1;
+    }
+    out[i] = a.data;
+  }
+  d->nq = w[0], d->nv = w[1], d->qpos = out[0], d->qvel = out[1];
+  return 0;
+}
+
 int ds_load(const char *dir, ds_data *out, sgp_err *e) {
   if (!sgp_path_exists(dir)) return sgp_fail(e, "%s: no such dataset directory", dir);
   ds_data d;
@@ -407,6 +477,7 @@ int ds_load(const char *dir, ds_data *out, sgp_err *e) {
     if (rc == 0) *file_slot(&d, i) = data;
   }
   if (rc == 0) rc = check_stats(d.manifest, mpath, &d, e);
+  if (rc == 0 && cJSON_GetObjectItemCaseSensitive(jf, "qpos.npy")) rc = load_sim_state(dir, mpath, jf, &d, e);
   free(mpath);
   if (rc) {
     ds_free(&d);

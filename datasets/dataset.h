@@ -4,6 +4,8 @@
  *   x.npy, u.npy, xnext.npy    float32  N×nx, N×nu, N×nx
  *   reward.npy                 float32  N         (reward = −c(x,u))
  *   terminal.npy, timeout.npy  uint8    N         (episode ended by the task / by truncation)
+ *   qpos.npy, qvel.npy         float64  N×nq, N×nv (only for environments whose state is an
+ *                              observation: MuJoCo's exact state of x, to restore it)
  *   manifest.json              format version, env name + resolved env config, behaviour spec
  *                              (resolved), seed, N, per-dimension statistics of x and u, SHA-256
  *                              of every .npy, sgpbench version + git revision, MuJoCo version.
@@ -36,6 +38,8 @@ typedef struct ds_data {
   int64_t n;
   float *x, *u, *xnext, *reward;  /* N×nx, N×nu, N×nx, N */
   uint8_t *terminal, *timeout;    /* N */
+  int nq, nv;                     /* > 0 when the simulator state is stored (env spec store_sim_state) */
+  double *qpos, *qvel;            /* N×nq, N×nv float64 (qpos.npy, qvel.npy): the exact state of x */
   cJSON *manifest;    /* owned */
 } ds_data;
 

@@ -131,6 +131,11 @@ typedef struct env_spec {
   double abox_lo[ENV_MAX_BOX], abox_hi[ENV_MAX_BOX]; /* action box (nbu) */
   env_region excluded;        /* default excluded region of the box (radius 0: none) */
 
+  /* 1: the state x is an observation that does not determine the simulator (locomotion: no root
+   * position, clipped velocities). Datasets then also store qpos and qvel, and episode collection
+   * continues the simulation instead of restarting every step from the stored (float) x. */
+  int store_sim_state;
+
   /* Reference returns (normalised scores 100·(R − ref_random)/(ref_expert − ref_random)).
    * Either measured here, each the return Σ_t r_t − c_T(x_T) of T steps from env_reset(seed 0):
    *   ref_random: the mean over ref_episodes episodes of actions drawn uniformly from the action

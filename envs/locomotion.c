@@ -255,6 +255,7 @@ int env_loco_make(const loco_task *t, const env_vt *vt, sgp_cfg *cfg, sgp_env **
     s->abox_lo[i] = -1;
     s->abox_hi[i] = 1;
   }
+  s->store_sim_state = 1;
   s->has_ref = 1;
   s->ref_random = ref == 0 ? t->d4rl_random : t->own_random;
   s->ref_expert = ref == 0 ? t->d4rl_expert : t->own_expert;
