@@ -17,6 +17,7 @@
 #include "envs/locomotion.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,6 +183,38 @@ static void lo_terminal_batch(const sgp_env *env, int B, const float *x, float *
   if (gx) memset(gx, 0, sizeof(float) * (size_t)B * env->spec.nx);
 }
 
+/* The torso: at the simulator's current root x (the observation has no root position), at the
+ * height the state gives (rootz is the height itself for hopper and walker2d, whose rootz joint has
+ * ref 1.25 at a body placed at 1.25; halfcheetah's torso sits 0.7 above its rootz). Reads the
+ * simulator, never writes it. */
+static int lo_view_point(const sgp_env *env, const double *x, double p[3]) {
+  const loco_impl *q = env->impl;
+  if (!isfinite(x[0])) return -1;
+  p[0] = q->sim.d->qpos[0];
+  p[1] = -0.25; /* in front of the body (capsule radii < 0.07) */
+  p[2] = x[0] + q->sim.m->body_pos[3 * 1 + 2] - q->sim.m->qpos0[1];
+  return 0;
+}
+
+/* From the side (−y), following the torso. */
+static void lo_view_camera(const sgp_env *env, const double *xs, int n, double aspect, double fovy,
+                           double cam[6]) {
+  const loco_impl *q = env->impl;
+  (void)xs, (void)n, (void)aspect, (void)fovy;
+  cam[0] = q->sim.d->qpos[0];
+  cam[1] = 0;
+  cam[2] = 0.8;
+  cam[3] = 4;
+  cam[4] = 90;
+  cam[5] = -10;
+}
+
+static void lo_hud_note(const sgp_env *env, char *buf, size_t n) {
+  const loco_impl *q = env->impl;
+  snprintf(buf, n, "%s: run forward (reward = forward velocity%s - %g |u|^2); paths show the torso", q->t->name,
+           q->t->healthy_reward > 0 ? " + 1 while upright" : "", q->t->ctrl_cost_weight);
+}
+
 static const env_ops lo_ops = {
     .destroy = lo_destroy,
     .reset = lo_reset,
@@ -193,6 +226,9 @@ static const env_ops lo_ops = {
     .success = lo_success,
     .cost_batch = lo_cost_batch,
     .terminal_cost_batch = lo_terminal_batch,
+    .view_point = lo_view_point,
+    .view_camera = lo_view_camera,
+    .hud_note = lo_hud_note,
 };
 
 /* The loaded model must be the one the table describes (integrator, timestep, dimensions). */
@@ -256,6 +292,8 @@ int env_loco_make(const loco_task *t, const env_vt *vt, sgp_cfg *cfg, sgp_env **
     s->abox_hi[i] = 1;
   }
   s->store_sim_state = 1;
+  /* time series of the torso's height and pitch and the forward velocity (not by default: 1000 steps) */
+  s->figure = (env_figure){ENV_FIG_SERIES, 0, 3, {0, 1, p->vel}, {"torso z (m)", "torso pitch (rad)", "forward velocity (m/s)"}};
   s->has_ref = 1;
   s->ref_random = ref == 0 ? t->d4rl_random : t->own_random;
   s->ref_expert = ref == 0 ? t->d4rl_expert : t->own_expert;
