@@ -109,6 +109,7 @@ typedef struct nn_mlp {
   float *params;                   /* one allocation */
   nn_layer layer[NN_MAX_HIDDEN + 1];
   int nlayers;                     /* nhidden + 1 */
+  struct nn_frozen *frozen;        /* inference kernels (core/nn_kernels.h nn_freeze), or NULL */
 } nn_mlp;
 
 typedef struct nn_ws nn_ws; /* workspace: activations of the last forward, scratch */

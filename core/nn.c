@@ -14,6 +14,7 @@
  * there: row kernels (AVX2+FMA when the CPU has it, else plain C) instead.
  * `sgp bench nn` measures both against bare cblas_sgemm. */
 #include "core/core.h"
+#include "core/nn_kernels.h"
 #include "core/vmath.h"
 
 #include <cblas.h>
@@ -125,6 +126,7 @@ nn_mlp *nn_create(const nn_arch *a) {
 
 void nn_free(nn_mlp *m) {
   if (!m) return;
+  nn_thaw(m);
   free(m->params);
   free(m);
 }
@@ -633,8 +635,9 @@ static void check_batch(const char *fn, const nn_mlp *m, const nn_ws *ws, int B)
   }
 }
 
-void nn_forward(const nn_mlp *m, nn_ws *ws, int B, const float *x, const int *level, float *y) {
-  check_batch("nn_forward", m, ws, B);
+/* The chain of layers; f != NULL: every linear through the frozen network's packed kernels. */
+static void forward_chain(const nn_mlp *m, const nn_frozen *f, nn_ws *ws, int B, const float *x,
+                          const int *level, float *y) {
   const nn_arch *a = &m->arch;
   ws->B = B;
   memcpy(ws->x, x, (size_t)B * a->nin * sizeof(float));
@@ -644,33 +647,48 @@ void nn_forward(const nn_mlp *m, nn_ws *ws, int B, const float *x, const int *le
       ws->level[r] = l < 0 ? 0 : l >= a->ncond ? a->ncond - 1 : l;
     }
   const float *in = ws->x;
-  for (int k = 0; k < a->nhidden; k++) {
+  for (int k = 0; k <= a->nhidden; k++) {
     const nn_layer *L = &m->layer[k];
     int C = L->nout;
-    nn_linear_forward(ws->z[k], in, L->W, L->b, B, L->nin, C, ws->avx2);
+    float *out = k < a->nhidden ? ws->z[k] : y;
+    if (f) nn_panels_gemm(&f->fwd[k], B, in, L->nin, L->b, out, C, f->isa);
+    else nn_linear_forward(out, in, L->W, L->b, B, L->nin, C, ws->avx2);
+    if (k == a->nhidden) break;
     if (a->layernorm) nn_layernorm_forward(ws->a[k], ws->mean[k], ws->rstd[k], ws->z[k], L->ln_g, L->ln_b, B, C);
     nn_act_forward(ws->s[k], ws->a[k], (size_t)B * C, a->act, a->act_param);
     if (a->ncond > 0) nn_gate_forward(ws->h[k], ws->s[k], L->emb, ws->level, B, C);
     in = ws->h[k];
   }
-  const nn_layer *L = &m->layer[a->nhidden];
-  nn_linear_forward(y, in, L->W, L->b, B, L->nin, L->nout, ws->avx2);
 }
 
-void nn_backward(const nn_mlp *m, nn_ws *ws, int B, const float *dy, float *dparams, int accumulate,
-                 float *dx) {
-  check_batch("nn_backward", m, ws, B);
-  if (!dparams && !dx) return;
+void nn_forward(const nn_mlp *m, nn_ws *ws, int B, const float *x, const int *level, float *y) {
+  check_batch("nn_forward", m, ws, B);
+  forward_chain(m, m->frozen, ws, B, x, level, y);
+}
+
+/* One linear layer's backward: parameter gradients and input VJP by nn_linear_backward, or (f) the
+ * input VJP alone through the frozen network's panels. */
+static void linear_back(const nn_mlp *m, const nn_frozen *f, nn_ws *ws, int k, int B, const nn_layer *G,
+                        const float *dout, float *dinp, int accumulate) {
+  const nn_layer *L = &m->layer[k];
+  if (f) {
+    if (dinp) nn_panels_gemm(&f->vjp[k], B, dout, L->nout, NULL, dinp, L->nin, f->isa);
+    return;
+  }
+  nn_linear_backward(dinp, G->W, G->b, dout, k ? ws->h[k - 1] : ws->x, L->W, B, L->nin, L->nout,
+                     accumulate, ws->avx2);
+}
+
+static void backward_chain(const nn_mlp *m, const nn_frozen *f, nn_ws *ws, int B, const float *dy,
+                           float *dparams, int accumulate, float *dx) {
   const nn_arch *a = &m->arch;
   nn_layer G[NN_MAX_HIDDEN + 1];
   nn_layout(a, dparams, G); /* all NULL views when dparams is NULL */
   int nh = a->nhidden;
-  const nn_layer *L = &m->layer[nh];
   float *cur = ws->d0, *other = ws->d1;
-  nn_linear_backward(nh ? cur : dx, G[nh].W, G[nh].b, dy, nh ? ws->h[nh - 1] : ws->x, L->W, B, L->nin,
-                     L->nout, accumulate, ws->avx2);
+  linear_back(m, f, ws, nh, B, &G[nh], dy, nh ? cur : dx, accumulate);
   for (int k = nh - 1; k >= 0; k--) {
-    L = &m->layer[k];
+    const nn_layer *L = &m->layer[k];
     int C = L->nout;
     size_t n = (size_t)B * C;
     if (a->ncond > 0) {
@@ -685,11 +703,59 @@ void nn_backward(const nn_mlp *m, nn_ws *ws, int B, const float *dy, float *dpar
       }
       nn_layernorm_backward(cur, G[k].ln_g, G[k].ln_b, cur, ws->z[k], ws->mean[k], ws->rstd[k], L->ln_g, B, C);
     }
-    float *din = k ? other : dx; /* the first layer's input VJP only when asked for */
-    nn_linear_backward(din, G[k].W, G[k].b, cur, k ? ws->h[k - 1] : ws->x, L->W, B, L->nin, C, accumulate,
-                       ws->avx2);
+    linear_back(m, f, ws, k, B, &G[k], cur, k ? other : dx, accumulate); /* first layer: only if asked */
     float *t = cur;
     cur = other;
     other = t;
   }
+}
+
+void nn_backward(const nn_mlp *m, nn_ws *ws, int B, const float *dy, float *dparams, int accumulate,
+                 float *dx) {
+  check_batch("nn_backward", m, ws, B);
+  if (!dparams && !dx) return;
+  backward_chain(m, dparams ? NULL : m->frozen, ws, B, dy, dparams, accumulate, dx);
+}
+
+/* ============================== frozen networks (core/nn_kernels.h) ============================ */
+
+nn_frozen *nn_freeze(nn_mlp *m, nn_wtype wt) {
+  nn_thaw(m);
+  nn_frozen *f = sgp_calloc(1, sizeof *f);
+  f->m = m;
+  f->wt = wt;
+  f->isa = nn_kernel_isa();
+  for (int k = 0; k < m->nlayers; k++) {
+    const nn_layer *L = &m->layer[k];
+    /* forward P[i][o] = W[o][i] (K = in, N = out); input VJP P[o][i] = W[o][i] (K = out, N = in) */
+    nn_panels_pack(&f->fwd[k], L->W, L->nin, L->nout, 1, (size_t)L->nin, wt);
+    nn_panels_pack(&f->vjp[k], L->W, L->nout, L->nin, (size_t)L->nin, 1, wt);
+  }
+  m->frozen = f;
+  return f;
+}
+
+void nn_thaw(nn_mlp *m) {
+  nn_frozen *f = m->frozen;
+  if (!f) return;
+  for (int k = 0; k < m->nlayers; k++) nn_panels_free(&f->fwd[k]), nn_panels_free(&f->vjp[k]);
+  free(f);
+  m->frozen = NULL;
+}
+
+size_t nn_frozen_bytes(const nn_frozen *f) {
+  size_t n = 0;
+  for (int k = 0; k < f->m->nlayers; k++) n += nn_panels_bytes(&f->fwd[k]);
+  return n;
+}
+
+void nn_frozen_forward(const nn_frozen *f, nn_ws *ws, int B, const float *x, const int *level,
+                       float *y) {
+  check_batch("nn_frozen_forward", f->m, ws, B);
+  forward_chain(f->m, f, ws, B, x, level, y);
+}
+
+void nn_frozen_vjp(const nn_frozen *f, nn_ws *ws, int B, const float *dy, float *dx) {
+  check_batch("nn_frozen_vjp", f->m, ws, B);
+  if (dx) backward_chain(f->m, f, ws, B, dy, NULL, 0, dx);
 }
