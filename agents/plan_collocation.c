@@ -4,7 +4,8 @@
  * with x_0 the measured state. The score enters as a gradient only: −w·s(z_t) split into its
  * x, u and x' parts is added to the gradients of x_t, u_t and x_{t+1}, so every free state x_t
  * (1 ≤ t < T) receives the x' part of z_{t−1} and the x part of z_t. Unlike shooting, nothing is
- * sequential: costs, scores and the defect model call each take all T·R rows in one batch. */
+ * sequential: costs, scores and the defect model call each take all T·R rows of every lane (episode,
+ * planned in lockstep) in one batch. */
 #include "agents/plan_common.h"
 
 #include <math.h>
@@ -22,26 +23,21 @@ typedef struct coll_cfg {
 } coll_cfg;
 
 typedef struct coll {
-  planner base;
+  plan_base b; /* first: vtable, context, bounds, lanes (with warm states) */
   coll_cfg cfg;
-  plan_ctx ctx;
   const plan_dyn *dyn;     /* defect model / rollout init, or NULL */
   const plan_score *score; /* or NULL */
   void *dws, *sws;
-  plan_bounds bnd;
   sgp_adam *adam_x, *adam_u;
-  sgp_rng rng;
-  int nx, nu, H, R, zdim;
-  /* time-major: row (t, r) */
+  int R, zdim;
+  /* Rows of one act: j = i·R + r for slot i and restart r, B = n·R. Time-major, row (t, j); Xf and
+   * GXf have H+1 steps (t = 0: the measured x_0), Ut, GU, F, Res, DX, DU, Z, S have H. */
   float *Xf, *Ut, *C, *GXf, *GU, *Z, *S, *F, *Res, *DX, *DU;
-  /* restart-major decision variables */
+  /* restart-major decision variables, row (j, t): states x_1..x_H and actions */
   float *X, *V, *U, *GX, *G;
   double *cost_r, *pen_r, *def_r, *obj_r;
   int *dead;
-  float *x0f, *warm_x, *warm_u;
-  int have_warm;
-  float *plan_x, *plan_u;
-  long model_rows, score_rows;
+  void *block; /* the workspace: every view above and the lanes */
 } coll;
 
 static int coll_parse(sgp_cfg *c, coll_cfg *o, sgp_err *e) {
@@ -80,299 +76,260 @@ static void coll_destroy(planner *p) {
   if (!s) return;
   if (s->dws) s->dyn->vt->ws_free(s->dws);
   if (s->sws) s->score->vt->ws_free(s->sws);
-  plan_bounds_free(&s->bnd);
+  plan_base_free(&s->b);
   sgp_adam_free(s->adam_x);
   sgp_adam_free(s->adam_u);
-  free(s->Xf), free(s->Ut), free(s->C), free(s->GXf), free(s->GU), free(s->Z), free(s->S);
-  free(s->F), free(s->Res), free(s->DX), free(s->DU);
-  free(s->X), free(s->V), free(s->U), free(s->GX), free(s->G);
-  free(s->cost_r), free(s->pen_r), free(s->def_r), free(s->obj_r), free(s->dead);
-  free(s->x0f), free(s->warm_x), free(s->warm_u), free(s->plan_x), free(s->plan_u);
+  free(s->block);
   free(s);
+}
+
+static void coll_layout(void *self, plan_block *b) {
+  coll *s = self;
+  const size_t H = (size_t)s->b.H, nx = (size_t)s->b.nx, nu = (size_t)s->b.nu;
+  const size_t B = (size_t)s->b.L * s->R, HB = H * B;
+  plan_base_layout(&s->b, b);
+  PLAN_TAKE(b, s->Xf, (HB + B) * nx);
+  PLAN_TAKE(b, s->Ut, HB * nu);
+  PLAN_TAKE(b, s->C, HB + B);
+  PLAN_TAKE(b, s->GXf, (HB + B) * nx);
+  PLAN_TAKE(b, s->GU, HB * nu);
+  PLAN_TAKE(b, s->Z, HB * s->zdim);
+  PLAN_TAKE(b, s->S, HB * s->zdim);
+  PLAN_TAKE(b, s->F, HB * nx);
+  PLAN_TAKE(b, s->Res, HB * nx);
+  PLAN_TAKE(b, s->DX, HB * nx);
+  PLAN_TAKE(b, s->DU, HB * nu);
+  PLAN_TAKE(b, s->X, HB * nx);
+  PLAN_TAKE(b, s->GX, HB * nx);
+  PLAN_TAKE(b, s->V, HB * nu);
+  PLAN_TAKE(b, s->U, HB * nu);
+  PLAN_TAKE(b, s->G, HB * nu);
+  PLAN_TAKE(b, s->cost_r, B);
+  PLAN_TAKE(b, s->pen_r, B);
+  PLAN_TAKE(b, s->def_r, B);
+  PLAN_TAKE(b, s->obj_r, B);
+  PLAN_TAKE(b, s->dead, B);
+}
+
+static int coll_models(const coll_cfg *o, const plan_ctx *ctx, const plan_dyn **dyn,
+                       const plan_score **score, sgp_err *e) {
+  *dyn = NULL;
+  *score = NULL;
+  if (coll_uses_dyn(o)) {
+    if (plan_check_dyn(ctx->dyn, ctx, "dynamics", o->rho > 0, e)) return -1;
+    if (ctx->dyn->K != 1) return sgp_fail(e, "planner sgp-collocation: the dynamics model must have K = 1");
+    *dyn = ctx->dyn;
+  }
+  if (coll_uses_score(o)) {
+    if (plan_check_score(ctx->score, ctx, o->level, o->weight, e)) return -1;
+    *score = ctx->score;
+  }
+  if (!ctx->cost.running || !ctx->cost.terminal)
+    return sgp_fail(e, "planner sgp-collocation: the context has no cost");
+  return 0;
 }
 
 static int coll_create(sgp_cfg *cfg, const plan_ctx *ctx, planner **out, sgp_err *e) {
   coll_cfg o;
-  if (coll_parse(cfg, &o, e)) return -1;
-  int H = plan_horizon(&o.com, ctx, cfg, e);
-  if (H < 0) return -1;
   const plan_dyn *dyn = NULL;
   const plan_score *score = NULL;
-  if (coll_uses_dyn(&o)) {
-    if (plan_check_dyn(ctx->dyn, ctx, "dynamics", o.rho > 0, e)) return -1;
-    if (ctx->dyn->K != 1) return sgp_fail(e, "planner sgp-collocation: the dynamics model must have K = 1");
-    dyn = ctx->dyn;
-  }
-  if (coll_uses_score(&o)) {
-    if (plan_check_score(ctx->score, ctx, o.level, o.weight, e)) return -1;
-    score = ctx->score;
-  }
-  if (!ctx->cost.running || !ctx->cost.terminal)
-    return sgp_fail(e, "planner sgp-collocation: the context has no cost");
+  if (coll_parse(cfg, &o, e)) return -1;
+  int H = plan_horizon(&o.com, ctx, cfg, e);
+  if (H < 0 || coll_models(&o, ctx, &dyn, &score, e)) return -1;
   coll *s = sgp_calloc(1, sizeof *s);
-  char bpath[600];
-  snprintf(bpath, sizeof bpath, "%s/bounds", cfg->path);
-  if (plan_bounds_init(&s->bnd, ctx, o.com.bounds, cfg->file, bpath, e)) {
+  if (plan_base_init(&s->b, &plan_vt_sgp_collocation, ctx, &o.com, "sgp-collocation", H, cfg->file,
+                     cfg->path, e)) {
     free(s);
     return -1;
   }
-  s->base.vt = &plan_vt_sgp_collocation;
+  s->b.with_warm_x = 1;
   s->cfg = o;
-  s->ctx = *ctx;
   s->dyn = dyn;
   s->score = score;
-  s->nx = ctx->nx, s->nu = ctx->nu, s->H = H, s->R = o.opt.restarts;
+  s->R = o.opt.restarts;
   s->zdim = score ? score->dim : 0;
-  int nx = s->nx, nu = s->nu, R = s->R;
-  size_t HR = (size_t)H * R;
-  if (dyn) s->dws = dyn->vt->ws_create(dyn->model, (int)HR, 1);
-  if (score) s->sws = score->vt->ws_create(score->model, (int)HR);
-  s->Xf = sgp_falloc((HR + R) * nx);
-  s->Ut = sgp_falloc(HR * nu);
-  s->C = sgp_falloc(HR + R);
-  s->GXf = sgp_falloc((HR + R) * nx);
-  s->GU = sgp_falloc(HR * nu);
-  if (score) {
-    s->Z = sgp_falloc(HR * s->zdim);
-    s->S = sgp_falloc(HR * s->zdim);
-  }
-  s->F = sgp_falloc(HR * nx);
-  s->Res = sgp_falloc(HR * nx);
-  s->DX = sgp_falloc(HR * nx);
-  s->DU = sgp_falloc(HR * nu);
-  s->X = sgp_falloc(HR * nx);
-  s->GX = sgp_falloc(HR * nx);
-  s->V = sgp_falloc(HR * nu);
-  s->U = sgp_falloc(HR * nu);
-  s->G = sgp_falloc(HR * nu);
-  s->cost_r = sgp_calloc((size_t)R, sizeof(double));
-  s->pen_r = sgp_calloc((size_t)R, sizeof(double));
-  s->def_r = sgp_calloc((size_t)R, sizeof(double));
-  s->obj_r = sgp_calloc((size_t)R, sizeof(double));
-  s->dead = sgp_calloc((size_t)R, sizeof(int));
-  s->x0f = sgp_falloc((size_t)nx);
-  s->warm_x = sgp_falloc((size_t)H * nx);
-  s->warm_u = sgp_falloc((size_t)H * nu);
-  s->plan_x = sgp_falloc((size_t)(H + 1) * nx);
-  s->plan_u = sgp_falloc((size_t)H * nu);
-  memset(s->plan_x, 0, sizeof(float) * (H + 1) * nx);
-  memset(s->plan_u, 0, sizeof(float) * H * nu);
+  size_t HB = (size_t)H * s->b.L * s->R;
+  s->block = plan_block_make(coll_layout, s);
+  if (dyn) s->dws = dyn->vt->ws_create(dyn->model, (int)HB, 1);
+  if (score) s->sws = score->vt->ws_create(score->model, (int)HB);
   sgp_adam_cfg ac = sgp_adam_defaults();
   ac.clip_norm = 0;
   ac.lr = (float)o.lr_state;
-  s->adam_x = sgp_adam_create(HR * nx, &ac);
+  s->adam_x = sgp_adam_create(HB * s->b.nx, &ac);
   ac.lr = (float)o.opt.lr;
-  s->adam_u = sgp_adam_create(HR * nu, &ac);
-  plan_rng_episode(&s->rng, ctx->seed, o.com.seed_offset, "sgp-collocation", 0);
-  *out = &s->base;
+  s->adam_u = sgp_adam_create(HB * s->b.nu, &ac);
+  *out = &s->b.pub;
   return 0;
 }
 
-static void coll_reset(planner *p, uint64_t episode_seed) {
-  coll *s = (coll *)p;
-  s->have_warm = 0;
-  plan_rng_episode(&s->rng, s->ctx.seed, s->cfg.com.seed_offset, "sgp-collocation", episode_seed);
+/* ============================== objective and gradient ========================================= */
+/* Stages of one evaluation of (X, V) of the act's n slots at schedule iteration `it`: gather into
+ * time-major rows, task costs, score term, dynamics defect, and (grad) the gradient scatter. */
+
+static void coll_gather(coll *s) {
+  const int H = s->b.H, R = s->R, nx = s->b.nx, nu = s->b.nu, B = s->b.n * R;
+  plan_bounds_to_u(&s->b.bnd, B * H, s->V, s->U);
+  for (int j = 0; j < B; j++) {
+    memcpy(s->Xf + (size_t)j * nx, s->b.x0 + (size_t)(j / R) * nx, sizeof(float) * nx);
+    for (int t = 0; t < H; t++) {
+      memcpy(s->Xf + ((size_t)(t + 1) * B + j) * nx, s->X + ((size_t)j * H + t) * nx,
+             sizeof(float) * nx);
+      memcpy(s->Ut + ((size_t)t * B + j) * nu, s->U + ((size_t)j * H + t) * nu, sizeof(float) * nu);
+    }
+  }
 }
 
-/* Objective of (s->X, s->V) and, if grad, its gradient into s->GX, s->G. */
+static void coll_costs(coll *s, int grad) {
+  const int H = s->b.H, nx = s->b.nx, B = s->b.n * s->R;
+  const size_t HB = (size_t)H * B;
+  const plan_cost *c = &s->b.ctx.cost;
+  c->running(c->self, (int)HB, s->Xf, s->Ut, s->C, grad ? s->GXf : NULL, grad ? s->GU : NULL);
+  c->terminal(c->self, B, s->Xf + HB * nx, s->C + HB, grad ? s->GXf + HB * nx : NULL);
+  for (int j = 0; j < B; j++) {
+    double v = 0;
+    for (int t = 0; t <= H; t++) v += s->C[(size_t)t * B + j];
+    s->cost_r[j] = v;
+    s->pen_r[j] = s->def_r[j] = 0;
+  }
+}
+
+/* Dynamics defect ρ‖x_{t+1} − f(x_t,u_t)‖² through the learned model, all rows at once. */
+static int coll_defect(coll *s, int grad) {
+  const int nx = s->b.nx, nu = s->b.nu, B = s->b.n * s->R;
+  const size_t HB = (size_t)s->b.H * B;
+  const plan_dyn *dyn = s->dyn;
+  int fail = plan_forward(dyn, s->dws, 0, (int)HB, s->Xf, s->Ut, s->F) != 0;
+  double rho = s->cfg.rho;
+  for (size_t i = 0; i < HB; i++) {
+    double n2 = 0;
+    for (int k = 0; k < nx; k++) {
+      float rk = s->Xf[(i + B) * nx + k] - s->F[i * nx + k];
+      s->Res[i * nx + k] = (float)(-2.0 * rho * rk); /* seed for the vjp: ∂/∂f */
+      n2 += (double)rk * rk;
+      if (grad) s->GXf[(i + B) * nx + k] += (float)(2.0 * rho * rk);
+    }
+    s->def_r[i % B] += rho * n2;
+  }
+  if (grad) {
+    dyn->vt->vjp(dyn->model, s->dws, 0, (int)HB, s->Res, s->DX, s->DU);
+    for (size_t i = 0; i < HB * nx; i++) s->GXf[i] += s->DX[i];
+    for (size_t i = 0; i < HB * nu; i++) s->GU[i] += s->DU[i];
+  }
+  return fail;
+}
+
+/* Objective of (s->X, s->V) and, if grad, its gradient into s->GX, s->G. The score of
+ * (x_t, u_t, x_{t+1}) enters as −w s split into its three blocks (METHOD §4). */
 static int coll_eval(coll *s, int it, int grad) {
-  const int H = s->H, R = s->R, nx = s->nx, nu = s->nu;
-  const size_t HR = (size_t)H * R;
+  const int H = s->b.H, R = s->R, nx = s->b.nx, nu = s->b.nu, B = s->b.n * R;
   int fail = 0;
-  plan_bounds_to_u(&s->bnd, R * H, s->V, s->U);
-  for (int r = 0; r < R; r++) {
-    memcpy(s->Xf + (size_t)r * nx, s->x0f, sizeof(float) * nx);
-    for (int t = 0; t < H; t++) {
-      memcpy(s->Xf + ((size_t)(t + 1) * R + r) * nx, s->X + ((size_t)r * H + t) * nx,
-             sizeof(float) * nx);
-      memcpy(s->Ut + ((size_t)t * R + r) * nu, s->U + ((size_t)r * H + t) * nu, sizeof(float) * nu);
-    }
-  }
-  s->ctx.cost.running(s->ctx.cost.self, (int)HR, s->Xf, s->Ut, s->C, grad ? s->GXf : NULL,
-                      grad ? s->GU : NULL);
-  s->ctx.cost.terminal(s->ctx.cost.self, R, s->Xf + HR * nx, s->C + HR,
-                       grad ? s->GXf + HR * nx : NULL);
-  for (int r = 0; r < R; r++) {
-    double j = 0;
-    for (int t = 0; t <= H; t++) j += s->C[(size_t)t * R + r];
-    s->cost_r[r] = j;
-    s->pen_r[r] = s->def_r[r] = 0;
-  }
-
-  /* score of (x_t, u_t, x_{t+1}): −w s split into the three blocks (METHOD §4, DESIGN) */
+  long srows = 0;
+  coll_gather(s);
+  coll_costs(s, grad);
   if (s->score) {
-    const plan_score *sc = s->score;
-    double beta = plan_sched_value(s->cfg.beta.sched, s->cfg.beta.beta, s->cfg.beta.beta_final, it,
-                                   s->cfg.opt.iters);
-    int level = plan_level_at(s->cfg.level, sc->nlevels, it, s->cfg.opt.iters);
-    double sig = sc->sigma ? sc->sigma[level] : 0.0;
-    double w = plan_weight_value(s->cfg.weight, beta, sig);
-    int zd = s->zdim, xux = sc->layout == PLAN_Z_XUX;
+    int level;
+    double w = plan_score_weight(s->score, &s->cfg.beta, s->cfg.weight, s->cfg.level, it,
+                                 s->cfg.opt.iters, &level);
     if (w > 0) {
-      for (size_t i = 0; i < HR; i++) { /* row i = (t, r); x_{t+1} is row i + R */
-        float *z = s->Z + i * zd;
-        memcpy(z, s->Xf + i * nx, sizeof(float) * nx);
-        memcpy(z + nx, s->Ut + i * nu, sizeof(float) * nu);
-        if (xux) memcpy(z + nx + nu, s->Xf + (i + R) * nx, sizeof(float) * nx);
-      }
-      sc->vt->eval(sc->model, s->sws, (int)HR, s->Z, level, s->S);
-      s->score_rows += (long)HR;
-      for (size_t i = 0; i < HR; i++) {
-        const float *sv = s->S + i * zd;
-        double n2 = 0; /* reported proxy ½ w Σ_k (σ scale_k s_k)², as in shooting */
-        for (int k = 0; k < zd; k++) {
-          double v = sig * (sc->scale ? sc->scale[k] : 1.0f) * sv[k];
-          n2 += v * v;
-        }
-        s->pen_r[i % R] += w * 0.5 * n2;
-        if (!grad) continue;
-        float *gx = s->GXf + i * nx, *gu = s->GU + i * nu;
-        for (int k = 0; k < nx; k++) gx[k] -= (float)(w * sv[k]);
-        for (int k = 0; k < nu; k++) gu[k] -= (float)(w * sv[nx + k]);
-        if (xux) {
-          float *gx1 = s->GXf + (i + R) * nx;
-          for (int k = 0; k < nx; k++) gx1[k] -= (float)(w * sv[nx + nu + k]);
-        }
-      }
+      plan_score_term(s->score, s->sws, H, B, nx, nu, s->Xf, s->Ut, level, w, s->Z, s->S, s->pen_r,
+                      grad ? s->GXf : NULL, grad ? s->GU : NULL);
+      srows = (long)H * R;
     }
   }
-
-  /* dynamics defect ρ‖x_{t+1} − f(x_t,u_t)‖² through the learned model, all rows at once */
-  if (s->cfg.rho > 0) {
-    const plan_dyn *dyn = s->dyn;
-    if (plan_forward(dyn, s->dws, 0, (int)HR, s->Xf, s->Ut, s->F)) fail = 1;
-    s->model_rows += (long)HR;
-    double rho = s->cfg.rho;
-    for (size_t i = 0; i < HR; i++) {
-      double n2 = 0;
-      for (int k = 0; k < nx; k++) {
-        float rk = s->Xf[(i + R) * nx + k] - s->F[i * nx + k];
-        s->Res[i * nx + k] = (float)(-2.0 * rho * rk); /* seed for the vjp: ∂/∂f */
-        n2 += (double)rk * rk;
-        if (grad) s->GXf[(i + R) * nx + k] += (float)(2.0 * rho * rk);
-      }
-      s->def_r[i % R] += rho * n2;
-    }
-    if (grad) {
-      dyn->vt->vjp(dyn->model, s->dws, 0, (int)HR, s->Res, s->DX, s->DU);
-      for (size_t i = 0; i < HR * nx; i++) s->GXf[i] += s->DX[i];
-      for (size_t i = 0; i < HR * nu; i++) s->GU[i] += s->DU[i];
-    }
-  }
-  for (int r = 0; r < R; r++) s->obj_r[r] = s->cost_r[r] + s->def_r[r] + s->pen_r[r];
+  if (s->cfg.rho > 0) fail = coll_defect(s, grad);
+  plan_base_count(&s->b, s->cfg.rho > 0 ? (long)H * R : 0, srows, !grad);
+  for (int j = 0; j < B; j++) s->obj_r[j] = s->cost_r[j] + s->def_r[j] + s->pen_r[j];
   if (!grad) return fail ? -1 : 0;
-
-  for (int r = 0; r < R; r++)
+  for (int j = 0; j < B; j++)
     for (int t = 0; t < H; t++) {
-      memcpy(s->GX + ((size_t)r * H + t) * nx, s->GXf + ((size_t)(t + 1) * R + r) * nx,
+      memcpy(s->GX + ((size_t)j * H + t) * nx, s->GXf + ((size_t)(t + 1) * B + j) * nx,
              sizeof(float) * nx);
-      memcpy(s->G + ((size_t)r * H + t) * nu, s->GU + ((size_t)t * R + r) * nu, sizeof(float) * nu);
+      memcpy(s->G + ((size_t)j * H + t) * nu, s->GU + ((size_t)t * B + j) * nu, sizeof(float) * nu);
     }
-  plan_bounds_chain(&s->bnd, R * H, s->V, s->G, s->G);
+  plan_bounds_chain(&s->b.bnd, B * H, s->V, s->G, s->G);
   return fail ? -1 : 0;
 }
 
-static int coll_act(planner *p, const double *x, double *u, plan_diag *d, sgp_err *e) {
-  (void)e;
+/* ============================== one MPC step =================================================== */
+
+/* The warm start of lanes after a reset: the initial actions, states held at x_0 or (state_init
+ * "rollout") the model rollout of those actions, every such lane's row in one call per step. */
+static void coll_init_lanes(coll *s) {
+  const int H = s->b.H, nx = s->b.nx, nu = s->b.nu;
+  int m = 0; /* rows of the rollout: the lanes that need one, in slot order */
+  for (int i = 0; i < s->b.n; i++) {
+    plan_lane *ln = &s->b.lane[s->b.lanes[i]];
+    if (ln->have_warm) continue;
+    plan_init_plan(&s->b.bnd, s->cfg.opt.init, H, &ln->rng, ln->warm);
+    for (int t = 0; t < H; t++) memcpy(ln->warm_x + (size_t)t * nx, s->b.x0 + (size_t)i * nx, sizeof(float) * nx);
+    if (!s->cfg.rollout_init) continue;
+    memcpy(s->Xf + (size_t)m * nx, s->b.x0 + (size_t)i * nx, sizeof(float) * nx);
+    s->b.mrows[i] += H;
+    s->dead[m++] = i;
+  }
+  for (int t = 0; t < H && m > 0; t++) {
+    for (int q = 0; q < m; q++)
+      memcpy(s->Ut + (size_t)q * nu, s->b.lane[s->b.lanes[s->dead[q]]].warm + (size_t)t * nu,
+             sizeof(float) * nu);
+    plan_forward(s->dyn, s->dws, 0, m, s->Xf, s->Ut, s->F);
+    for (int q = 0; q < m; q++) { /* a row that failed keeps its state */
+      float *xn = s->F + (size_t)q * nx, *xp = s->Xf + (size_t)q * nx;
+      if (sgp_all_finite_f(xn, nx)) memcpy(xp, xn, sizeof(float) * nx);
+      memcpy(s->b.lane[s->b.lanes[s->dead[q]]].warm_x + (size_t)t * nx, xp, sizeof(float) * nx);
+    }
+  }
+}
+
+/* After the final evaluation: each slot keeps its best finite restart or falls back. */
+static void coll_finish(coll *s, double *u, plan_diag *d, double t0) {
+  const int H = s->b.H, R = s->R, nx = s->b.nx, nu = s->b.nu;
+  const size_t pu = (size_t)H * nu, px = (size_t)H * nx;
+  double ts = (sgp_now() - t0) / s->b.n;
+  for (int i = 0; i < s->b.n; i++) {
+    plan_lane *ln = &s->b.lane[s->b.lanes[i]];
+    int best = -1;
+    for (int j = i * R; j < (i + 1) * R; j++) {
+      if (s->dead[j] || !isfinite(s->obj_r[j])) continue;
+      if (!sgp_all_finite_f(s->U + (size_t)j * pu, pu) || !sgp_all_finite_f(s->X + (size_t)j * px, px))
+        continue;
+      if (best < 0 || s->obj_r[j] < s->obj_r[best]) best = j;
+    }
+    int j = best >= 0 ? best : i * R;
+    memcpy(ln->plan_x, s->b.x0 + (size_t)i * nx, sizeof(float) * nx);
+    if (best >= 0) {
+      memcpy(ln->plan_u, s->U + (size_t)best * pu, sizeof(float) * pu);
+      memcpy(ln->plan_x + nx, s->X + (size_t)best * px, sizeof(float) * px);
+    }
+    plan_base_finish(&s->b, i, best >= 0, s->obj_r[j], s->cost_r[j], s->pen_r[j] + s->def_r[j],
+                     u + (size_t)i * nu, &d[i], ts);
+  }
+}
+
+static int coll_act_lanes(planner *p, int n, const int *lanes, const double *x, double *u,
+                          plan_diag *d, sgp_err *e) {
   coll *s = (coll *)p;
   double t0 = sgp_now();
-  const int H = s->H, R = s->R, nu = s->nu, nx = s->nx;
-  const size_t pu = (size_t)H * nu, px = (size_t)H * nx;
-  plan_x_to_float(x, s->x0f, nx);
-  s->model_rows = s->score_rows = 0;
-
-  if (!s->have_warm) {
-    plan_init_plan(&s->bnd, s->cfg.opt.init, H, &s->rng, s->warm_u);
-    for (int t = 0; t < H; t++) memcpy(s->warm_x + (size_t)t * nx, s->x0f, sizeof(float) * nx);
-    if (s->cfg.rollout_init) { /* states from the model rollout of the initial actions */
-      const float *xp = s->x0f;
-      for (int t = 0; t < H; t++) {
-        float *xn = s->warm_x + (size_t)t * nx;
-        if (plan_forward(s->dyn, s->dws, 0, 1, xp, s->warm_u + (size_t)t * nu, xn) ||
-            !sgp_all_finite_f(xn, nx))
-          memcpy(xn, xp, sizeof(float) * nx);
-        xp = xn;
-      }
-      s->model_rows += H;
-    }
-  }
-  for (int r = 0; r < R; r++) {
-    float *ur = s->U + (size_t)r * pu;
-    memcpy(ur, s->warm_u, sizeof(float) * pu);
-    memcpy(s->X + (size_t)r * px, s->warm_x, sizeof(float) * px);
-    if (r > 0)
-      for (int t = 0; t < H; t++)
-        for (int i = 0; i < nu; i++)
-          ur[(size_t)t * nu + i] +=
-              (float)(s->cfg.opt.restart_noise * s->bnd.half[i] * sgp_rng_normal(&s->rng));
-    plan_bounds_clip(&s->bnd, H, ur);
-    plan_bounds_from_u(&s->bnd, H, ur, s->V + (size_t)r * pu);
-    s->dead[r] = 0;
-  }
+  if (plan_base_begin(&s->b, n, lanes, x, e)) return -1;
+  const int H = s->b.H, B = n * s->R, iters = s->cfg.opt.iters;
+  coll_init_lanes(s);
+  plan_fo_start(&s->b, &s->cfg.opt, s->R, s->V, s->U, s->X, s->dead);
+  s->adam_x->n = (size_t)B * H * s->b.nx; /* Adam over this act's rows only */
+  s->adam_u->n = (size_t)B * H * s->b.nu;
   sgp_adam_reset(s->adam_x);
   sgp_adam_reset(s->adam_u);
-
-  int iters = s->cfg.opt.iters, done = 0;
   for (int it = 0; it < iters; it++) {
     coll_eval(s, it, 1);
-    int alive = 0;
-    for (int r = 0; r < R; r++) {
-      float *gx = s->GX + (size_t)r * px, *gu = s->G + (size_t)r * pu;
-      double nxn = plan_norm(gx, px), nun = plan_norm(gu, pu), n = sqrt(nxn * nxn + nun * nun);
-      if (s->dead[r] || !isfinite(n) || !isfinite(s->obj_r[r])) {
-        s->dead[r] = 1;
-        memset(gx, 0, sizeof(float) * px);
-        memset(gu, 0, sizeof(float) * pu);
-        continue;
-      }
-      alive++;
-      if (s->cfg.opt.grad_clip > 0 && n > s->cfg.opt.grad_clip) {
-        float f = (float)(s->cfg.opt.grad_clip / n);
-        for (size_t i = 0; i < px; i++) gx[i] *= f;
-        for (size_t i = 0; i < pu; i++) gu[i] *= f;
-      }
-    }
-    if (!alive) break;
+    if (!plan_fo_guard(&s->b, &s->cfg.opt, s->R, it, s->G, (size_t)H * s->b.nu, s->GX,
+                       (size_t)H * s->b.nx, s->obj_r, s->dead))
+      break;
     double lr = plan_opt_lr(&s->cfg.opt, it, iters);
     sgp_adam_step(s->adam_x, s->X, s->GX, (float)(lr * s->cfg.lr_state / s->cfg.opt.lr));
     sgp_adam_step(s->adam_u, s->V, s->G, (float)lr);
-    if (s->bnd.mode == PLAN_BOUNDS_CLIP) plan_bounds_clip(&s->bnd, R * H, s->V);
-    done = it + 1;
+    if (s->b.bnd.mode == PLAN_BOUNDS_CLIP) plan_bounds_clip(&s->b.bnd, B * H, s->V);
   }
-
   coll_eval(s, iters > 0 ? iters - 1 : 0, 0);
-  int best = -1;
-  for (int r = 0; r < R; r++) {
-    if (s->dead[r] || !isfinite(s->obj_r[r])) continue;
-    if (!sgp_all_finite_f(s->U + (size_t)r * pu, pu) || !sgp_all_finite_f(s->X + (size_t)r * px, px))
-      continue;
-    if (best < 0 || s->obj_r[r] < s->obj_r[best]) best = r;
-  }
-  memset(d, 0, sizeof *d);
-  memcpy(s->plan_x, s->x0f, sizeof(float) * nx);
-  if (best >= 0) {
-    memcpy(s->plan_u, s->U + (size_t)best * pu, sizeof(float) * pu);
-    memcpy(s->plan_x + nx, s->X + (size_t)best * px, sizeof(float) * px);
-    d->objective = s->obj_r[best];
-    d->cost = s->cost_r[best];
-    d->penalty = s->pen_r[best] + s->def_r[best];
-  } else {
-    plan_fallback(&s->bnd, s->warm_u, H, s->x0f, nx, s->plan_u, s->plan_x, d);
-  }
-  plan_finish(&s->ctx, &s->bnd, H, s->cfg.com.warm, s->plan_u, s->warm_u, u, d, done,
-              s->model_rows, s->score_rows, t0);
-  memcpy(s->warm_x, s->plan_x + nx, sizeof(float) * px);
-  plan_shift(s->warm_x, H, nx, PLAN_WARM_REPEAT);
-  s->have_warm = 1;
+  coll_finish(s, u, d, t0);
   return 0;
-}
-
-static void coll_view(const planner *p, plan_view *v) {
-  const coll *s = (const coll *)p;
-  memset(v, 0, sizeof *v);
-  v->T = s->H, v->nx = s->nx, v->nu = s->nu;
-  v->x = s->plan_x;
-  v->u = s->plan_u;
 }
 
 int plan_collocation_gradient(planner *p, const double *x0, const float *X, const float *V,
@@ -380,13 +337,14 @@ int plan_collocation_gradient(planner *p, const double *x0, const float *X, cons
   if (p->vt != &plan_vt_sgp_collocation)
     return sgp_fail(e, "plan_collocation_gradient: %s is not sgp-collocation", p->vt->name);
   coll *s = (coll *)p;
-  size_t HR = (size_t)s->H * s->R;
-  plan_x_to_float(x0, s->x0f, s->nx);
-  memcpy(s->X, X, sizeof(float) * HR * s->nx);
-  memcpy(s->V, V, sizeof(float) * HR * s->nu);
+  size_t HR = (size_t)s->b.H * s->R;
+  static const int lane0 = 0;
+  if (plan_base_begin(&s->b, 1, &lane0, x0, e)) return -1;
+  memcpy(s->X, X, sizeof(float) * HR * s->b.nx);
+  memcpy(s->V, V, sizeof(float) * HR * s->b.nu);
   if (coll_eval(s, iter, 1)) return sgp_fail(e, "plan_collocation_gradient: a model call failed");
-  memcpy(GX, s->GX, sizeof(float) * HR * s->nx);
-  memcpy(GV, s->G, sizeof(float) * HR * s->nu);
+  memcpy(GX, s->GX, sizeof(float) * HR * s->b.nx);
+  memcpy(GV, s->G, sizeof(float) * HR * s->b.nu);
   for (int r = 0; r < s->R; r++) obj[r] = s->cost_r[r] + s->def_r[r];
   return 0;
 }
@@ -394,10 +352,11 @@ int plan_collocation_gradient(planner *p, const double *x0, const float *X, cons
 void plan_collocation_sizes(const planner *p, int *R, int *T) {
   const coll *s = (const coll *)p;
   *R = s->R;
-  *T = s->H;
+  *T = s->b.H;
 }
 
 const plan_vt plan_vt_sgp_collocation = {
     "sgp-collocation",
     "score-guided direct collocation over states and actions with the (x,u,x') score",
-    coll_needs, coll_create, coll_destroy, coll_reset, coll_act, coll_view};
+    coll_needs, coll_create, coll_destroy, plan_reset_one, plan_act_one, plan_view_one,
+    plan_reset_lane, coll_act_lanes, plan_view_lane};

@@ -5,6 +5,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *const plan_bounds_names[2] = {"clip", "tanh"};
@@ -323,19 +324,6 @@ void plan_fallback(const plan_bounds *b, const float *warm, int H, const float *
   d->fallback = 1;
 }
 
-void plan_finish(const plan_ctx *ctx, const plan_bounds *b, int H, plan_warm mode,
-                 const float *plan_u, float *warm, double *u, plan_diag *d, int iters,
-                 long model_rows, long score_rows, double t0) {
-  plan_emit_action(ctx, plan_u, u);
-  memcpy(warm, plan_u, sizeof(float) * H * b->nu);
-  plan_shift(warm, H, b->nu, mode);
-  plan_bounds_clip(b, H, warm);
-  d->iters = iters;
-  d->model_rows = model_rows;
-  d->score_rows = score_rows;
-  d->time_s = sgp_now() - t0;
-}
-
 void plan_x_to_float(const double *x, float *xf, int n) {
   for (int i = 0; i < n; i++) xf[i] = (float)x[i];
 }
@@ -368,3 +356,247 @@ int plan_forward(const plan_dyn *d, void *ws, int t, int B, const float *x, cons
 }
 
 int plan_zdim(plan_zlayout l, int nx, int nu) { return l == PLAN_Z_XUX ? 2 * nx + nu : nx + nu; }
+
+/* ============================== one-block workspaces =========================================== */
+
+void *plan_take(plan_block *b, size_t count, size_t size) {
+  size_t off = (b->used + 63) & ~(size_t)63;
+  b->used = off + count * size;
+  return b->base ? b->base + off : NULL;
+}
+
+void *plan_block_make(void (*layout)(void *self, plan_block *b), void *self) {
+  plan_block b = {NULL, 0};
+  layout(self, &b);
+  size_t size = (b.used + 63) & ~(size_t)63;
+  b.base = aligned_alloc(64, size ? size : 64);
+  if (!b.base) {
+    fprintf(stderr, "sgp: out of memory (%zu bytes for a planner workspace)\n", size);
+    abort();
+  }
+  memset(b.base, 0, size);
+  b.used = 0;
+  layout(self, &b);
+  return b.base;
+}
+
+/* ============================== lanes ========================================================== */
+
+int plan_base_init(plan_base *pb, const plan_vt *vt, const plan_ctx *ctx, const plan_common_cfg *com,
+                   const char *stream, int H, const char *file, const char *path, sgp_err *e) {
+  char bpath[600];
+  snprintf(bpath, sizeof bpath, "%s/bounds", path ? path : "");
+  if (ctx->lanes < 0 || ctx->lanes > 65536)
+    return sgp_fail(e, "planner %s: %d lanes (expected 1..65536)", vt->name, ctx->lanes);
+  if (plan_bounds_init(&pb->bnd, ctx, com->bounds, file, path ? bpath : "(action bounds)", e))
+    return -1;
+  pb->pub.vt = vt;
+  pb->ctx = *ctx;
+  pb->com = *com;
+  pb->stream = stream;
+  pb->nx = ctx->nx, pb->nu = ctx->nu, pb->H = H;
+  pb->L = ctx->lanes > 1 ? ctx->lanes : 1;
+  return 0;
+}
+
+void plan_base_layout(plan_base *pb, plan_block *b) {
+  int L = pb->L, H = pb->H, nx = pb->nx, nu = pb->nu;
+  PLAN_TAKE(b, pb->lane, L);
+  PLAN_TAKE(b, pb->x0, (size_t)L * nx);
+  PLAN_TAKE(b, pb->done, L);
+  PLAN_TAKE(b, pb->run, L);
+  PLAN_TAKE(b, pb->mrows, L);
+  PLAN_TAKE(b, pb->srows, L);
+  for (int l = 0; l < L; l++) {
+    plan_lane tmp, *ln = b->base ? &pb->lane[l] : &tmp;
+    PLAN_TAKE(b, ln->warm, (size_t)H * nu);
+    if (pb->with_warm_x) PLAN_TAKE(b, ln->warm_x, (size_t)H * nx);
+    else ln->warm_x = NULL;
+    PLAN_TAKE(b, ln->plan_u, (size_t)H * nu);
+    PLAN_TAKE(b, ln->plan_x, (size_t)(H + 1) * nx);
+    if (pb->cand_slots > 0) PLAN_TAKE(b, ln->cand_x, (size_t)pb->cand_slots * (H + 1) * nx);
+    else ln->cand_x = NULL;
+    if (b->base) plan_rng_episode(&ln->rng, pb->ctx.seed, pb->com.seed_offset, pb->stream, 0);
+  }
+}
+
+int plan_base_begin(plan_base *pb, int n, const int *lanes, const double *x, sgp_err *e) {
+  if (n < 1 || n > pb->L)
+    return sgp_fail(e, "planner %s: act on %d lanes, it has %d", pb->pub.vt->name, n, pb->L);
+  for (int i = 0; i < n; i++) {
+    if (lanes[i] < 0 || lanes[i] >= pb->L)
+      return sgp_fail(e, "planner %s: lane %d outside 0..%d", pb->pub.vt->name, lanes[i], pb->L - 1);
+    for (int k = 0; k < i; k++)
+      if (lanes[k] == lanes[i])
+        return sgp_fail(e, "planner %s: lane %d listed twice", pb->pub.vt->name, lanes[i]);
+  }
+  pb->n = n;
+  pb->lanes = lanes;
+  for (int i = 0; i < n; i++) {
+    plan_x_to_float(x + (size_t)i * pb->nx, pb->x0 + (size_t)i * pb->nx, pb->nx);
+    pb->done[i] = 0, pb->run[i] = 1, pb->mrows[i] = pb->srows[i] = 0;
+  }
+  return 0;
+}
+
+void plan_base_count(plan_base *pb, long mrows, long srows, int all) {
+  for (int i = 0; i < pb->n; i++)
+    if (all || pb->run[i]) pb->mrows[i] += mrows, pb->srows[i] += srows;
+}
+
+void plan_base_finish(plan_base *pb, int i, int ok, double objective, double cost, double penalty,
+                      double *u, plan_diag *d, double time_s) {
+  plan_lane *ln = &pb->lane[pb->lanes[i]];
+  int H = pb->H, nx = pb->nx;
+  memset(d, 0, sizeof *d);
+  if (ok) d->objective = objective, d->cost = cost, d->penalty = penalty;
+  else plan_fallback(&pb->bnd, ln->warm, H, pb->x0 + (size_t)i * nx, nx, ln->plan_u, ln->plan_x, d);
+  plan_emit_action(&pb->ctx, ln->plan_u, u);
+  memcpy(ln->warm, ln->plan_u, sizeof(float) * H * pb->nu);
+  plan_shift(ln->warm, H, pb->nu, pb->com.warm);
+  plan_bounds_clip(&pb->bnd, H, ln->warm);
+  if (ln->warm_x) {
+    memcpy(ln->warm_x, ln->plan_x + nx, sizeof(float) * (size_t)H * nx);
+    plan_shift(ln->warm_x, H, nx, PLAN_WARM_REPEAT);
+  }
+  ln->have_warm = 1;
+  d->iters = pb->done[i];
+  d->model_rows = pb->mrows[i];
+  d->score_rows = pb->srows[i];
+  d->time_s = time_s;
+}
+
+void plan_gather_rows(float *dst, const float *X, int T, size_t stride, size_t row, int nx) {
+  for (int t = 0; t < T; t++)
+    memcpy(dst + (size_t)t * nx, X + ((size_t)t * stride + row) * nx, sizeof(float) * nx);
+}
+
+void plan_base_free(plan_base *pb) { plan_bounds_free(&pb->bnd); }
+
+void plan_reset_lane(planner *p, int lane, uint64_t episode_seed) {
+  plan_base *pb = (plan_base *)p;
+  if (lane < 0 || lane >= pb->L) return;
+  plan_lane *ln = &pb->lane[lane];
+  ln->have_warm = 0;
+  plan_rng_episode(&ln->rng, pb->ctx.seed, pb->com.seed_offset, pb->stream, episode_seed);
+}
+
+void plan_view_lane(const planner *p, int lane, plan_view *v) {
+  const plan_base *pb = (const plan_base *)p;
+  memset(v, 0, sizeof *v);
+  if (lane < 0 || lane >= pb->L) return;
+  const plan_lane *ln = &pb->lane[lane];
+  v->T = pb->H, v->nx = pb->nx, v->nu = pb->nu;
+  v->x = ln->plan_x;
+  v->u = ln->plan_u;
+  v->ncand = ln->ncand;
+  v->cand_x = ln->cand_x;
+}
+
+void plan_reset_one(planner *p, uint64_t episode_seed) { p->vt->reset_lane(p, 0, episode_seed); }
+
+int plan_act_one(planner *p, const double *x, double *u, plan_diag *d, sgp_err *e) {
+  static const int lane0 = 0;
+  return p->vt->act_lanes(p, 1, &lane0, x, u, d, e);
+}
+
+void plan_view_one(const planner *p, plan_view *v) { p->vt->view_lane(p, 0, v); }
+
+/* ============================== first-order solvers ============================================ */
+
+void plan_fo_start(plan_base *pb, const plan_opt_cfg *o, int R, float *V, float *U, float *X,
+                   int *dead) {
+  const int H = pb->H, nu = pb->nu, nx = pb->nx;
+  const size_t per = (size_t)H * nu, perx = (size_t)H * nx;
+  for (int i = 0; i < pb->n; i++) {
+    plan_lane *ln = &pb->lane[pb->lanes[i]];
+    for (int r = 0; r < R; r++) {
+      size_t j = (size_t)i * R + r;
+      float *ur = U + j * per;
+      memcpy(ur, ln->warm, sizeof(float) * per);
+      if (X) memcpy(X + j * perx, ln->warm_x, sizeof(float) * perx);
+      if (r > 0)
+        for (int t = 0; t < H; t++)
+          for (int k = 0; k < nu; k++)
+            ur[(size_t)t * nu + k] +=
+                (float)(o->restart_noise * pb->bnd.half[k] * sgp_rng_normal(&ln->rng));
+      plan_bounds_clip(&pb->bnd, H, ur);
+      plan_bounds_from_u(&pb->bnd, H, ur, V + j * per);
+      dead[j] = 0;
+    }
+  }
+}
+
+int plan_fo_guard(plan_base *pb, const plan_opt_cfg *o, int R, int it, float *G, size_t per,
+                  float *GX, size_t perx, const double *obj, int *dead) {
+  int running = 0;
+  for (int i = 0; i < pb->n; i++) {
+    int alive = 0;
+    for (int r = 0; r < R; r++) {
+      size_t j = (size_t)i * R + r;
+      float *g = G + j * per, *gx = GX ? GX + j * perx : NULL;
+      double nu_ = plan_norm(g, per), n = nu_;
+      if (gx) {
+        double nx_ = plan_norm(gx, perx);
+        n = sqrt(nx_ * nx_ + nu_ * nu_);
+      }
+      if (dead[j] || !isfinite(n) || !isfinite(obj[j])) {
+        dead[j] = 1; /* diverged: frozen out of the search */
+        memset(g, 0, sizeof(float) * per);
+        if (gx) memset(gx, 0, sizeof(float) * perx);
+        continue;
+      }
+      alive++;
+      if (o->grad_clip > 0 && n > o->grad_clip) {
+        float f = (float)(o->grad_clip / n);
+        for (size_t k = 0; k < per; k++) g[k] *= f;
+        for (size_t k = 0; gx && k < perx; k++) gx[k] *= f;
+      }
+    }
+    if (!pb->run[i]) continue;
+    if (alive) pb->done[i] = it + 1, running++;
+    else pb->run[i] = 0;
+  }
+  return running;
+}
+
+double plan_score_weight(const plan_score *sc, const plan_beta_cfg *b, plan_weight conv,
+                         int fixed_level, int it, int iters, int *level) {
+  double beta = plan_sched_value(b->sched, b->beta, b->beta_final, it, iters);
+  *level = plan_level_at(fixed_level, sc->nlevels, it, iters);
+  return plan_weight_value(conv, beta, sc->sigma ? sc->sigma[*level] : 0.0);
+}
+
+void plan_score_term(const plan_score *sc, void *ws, int T, int B, int nx, int nu, const float *X,
+                     const float *U, int level, double w, float *Z, float *S, double *pen,
+                     float *GX, float *GU) {
+  const int zd = sc->dim, xux = sc->layout == PLAN_Z_XUX;
+  const size_t TB = (size_t)T * B;
+  const double sig = sc->sigma ? sc->sigma[level] : 0.0;
+  for (size_t i = 0; i < TB; i++) { /* row i = (t, j); x_{t+1} is row i + B */
+    float *z = Z + i * zd;
+    memcpy(z, X + i * nx, sizeof(float) * nx);
+    memcpy(z + nx, U + i * nu, sizeof(float) * nu);
+    if (xux) memcpy(z + nx + nu, X + (i + B) * nx, sizeof(float) * nx);
+  }
+  sc->vt->eval(sc->model, ws, (int)TB, Z, level, S);
+  for (size_t i = 0; i < TB; i++) {
+    const float *sv = S + i * zd;
+    double n2 = 0;
+    for (int k = 0; k < zd; k++) {
+      double v = sig * (sc->scale ? sc->scale[k] : 1.0f) * sv[k];
+      n2 += v * v;
+    }
+    /* reported proxy of −w log p: ½ w Σ_k (σ scale_k s_k)², exact up to a constant for Gaussian
+     * data of covariance diag((σ scale_k)²) (scale: plan_score.scale) */
+    pen[i % B] += w * 0.5 * n2;
+    if (!GX) continue;
+    float *gx = GX + i * nx, *gu = GU + i * nu;
+    for (int k = 0; k < nx; k++) gx[k] -= (float)(w * sv[k]);
+    for (int k = 0; k < nu; k++) gu[k] -= (float)(w * sv[nx + k]);
+    if (xux) {
+      float *gx1 = GX + (i + B) * nx;
+      for (int k = 0; k < nx; k++) gx1[k] -= (float)(w * sv[nx + nu + k]);
+    }
+  }
+}

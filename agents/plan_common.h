@@ -123,16 +123,11 @@ int plan_finite_d(double v);
 /* The action handed out by act(): u (float, nu) in double, clamped to ctx->u_lo/u_hi in double
  * (float rounding of a bound must not put it outside). */
 void plan_emit_action(const plan_ctx *ctx, const float *u, double *out);
-/* The end of every act(). plan_fallback: the solve diverged (METHOD §7: never return NaN), so the
- * plan becomes the warm start, clipped, with any non-finite action replaced by the bounds' middle;
- * the H+1 predicted states all read x0, the diagnostics' objective parts NaN and fallback 1.
- * plan_finish: emits u from plan_u[0], stores plan_u shifted by one step (mode) and clipped as the
- * next warm start, and fills the diagnostics' counters and time since t0. */
+/* plan_fallback: the solve diverged (METHOD §7: never return NaN), so the plan becomes the warm
+ * start, clipped, with any non-finite action replaced by the bounds' middle; the H+1 predicted
+ * states all read x0, the diagnostics' objective parts NaN and fallback 1. */
 void plan_fallback(const plan_bounds *b, const float *warm, int H, const float *x0, int nx,
                    float *plan_u, float *plan_x, plan_diag *d);
-void plan_finish(const plan_ctx *ctx, const plan_bounds *b, int H, plan_warm mode,
-                 const float *plan_u, float *warm, double *u, plan_diag *d, int iters,
-                 long model_rows, long score_rows, double t0);
 /* Copies a double state into float. */
 void plan_x_to_float(const double *x, float *xf, int n);
 /* The planner's noise stream for an episode: stream(ctx seed + offset, name), child episode_seed. */
@@ -147,6 +142,103 @@ int plan_forward(const plan_dyn *d, void *ws, int t, int B, const float *x, cons
                  float *xnext);
 /* z-vector dimension for a layout. */
 int plan_zdim(plan_zlayout l, int nx, int nu);
+
+/* ------------------------------------------------------------------ one-block workspaces */
+/* A planner's workspace is one allocation with views into it (as nn_mlp's parameters and MuJoCo's
+ * mj_makeData): its layout function runs twice, first on a block whose base is NULL (it only adds
+ * up the sizes), then on the allocated block (it sets the views). Views are 64-byte aligned. */
+typedef struct plan_block {
+  unsigned char *base;
+  size_t used;
+} plan_block;
+void *plan_take(plan_block *b, size_t count, size_t size);
+#define PLAN_TAKE(b, ptr, count) ((ptr) = plan_take((b), (size_t)(count), sizeof *(ptr)))
+/* Runs layout(self, b) twice as above and returns the zeroed block (free() it). */
+void *plan_block_make(void (*layout)(void *self, plan_block *b), void *self);
+
+/* ------------------------------------------------------------------ lanes (lockstep episodes) */
+/* What a planner keeps of one episode between steps. */
+typedef struct plan_lane {
+  sgp_rng rng;          /* the episode's noise stream */
+  int have_warm;
+  int ncand;            /* candidate rollouts in cand_x (sampling planners) */
+  float *warm;          /* H×nu: the previous plan shifted by one step (u space) */
+  float *warm_x;        /* H×nx: its states shifted (collocation), else NULL */
+  float *plan_u, *plan_x, *cand_x; /* the view: H×nu, (H+1)×nx, cand_slots×(H+1)×nx */
+} plan_lane;
+
+/* The part every planner shares; each planner struct starts with it. During one act_lanes call
+ * the lanes acted on are numbered by their slot i (their position in the lanes list); the slot
+ * arrays below hold the call's per-episode bookkeeping. */
+typedef struct plan_base {
+  planner pub;          /* the vtable */
+  plan_ctx ctx;
+  plan_bounds bnd;
+  plan_common_cfg com;
+  const char *stream;   /* name of the noise stream */
+  int nx, nu, H, L;     /* sizes; L lanes */
+  int cand_slots;       /* candidate rollouts kept per lane for the view (sampling), else 0 */
+  int with_warm_x;      /* lanes keep warm states (collocation) */
+  plan_lane *lane;      /* L */
+  int n;                /* slots of the current act_lanes call */
+  const int *lanes;     /* its lanes list */
+  float *x0;            /* L×nx: measured states, by slot */
+  int *done, *run;      /* L: iterations done; 1 while the slot still iterates */
+  long *mrows, *srows;  /* L: model and score rows pushed for the slot */
+} plan_base;
+
+/* Fills the base (vtable, context, bounds, sizes; L = ctx->lanes or 1). path: the config path
+ * (its "bounds" field is named in errors), or NULL when the config has no bounds field. */
+int plan_base_init(plan_base *pb, const plan_vt *vt, const plan_ctx *ctx, const plan_common_cfg *com,
+                   const char *stream, int H, const char *file, const char *path, sgp_err *e);
+/* Lays out the lanes and slot arrays in b (part of the planner's own layout function). */
+void plan_base_layout(plan_base *pb, plan_block *b);
+/* Starts an act_lanes call: checks the lanes (an error names the bad one), copies the states,
+ * zeroes the slot counters and marks every slot running. */
+int plan_base_begin(plan_base *pb, int n, const int *lanes, const double *x, sgp_err *e);
+/* Adds model / score rows to every running slot (all = 1: to every slot). */
+void plan_base_count(plan_base *pb, long mrows, long srows, int all);
+/* The end of an act for slot i. ok: the lane's plan_u / plan_x hold the plan found, whose
+ * objective parts fill d; else the fallback (plan_fallback). Then emits u (clamped), stores the
+ * plan shifted by one step as the next warm start (and the states, with_warm_x) and fills the
+ * counters and time of d. */
+void plan_base_finish(plan_base *pb, int i, int ok, double objective, double cost, double penalty,
+                      double *u, plan_diag *d, double time_s);
+/* dst[t] = row `row` of step t of X (steps of `stride` rows of nx), t = 0..T−1. */
+void plan_gather_rows(float *dst, const float *X, int T, size_t stride, size_t row, int nx);
+void plan_base_free(plan_base *pb);
+/* Generic vtable entries: lane reset and view; the single-episode reset/act/view are lane 0. */
+void plan_reset_lane(planner *p, int lane, uint64_t episode_seed);
+void plan_view_lane(const planner *p, int lane, plan_view *v);
+void plan_reset_one(planner *p, uint64_t episode_seed);
+int plan_act_one(planner *p, const double *x, double *u, plan_diag *d, sgp_err *e);
+void plan_view_one(const planner *p, plan_view *v);
+
+/* ------------------------------------------------------------------ first-order solvers */
+/* Shared by sgp-shooting / grad / grad-ensemble and sgp-collocation: R restarts per slot, rows
+ * j = i·R + r, restart-major decision variables (row j holds H steps). */
+
+/* Initial decision variables of every slot: the lane's warm start (or its initial plan after a
+ * reset, drawn from its stream), restarts 1.. perturbed by N(0, (noise·half)²), clipped, into V
+ * (and U as scratch); collocation (X != NULL): every restart's states = the lane's warm states. */
+void plan_fo_start(plan_base *pb, const plan_opt_cfg *o, int R, float *V, float *U, float *X,
+                   int *dead);
+/* After an evaluation at iteration it: restarts with a non-finite gradient norm or objective are
+ * frozen out (dead, gradient zeroed); the others' gradients are clipped to grad_clip (one norm
+ * over both blocks: G (per floats) and GX (perx floats, may be NULL)). A running slot with no
+ * restart left stops; done[i] = it + 1 for the others. Returns the number of running slots. */
+int plan_fo_guard(plan_base *pb, const plan_opt_cfg *o, int R, int it, float *G, size_t per,
+                  float *GX, size_t perx, const double *obj, int *dead);
+/* The weight and NCSN level of the score term at iteration it of iters. */
+double plan_score_weight(const plan_score *sc, const plan_beta_cfg *b, plan_weight conv,
+                         int fixed_level, int it, int iters, int *level);
+/* METHOD §4: the score term over T time-major steps of B rows: z_t = (x_t, u_t[, x_{t+1}]) from X
+ * ((T+1)·B rows of nx) and U (T·B rows of nu), one call of T·B rows into S; pen[j] += ½ w Σ_k
+ * (σ scale_k s_k)² (the reported proxy of −w log p); with GX and GU (gradient rows laid out as X
+ * and U): −w·s added to the x, u and x' parts. Z, S: T·B·dim scratch. */
+void plan_score_term(const plan_score *sc, void *ws, int T, int B, int nx, int nu, const float *X,
+                     const float *U, int level, double w, float *Z, float *S, double *pen,
+                     float *GX, float *GU);
 
 /* ------------------------------------------------------------------ test hooks */
 /* The objective gradient exactly as the planner's solver computes it, for given decision

@@ -2,9 +2,9 @@
  *   sgp-shooting   min_u Σ_t c(x_t,u_t) + c_T(x_T) − w Σ_t log p(z_t),  x_{t+1} = f(x_t,u_t)
  *   grad           the same with w = 0 (no penalty)
  *   grad-ensemble  min_u mean_k J_k + β Var_k J_k over K members (population variance)
- * One solver: R restarts (× K members) are the rows of every model call; the rollout is sequential
- * in t, one batched forward per step; the adjoint pass runs the cached steps backwards through
- * plan_dyn.vjp. The score never enters as a value: its gradient −w·s(z_t) is added to the adjoint
+ * One solver: R restarts (× K members) of every lane (episode, planned in lockstep) are the rows of
+ * every model call; the rollout is sequential in t, one batched forward per step; the adjoint pass
+ * runs the cached steps backwards through plan_dyn.vjp. The score never enters as a value: its gradient −w·s(z_t) is added to the adjoint
  * seeds of x_t, u_t (and x_{t+1} for z = (x,u,x')) (METHOD §4). Adam on the action sequence. */
 #include "agents/plan_common.h"
 
@@ -24,33 +24,27 @@ typedef struct shoot_cfg {
 } shoot_cfg;
 
 typedef struct shoot {
-  planner base;
+  plan_base b; /* first: vtable, context, bounds, lanes */
   shoot_cfg cfg;
-  plan_ctx ctx;
   const plan_dyn *dyn;
   const plan_score *score; /* NULL: no score term */
   void *dws, *sws;
-  plan_bounds bnd;
   sgp_adam *adam;
-  sgp_rng rng;
-  int nx, nu, H, R, K, KR, zdim;
-  /* time-major model buffers: row (t, k, r) */
-  float *X;   /* (H+1)×KR×nx states */
-  float *Ut;  /* H×KR×nu actions replicated over members */
-  float *C;   /* H×KR running costs, then KR terminal costs */
-  float *GX;  /* (H+1)×KR×nx direct gradients (cost, score), GX[H] terminal */
-  float *GU;  /* H×KR×nu */
-  float *lam, *dx, *du; /* adjoint KR×nx, vjp outputs KR×nx, KR×nu */
-  float *Z, *S;         /* H×R×zdim score inputs and outputs */
-  /* restart-major decision variables: row (r, t) */
-  float *V, *U, *G;     /* R×H×nu */
-  double *J, *cost_r, *pen_r, *obj_r; /* KR, R, R, R */
-  int *dead;
-  float *x0f;
-  float *warm;          /* H×nu: the shifted previous plan (u space) */
-  int have_warm;
-  float *plan_u, *plan_x; /* H×nu, (H+1)×nx: the returned plan and its predicted states */
-  long model_rows, score_rows;
+  int R, K, zdim;
+  /* Rows of one act: j = i·R + r for slot i and restart r, B = n·R per member. Time-major model
+   * buffers, row (t, k, j) for member k: */
+  float *X;   /* (H+1)×K·B×nx states */
+  float *Ut;  /* H×K·B×nu actions replicated over members */
+  float *C;   /* H×K·B running costs, then K·B terminal costs */
+  float *GX;  /* (H+1)×K·B×nx direct gradients (cost, score), GX[H] terminal */
+  float *GU;  /* H×K·B×nu */
+  float *lam, *dx, *du; /* adjoint K·B×nx, vjp outputs K·B×nx, K·B×nu */
+  float *Z, *S;         /* H×B×zdim score inputs and outputs */
+  /* restart-major decision variables: row (j, t) */
+  float *V, *U, *G;     /* B×H×nu */
+  double *J, *cost_r, *pen_r, *obj_r; /* K·B, B, B, B */
+  int *dead;            /* B */
+  void *block;          /* the workspace: every view above and the lanes */
 } shoot;
 
 static const char *const shoot_names[3] = {"sgp-shooting", "grad", "grad-ensemble"};
@@ -99,319 +93,268 @@ static void shoot_destroy(planner *p) {
   if (!s) return;
   if (s->dws) s->dyn->vt->ws_free(s->dws);
   if (s->sws) s->score->vt->ws_free(s->sws);
-  plan_bounds_free(&s->bnd);
+  plan_base_free(&s->b);
   sgp_adam_free(s->adam);
-  free(s->X), free(s->Ut), free(s->C), free(s->GX), free(s->GU);
-  free(s->lam), free(s->dx), free(s->du), free(s->Z), free(s->S);
-  free(s->V), free(s->U), free(s->G), free(s->J), free(s->cost_r), free(s->pen_r), free(s->obj_r);
-  free(s->dead), free(s->x0f), free(s->warm), free(s->plan_u), free(s->plan_x);
+  free(s->block);
   free(s);
+}
+
+/* The workspace for L lanes of R restarts × K members (METHOD §4 shapes above). */
+static void shoot_layout(void *self, plan_block *b) {
+  shoot *s = self;
+  const size_t H = (size_t)s->b.H, nx = (size_t)s->b.nx, nu = (size_t)s->b.nu;
+  const size_t B = (size_t)s->b.L * s->R, KB = (size_t)s->K * B, HB = H * B;
+  plan_base_layout(&s->b, b);
+  PLAN_TAKE(b, s->X, (H + 1) * KB * nx);
+  PLAN_TAKE(b, s->Ut, H * KB * nu);
+  PLAN_TAKE(b, s->C, (H + 1) * KB);
+  PLAN_TAKE(b, s->GX, (H + 1) * KB * nx);
+  PLAN_TAKE(b, s->GU, H * KB * nu);
+  PLAN_TAKE(b, s->lam, KB * nx);
+  PLAN_TAKE(b, s->dx, KB * nx);
+  PLAN_TAKE(b, s->du, KB * nu);
+  PLAN_TAKE(b, s->Z, HB * s->zdim);
+  PLAN_TAKE(b, s->S, HB * s->zdim);
+  PLAN_TAKE(b, s->V, HB * nu);
+  PLAN_TAKE(b, s->U, HB * nu);
+  PLAN_TAKE(b, s->G, HB * nu);
+  PLAN_TAKE(b, s->J, KB);
+  PLAN_TAKE(b, s->cost_r, B);
+  PLAN_TAKE(b, s->pen_r, B);
+  PLAN_TAKE(b, s->obj_r, B);
+  PLAN_TAKE(b, s->dead, B);
+}
+
+/* The models this config uses, checked against the context. */
+static int shoot_models(const shoot_cfg *o, const plan_ctx *ctx, const char *file, const char *path,
+                        const plan_dyn **dyn, const plan_score **score, sgp_err *e) {
+  int kind = o->kind;
+  *dyn = kind == SHOOT_ENS ? ctx->ensemble : ctx->dyn;
+  *score = NULL;
+  if (plan_check_dyn(*dyn, ctx, kind == SHOOT_ENS ? "ensemble" : "dynamics", 1, e)) return -1;
+  if (kind == SHOOT_ENS && (*dyn)->K < 2)
+    return sgp_fail(e, "%s: %s: grad-ensemble needs an ensemble of K >= 2 members, got K = %d", file,
+                    path[0] ? path : "/", (*dyn)->K);
+  if (kind != SHOOT_ENS && (*dyn)->K != 1)
+    return sgp_fail(e, "planner %s: the dynamics model must have K = 1 member, got %d",
+                    shoot_names[kind], (*dyn)->K);
+  if (shoot_uses_score(o)) {
+    if (plan_check_score(ctx->score, ctx, o->level, o->weight, e)) return -1;
+    *score = ctx->score;
+  }
+  if (!ctx->cost.running || !ctx->cost.terminal)
+    return sgp_fail(e, "planner %s: the context has no cost", shoot_names[kind]);
+  return 0;
 }
 
 static int shoot_create_kind(sgp_cfg *cfg, const plan_ctx *ctx, planner **out, int kind,
                              sgp_err *e) {
   shoot_cfg o;
+  const plan_dyn *dyn = NULL;
+  const plan_score *score = NULL;
   if (shoot_parse(cfg, kind, &o, e)) return -1;
   int H = plan_horizon(&o.com, ctx, cfg, e);
-  if (H < 0) return -1;
-  const plan_dyn *dyn = kind == SHOOT_ENS ? ctx->ensemble : ctx->dyn;
-  if (plan_check_dyn(dyn, ctx, kind == SHOOT_ENS ? "ensemble" : "dynamics", 1, e)) return -1;
-  if (kind == SHOOT_ENS && dyn->K < 2)
-    return sgp_fail(e, "%s: %s: grad-ensemble needs an ensemble of K >= 2 members, got K = %d",
-                    cfg->file, cfg->path[0] ? cfg->path : "/", dyn->K);
-  if (kind != SHOOT_ENS && dyn->K != 1)
-    return sgp_fail(e, "planner %s: the dynamics model must have K = 1 member, got %d",
-                    shoot_names[kind], dyn->K);
-  const plan_score *score = NULL;
-  if (shoot_uses_score(&o)) {
-    if (plan_check_score(ctx->score, ctx, o.level, o.weight, e)) return -1;
-    score = ctx->score;
-  }
-  if (!ctx->cost.running || !ctx->cost.terminal)
-    return sgp_fail(e, "planner %s: the context has no cost", shoot_names[kind]);
-
+  if (H < 0 || shoot_models(&o, ctx, cfg->file, cfg->path, &dyn, &score, e)) return -1;
+  static const plan_vt *const vts[3] = {&plan_vt_sgp_shooting, &plan_vt_grad,
+                                        &plan_vt_grad_ensemble};
   shoot *s = sgp_calloc(1, sizeof *s);
-  char bpath[600];
-  snprintf(bpath, sizeof bpath, "%s/bounds", cfg->path);
-  if (plan_bounds_init(&s->bnd, ctx, o.com.bounds, cfg->file, bpath, e)) {
+  if (plan_base_init(&s->b, vts[kind], ctx, &o.com, shoot_names[kind], H, cfg->file, cfg->path, e)) {
     free(s);
     return -1;
   }
-  static const plan_vt *const vts[3] = {&plan_vt_sgp_shooting, &plan_vt_grad,
-                                        &plan_vt_grad_ensemble};
-  s->base.vt = vts[kind];
   s->cfg = o;
-  s->ctx = *ctx;
   s->dyn = dyn;
   s->score = score;
-  s->nx = ctx->nx, s->nu = ctx->nu, s->H = H, s->R = o.opt.restarts, s->K = dyn->K;
-  s->KR = s->K * s->R;
+  s->R = o.opt.restarts, s->K = dyn->K;
   s->zdim = score ? score->dim : 0;
-  int nx = s->nx, nu = s->nu, R = s->R, KR = s->KR;
-  size_t HR = (size_t)H * R;
-  s->dws = dyn->vt->ws_create(dyn->model, R, H);
-  if (score) s->sws = score->vt->ws_create(score->model, (int)HR);
-  s->X = sgp_falloc((size_t)(H + 1) * KR * nx);
-  s->Ut = sgp_falloc((size_t)H * KR * nu);
-  s->C = sgp_falloc((size_t)(H + 1) * KR);
-  s->GX = sgp_falloc((size_t)(H + 1) * KR * nx);
-  s->GU = sgp_falloc((size_t)H * KR * nu);
-  s->lam = sgp_falloc((size_t)KR * nx);
-  s->dx = sgp_falloc((size_t)KR * nx);
-  s->du = sgp_falloc((size_t)KR * nu);
-  if (score) {
-    s->Z = sgp_falloc(HR * s->zdim);
-    s->S = sgp_falloc(HR * s->zdim);
-  }
-  s->V = sgp_falloc(HR * nu);
-  s->U = sgp_falloc(HR * nu);
-  s->G = sgp_falloc(HR * nu);
-  s->J = sgp_calloc((size_t)KR, sizeof(double));
-  s->cost_r = sgp_calloc((size_t)R, sizeof(double));
-  s->pen_r = sgp_calloc((size_t)R, sizeof(double));
-  s->obj_r = sgp_calloc((size_t)R, sizeof(double));
-  s->dead = sgp_calloc((size_t)R, sizeof(int));
-  s->x0f = sgp_falloc((size_t)nx);
-  s->warm = sgp_falloc((size_t)H * nu);
-  s->plan_u = sgp_falloc((size_t)H * nu);
-  s->plan_x = sgp_falloc((size_t)(H + 1) * nx);
+  int B = s->b.L * s->R;
+  s->block = plan_block_make(shoot_layout, s);
+  s->dws = dyn->vt->ws_create(dyn->model, B, H);
+  if (score) s->sws = score->vt->ws_create(score->model, H * B);
   sgp_adam_cfg ac = sgp_adam_defaults();
   ac.lr = (float)o.opt.lr;
   ac.clip_norm = 0; /* clipping is per restart, done here */
-  s->adam = sgp_adam_create(HR * nu, &ac);
-  memset(s->plan_u, 0, sizeof(float) * H * nu);
-  memset(s->plan_x, 0, sizeof(float) * (H + 1) * nx);
-  plan_rng_episode(&s->rng, ctx->seed, o.com.seed_offset, shoot_names[kind], 0);
-  *out = &s->base;
+  s->adam = sgp_adam_create((size_t)H * B * s->b.nu, &ac);
+  *out = &s->b.pub;
   return 0;
 }
 
-static void shoot_reset(planner *p, uint64_t episode_seed) {
-  shoot *s = (shoot *)p;
-  s->have_warm = 0;
-  plan_rng_episode(&s->rng, s->ctx.seed, s->cfg.com.seed_offset, shoot_names[s->cfg.kind],
-                   episode_seed);
-}
-
 /* ============================== objective and gradient ========================================= */
+/* Stages of one evaluation of the decision variables V of the act's n slots at schedule iteration
+ * `it`: rollout, task costs, score term, per-restart objective, and (grad) the adjoint pass. */
 
-/* Evaluates the objective of the decision variables s->V from x0f at schedule iteration `it`
- * and, if grad, its gradient into s->G. Fills J (per member row), cost_r, pen_r, obj_r
- * (obj = cost + penalty; for sgp the penalty is the reported proxy, see docs/planners.md).
- * Returns -1 if a model call reported a failure. */
-static int shoot_eval(shoot *s, int it, int grad) {
-  const int H = s->H, R = s->R, K = s->K, KR = s->KR, nx = s->nx, nu = s->nu;
-  const plan_dyn *dyn = s->dyn;
+/* V → actions (replicated over members, time-major); x_0 rows; one batched forward of all K·B rows
+ * per step. Returns 1 if a model call reported a failure. */
+static int shoot_rollout(shoot *s) {
+  const int H = s->b.H, K = s->K, nx = s->b.nx, nu = s->b.nu, B = s->b.n * s->R, KB = K * B;
   int fail = 0;
-  plan_bounds_to_u(&s->bnd, R * H, s->V, s->U);
+  plan_bounds_to_u(&s->b.bnd, B * H, s->V, s->U);
   for (int t = 0; t < H; t++)
     for (int k = 0; k < K; k++)
-      for (int r = 0; r < R; r++)
-        memcpy(s->Ut + ((size_t)t * KR + (size_t)k * R + r) * nu, s->U + ((size_t)r * H + t) * nu,
+      for (int j = 0; j < B; j++)
+        memcpy(s->Ut + ((size_t)t * KB + (size_t)k * B + j) * nu, s->U + ((size_t)j * H + t) * nu,
                sizeof(float) * nu);
-  for (int i = 0; i < KR; i++) memcpy(s->X + (size_t)i * nx, s->x0f, sizeof(float) * nx);
-
-  /* rollout: one batched forward of all K·R rows per step */
+  for (int k = 0; k < K; k++)
+    for (int j = 0; j < B; j++)
+      memcpy(s->X + ((size_t)k * B + j) * nx, s->b.x0 + (size_t)(j / s->R) * nx, sizeof(float) * nx);
   for (int t = 0; t < H; t++)
-    if (plan_forward(dyn, s->dws, t, R, s->X + (size_t)t * KR * nx, s->Ut + (size_t)t * KR * nu,
-                     s->X + (size_t)(t + 1) * KR * nx))
+    if (plan_forward(s->dyn, s->dws, t, B, s->X + (size_t)t * KB * nx, s->Ut + (size_t)t * KB * nu,
+                     s->X + (size_t)(t + 1) * KB * nx))
       fail = 1;
-  s->model_rows += (long)H * KR;
+  return fail;
+}
 
-  /* task cost of every (t, row) in one call, terminal cost of every row in another */
-  s->ctx.cost.running(s->ctx.cost.self, H * KR, s->X, s->Ut, s->C, grad ? s->GX : NULL,
-                      grad ? s->GU : NULL);
-  s->ctx.cost.terminal(s->ctx.cost.self, KR, s->X + (size_t)H * KR * nx, s->C + (size_t)H * KR,
-                       grad ? s->GX + (size_t)H * KR * nx : NULL);
-  for (int i = 0; i < KR; i++) {
+/* Task cost of every (t, row) in one call, terminal cost of every row in another; J per row. */
+static void shoot_costs(shoot *s, int grad) {
+  const int H = s->b.H, nx = s->b.nx, KB = s->K * s->b.n * s->R;
+  const plan_cost *c = &s->b.ctx.cost;
+  c->running(c->self, H * KB, s->X, s->Ut, s->C, grad ? s->GX : NULL, grad ? s->GU : NULL);
+  c->terminal(c->self, KB, s->X + (size_t)H * KB * nx, s->C + (size_t)H * KB,
+              grad ? s->GX + (size_t)H * KB * nx : NULL);
+  for (int i = 0; i < KB; i++) {
     double j = 0;
-    for (int t = 0; t <= H; t++) j += s->C[(size_t)t * KR + i];
+    for (int t = 0; t <= H; t++) j += s->C[(size_t)t * KB + i];
     s->J[i] = j;
   }
+}
 
-  /* score term: −w·s(z_t) injected into the gradient (METHOD §4), all H·R rows in one call */
-  for (int r = 0; r < R; r++) s->pen_r[r] = 0;
-  double beta = plan_sched_value(s->cfg.beta.sched, s->cfg.beta.beta, s->cfg.beta.beta_final, it,
-                                 s->cfg.opt.iters);
-  if (s->score) {
-    const plan_score *sc = s->score;
-    int level = plan_level_at(s->cfg.level, sc->nlevels, it, s->cfg.opt.iters);
-    double sig = sc->sigma ? sc->sigma[level] : 0.0;
-    double w = plan_weight_value(s->cfg.weight, beta, sig);
-    int zd = s->zdim, xux = sc->layout == PLAN_Z_XUX;
-    if (w > 0) {
-      for (int t = 0; t < H; t++)
-        for (int r = 0; r < R; r++) {
-          float *z = s->Z + ((size_t)t * R + r) * zd;
-          memcpy(z, s->X + ((size_t)t * R + r) * nx, sizeof(float) * nx);
-          memcpy(z + nx, s->Ut + ((size_t)t * R + r) * nu, sizeof(float) * nu);
-          if (xux) memcpy(z + nx + nu, s->X + ((size_t)(t + 1) * R + r) * nx, sizeof(float) * nx);
-        }
-      sc->vt->eval(sc->model, s->sws, H * R, s->Z, level, s->S);
-      s->score_rows += (long)H * R;
-      for (int t = 0; t < H; t++)
-        for (int r = 0; r < R; r++) {
-          const float *sv = s->S + ((size_t)t * R + r) * zd;
-          double n2 = 0;
-          for (int i = 0; i < zd; i++) {
-            double v = sig * (sc->scale ? sc->scale[i] : 1.0f) * sv[i];
-            n2 += v * v;
-          }
-          /* reported proxy of −w log p: ½ w Σ_k (σ scale_k s_k)², exact up to a constant for
-           * Gaussian data of covariance diag((σ scale_k)²) (scale: plan_score.scale) */
-          s->pen_r[r] += w * 0.5 * n2;
-          if (!grad) continue;
-          float *gx = s->GX + ((size_t)t * R + r) * nx, *gu = s->GU + ((size_t)t * R + r) * nu;
-          for (int i = 0; i < nx; i++) gx[i] -= (float)(w * sv[i]);
-          for (int i = 0; i < nu; i++) gu[i] -= (float)(w * sv[nx + i]);
-          if (xux) {
-            float *gx1 = s->GX + ((size_t)(t + 1) * R + r) * nx;
-            for (int i = 0; i < nx; i++) gx1[i] -= (float)(w * sv[nx + nu + i]);
-          }
-        }
-    }
-  }
-
-  /* per-restart objective; ensemble: mean_k J_k + β Var_k J_k (population variance, METHOD §5),
-   * whose member weights dObj/dJ_k = 1/K + 2β(J_k − mean)/K scale each member's adjoint seeds */
-  for (int r = 0; r < R; r++) {
+/* Per-restart objective; ensemble: mean_k J_k + β Var_k J_k (population variance, METHOD §5),
+ * whose member weights dObj/dJ_k = 1/K + 2β(J_k − mean)/K scale each member's adjoint seeds. */
+static void shoot_objective(shoot *s, double beta, int grad) {
+  const int H = s->b.H, K = s->K, nx = s->b.nx, nu = s->b.nu, B = s->b.n * s->R, KB = K * B;
+  for (int j = 0; j < B; j++) {
     if (K == 1) {
-      s->cost_r[r] = s->J[r];
+      s->cost_r[j] = s->J[j];
     } else {
       double m = 0, v = 0;
-      for (int k = 0; k < K; k++) m += s->J[k * R + r];
+      for (int k = 0; k < K; k++) m += s->J[k * B + j];
       m /= K;
-      for (int k = 0; k < K; k++) v += (s->J[k * R + r] - m) * (s->J[k * R + r] - m);
+      for (int k = 0; k < K; k++) v += (s->J[k * B + j] - m) * (s->J[k * B + j] - m);
       v /= K;
-      s->cost_r[r] = m;
-      s->pen_r[r] = beta * v;
-      if (grad)
-        for (int k = 0; k < K; k++) {
-          float wk = (float)(1.0 / K + 2.0 * beta * (s->J[k * R + r] - m) / K);
-          int row = k * R + r;
-          for (int t = 0; t <= H; t++) {
-            float *gx = s->GX + ((size_t)t * KR + row) * nx;
-            for (int i = 0; i < nx; i++) gx[i] *= wk;
-            if (t < H) {
-              float *gu = s->GU + ((size_t)t * KR + row) * nu;
-              for (int i = 0; i < nu; i++) gu[i] *= wk;
-            }
-          }
+      s->cost_r[j] = m;
+      s->pen_r[j] = beta * v;
+      for (int k = 0; grad && k < K; k++) {
+        float wk = (float)(1.0 / K + 2.0 * beta * (s->J[k * B + j] - m) / K);
+        for (int t = 0; t <= H; t++) {
+          float *gx = s->GX + ((size_t)t * KB + (size_t)k * B + j) * nx;
+          for (int i = 0; i < nx; i++) gx[i] *= wk;
+          if (t == H) continue;
+          float *gu = s->GU + ((size_t)t * KB + (size_t)k * B + j) * nu;
+          for (int i = 0; i < nu; i++) gu[i] *= wk;
         }
+      }
     }
-    s->obj_r[r] = s->cost_r[r] + s->pen_r[r];
+    s->obj_r[j] = s->cost_r[j] + s->pen_r[j];
   }
-  if (!grad) return fail ? -1 : 0;
+}
 
-  /* adjoint: λ_H = ∂/∂x_H; du_t += (∂f/∂u)ᵀλ_{t+1}; λ_t = ∂/∂x_t + (∂f/∂x)ᵀλ_{t+1} */
-  memcpy(s->lam, s->GX + (size_t)H * KR * nx, sizeof(float) * KR * nx);
+/* Adjoint: λ_H = ∂/∂x_H; du_t += (∂f/∂u)ᵀλ_{t+1}; λ_t = ∂/∂x_t + (∂f/∂x)ᵀλ_{t+1}. Members share
+ * the actions: their gradients are summed into G (restart-major), chained through tanh. */
+static void shoot_adjoint(shoot *s) {
+  const int H = s->b.H, K = s->K, nx = s->b.nx, nu = s->b.nu, B = s->b.n * s->R, KB = K * B;
+  const plan_dyn *dyn = s->dyn;
+  memcpy(s->lam, s->GX + (size_t)H * KB * nx, sizeof(float) * KB * nx);
   for (int t = H - 1; t >= 0; t--) {
-    dyn->vt->vjp(dyn->model, s->dws, t, R, s->lam, s->dx, s->du);
-    float *gu = s->GU + (size_t)t * KR * nu;
-    for (size_t i = 0; i < (size_t)KR * nu; i++) gu[i] += s->du[i];
+    dyn->vt->vjp(dyn->model, s->dws, t, B, s->lam, s->dx, s->du);
+    float *gu = s->GU + (size_t)t * KB * nu;
+    for (size_t i = 0; i < (size_t)KB * nu; i++) gu[i] += s->du[i];
     if (t > 0) {
-      const float *gx = s->GX + (size_t)t * KR * nx;
-      for (size_t i = 0; i < (size_t)KR * nx; i++) s->lam[i] = gx[i] + s->dx[i];
+      const float *gx = s->GX + (size_t)t * KB * nx;
+      for (size_t i = 0; i < (size_t)KB * nx; i++) s->lam[i] = gx[i] + s->dx[i];
     }
   }
-  /* members share the actions: sum their gradients; restart-major; chain through tanh */
-  for (int r = 0; r < R; r++)
+  for (int j = 0; j < B; j++)
     for (int t = 0; t < H; t++) {
-      float *g = s->G + ((size_t)r * H + t) * nu;
+      float *g = s->G + ((size_t)j * H + t) * nu;
       for (int i = 0; i < nu; i++) g[i] = 0;
       for (int k = 0; k < K; k++) {
-        const float *gu = s->GU + ((size_t)t * KR + (size_t)k * R + r) * nu;
+        const float *gu = s->GU + ((size_t)t * KB + (size_t)k * B + j) * nu;
         for (int i = 0; i < nu; i++) g[i] += gu[i];
       }
     }
-  plan_bounds_chain(&s->bnd, R * H, s->V, s->G, s->G);
+  plan_bounds_chain(&s->b.bnd, B * H, s->V, s->G, s->G);
+}
+
+/* Evaluates the objective of s->V from the slots' x0 at schedule iteration `it` and, if grad, its
+ * gradient into s->G. Fills J, cost_r, pen_r, obj_r (obj = cost + penalty; for sgp the penalty
+ * is the reported proxy, docs/planners.md). The score is a gradient only: −w·s(z_t) is injected
+ * into the adjoint seeds (METHOD §4). Returns -1 if a model call reported a failure. */
+static int shoot_eval(shoot *s, int it, int grad) {
+  const int H = s->b.H, B = s->b.n * s->R;
+  int fail = shoot_rollout(s);
+  shoot_costs(s, grad);
+  for (int j = 0; j < B; j++) s->pen_r[j] = 0;
+  long srows = 0;
+  if (s->score) {
+    int level;
+    double w = plan_score_weight(s->score, &s->cfg.beta, s->cfg.weight, s->cfg.level, it,
+                                 s->cfg.opt.iters, &level);
+    if (w > 0) {
+      plan_score_term(s->score, s->sws, H, B, s->b.nx, s->b.nu, s->X, s->Ut, level, w, s->Z, s->S,
+                      s->pen_r, grad ? s->GX : NULL, grad ? s->GU : NULL);
+      srows = (long)H * s->R;
+    }
+  }
+  plan_base_count(&s->b, (long)H * s->K * s->R, srows, !grad);
+  shoot_objective(s, plan_sched_value(s->cfg.beta.sched, s->cfg.beta.beta, s->cfg.beta.beta_final,
+                                      it, s->cfg.opt.iters),
+                  grad);
+  if (grad) shoot_adjoint(s);
   return fail ? -1 : 0;
 }
 
 /* ============================== one MPC step =================================================== */
 
-static int shoot_act(planner *p, const double *x, double *u, plan_diag *d, sgp_err *e) {
-  (void)e;
-  shoot *s = (shoot *)p;
-  double t0 = sgp_now();
-  const int H = s->H, R = s->R, nu = s->nu, nx = s->nx;
+/* After the final evaluation: each slot keeps its best finite restart (lowest objective), or falls
+ * back to its warm start; the lanes' plans, actions and diagnostics. */
+static void shoot_finish(shoot *s, double *u, plan_diag *d, double t0) {
+  const int H = s->b.H, R = s->R, nx = s->b.nx, nu = s->b.nu, KB = s->K * s->b.n * R;
   const size_t per = (size_t)H * nu;
-  plan_x_to_float(x, s->x0f, nx);
-  s->model_rows = s->score_rows = 0;
-
-  /* warm start (shifted previous plan) or the initial plan; restarts 1.. perturbed */
-  if (!s->have_warm) plan_init_plan(&s->bnd, s->cfg.opt.init, H, &s->rng, s->warm);
-  for (int r = 0; r < R; r++) {
-    float *ur = s->U + (size_t)r * per;
-    memcpy(ur, s->warm, sizeof(float) * per);
-    if (r > 0)
-      for (int t = 0; t < H; t++)
-        for (int i = 0; i < nu; i++)
-          ur[(size_t)t * nu + i] +=
-              (float)(s->cfg.opt.restart_noise * s->bnd.half[i] * sgp_rng_normal(&s->rng));
-    plan_bounds_clip(&s->bnd, H, ur);
-    plan_bounds_from_u(&s->bnd, H, ur, s->V + (size_t)r * per);
-    s->dead[r] = 0;
-  }
-  sgp_adam_reset(s->adam);
-
-  int iters = s->cfg.opt.iters, done = 0;
-  for (int it = 0; it < iters; it++) {
-    shoot_eval(s, it, 1); /* a failed model call shows up as non-finite values below */
-    int alive = 0;
-    for (int r = 0; r < R; r++) {
-      float *g = s->G + (size_t)r * per;
-      double n = plan_norm(g, per);
-      if (s->dead[r] || !isfinite(n) || !isfinite(s->obj_r[r])) {
-        s->dead[r] = 1; /* diverged: frozen out of the search */
-        memset(g, 0, sizeof(float) * per);
-        continue;
-      }
-      alive++;
-      if (s->cfg.opt.grad_clip > 0 && n > s->cfg.opt.grad_clip) {
-        float f = (float)(s->cfg.opt.grad_clip / n);
-        for (size_t i = 0; i < per; i++) g[i] *= f;
-      }
+  double ts = (sgp_now() - t0) / s->b.n;
+  for (int i = 0; i < s->b.n; i++) {
+    plan_lane *ln = &s->b.lane[s->b.lanes[i]];
+    int best = -1;
+    for (int j = i * R; j < (i + 1) * R; j++) {
+      if (s->dead[j] || !isfinite(s->obj_r[j])) continue;
+      int ok = sgp_all_finite_f(s->U + (size_t)j * per, per);
+      for (int t = 0; t <= H && ok; t++) ok = sgp_all_finite_f(s->X + ((size_t)t * KB + j) * nx, nx);
+      if (ok && (best < 0 || s->obj_r[j] < s->obj_r[best])) best = j;
     }
-    if (!alive) break;
-    sgp_adam_step(s->adam, s->V, s->G, (float)plan_opt_lr(&s->cfg.opt, it, iters));
-    if (s->bnd.mode == PLAN_BOUNDS_CLIP) plan_bounds_clip(&s->bnd, R * H, s->V);
-    done = it + 1;
+    int j = best >= 0 ? best : i * R;
+    if (best >= 0) {
+      memcpy(ln->plan_u, s->U + (size_t)best * per, sizeof(float) * per);
+      plan_gather_rows(ln->plan_x, s->X, H + 1, KB, best, nx); /* member 0 */
+    }
+    plan_base_finish(&s->b, i, best >= 0, s->obj_r[j], s->cost_r[j], s->pen_r[j], u + (size_t)i * nu,
+                     &d[i], ts);
   }
-
-  /* evaluate the final iterates (last schedule values) and keep the best restart */
-  int fail = shoot_eval(s, iters > 0 ? iters - 1 : 0, 0);
-  int best = -1;
-  for (int r = 0; r < R; r++) {
-    if (s->dead[r] || !isfinite(s->obj_r[r])) continue;
-    int ok = sgp_all_finite_f(s->U + (size_t)r * per, per);
-    for (int t = 0; t <= H && ok; t++) ok = sgp_all_finite_f(s->X + ((size_t)t * s->KR + r) * nx, nx);
-    if (ok && (best < 0 || s->obj_r[r] < s->obj_r[best])) best = r;
-  }
-  (void)fail;
-  memset(d, 0, sizeof *d);
-  if (best >= 0) {
-    memcpy(s->plan_u, s->U + (size_t)best * per, sizeof(float) * per);
-    for (int t = 0; t <= H; t++) /* member 0 */
-      memcpy(s->plan_x + (size_t)t * nx, s->X + ((size_t)t * s->KR + best) * nx, sizeof(float) * nx);
-    d->objective = s->obj_r[best];
-    d->cost = s->cost_r[best];
-    d->penalty = s->pen_r[best];
-  } else {
-    plan_fallback(&s->bnd, s->warm, H, s->x0f, nx, s->plan_u, s->plan_x, d);
-  }
-  plan_finish(&s->ctx, &s->bnd, H, s->cfg.com.warm, s->plan_u, s->warm, u, d, done, s->model_rows,
-              s->score_rows, t0);
-  s->have_warm = 1;
-  return 0;
 }
 
-static void shoot_view(const planner *p, plan_view *v) {
-  const shoot *s = (const shoot *)p;
-  memset(v, 0, sizeof *v);
-  v->T = s->H, v->nx = s->nx, v->nu = s->nu;
-  v->x = s->plan_x;
-  v->u = s->plan_u;
+static int shoot_act_lanes(planner *p, int n, const int *lanes, const double *x, double *u,
+                           plan_diag *d, sgp_err *e) {
+  shoot *s = (shoot *)p;
+  double t0 = sgp_now();
+  if (plan_base_begin(&s->b, n, lanes, x, e)) return -1;
+  const int H = s->b.H, B = n * s->R, iters = s->cfg.opt.iters;
+  for (int i = 0; i < n; i++) { /* the initial plan of a lane after reset */
+    plan_lane *ln = &s->b.lane[lanes[i]];
+    if (!ln->have_warm) plan_init_plan(&s->b.bnd, s->cfg.opt.init, H, &ln->rng, ln->warm);
+  }
+  plan_fo_start(&s->b, &s->cfg.opt, s->R, s->V, s->U, NULL, s->dead);
+  s->adam->n = (size_t)B * H * s->b.nu; /* Adam over this act's rows only */
+  sgp_adam_reset(s->adam);
+  for (int it = 0; it < iters; it++) {
+    shoot_eval(s, it, 1); /* a failed model call shows up as non-finite values below */
+    if (!plan_fo_guard(&s->b, &s->cfg.opt, s->R, it, s->G, (size_t)H * s->b.nu, NULL, 0, s->obj_r,
+                       s->dead))
+      break;
+    sgp_adam_step(s->adam, s->V, s->G, (float)plan_opt_lr(&s->cfg.opt, it, iters));
+    if (s->b.bnd.mode == PLAN_BOUNDS_CLIP) plan_bounds_clip(&s->b.bnd, B * H, s->V);
+  }
+  /* evaluate the final iterates (last schedule values) and keep the best restart */
+  shoot_eval(s, iters > 0 ? iters - 1 : 0, 0);
+  shoot_finish(s, u, d, t0);
+  return 0;
 }
 
 /* ============================== test hooks ===================================================== */
@@ -422,8 +365,9 @@ int plan_shooting_gradient(planner *p, const double *x0, const float *V, int ite
   if (vt != &plan_vt_sgp_shooting && vt != &plan_vt_grad && vt != &plan_vt_grad_ensemble)
     return sgp_fail(e, "plan_shooting_gradient: %s is not a shooting planner", vt->name);
   shoot *s = (shoot *)p;
-  size_t n = (size_t)s->R * s->H * s->nu;
-  plan_x_to_float(x0, s->x0f, s->nx);
+  size_t n = (size_t)s->R * s->b.H * s->b.nu;
+  static const int lane0 = 0;
+  if (plan_base_begin(&s->b, 1, &lane0, x0, e)) return -1;
   memcpy(s->V, V, sizeof(float) * n);
   if (shoot_eval(s, iter, 1)) return sgp_fail(e, "plan_shooting_gradient: a model call failed");
   memcpy(G, s->G, sizeof(float) * n);
@@ -435,7 +379,7 @@ int plan_shooting_gradient(planner *p, const double *x0, const float *V, int ite
 void plan_shooting_sizes(const planner *p, int *R, int *T) {
   const shoot *s = (const shoot *)p;
   *R = s->R;
-  *T = s->H;
+  *T = s->b.H;
 }
 
 /* ============================== vtables ======================================================== */
@@ -455,10 +399,13 @@ static int create_ens(sgp_cfg *c, const plan_ctx *x, planner **o, sgp_err *e) {
 
 const plan_vt plan_vt_sgp_shooting = {
     "sgp-shooting", "score-guided single shooting: adjoint through the learned model + score gradient",
-    needs_sgp, create_sgp, shoot_destroy, shoot_reset, shoot_act, shoot_view};
+    needs_sgp, create_sgp, shoot_destroy, plan_reset_one, plan_act_one, plan_view_one, plan_reset_lane,
+    shoot_act_lanes, plan_view_lane};
 const plan_vt plan_vt_grad = {
     "grad", "first-order single shooting through the learned model, no penalty (beta = 0)",
-    needs_grad, create_grad, shoot_destroy, shoot_reset, shoot_act, shoot_view};
+    needs_grad, create_grad, shoot_destroy, plan_reset_one, plan_act_one, plan_view_one, plan_reset_lane,
+    shoot_act_lanes, plan_view_lane};
 const plan_vt plan_vt_grad_ensemble = {
     "grad-ensemble", "first-order shooting on mean_k J_k + beta Var_k J_k over an ensemble",
-    needs_ens, create_ens, shoot_destroy, shoot_reset, shoot_act, shoot_view};
+    needs_ens, create_ens, shoot_destroy, plan_reset_one, plan_act_one, plan_view_one, plan_reset_lane,
+    shoot_act_lanes, plan_view_lane};

@@ -393,3 +393,123 @@ plan_score plan_mlpscore_score(const plan_mlpscore *s) {
   plan_score p = {&mlpscore_vt, s, s->net->arch.nin, s->layout, s->nlevels, s->sigma, NULL};
   return p;
 }
+
+/* ============================== stacked members ================================================ */
+
+struct plan_stack {
+  int K;
+  plan_dyn m[8];
+};
+
+typedef struct stack_ws {
+  int K;
+  void *ws[8];
+  const plan_dyn_vt *vt[8]; /* to free the member workspaces */
+} stack_ws;
+
+plan_stack *plan_stack_create(int K, const plan_dyn *members) {
+  plan_stack *s = sgp_calloc(1, sizeof *s);
+  s->K = K < 8 ? K : 8;
+  for (int k = 0; k < s->K; k++) s->m[k] = members[k];
+  return s;
+}
+
+void plan_stack_free(plan_stack *s) { free(s); }
+
+static void *st_ws_create(const void *model, int maxB, int T) {
+  const plan_stack *s = model;
+  stack_ws *w = sgp_calloc(1, sizeof *w);
+  w->K = s->K;
+  for (int k = 0; k < s->K; k++) {
+    w->vt[k] = s->m[k].vt;
+    w->ws[k] = s->m[k].vt->ws_create(s->m[k].model, maxB, T);
+  }
+  return w;
+}
+
+static void st_ws_free(void *ws) {
+  stack_ws *w = ws;
+  if (!w) return;
+  for (int k = 0; k < w->K; k++) w->vt[k]->ws_free(w->ws[k]);
+  free(w);
+}
+
+static int st_forward(const void *model, void *ws, int t, int B, const float *x, const float *u,
+                      float *xn) {
+  const plan_stack *s = model;
+  stack_ws *w = ws;
+  int nx = s->m[0].nx, nu = s->m[0].nu, rc = 0;
+  for (int k = 0; k < s->K; k++) {
+    size_t r0 = (size_t)k * B;
+    if (s->m[k].vt->forward(s->m[k].model, w->ws[k], t, B, x + r0 * nx, u + r0 * nu, xn + r0 * nx))
+      rc = -1;
+  }
+  return rc;
+}
+
+static void st_vjp(const void *model, void *ws, int t, int B, const float *g, float *dx, float *du) {
+  const plan_stack *s = model;
+  stack_ws *w = ws;
+  int nx = s->m[0].nx, nu = s->m[0].nu;
+  for (int k = 0; k < s->K; k++) {
+    size_t r0 = (size_t)k * B;
+    s->m[k].vt->vjp(s->m[k].model, w->ws[k], t, B, g + r0 * nx, dx + r0 * nx, du ? du + r0 * nu : NULL);
+  }
+}
+
+static const plan_dyn_vt stack_vt = {"ensemble", st_ws_create, st_ws_free, st_forward, st_vjp};
+
+plan_dyn plan_stack_dyn(const plan_stack *s) {
+  plan_dyn p = {&stack_vt, s, s->m[0].nx, s->m[0].nu, s->K};
+  return p;
+}
+
+/* ============================== analytic distance ============================================== */
+
+struct plan_quaddist {
+  int dim;
+  plan_zlayout layout;
+  float sigma;
+  float c[];
+};
+
+plan_quaddist *plan_quaddist_create(int dim, plan_zlayout layout, const float *center, float sigma) {
+  plan_quaddist *d = sgp_calloc(1, sizeof *d + sizeof(float) * (size_t)dim);
+  d->dim = dim, d->layout = layout, d->sigma = sigma;
+  memcpy(d->c, center, sizeof(float) * dim);
+  return d;
+}
+
+void plan_quaddist_free(plan_quaddist *d) { free(d); }
+
+static void *qd_ws_create(const void *model, int maxB) {
+  (void)model, (void)maxB;
+  return sgp_malloc(1);
+}
+
+static void qd_eval(const void *model, void *ws, int B, const float *z, float *d, float *g) {
+  const plan_quaddist *q = model;
+  (void)ws;
+  for (int r = 0; r < B; r++) {
+    double s = 0;
+    for (int k = 0; k < q->dim; k++) {
+      double v = (double)z[(size_t)r * q->dim + k] - q->c[k];
+      s += v * v;
+      if (g) g[(size_t)r * q->dim + k] = (float)(2 * v);
+    }
+    d[r] = (float)s;
+  }
+}
+
+static const plan_dist_vt quaddist_vt = {qd_ws_create, gs_ws_free, qd_eval};
+
+plan_dist plan_quaddist_dist(const plan_quaddist *d) {
+  plan_dist p = {&quaddist_vt, d, d->dim, d->layout, d->sigma};
+  return p;
+}
+
+double plan_quaddist_value(const plan_quaddist *d, const double *z) {
+  double s = 0;
+  for (int k = 0; k < d->dim; k++) s += (z[k] - d->c[k]) * (z[k] - d->c[k]);
+  return s;
+}

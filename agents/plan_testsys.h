@@ -6,6 +6,8 @@
  *                  perturbed at level σ_l (plan_score), and its log-density for finite differences
  *   plan_mlpdyn    K raw nn_mlp members in residual form x' = x + k ⊙ net_k([x,u]) (plan_dyn)
  *   plan_mlpscore  a raw nn_mlp as a score s(z) = net(z, level) (plan_score)
+ *   plan_stack     K plan_dyn models as the K members of one ensemble (plan_dyn)
+ *   plan_quaddist  d(z) = Σ_k (z_k − c_k)², an analytic distance (plan_dist)
  * Matrices are row-major double on input and float inside. The wrappers borrow the networks.
  */
 #ifndef SGP_PLAN_TESTSYS_H
@@ -48,5 +50,18 @@ plan_mlpscore *plan_mlpscore_create(const nn_mlp *net, plan_zlayout layout, int 
                                     const float *sigma);
 void plan_mlpscore_free(plan_mlpscore *s);
 plan_score plan_mlpscore_score(const plan_mlpscore *s);
+
+typedef struct plan_stack plan_stack;
+/* members[K] (same nx, nu, K = 1 each; borrowed): member k takes rows [k·B, (k+1)·B). */
+plan_stack *plan_stack_create(int K, const plan_dyn *members);
+void plan_stack_free(plan_stack *s);
+plan_dyn plan_stack_dyn(const plan_stack *s);
+
+typedef struct plan_quaddist plan_quaddist;
+/* center: dim values (copied); sigma: the σ the distance reports. */
+plan_quaddist *plan_quaddist_create(int dim, plan_zlayout layout, const float *center, float sigma);
+void plan_quaddist_free(plan_quaddist *d);
+plan_dist plan_quaddist_dist(const plan_quaddist *d);
+double plan_quaddist_value(const plan_quaddist *d, const double *z); /* in double */
 
 #endif

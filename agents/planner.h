@@ -102,6 +102,7 @@ typedef struct plan_ctx {
   const plan_score *score;  /* or NULL */
   const plan_dist *dist;    /* or NULL */
   uint64_t seed;            /* planner stream seed */
+  int lanes;                /* episodes planned in lockstep (act_lanes); 0 or 1: one */
 } plan_ctx;
 
 /* What a planner needs from the context, given its config (so evaluation and sweeps know which
@@ -158,6 +159,18 @@ typedef struct plan_vt {
    * bounds, never NaN). Warm-starts from the previous call's plan shifted by one step. */
   int (*act)(planner *p, const double *x, double *u, plan_diag *d, sgp_err *e);
   void (*view)(const planner *p, plan_view *v);
+  /* Lockstep: a planner created with ctx->lanes = L plans L episodes ("lanes") together; every
+   * model call of a step serves all of them. reset, act and view above are lane 0.
+   * reset_lane: lane l's episode start (as reset). act_lanes: one MPC step for the n lanes
+   * lanes[0..n) (distinct, < L; an episode that ended is simply left out): x n×nx, u n×nu and
+   * d[n], row i for lanes[i]. Each lane's plan is the one a 1-lane planner would make for that
+   * episode alone, up to the rounding of model calls whose result depends on the batch around a
+   * row (docs/planners.md, "Lockstep"); d[i].time_s is the step's time divided by n.
+   * view_lane: lane l's current plan (as view). */
+  void (*reset_lane)(planner *p, int lane, uint64_t episode_seed);
+  int (*act_lanes)(planner *p, int n, const int *lanes, const double *x, double *u, plan_diag *d,
+                   sgp_err *e);
+  void (*view_lane)(const planner *p, int lane, plan_view *v);
 } plan_vt;
 
 struct planner {

@@ -61,51 +61,6 @@ static int stop_fwd(const void *m, void *w, int t, int B, const float *x, const 
 }
 static const plan_dyn_vt stop_vt = {"sim", nan_ws, nan_ws_free, stop_fwd, NULL};
 
-/* ---- a two-member linear ensemble (member-major rows) */
-typedef struct ens2 {
-  plan_dyn a, b;
-} ens2;
-static void *e2_ws(const void *m, int B, int T) {
-  (void)m, (void)B, (void)T;
-  return sgp_malloc(1);
-}
-static int e2_fwd(const void *m, void *w, int t, int B, const float *x, const float *u, float *xn) {
-  const ens2 *e = m;
-  e->a.vt->forward(e->a.model, w, t, B, x, u, xn);
-  e->b.vt->forward(e->b.model, w, t, B, x + B * NX, u + B * NU, xn + B * NX);
-  return 0;
-}
-static void e2_vjp(const void *m, void *w, int t, int B, const float *g, float *dx, float *du) {
-  const ens2 *e = m;
-  e->a.vt->vjp(e->a.model, w, t, B, g, dx, du);
-  e->b.vt->vjp(e->b.model, w, t, B, g + B * NX, dx + B * NX, du ? du + B * NU : NULL);
-}
-static const plan_dyn_vt e2_vt = {"ensemble", e2_ws, nan_ws_free, e2_fwd, e2_vjp};
-
-/* ---- analytic distance d(z) = Σ_k (z_k − 0.1 k)² (just a known function) */
-static void *d_ws(const void *m, int B) {
-  (void)m, (void)B;
-  return sgp_malloc(1);
-}
-static void d_eval(const void *m, void *w, int B, const float *z, float *d, float *g) {
-  (void)m, (void)w;
-  for (int r = 0; r < B; r++) {
-    double s = 0;
-    for (int k = 0; k < NX + NU; k++) {
-      double v = z[r * (NX + NU) + k] - 0.1 * k;
-      s += v * v;
-      if (g) g[r * (NX + NU) + k] = (float)(2 * v);
-    }
-    d[r] = (float)s;
-  }
-}
-static const plan_dist_vt dist_vt = {d_ws, nan_ws_free, d_eval};
-static double d_ref(const double *z) {
-  double s = 0;
-  for (int k = 0; k < NX + NU; k++) s += (z[k] - 0.1 * k) * (z[k] - 0.1 * k);
-  return s;
-}
-
 static void lin_d(const double *Am, const double *x, double u, double *xn) {
   xn[0] = Am[0] * x[0] + Am[1] * x[1] + Bm[0] * u;
   xn[1] = Am[2] * x[0] + Am[3] * x[1] + Bm[1] * u;
@@ -180,7 +135,8 @@ static void check_registry(void) {
     const plan_vt *v = plan_at(i);
     CHECK(v && plan_find(v->name) == v, "plan_find(%s)", v ? v->name : "?");
     for (int k = 0; k < i; k++) CHECK(strcmp(plan_at(k)->name, v->name), "duplicate %s", v->name);
-    CHECK(v->needs && v->create && v->destroy && v->reset && v->act && v->view, "%s vtable", v->name);
+    CHECK(v->needs && v->create && v->destroy && v->reset && v->act && v->view && v->reset_lane &&
+          v->act_lanes && v->view_lane, "%s vtable", v->name);
   }
   CHECK(plan_find("nope") == NULL && plan_at(n) == NULL, "unknown planner");
   static const struct {
@@ -283,15 +239,19 @@ int main(void) {
   double goal[NX] = {3.0, 0.0};
   plan_quadcost *qc = plan_quadcost_create(NX, NU, Q, Rm, Qf, goal);
   plan_dyn dyn = plan_linsys_dyn(ls);
-  ens2 e2 = {plan_linsys_dyn(ls), plan_linsys_dyn(ls2)};
-  plan_dyn ens = {&e2_vt, &e2, NX, NU, 2};
+  plan_dyn members[2] = {plan_linsys_dyn(ls), plan_linsys_dyn(ls2)};
+  plan_stack *st = plan_stack_create(2, members);
+  plan_dyn ens = plan_stack_dyn(st);
   plan_dyn nandyn = {&nan_vt, NULL, NX, NU, 1}, nanens = {&nan_vt, NULL, NX, NU, 2};
   float mean[NX + NU] = {0, 0, 0}, sd[NX + NU] = {1, 1, 1}, sig[2] = {0.5f, 0.1f};
   plan_gauss *g = plan_gauss_create(NX + NU, PLAN_Z_XU, mean, sd, 2, sig);
   float meanx[2 * NX + NU] = {0}, sdx[2 * NX + NU] = {1, 1, 1, 1, 1};
   plan_gauss *gx = plan_gauss_create(2 * NX + NU, PLAN_Z_XUX, meanx, sdx, 2, sig);
   plan_score score = plan_gauss_score(g), scorex = plan_gauss_score(gx);
-  plan_dist dist = {&dist_vt, NULL, NX + NU, PLAN_Z_XU, 0.5f};
+  /* analytic distance d(z) = Σ_k (z_k − 0.1 k)² (just a known function) */
+  float dc[NX + NU] = {0.0f, 0.1f, 0.2f};
+  plan_quaddist *qd = plan_quaddist_create(NX + NU, PLAN_Z_XU, dc, 0.5f);
+  plan_dist dist = plan_quaddist_dist(qd);
   /* tight bounds: the goal (x = 3) pulls the actions to the upper bound */
   double lo[NU] = {-0.2}, hi[NU] = {0.3};
   plan_ctx ctx = {0};
@@ -512,7 +472,7 @@ int main(void) {
       double xa[NX] = {x0[0], x0[1]}, xb[NX] = {x0[0], x0[1]}, Ja = 0, Jb = 0, step = 0, dist_s = 0;
       for (int t = 0; t < H; t++) {
         double ut = v.u[t], na[NX], nb[NX], z[NX + NU] = {xa[0], xa[1], ut};
-        dist_s += d_ref(z);
+        dist_s += plan_quaddist_value(qd, z);
         Ja += cost_d(xa, ut), Jb += cost_d(xb, ut);
         lin_d(A, xa, ut, na), lin_d(A2, xb, ut, nb);
         for (int q = 0; q < NX; q++) step += fabs(na[q] - nb[q]) / 2 / NX; /* std of 2 = |a−b|/2 */
@@ -563,7 +523,7 @@ int main(void) {
         spread[q] = 0;
         for (int t = 0; t < H; t++) {
           double z[NX + NU] = {v.x[t * NX], v.x[t * NX + 1], v.u[t]};
-          spread[q] += k == 0 ? z[0] * z[0] + z[1] * z[1] + z[2] * z[2] : d_ref(z);
+          spread[q] += k == 0 ? z[0] * z[0] + z[1] * z[1] + z[2] * z[2] : plan_quaddist_value(qd, z);
         }
         unmake(&m);
       }
@@ -575,7 +535,7 @@ int main(void) {
     }
   }
 
-  plan_gauss_free(g), plan_gauss_free(gx);
+  plan_gauss_free(g), plan_gauss_free(gx), plan_stack_free(st), plan_quaddist_free(qd);
   plan_linsys_free(ls), plan_linsys_free(ls2);
   plan_quadcost_free(qc);
   return tu_done("test_plan_mpc");
