@@ -33,10 +33,10 @@ typedef struct coll {
   /* Rows of one act: j = i·R + r for slot i and restart r, B = n·R. Time-major, row (t, j); Xf and
    * GXf have H+1 steps (t = 0: the measured x_0), Ut, GU, F, Res, DX, DU, Z, S have H. */
   float *Xf, *Ut, *C, *GXf, *GU, *Z, *S, *F, *Res, *DX, *DU;
-  /* restart-major decision variables, row (j, t): states x_1..x_H and actions */
-  float *X, *V, *U, *GX, *G;
-  double *cost_r, *pen_r, *def_r, *obj_r;
-  int *dead;
+  /* restart-major decision variables, row (j, t): states x_1..x_H (and their gradient) */
+  float *X, *GX;
+  plan_fo fo;   /* actions, objectives, dead restarts (B rows) */
+  double *def_r;
   void *block; /* the workspace: every view above and the lanes */
 } coll;
 
@@ -101,14 +101,8 @@ static void coll_layout(void *self, plan_block *b) {
   PLAN_TAKE(b, s->DU, HB * nu);
   PLAN_TAKE(b, s->X, HB * nx);
   PLAN_TAKE(b, s->GX, HB * nx);
-  PLAN_TAKE(b, s->V, HB * nu);
-  PLAN_TAKE(b, s->U, HB * nu);
-  PLAN_TAKE(b, s->G, HB * nu);
-  PLAN_TAKE(b, s->cost_r, B);
-  PLAN_TAKE(b, s->pen_r, B);
   PLAN_TAKE(b, s->def_r, B);
-  PLAN_TAKE(b, s->obj_r, B);
-  PLAN_TAKE(b, s->dead, B);
+  plan_fo_layout(&s->fo, b, B, H * nu);
 }
 
 static int coll_models(const coll_cfg *o, const plan_ctx *ctx, const plan_dyn **dyn,
@@ -168,13 +162,13 @@ static int coll_create(sgp_cfg *cfg, const plan_ctx *ctx, planner **out, sgp_err
 
 static void coll_gather(coll *s) {
   const int H = s->b.H, R = s->R, nx = s->b.nx, nu = s->b.nu, B = s->b.n * R;
-  plan_bounds_to_u(&s->b.bnd, B * H, s->V, s->U);
+  plan_bounds_to_u(&s->b.bnd, B * H, s->fo.V, s->fo.U);
   for (int j = 0; j < B; j++) {
     memcpy(s->Xf + (size_t)j * nx, s->b.x0 + (size_t)(j / R) * nx, sizeof(float) * nx);
     for (int t = 0; t < H; t++) {
       memcpy(s->Xf + ((size_t)(t + 1) * B + j) * nx, s->X + ((size_t)j * H + t) * nx,
              sizeof(float) * nx);
-      memcpy(s->Ut + ((size_t)t * B + j) * nu, s->U + ((size_t)j * H + t) * nu, sizeof(float) * nu);
+      memcpy(s->Ut + ((size_t)t * B + j) * nu, s->fo.U + ((size_t)j * H + t) * nu, sizeof(float) * nu);
     }
   }
 }
@@ -188,8 +182,8 @@ static void coll_costs(coll *s, int grad) {
   for (int j = 0; j < B; j++) {
     double v = 0;
     for (int t = 0; t <= H; t++) v += s->C[(size_t)t * B + j];
-    s->cost_r[j] = v;
-    s->pen_r[j] = s->def_r[j] = 0;
+    s->fo.cost_r[j] = v;
+    s->fo.pen_r[j] = s->def_r[j] = 0;
   }
 }
 
@@ -218,7 +212,7 @@ static int coll_defect(coll *s, int grad) {
   return fail;
 }
 
-/* Objective of (s->X, s->V) and, if grad, its gradient into s->GX, s->G. The score of
+/* Objective of (s->X, s->fo.V) and, if grad, its gradient into s->GX, s->fo.G. The score of
  * (x_t, u_t, x_{t+1}) enters as −w s split into its three blocks (METHOD §4). */
 static int coll_eval(coll *s, int it, int grad) {
   const int H = s->b.H, R = s->R, nx = s->b.nx, nu = s->b.nu, B = s->b.n * R;
@@ -231,22 +225,22 @@ static int coll_eval(coll *s, int it, int grad) {
     double w = plan_score_weight(s->score, &s->cfg.beta, s->cfg.weight, s->cfg.level, it,
                                  s->cfg.opt.iters, &level);
     if (w > 0) {
-      plan_score_term(s->score, s->sws, H, B, nx, nu, s->Xf, s->Ut, level, w, s->Z, s->S, s->pen_r,
+      plan_score_term(s->score, s->sws, H, B, nx, nu, s->Xf, s->Ut, level, w, s->Z, s->S, s->fo.pen_r,
                       grad ? s->GXf : NULL, grad ? s->GU : NULL);
       srows = (long)H * R;
     }
   }
   if (s->cfg.rho > 0) fail = coll_defect(s, grad);
   plan_base_count(&s->b, s->cfg.rho > 0 ? (long)H * R : 0, srows, !grad);
-  for (int j = 0; j < B; j++) s->obj_r[j] = s->cost_r[j] + s->def_r[j] + s->pen_r[j];
+  for (int j = 0; j < B; j++) s->fo.obj_r[j] = s->fo.cost_r[j] + s->def_r[j] + s->fo.pen_r[j];
   if (!grad) return fail ? -1 : 0;
   for (int j = 0; j < B; j++)
     for (int t = 0; t < H; t++) {
       memcpy(s->GX + ((size_t)j * H + t) * nx, s->GXf + ((size_t)(t + 1) * B + j) * nx,
              sizeof(float) * nx);
-      memcpy(s->G + ((size_t)j * H + t) * nu, s->GU + ((size_t)t * B + j) * nu, sizeof(float) * nu);
+      memcpy(s->fo.G + ((size_t)j * H + t) * nu, s->GU + ((size_t)t * B + j) * nu, sizeof(float) * nu);
     }
-  plan_bounds_chain(&s->b.bnd, B * H, s->V, s->G, s->G);
+  plan_bounds_chain(&s->b.bnd, B * H, s->fo.V, s->fo.G, s->fo.G);
   return fail ? -1 : 0;
 }
 
@@ -265,17 +259,17 @@ static void coll_init_lanes(coll *s) {
     if (!s->cfg.rollout_init) continue;
     memcpy(s->Xf + (size_t)m * nx, s->b.x0 + (size_t)i * nx, sizeof(float) * nx);
     s->b.mrows[i] += H;
-    s->dead[m++] = i;
+    s->fo.dead[m++] = i;
   }
   for (int t = 0; t < H && m > 0; t++) {
     for (int q = 0; q < m; q++)
-      memcpy(s->Ut + (size_t)q * nu, s->b.lane[s->b.lanes[s->dead[q]]].warm + (size_t)t * nu,
+      memcpy(s->Ut + (size_t)q * nu, s->b.lane[s->b.lanes[s->fo.dead[q]]].warm + (size_t)t * nu,
              sizeof(float) * nu);
     plan_forward(s->dyn, s->dws, 0, m, s->Xf, s->Ut, s->F);
     for (int q = 0; q < m; q++) { /* a row that failed keeps its state */
       float *xn = s->F + (size_t)q * nx, *xp = s->Xf + (size_t)q * nx;
       if (sgp_all_finite_f(xn, nx)) memcpy(xp, xn, sizeof(float) * nx);
-      memcpy(s->b.lane[s->b.lanes[s->dead[q]]].warm_x + (size_t)t * nx, xp, sizeof(float) * nx);
+      memcpy(s->b.lane[s->b.lanes[s->fo.dead[q]]].warm_x + (size_t)t * nx, xp, sizeof(float) * nx);
     }
   }
 }
@@ -289,18 +283,18 @@ static void coll_finish(coll *s, double *u, plan_diag *d, double t0) {
     plan_lane *ln = &s->b.lane[s->b.lanes[i]];
     int best = -1;
     for (int j = i * R; j < (i + 1) * R; j++) {
-      if (s->dead[j] || !isfinite(s->obj_r[j])) continue;
-      if (!sgp_all_finite_f(s->U + (size_t)j * pu, pu) || !sgp_all_finite_f(s->X + (size_t)j * px, px))
+      if (s->fo.dead[j] || !isfinite(s->fo.obj_r[j])) continue;
+      if (!sgp_all_finite_f(s->fo.U + (size_t)j * pu, pu) || !sgp_all_finite_f(s->X + (size_t)j * px, px))
         continue;
-      if (best < 0 || s->obj_r[j] < s->obj_r[best]) best = j;
+      if (best < 0 || s->fo.obj_r[j] < s->fo.obj_r[best]) best = j;
     }
     int j = best >= 0 ? best : i * R;
     memcpy(ln->plan_x, s->b.x0 + (size_t)i * nx, sizeof(float) * nx);
     if (best >= 0) {
-      memcpy(ln->plan_u, s->U + (size_t)best * pu, sizeof(float) * pu);
+      memcpy(ln->plan_u, s->fo.U + (size_t)best * pu, sizeof(float) * pu);
       memcpy(ln->plan_x + nx, s->X + (size_t)best * px, sizeof(float) * px);
     }
-    plan_base_finish(&s->b, i, best >= 0, s->obj_r[j], s->cost_r[j], s->pen_r[j] + s->def_r[j],
+    plan_base_finish(&s->b, i, best >= 0, s->fo.obj_r[j], s->fo.cost_r[j], s->fo.pen_r[j] + s->def_r[j],
                      u + (size_t)i * nu, &d[i], ts);
   }
 }
@@ -312,20 +306,20 @@ static int coll_act_lanes(planner *p, int n, const int *lanes, const double *x, 
   if (plan_base_begin(&s->b, n, lanes, x, e)) return -1;
   const int H = s->b.H, B = n * s->R, iters = s->cfg.opt.iters;
   coll_init_lanes(s);
-  plan_fo_start(&s->b, &s->cfg.opt, s->R, s->V, s->U, s->X, s->dead);
+  plan_fo_start(&s->b, &s->cfg.opt, s->R, s->fo.V, s->fo.U, s->X, s->fo.dead);
   s->adam_x->n = (size_t)B * H * s->b.nx; /* Adam over this act's rows only */
   s->adam_u->n = (size_t)B * H * s->b.nu;
   sgp_adam_reset(s->adam_x);
   sgp_adam_reset(s->adam_u);
   for (int it = 0; it < iters; it++) {
     coll_eval(s, it, 1);
-    if (!plan_fo_guard(&s->b, &s->cfg.opt, s->R, it, s->G, (size_t)H * s->b.nu, s->GX,
-                       (size_t)H * s->b.nx, s->obj_r, s->dead))
+    if (!plan_fo_guard(&s->b, &s->cfg.opt, s->R, it, s->fo.G, (size_t)H * s->b.nu, s->GX,
+                       (size_t)H * s->b.nx, s->fo.obj_r, s->fo.dead))
       break;
     double lr = plan_opt_lr(&s->cfg.opt, it, iters);
     sgp_adam_step(s->adam_x, s->X, s->GX, (float)(lr * s->cfg.lr_state / s->cfg.opt.lr));
-    sgp_adam_step(s->adam_u, s->V, s->G, (float)lr);
-    if (s->b.bnd.mode == PLAN_BOUNDS_CLIP) plan_bounds_clip(&s->b.bnd, B * H, s->V);
+    sgp_adam_step(s->adam_u, s->fo.V, s->fo.G, (float)lr);
+    if (s->b.bnd.mode == PLAN_BOUNDS_CLIP) plan_bounds_clip(&s->b.bnd, B * H, s->fo.V);
   }
   coll_eval(s, iters > 0 ? iters - 1 : 0, 0);
   coll_finish(s, u, d, t0);
@@ -341,11 +335,11 @@ int plan_collocation_gradient(planner *p, const double *x0, const float *X, cons
   static const int lane0 = 0;
   if (plan_base_begin(&s->b, 1, &lane0, x0, e)) return -1;
   memcpy(s->X, X, sizeof(float) * HR * s->b.nx);
-  memcpy(s->V, V, sizeof(float) * HR * s->b.nu);
+  memcpy(s->fo.V, V, sizeof(float) * HR * s->b.nu);
   if (coll_eval(s, iter, 1)) return sgp_fail(e, "plan_collocation_gradient: a model call failed");
   memcpy(GX, s->GX, sizeof(float) * HR * s->b.nx);
-  memcpy(GV, s->G, sizeof(float) * HR * s->b.nu);
-  for (int r = 0; r < s->R; r++) obj[r] = s->cost_r[r] + s->def_r[r];
+  memcpy(GV, s->fo.G, sizeof(float) * HR * s->b.nu);
+  for (int r = 0; r < s->R; r++) obj[r] = s->fo.cost_r[r] + s->def_r[r];
   return 0;
 }
 

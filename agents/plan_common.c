@@ -504,6 +504,16 @@ void plan_view_one(const planner *p, plan_view *v) { p->vt->view_lane(p, 0, v); 
 
 /* ============================== first-order solvers ============================================ */
 
+void plan_fo_layout(plan_fo *f, plan_block *b, size_t B, size_t per) {
+  PLAN_TAKE(b, f->V, B * per);
+  PLAN_TAKE(b, f->U, B * per);
+  PLAN_TAKE(b, f->G, B * per);
+  PLAN_TAKE(b, f->cost_r, B);
+  PLAN_TAKE(b, f->pen_r, B);
+  PLAN_TAKE(b, f->obj_r, B);
+  PLAN_TAKE(b, f->dead, B);
+}
+
 void plan_fo_start(plan_base *pb, const plan_opt_cfg *o, int R, float *V, float *U, float *X,
                    int *dead) {
   const int H = pb->H, nu = pb->nu, nx = pb->nx;

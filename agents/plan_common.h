@@ -218,6 +218,16 @@ void plan_view_one(const planner *p, plan_view *v);
 /* Shared by sgp-shooting / grad / grad-ensemble and sgp-collocation: R restarts per slot, rows
  * j = i·R + r, restart-major decision variables (row j holds H steps). */
 
+/* The solver's per-row arrays: decision variables V, their actions U and gradient G (B×H×nu,
+ * restart-major), cost, penalty and objective (B), dead restarts (B). */
+typedef struct plan_fo {
+  float *V, *U, *G;
+  double *cost_r, *pen_r, *obj_r;
+  int *dead;
+} plan_fo;
+/* Lays them out in b for B rows of `per` = H·nu floats. */
+void plan_fo_layout(plan_fo *f, plan_block *b, size_t B, size_t per);
+
 /* Initial decision variables of every slot: the lane's warm start (or its initial plan after a
  * reset, drawn from its stream), restarts 1.. perturbed by N(0, (noise·half)²), clipped, into V
  * (and U as scratch); collocation (X != NULL): every restart's states = the lane's warm states. */

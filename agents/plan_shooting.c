@@ -40,10 +40,8 @@ typedef struct shoot {
   float *GU;  /* H×K·B×nu */
   float *lam, *dx, *du; /* adjoint K·B×nx, vjp outputs K·B×nx, K·B×nu */
   float *Z, *S;         /* H×B×zdim score inputs and outputs */
-  /* restart-major decision variables: row (j, t) */
-  float *V, *U, *G;     /* B×H×nu */
-  double *J, *cost_r, *pen_r, *obj_r; /* K·B, B, B, B */
-  int *dead;            /* B */
+  plan_fo fo;           /* decision variables, objectives, dead restarts (B rows) */
+  double *J;            /* K·B */
   void *block;          /* the workspace: every view above and the lanes */
 } shoot;
 
@@ -115,14 +113,8 @@ static void shoot_layout(void *self, plan_block *b) {
   PLAN_TAKE(b, s->du, KB * nu);
   PLAN_TAKE(b, s->Z, HB * s->zdim);
   PLAN_TAKE(b, s->S, HB * s->zdim);
-  PLAN_TAKE(b, s->V, HB * nu);
-  PLAN_TAKE(b, s->U, HB * nu);
-  PLAN_TAKE(b, s->G, HB * nu);
   PLAN_TAKE(b, s->J, KB);
-  PLAN_TAKE(b, s->cost_r, B);
-  PLAN_TAKE(b, s->pen_r, B);
-  PLAN_TAKE(b, s->obj_r, B);
-  PLAN_TAKE(b, s->dead, B);
+  plan_fo_layout(&s->fo, b, B, H * nu);
 }
 
 /* The models this config uses, checked against the context. */
@@ -188,11 +180,11 @@ static int shoot_create_kind(sgp_cfg *cfg, const plan_ctx *ctx, planner **out, i
 static int shoot_rollout(shoot *s) {
   const int H = s->b.H, K = s->K, nx = s->b.nx, nu = s->b.nu, B = s->b.n * s->R, KB = K * B;
   int fail = 0;
-  plan_bounds_to_u(&s->b.bnd, B * H, s->V, s->U);
+  plan_bounds_to_u(&s->b.bnd, B * H, s->fo.V, s->fo.U);
   for (int t = 0; t < H; t++)
     for (int k = 0; k < K; k++)
       for (int j = 0; j < B; j++)
-        memcpy(s->Ut + ((size_t)t * KB + (size_t)k * B + j) * nu, s->U + ((size_t)j * H + t) * nu,
+        memcpy(s->Ut + ((size_t)t * KB + (size_t)k * B + j) * nu, s->fo.U + ((size_t)j * H + t) * nu,
                sizeof(float) * nu);
   for (int k = 0; k < K; k++)
     for (int j = 0; j < B; j++)
@@ -224,15 +216,15 @@ static void shoot_objective(shoot *s, double beta, int grad) {
   const int H = s->b.H, K = s->K, nx = s->b.nx, nu = s->b.nu, B = s->b.n * s->R, KB = K * B;
   for (int j = 0; j < B; j++) {
     if (K == 1) {
-      s->cost_r[j] = s->J[j];
+      s->fo.cost_r[j] = s->J[j];
     } else {
       double m = 0, v = 0;
       for (int k = 0; k < K; k++) m += s->J[k * B + j];
       m /= K;
       for (int k = 0; k < K; k++) v += (s->J[k * B + j] - m) * (s->J[k * B + j] - m);
       v /= K;
-      s->cost_r[j] = m;
-      s->pen_r[j] = beta * v;
+      s->fo.cost_r[j] = m;
+      s->fo.pen_r[j] = beta * v;
       for (int k = 0; grad && k < K; k++) {
         float wk = (float)(1.0 / K + 2.0 * beta * (s->J[k * B + j] - m) / K);
         for (int t = 0; t <= H; t++) {
@@ -244,7 +236,7 @@ static void shoot_objective(shoot *s, double beta, int grad) {
         }
       }
     }
-    s->obj_r[j] = s->cost_r[j] + s->pen_r[j];
+    s->fo.obj_r[j] = s->fo.cost_r[j] + s->fo.pen_r[j];
   }
 }
 
@@ -265,25 +257,25 @@ static void shoot_adjoint(shoot *s) {
   }
   for (int j = 0; j < B; j++)
     for (int t = 0; t < H; t++) {
-      float *g = s->G + ((size_t)j * H + t) * nu;
+      float *g = s->fo.G + ((size_t)j * H + t) * nu;
       for (int i = 0; i < nu; i++) g[i] = 0;
       for (int k = 0; k < K; k++) {
         const float *gu = s->GU + ((size_t)t * KB + (size_t)k * B + j) * nu;
         for (int i = 0; i < nu; i++) g[i] += gu[i];
       }
     }
-  plan_bounds_chain(&s->b.bnd, B * H, s->V, s->G, s->G);
+  plan_bounds_chain(&s->b.bnd, B * H, s->fo.V, s->fo.G, s->fo.G);
 }
 
-/* Evaluates the objective of s->V from the slots' x0 at schedule iteration `it` and, if grad, its
- * gradient into s->G. Fills J, cost_r, pen_r, obj_r (obj = cost + penalty; for sgp the penalty
+/* Evaluates the objective of s->fo.V from the slots' x0 at schedule iteration `it` and, if grad, its
+ * gradient into s->fo.G. Fills J, cost_r, pen_r, obj_r (obj = cost + penalty; for sgp the penalty
  * is the reported proxy, docs/planners.md). The score is a gradient only: −w·s(z_t) is injected
  * into the adjoint seeds (METHOD §4). Returns -1 if a model call reported a failure. */
 static int shoot_eval(shoot *s, int it, int grad) {
   const int H = s->b.H, B = s->b.n * s->R;
   int fail = shoot_rollout(s);
   shoot_costs(s, grad);
-  for (int j = 0; j < B; j++) s->pen_r[j] = 0;
+  for (int j = 0; j < B; j++) s->fo.pen_r[j] = 0;
   long srows = 0;
   if (s->score) {
     int level;
@@ -291,7 +283,7 @@ static int shoot_eval(shoot *s, int it, int grad) {
                                  s->cfg.opt.iters, &level);
     if (w > 0) {
       plan_score_term(s->score, s->sws, H, B, s->b.nx, s->b.nu, s->X, s->Ut, level, w, s->Z, s->S,
-                      s->pen_r, grad ? s->GX : NULL, grad ? s->GU : NULL);
+                      s->fo.pen_r, grad ? s->GX : NULL, grad ? s->GU : NULL);
       srows = (long)H * s->R;
     }
   }
@@ -315,17 +307,17 @@ static void shoot_finish(shoot *s, double *u, plan_diag *d, double t0) {
     plan_lane *ln = &s->b.lane[s->b.lanes[i]];
     int best = -1;
     for (int j = i * R; j < (i + 1) * R; j++) {
-      if (s->dead[j] || !isfinite(s->obj_r[j])) continue;
-      int ok = sgp_all_finite_f(s->U + (size_t)j * per, per);
+      if (s->fo.dead[j] || !isfinite(s->fo.obj_r[j])) continue;
+      int ok = sgp_all_finite_f(s->fo.U + (size_t)j * per, per);
       for (int t = 0; t <= H && ok; t++) ok = sgp_all_finite_f(s->X + ((size_t)t * KB + j) * nx, nx);
-      if (ok && (best < 0 || s->obj_r[j] < s->obj_r[best])) best = j;
+      if (ok && (best < 0 || s->fo.obj_r[j] < s->fo.obj_r[best])) best = j;
     }
     int j = best >= 0 ? best : i * R;
     if (best >= 0) {
-      memcpy(ln->plan_u, s->U + (size_t)best * per, sizeof(float) * per);
+      memcpy(ln->plan_u, s->fo.U + (size_t)best * per, sizeof(float) * per);
       plan_gather_rows(ln->plan_x, s->X, H + 1, KB, best, nx); /* member 0 */
     }
-    plan_base_finish(&s->b, i, best >= 0, s->obj_r[j], s->cost_r[j], s->pen_r[j], u + (size_t)i * nu,
+    plan_base_finish(&s->b, i, best >= 0, s->fo.obj_r[j], s->fo.cost_r[j], s->fo.pen_r[j], u + (size_t)i * nu,
                      &d[i], ts);
   }
 }
@@ -340,16 +332,16 @@ static int shoot_act_lanes(planner *p, int n, const int *lanes, const double *x,
     plan_lane *ln = &s->b.lane[lanes[i]];
     if (!ln->have_warm) plan_init_plan(&s->b.bnd, s->cfg.opt.init, H, &ln->rng, ln->warm);
   }
-  plan_fo_start(&s->b, &s->cfg.opt, s->R, s->V, s->U, NULL, s->dead);
+  plan_fo_start(&s->b, &s->cfg.opt, s->R, s->fo.V, s->fo.U, NULL, s->fo.dead);
   s->adam->n = (size_t)B * H * s->b.nu; /* Adam over this act's rows only */
   sgp_adam_reset(s->adam);
   for (int it = 0; it < iters; it++) {
     shoot_eval(s, it, 1); /* a failed model call shows up as non-finite values below */
-    if (!plan_fo_guard(&s->b, &s->cfg.opt, s->R, it, s->G, (size_t)H * s->b.nu, NULL, 0, s->obj_r,
-                       s->dead))
+    if (!plan_fo_guard(&s->b, &s->cfg.opt, s->R, it, s->fo.G, (size_t)H * s->b.nu, NULL, 0, s->fo.obj_r,
+                       s->fo.dead))
       break;
-    sgp_adam_step(s->adam, s->V, s->G, (float)plan_opt_lr(&s->cfg.opt, it, iters));
-    if (s->b.bnd.mode == PLAN_BOUNDS_CLIP) plan_bounds_clip(&s->b.bnd, B * H, s->V);
+    sgp_adam_step(s->adam, s->fo.V, s->fo.G, (float)plan_opt_lr(&s->cfg.opt, it, iters));
+    if (s->b.bnd.mode == PLAN_BOUNDS_CLIP) plan_bounds_clip(&s->b.bnd, B * H, s->fo.V);
   }
   /* evaluate the final iterates (last schedule values) and keep the best restart */
   shoot_eval(s, iters > 0 ? iters - 1 : 0, 0);
@@ -368,11 +360,11 @@ int plan_shooting_gradient(planner *p, const double *x0, const float *V, int ite
   size_t n = (size_t)s->R * s->b.H * s->b.nu;
   static const int lane0 = 0;
   if (plan_base_begin(&s->b, 1, &lane0, x0, e)) return -1;
-  memcpy(s->V, V, sizeof(float) * n);
+  memcpy(s->fo.V, V, sizeof(float) * n);
   if (shoot_eval(s, iter, 1)) return sgp_fail(e, "plan_shooting_gradient: a model call failed");
-  memcpy(G, s->G, sizeof(float) * n);
+  memcpy(G, s->fo.G, sizeof(float) * n);
   for (int r = 0; r < s->R; r++) /* the score term has no value: leave its proxy out */
-    obj[r] = s->cfg.kind == SHOOT_SGP ? s->cost_r[r] : s->obj_r[r];
+    obj[r] = s->cfg.kind == SHOOT_SGP ? s->fo.cost_r[r] : s->fo.obj_r[r];
   return 0;
 }
 
