@@ -375,7 +375,7 @@ static int check_stats_of(const cJSON *st, const char *mpath, const char *name, 
   static const char *const keys[] = {"mean", "std", "min", "max"};
   const cJSON *s = cJSON_GetObjectItemCaseSensitive(st, name);
   if (!cJSON_IsObject(s)) return sgp_fail(e, "%s: /stats/%s: missing or not an object", mpath, name);
-  cJSON *want = ds_stats_json(a, n, dim);
+  cJSON *want = a ? ds_stats_json(a, n, dim) : NULL; /* a NULL: the structure only */
   int rc = 0;
   for (int k = 0; k < 4 && rc == 0; k++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, keys[k]), *w = cJSON_GetObjectItem(want, keys[k]);
@@ -383,11 +383,11 @@ static int check_stats_of(const cJSON *st, const char *mpath, const char *name, 
       rc = sgp_fail(e, "%s: /stats/%s/%s: expected an array of %d numbers", mpath, name, keys[k], dim);
       break;
     }
-    for (int j = 0; j < dim && rc == 0; j++) {
-      const cJSON *x = cJSON_GetArrayItem(v, j);
-      double y = cJSON_GetArrayItem(w, j)->valuedouble;
+    int j = 0;
+    for (const cJSON *x = v->child; x && rc == 0; x = x->next, j++) {
+      double y = w ? cJSON_GetArrayItem(w, j)->valuedouble : 0;
       if (!cJSON_IsNumber(x)) rc = sgp_fail(e, "%s: /stats/%s/%s/%d: expected a number", mpath, name, keys[k], j);
-      else if (!(fabs(x->valuedouble - y) <= 1e-9 * fmax(1.0, fabs(y))))
+      else if (w && !(fabs(x->valuedouble - y) <= 1e-9 * fmax(1.0, fabs(y))))
         rc = sgp_fail(e, "%s: /stats/%s/%s/%d: %.17g, but the data give %.17g", mpath, name, keys[k], j, x->valuedouble, y);
     }
   }
@@ -395,6 +395,7 @@ static int check_stats_of(const cJSON *st, const char *mpath, const char *name, 
   return rc;
 }
 
+/* The statistics of the data of d (its arrays NULL: their structure only). */
 static int check_stats(const cJSON *m, const char *mpath, const ds_data *d, sgp_err *e) {
   const cJSON *st = cJSON_GetObjectItemCaseSensitive(m, "stats");
   if (!cJSON_IsObject(st)) return sgp_fail(e, "%s: /stats: missing or not an object", mpath);
@@ -405,10 +406,11 @@ static int check_stats(const cJSON *m, const char *mpath, const ds_data *d, sgp_
   const uint8_t *flags[2] = {d->terminal, d->timeout};
   for (int k = 0; k < 2; k++) {
     double c = 0;
-    for (int64_t i = 0; i < d->n; i++) c += flags[k][i];
+    for (int64_t i = 0; flags[k] && i < d->n; i++) c += flags[k][i];
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, cnames[k]);
-    if (!cJSON_IsNumber(v) || v->valuedouble != c)
-      return sgp_fail(e, "%s: /stats/%s: expected %.0f (the flags in the data)", mpath, cnames[k], c);
+    if (!cJSON_IsNumber(v) || (flags[k] && v->valuedouble != c))
+      return flags[k] ? sgp_fail(e, "%s: /stats/%s: expected %.0f (the flags in the data)", mpath, cnames[k], c)
+                      : sgp_fail(e, "%s: /stats/%s: expected a number", mpath, cnames[k]);
   }
   return 0;
 }
@@ -455,6 +457,26 @@ static int load_sim_state(const char *dir, const char *mpath, const cJSON *jf, d
   return 0;
 }
 
+int ds_manifest_check(cJSON *m, const char *mpath, ds_data *d, sgp_err *e) {
+  ds_data t;
+  memset(&t, 0, sizeof t);
+  int rc = load_sizes(m, mpath, &t, e) || load_env(m, mpath, &t, e) ? -1 : 0;
+  cJSON *jf = NULL;
+  if (rc == 0 && !cJSON_IsObject(jf = cJSON_GetObjectItemCaseSensitive(m, "files")))
+    rc = sgp_fail(e, "%s: /files: missing", mpath);
+  for (int i = 0; i < NFILES && rc == 0; i++) {
+    const char *sha;
+    rc = check_file_entry(jf, mpath, &t, i, &sha, e);
+  }
+  if (rc == 0) rc = check_stats(m, mpath, &t, e);
+  if (rc) {
+    free(t.env);
+    return -1;
+  }
+  d->n = t.n, d->nx = t.nx, d->nu = t.nu, d->env = t.env, d->env_cfg = t.env_cfg;
+  return 0;
+}
+
 int ds_load(const char *dir, ds_data *out, sgp_err *e) {
   if (!sgp_path_exists(dir)) return sgp_fail(e, "%s: no such dataset directory", dir);
   ds_data d;
@@ -466,10 +488,9 @@ int ds_load(const char *dir, ds_data *out, sgp_err *e) {
   else if (sgp_json_load(mpath, &d.manifest, e)) rc = -1;
   if (rc == 0) {
     d.dir = sgp_strdup(dir);
-    rc = load_sizes(d.manifest, mpath, &d, e) || load_env(d.manifest, mpath, &d, e) ? -1 : 0;
+    rc = ds_manifest_check(d.manifest, mpath, &d, e);
   }
-  if (rc == 0 && !cJSON_IsObject(jf = cJSON_GetObjectItemCaseSensitive(d.manifest, "files")))
-    rc = sgp_fail(e, "%s: /files: missing", mpath);
+  if (rc == 0) jf = cJSON_GetObjectItemCaseSensitive(d.manifest, "files");
   for (int i = 0; i < NFILES && rc == 0; i++) {
     const char *sha = NULL;
     void *data = NULL;

@@ -49,6 +49,10 @@ typedef struct ds_data {
  *   "data/pt/xnext.npy: 1000 rows, x.npy has 1001"
  *   "data/pt/manifest.json: /files/u.npy/sha256: missing" */
 int ds_load(const char *dir, ds_data *out, sgp_err *e);
+/* The manifest part of ds_load (no file is read): format version, n, nx, nu, the environment (built
+ * from its config), /files/<name> entries (dtype, shape, sha256) and the structure of /stats.
+ * Fills d->n, nx, nu, env (malloc'd) and env_cfg (inside m); -1 with e naming mpath and field. */
+int ds_manifest_check(cJSON *m, const char *mpath, ds_data *d, sgp_err *e);
 void ds_free(ds_data *d);
 
 /* Writes d (arrays + d->manifest, completed with format version, N, dims, statistics and hashes)
