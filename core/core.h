@@ -278,6 +278,9 @@ int sgp_remove_flat_dir(const char *dir);
  * is renamed back instead. Files of live processes and of other hosts are never touched.
  * *removed (may be NULL): how many. -1 if dir cannot be read. */
 int sgp_clean_stale(const char *dir, int *removed);
+/* This machine's name reduced to [A-Za-z0-9-] (so that the fields of a temporary name split at
+ * '.'), at most 32 characters; "host" if unknown. As temporary names and build locks carry it. */
+void sgp_host_tag(char *out, size_t cap);
 int sgp_path_exists(const char *path);
 char *sgp_path_join(const char *a, const char *b);  /* malloc'd */
 

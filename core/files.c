@@ -101,9 +101,7 @@ int sgp_read_regular(const char *path, void **buf, size_t *len, size_t max_bytes
 
 /* ---- temporary names: "<path>.<tag>.<host>.<pid>.<random>" ---------------------------------- */
 
-/* This machine's name reduced to [A-Za-z0-9-] (so that the fields of a temporary name split at
- * '.'), at most 32 characters; "host" if unknown. */
-static void host_tag(char *out, size_t cap) {
+void sgp_host_tag(char *out, size_t cap) {
   char h[256];
   if (gethostname(h, sizeof h) != 0) h[0] = 0;
   h[sizeof h - 1] = 0;
@@ -130,7 +128,7 @@ static void random_tag(char out[9]) {
 
 static char *tmp_name(const char *path, const char *tag) {
   char host[40], rnd[9];
-  host_tag(host, sizeof host);
+  sgp_host_tag(host, sizeof host);
   random_tag(rnd);
   size_t k = strlen(path) + strlen(tag) + 96;
   char *t = sgp_malloc(k);
@@ -199,7 +197,7 @@ static int parse_tmp_name(const char *name, char *host, size_t hcap, long *pid, 
 
 int sgp_clean_stale(const char *dir, int *removed) {
   char me[40];
-  host_tag(me, sizeof me);
+  sgp_host_tag(me, sizeof me);
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -1;
   DIR *dd = fdopendir(fd);

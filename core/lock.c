@@ -53,22 +53,10 @@ static void *beat_main(void *arg) {
   return NULL;
 }
 
-/* This host's tag as temporary names carry it (files.c). */
-static void my_host(char *out, size_t cap) {
-  char h[256];
-  if (gethostname(h, sizeof h) != 0) h[0] = 0;
-  h[sizeof h - 1] = 0;
-  size_t k = 0;
-  for (const char *p = h; *p && k + 1 < cap && k < 32; p++)
-    out[k++] = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) ? *p : '-';
-  if (k == 0) snprintf(out, cap, "host");
-  else out[k] = 0;
-}
-
 /* Tries to create the lock: 1 acquired (*fd the lock's inode), 0 it exists, -1 error. */
 static int try_create(const char *lock, int *fd, sgp_err *e) {
   char host[40], *tmp = NULL;
-  my_host(host, sizeof host);
+  sgp_host_tag(host, sizeof host);
   int f = -1;
   for (int tries = 0; tries < 100 && f < 0; tries++) {
     uint8_t r[4] = {0};
@@ -115,7 +103,7 @@ static int holder_dead(const char *lock) {
   buf[n] = 0;
   long pid = 0;
   if (sscanf(buf, "%63s %ld", host, &pid) != 2 || pid <= 0) return 0;
-  my_host(me, sizeof me);
+  sgp_host_tag(me, sizeof me);
   return !strcmp(host, me) && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
@@ -125,7 +113,7 @@ static void take_over(const char *lock, ino_t ino) {
   struct stat st;
   if (lstat(lock, &st) != 0 || st.st_ino != ino) return;
   char host[40];
-  my_host(host, sizeof host);
+  sgp_host_tag(host, sizeof host);
   size_t k = strlen(lock) + 96;
   char *t = sgp_malloc(k);
   snprintf(t, k, "%s.tmp.%s.%ld.takeover", lock, host, (long)getpid());
