@@ -47,63 +47,56 @@ static void usage(FILE *f) {
           "  sgp bench distance --threads 1 --json\n");
 }
 
-int bench_distance(int argc, char **argv) {
-  static const char *const extra[] = {"--sigma", NULL};
-  bench_opts bo = {1, 3, 0};
-  int prc = bench_parse(argc, argv, "bench distance", usage, extra, 1000, &bo);
-  if (prc) return prc == 1 ? 0 : prc;
-  int threads = bo.threads, reps = bo.reps, json = bo.json;
-  float sigma = 0.1f;
-  const char *s;
-  if ((s = cli_opt(argc, argv, "--sigma"))) {
-    char *end;
-    double v = strtod(s, &end);
-    if (*end || !(v > 0) || !isfinite(v)) {
-      fprintf(stderr, "sgp bench distance: --sigma: expected a positive number, got '%s'\n", s);
-      return 2;
-    }
-    sigma = (float)v;
-  }
-  sgp_blas_set_threads(threads);
-  sgp_rng r;
-  sgp_rng_stream(&r, 0, "bench");
+typedef struct distance_figures {
+  int B, D, QB, NB, reps;
+  int64_t N;
+  float sigma;
+  double t_score, t_gemm, t_donly; /* seconds: score + d, the bare gemms, d only */
+  double pairs, gflops, gemm_gflops, ratio;
+  double dsm_rate;                 /* DSM training samples per second */
+} distance_figures;
 
-  /* ---- 1. exact distance and score ---- */
-  const int B = 4096, D = 16;
-  const int64_t N = 100000;
+/* 1. exact d_σ and score of B queries against N points, alternating with the bare gemms */
+static int measure_distance(distance_figures *f, sgp_rng *r, sgp_err *e) {
+  const int B = f->B = 4096, D = f->D = 16, reps = f->reps;
+  const int64_t N = f->N = 100000;
   float *Z = sgp_falloc((size_t)N * D), *q = sgp_falloc((size_t)B * D);
-  sgp_rng_fill_normal(&r, Z, (size_t)N * D, 0, 1);
-  sgp_rng_fill_normal(&r, q, (size_t)B * D, 0, 1);
-  sgp_err e;
-  dist_index *idx = dist_create(Z, N, D, NULL, &e);
-  if (!idx) return cli_error("bench distance", &e);
+  sgp_rng_fill_normal(r, Z, (size_t)N * D, 0, 1);
+  sgp_rng_fill_normal(r, q, (size_t)B * D, 0, 1);
+  dist_index *idx = dist_create(Z, N, D, NULL, e);
+  if (!idx) {
+    free(Z), free(q);
+    return -1;
+  }
   dist_ws *ws = dist_ws_create(idx);
   float *d = sgp_falloc(B), *sc = sgp_falloc((size_t)B * D);
-  int QB, NB;
-  dist_blocking(&QB, &NB);
-  float *G = sgp_falloc((size_t)QB * NB), *C = sgp_falloc((size_t)QB * D);
+  dist_blocking(&f->QB, &f->NB);
+  float *G = sgp_falloc((size_t)f->QB * f->NB), *C = sgp_falloc((size_t)f->QB * D);
   double *td = sgp_malloc(sizeof(double) * reps), *tg = sgp_malloc(sizeof(double) * reps);
   double *tdo = sgp_malloc(sizeof(double) * reps);
   for (int it = -1; it < reps; it++) {
     double t0 = sgp_now();
-    dist_eval(idx, ws, B, q, sigma, d, NULL, sc);
+    dist_eval(idx, ws, B, q, f->sigma, d, NULL, sc);
     double t1 = sgp_now();
     bare_gemms(B, N, D, q, Z, G, C);
     double t2 = sgp_now();
-    dist_eval(idx, ws, B, q, sigma, d, NULL, NULL); /* distance only: one gemm */
+    dist_eval(idx, ws, B, q, f->sigma, d, NULL, NULL); /* distance only: one gemm */
     double t3 = sgp_now();
     if (it >= 0) td[it] = t1 - t0, tg[it] = t2 - t1, tdo[it] = t3 - t2;
   }
-  double t_score = bench_median(td, reps), t_gemm = bench_median(tg, reps), t_donly = bench_median(tdo, reps);
+  f->t_score = bench_median(td, reps), f->t_gemm = bench_median(tg, reps), f->t_donly = bench_median(tdo, reps);
   const double flops = 2.0 * (2.0 * B * (double)N * D);
-  double pairs = (double)B * (double)N / t_score;
-  double gflops = flops / t_score * 1e-9, gemm_gflops = flops / t_gemm * 1e-9;
-  double ratio = gflops / gemm_gflops;
+  f->pairs = (double)B * (double)N / f->t_score;
+  f->gflops = flops / f->t_score * 1e-9, f->gemm_gflops = flops / f->t_gemm * 1e-9;
+  f->ratio = f->gflops / f->gemm_gflops;
   free(td), free(tg), free(tdo), free(G), free(C), free(d), free(sc), free(Z), free(q);
   dist_ws_free(ws);
   dist_free(idx);
+  return 0;
+}
 
-  /* ---- 2. DSM training throughput ---- */
+/* 2. DSM training throughput of a 23 -> [512]x4 -> 23 SiLU score model, batch 2048, one σ */
+static int measure_dsm(distance_figures *f, sgp_rng *r, sgp_err *e) {
   const int DD = 23, BB = 2048, steps = 6;
   score_cfg cfg;
   memset(&cfg, 0, sizeof cfg);
@@ -117,53 +110,83 @@ int bench_distance(int argc, char **argv) {
   a.nhidden = 4;
   for (int k = 0; k < 4; k++) a.width[k] = 512;
   a.act = NN_SILU;
-  score_model *m = score_create(&cfg, &a, DD, 0, &e);
-  if (!m) return cli_error("bench distance", &e);
+  score_model *m = score_create(&cfg, &a, DD, 0, e);
+  if (!m) return -1;
   float *X = sgp_falloc((size_t)BB * steps * DD);
-  sgp_rng_fill_normal(&r, X, (size_t)BB * steps * DD, 0, 1);
+  sgp_rng_fill_normal(r, X, (size_t)BB * steps * DD, 0, 1);
   train_cfg tc = train_defaults();
   tc.epochs = 1, tc.batch = BB, tc.val_fraction = 0, tc.progress = 0;
   train_result res;
-  double dsm_rate = 0;
-  double *tt = sgp_malloc(sizeof(double) * reps);
-  for (int it = -1; it < reps; it++) {
-    if (score_train(m, X, (int64_t)BB * steps, &tc, &res, &e)) return cli_error("bench distance", &e);
-    if (it >= 0) tt[it] = res.samples_per_s;
-    train_result_free(&res);
+  double *tt = sgp_malloc(sizeof(double) * f->reps);
+  int rc = 0;
+  for (int it = -1; it < f->reps && !rc; it++) {
+    rc = score_train(m, X, (int64_t)BB * steps, &tc, &res, e);
+    if (!rc && it >= 0) tt[it] = res.samples_per_s;
+    if (!rc) train_result_free(&res);
   }
-  dsm_rate = bench_median(tt, reps);
+  if (!rc) f->dsm_rate = bench_median(tt, f->reps);
   free(tt);
   free(X);
   score_free(m);
+  return rc;
+}
 
-  if (json) {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "pairs_per_s", pairs);
-    cJSON_AddNumberToObject(j, "gflops", gflops);
-    cJSON_AddNumberToObject(j, "gemm_gflops", gemm_gflops);
-    cJSON_AddNumberToObject(j, "ratio", ratio);
-    cJSON_AddNumberToObject(j, "score_ms", t_score * 1e3);
-    cJSON_AddNumberToObject(j, "distance_only_ms", t_donly * 1e3);
-    cJSON_AddNumberToObject(j, "dsm_samples_per_s", dsm_rate);
-    cJSON_AddNumberToObject(j, "sigma", sigma);
-    cJSON_AddNumberToObject(j, "reps", reps);
-    bench_json_blas(j);
-    bench_print_json(j);
-    return 0;
-  }
+static void print_json(const distance_figures *f) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddNumberToObject(j, "pairs_per_s", f->pairs);
+  cJSON_AddNumberToObject(j, "gflops", f->gflops);
+  cJSON_AddNumberToObject(j, "gemm_gflops", f->gemm_gflops);
+  cJSON_AddNumberToObject(j, "ratio", f->ratio);
+  cJSON_AddNumberToObject(j, "score_ms", f->t_score * 1e3);
+  cJSON_AddNumberToObject(j, "distance_only_ms", f->t_donly * 1e3);
+  cJSON_AddNumberToObject(j, "dsm_samples_per_s", f->dsm_rate);
+  cJSON_AddNumberToObject(j, "sigma", f->sigma);
+  cJSON_AddNumberToObject(j, "reps", f->reps);
+  bench_json_blas(j);
+  bench_print_json(j);
+}
+
+static void print_text(const distance_figures *f) {
   int nthreads = sgp_blas_threads();
   printf("sgp bench distance   OpenBLAS core %s, %d thread%s\n\n", sgp_blas_corename(), nthreads,
          nthreads == 1 ? "" : "s");
-  printf("exact d_sigma + score: %d queries x %lld points, D = %d, sigma = %g (blocks of %d x %d)\n", B,
-         (long long)N, D, sigma, QB, NB);
-  printf("  score + d      %8.1f ms      median of %d\n", t_score * 1e3, reps);
-  printf("  d only         %8.1f ms      (one gemm per block)\n", t_donly * 1e3);
-  printf("  pairs          %8.3g /s\n", pairs);
-  printf("  effective      %8.1f GFLOP/s (two gemms, 2*B*N*D each)\n", gflops);
-  printf("  bare sgemm     %8.1f GFLOP/s (the same gemm calls alone)\n", gemm_gflops);
-  printf("  ratio          %8.3f        (target >= 0.5)\n\n", ratio);
-  printf("DSM training: %d -> [512]x4 -> %d SiLU, batch %d, one sigma, noise + forward + backward + AdamW\n", DD, DD,
-         BB);
-  printf("  throughput     %8.0f samples/s\n", dsm_rate);
+  printf("exact d_sigma + score: %d queries x %lld points, D = %d, sigma = %g (blocks of %d x %d)\n", f->B,
+         (long long)f->N, f->D, f->sigma, f->QB, f->NB);
+  printf("  score + d      %8.1f ms      median of %d\n", f->t_score * 1e3, f->reps);
+  printf("  d only         %8.1f ms      (one gemm per block)\n", f->t_donly * 1e3);
+  printf("  pairs          %8.3g /s\n", f->pairs);
+  printf("  effective      %8.1f GFLOP/s (two gemms, 2*B*N*D each)\n", f->gflops);
+  printf("  bare sgemm     %8.1f GFLOP/s (the same gemm calls alone)\n", f->gemm_gflops);
+  printf("  ratio          %8.3f        (target >= 0.5)\n\n", f->ratio);
+  printf("DSM training: 23 -> [512]x4 -> 23 SiLU, batch 2048, one sigma, noise + forward + backward + AdamW\n");
+  printf("  throughput     %8.0f samples/s\n", f->dsm_rate);
+}
+
+int bench_distance(int argc, char **argv) {
+  static const char *const extra[] = {"--sigma", NULL};
+  bench_opts bo = {1, 3, 0};
+  int prc = bench_parse(argc, argv, "bench distance", usage, extra, 1000, &bo);
+  if (prc) return prc == 1 ? 0 : prc;
+  distance_figures f;
+  memset(&f, 0, sizeof f);
+  f.reps = bo.reps;
+  f.sigma = 0.1f;
+  const char *s;
+  if ((s = cli_opt(argc, argv, "--sigma"))) {
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || !(v > 0) || !isfinite(v)) {
+      fprintf(stderr, "sgp bench distance: --sigma: expected a positive number, got '%s'\n", s);
+      return 2;
+    }
+    f.sigma = (float)v;
+  }
+  sgp_blas_set_threads(bo.threads);
+  sgp_rng r;
+  sgp_rng_stream(&r, 0, "bench");
+  sgp_err e;
+  if (measure_distance(&f, &r, &e) || measure_dsm(&f, &r, &e)) return cli_error("bench distance", &e);
+  if (bo.json) print_json(&f);
+  else print_text(&f);
   return 0;
 }

@@ -87,31 +87,28 @@ static void usage(FILE *f) {
           "  sgp bench nn --threads 1 --json\n");
 }
 
-int bench_nn(int argc, char **argv) {
-  bench_opts bo = {1, 5, 0};
-  int prc = bench_parse(argc, argv, "bench nn", usage, NULL, 1000, &bo);
-  if (prc) return prc == 1 ? 0 : prc;
-  int threads = bo.threads, reps = bo.reps, json = bo.json;
-  sgp_blas_set_threads(threads);
-  sgp_rng r;
-  sgp_rng_stream(&r, 0, "bench");
+typedef struct nn_figures {
+  int reps, nl;
+  double flops, step_s, step_min, step_max, train_gflops, gemm_gflops;
+  double small_us, small_gemm_us, small_vjp_us;
+} nn_figures;
 
-  /* ---- 1. training step ---- */
-  const int B = 2048;
+/* 1. training step of 32 -> [1024]x4 -> 32 at batch 2048, alternating with the bare gemms */
+static void measure_training(nn_figures *f, sgp_rng *r) {
+  const int B = 2048, reps = f->reps;
   nn_arch a = relu_mlp(32, 1024, 4, 32);
   nn_mlp *m = nn_create(&a);
-  nn_init(m, &r);
+  nn_init(m, r);
   nn_ws *ws = nn_ws_create(&a, B);
   sgp_adam *opt = sgp_adam_create(m->nparams, NULL);
   float *x = sgp_falloc((size_t)B * a.nin), *t = sgp_falloc((size_t)B * a.nout);
   float *y = sgp_falloc((size_t)B * a.nout), *dy = sgp_falloc((size_t)B * a.nout), *grad = sgp_falloc(m->nparams);
-  sgp_rng_fill_normal(&r, x, (size_t)B * a.nin, 0, 1);
-  sgp_rng_fill_normal(&r, t, (size_t)B * a.nout, 0, 1);
+  sgp_rng_fill_normal(r, x, (size_t)B * a.nin, 0, 1);
+  sgp_rng_fill_normal(r, t, (size_t)B * a.nout, 0, 1);
   bare g;
-  bare_init(&g, &a, B, &r);
-  double flops = 0;
-  for (int k = 0; k < g.nl; k++) flops += 2.0 * B * g.in[k] * g.out[k] * (k ? 3 : 2);
-
+  bare_init(&g, &a, B, r);
+  f->nl = g.nl;
+  for (int k = 0; k < g.nl; k++) f->flops += 2.0 * B * g.in[k] * g.out[k] * (k ? 3 : 2);
   double *tn = sgp_malloc((size_t)reps * sizeof(double)), *tg = sgp_malloc((size_t)reps * sizeof(double));
   for (int it = -1; it < reps; it++) { /* it = -1: warm-up */
     double t0 = sgp_now();
@@ -125,24 +122,27 @@ int bench_nn(int argc, char **argv) {
     double t2 = sgp_now();
     if (it >= 0) tn[it] = t1 - t0, tg[it] = t2 - t1;
   }
-  double step_s = bench_median(tn, reps), gemm_s = bench_median(tg, reps);
-  double step_min = tn[0], step_max = tn[reps - 1];
-  double train_gflops = flops / step_s * 1e-9, gemm_gflops = flops / gemm_s * 1e-9;
+  f->step_s = bench_median(tn, reps);
+  double gemm_s = bench_median(tg, reps);
+  f->step_min = tn[0], f->step_max = tn[reps - 1]; /* sorted by the median */
+  f->train_gflops = f->flops / f->step_s * 1e-9, f->gemm_gflops = f->flops / gemm_s * 1e-9;
   bare_free(&g);
   free(tn), free(tg), free(x), free(t), free(y), free(dy), free(grad);
   sgp_adam_free(opt);
   nn_ws_free(ws);
   nn_free(m);
+}
 
-  /* ---- 2. batch-1 forward latency ---- */
+/* 2. batch-1 forward and input-VJP latency of 32 -> [128]x4 -> 32 against the bare gemms */
+static void measure_latency(nn_figures *f, sgp_rng *r) {
   nn_arch sa = relu_mlp(32, 128, 4, 32);
   nn_mlp *sm = nn_create(&sa);
-  nn_init(sm, &r);
+  nn_init(sm, r);
   nn_ws *sws = nn_ws_create(&sa, 1);
   float sx[32], sy[32], sdy[32], sdx[32];
-  for (int i = 0; i < 32; i++) sx[i] = (float)sgp_rng_normal(&r), sdy[i] = (float)sgp_rng_normal(&r);
+  for (int i = 0; i < 32; i++) sx[i] = (float)sgp_rng_normal(r), sdy[i] = (float)sgp_rng_normal(r);
   bare sg;
-  bare_init(&sg, &sa, 1, &r);
+  bare_init(&sg, &sa, 1, r);
   enum { SAMPLES = 15, INNER = 2000 };
   double ts[SAMPLES], tsg[SAMPLES], tsb[SAMPLES];
   for (int it = -1; it < SAMPLES; it++) {
@@ -155,39 +155,57 @@ int bench_nn(int argc, char **argv) {
     double t3 = sgp_now();
     if (it >= 0) ts[it] = (t1 - t0) / INNER, tsg[it] = (t2 - t1) / INNER, tsb[it] = (t3 - t2) / INNER;
   }
-  double small_us = bench_median(ts, SAMPLES) * 1e6, small_gemm_us = bench_median(tsg, SAMPLES) * 1e6;
-  double small_vjp_us = bench_median(tsb, SAMPLES) * 1e6;
+  f->small_us = bench_median(ts, SAMPLES) * 1e6, f->small_gemm_us = bench_median(tsg, SAMPLES) * 1e6;
+  f->small_vjp_us = bench_median(tsb, SAMPLES) * 1e6;
   bare_free(&sg);
   nn_ws_free(sws);
   nn_free(sm);
+}
 
-  if (json) {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "train_gflops", train_gflops);
-    cJSON_AddNumberToObject(j, "gemm_gflops", gemm_gflops);
-    cJSON_AddNumberToObject(j, "ratio", train_gflops / gemm_gflops);
-    cJSON_AddNumberToObject(j, "small_forward_us", small_us);
-    cJSON_AddNumberToObject(j, "small_gemm_us", small_gemm_us);
-    cJSON_AddNumberToObject(j, "small_vjp_us", small_vjp_us);
-    cJSON_AddNumberToObject(j, "train_step_ms", step_s * 1e3);
-    cJSON_AddNumberToObject(j, "train_gflop_per_step", flops * 1e-9);
-    cJSON_AddNumberToObject(j, "reps", reps);
-    bench_json_blas(j);
-    bench_print_json(j);
-    return 0;
-  }
+static void print_json(const nn_figures *f) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddNumberToObject(j, "train_gflops", f->train_gflops);
+  cJSON_AddNumberToObject(j, "gemm_gflops", f->gemm_gflops);
+  cJSON_AddNumberToObject(j, "ratio", f->train_gflops / f->gemm_gflops);
+  cJSON_AddNumberToObject(j, "small_forward_us", f->small_us);
+  cJSON_AddNumberToObject(j, "small_gemm_us", f->small_gemm_us);
+  cJSON_AddNumberToObject(j, "small_vjp_us", f->small_vjp_us);
+  cJSON_AddNumberToObject(j, "train_step_ms", f->step_s * 1e3);
+  cJSON_AddNumberToObject(j, "train_gflop_per_step", f->flops * 1e-9);
+  cJSON_AddNumberToObject(j, "reps", f->reps);
+  bench_json_blas(j);
+  bench_print_json(j);
+}
+
+static void print_text(const nn_figures *f) {
   int nthreads = sgp_blas_threads();
   printf("sgp bench nn   OpenBLAS core %s, %d thread%s\n\n", sgp_blas_corename(), nthreads, nthreads == 1 ? "" : "s");
-  printf("training step: 32 -> [1024]x4 -> 32 ReLU, batch %d, forward + backward + Adam\n", B);
-  printf("  %.2f GFLOP per step (2*B*in*out per gemm; no input gradient for the first linear)\n", flops * 1e-9);
-  printf("  step          %8.1f ms   median of %d (min %.1f, max %.1f)\n", step_s * 1e3, reps, step_min * 1e3,
-         step_max * 1e3);
-  printf("  network       %8.1f GFLOP/s\n", train_gflops);
-  printf("  bare sgemm    %8.1f GFLOP/s   (the same %d gemms alone)\n", gemm_gflops, 3 * g.nl - 1);
-  printf("  ratio         %8.3f         (target >= 0.85)\n\n", train_gflops / gemm_gflops);
+  printf("training step: 32 -> [1024]x4 -> 32 ReLU, batch 2048, forward + backward + Adam\n");
+  printf("  %.2f GFLOP per step (2*B*in*out per gemm; no input gradient for the first linear)\n", f->flops * 1e-9);
+  printf("  step          %8.1f ms   median of %d (min %.1f, max %.1f)\n", f->step_s * 1e3, f->reps,
+         f->step_min * 1e3, f->step_max * 1e3);
+  printf("  network       %8.1f GFLOP/s\n", f->train_gflops);
+  printf("  bare sgemm    %8.1f GFLOP/s   (the same %d gemms alone)\n", f->gemm_gflops, 3 * f->nl - 1);
+  printf("  ratio         %8.3f         (target >= 0.85)\n\n", f->train_gflops / f->gemm_gflops);
   printf("batch-1 latency: 32 -> [128]x4 -> 32 ReLU\n");
-  printf("  forward       %8.2f us      (target <= 5)\n", small_us);
-  printf("  bare sgemm    %8.2f us      (the same 5 gemms, M = 1)\n", small_gemm_us);
-  printf("  input VJP     %8.2f us      (backward, dx only)\n", small_vjp_us);
+  printf("  forward       %8.2f us      (target <= 5)\n", f->small_us);
+  printf("  bare sgemm    %8.2f us      (the same 5 gemms, M = 1)\n", f->small_gemm_us);
+  printf("  input VJP     %8.2f us      (backward, dx only)\n", f->small_vjp_us);
+}
+
+int bench_nn(int argc, char **argv) {
+  bench_opts bo = {1, 5, 0};
+  int prc = bench_parse(argc, argv, "bench nn", usage, NULL, 1000, &bo);
+  if (prc) return prc == 1 ? 0 : prc;
+  sgp_blas_set_threads(bo.threads);
+  sgp_rng r;
+  sgp_rng_stream(&r, 0, "bench");
+  nn_figures f;
+  memset(&f, 0, sizeof f);
+  f.reps = bo.reps;
+  measure_training(&f, &r);
+  measure_latency(&f, &r);
+  if (bo.json) print_json(&f);
+  else print_text(&f);
   return 0;
 }

@@ -77,21 +77,20 @@ static void bare_run(bare *g, int vjp) {
   }
 }
 
-/* median seconds (process CPU time if g_cpu: robust to other processes on the cores; else wall)
+/* median seconds (process CPU time if cpu: robust to other processes on the cores; else wall)
  * of one bare chain at batch B */
-static int g_cpu = 1;
-static double clock_s(void) { return g_cpu ? bench_cpu_now(0) : sgp_now(); }
+static double clock_s(int cpu) { return cpu ? bench_cpu_now(0) : sgp_now(); }
 
-static double bare_time(const nn_mlp *m, int B, int vjp, sgp_rng *r) {
+static double bare_time(const nn_mlp *m, int B, int vjp, int cpu, sgp_rng *r) {
   bare g;
   bare_init(&g, m, B, r);
   double t[9];
   int inner = B >= 32 ? 5 : 20;
   bare_run(&g, vjp);
   for (int rep = 0; rep < 9; rep++) {
-    double t0 = clock_s();
+    double t0 = clock_s(cpu);
     for (int i = 0; i < inner; i++) bare_run(&g, vjp);
-    t[rep] = (clock_s() - t0) / inner;
+    t[rep] = (clock_s(cpu) - t0) / inner;
   }
   bare_free(&g);
   return bench_median(t, 9);
@@ -155,23 +154,27 @@ static void usage(FILE *f) {
           "  sgp bench planner --threads 1 --json\n");
 }
 
-int bench_planner(int argc, char **argv) {
-  bench_opts bo = {1, 5, 0};
-  int prc = bench_parse(argc, argv, "bench planner", usage, NULL, 64, &bo);
-  if (prc) return prc == 1 ? 0 : prc;
-  int threads = bo.threads, reps = bo.reps, json = bo.json;
-  sgp_blas_set_threads(threads);
-  sgp_rng r;
-  sgp_rng_stream(&r, 0, "bench");
-  sgp_err e = {{0}};
+/* ------------------------------------------------------------------ the figures */
 
-  /* ---------------------------------------------------------------- 1. cart-pole iteration */
+typedef struct planner_figures {
+  int cpu; /* figures are process CPU time (1 BLAS thread), else wall clock */
+  int reps, mreps;
+  double iter_ms[2], iter_wall_ms[2], iter_gflops[2]; /* part 1: restarts 1 and 8 */
+  double step_ms[4], step_wall_ms[4], frac[4];        /* part 2: one per planner of mpc_names */
+  long rows[4], srows[4];
+  double gf1, gf5, gf50; /* bare gemm rates at batch 1, 5, 50 */
+} planner_figures;
+
+static const char *const mpc_names[4] = {"sgp-shooting", "grad-ensemble", "cem", "mppi"};
+
+/* 1. one sgp-shooting iteration at the cart-pole sizes: (act with NIT iterations − act with 0) / NIT */
+static int cartpole_iteration(planner_figures *f, sgp_rng *r, sgp_err *e) {
   sgp_env *env = NULL;
-  if (env_create("cartpole", NULL, "bench", &env, &e)) return cli_error("bench planner", &e);
+  if (env_create("cartpole", NULL, "bench", &env, e)) return -1;
   const int cnx = env->spec.nx, cnu = env->spec.nu;
   int dw[3] = {64, 64, 32}, sw[4] = {128, 128, 128, 128};
-  nn_mlp *cdyn = make_net(cnx + cnu, dw, 3, cnx, NN_LEAKY_RELU, &r);
-  nn_mlp *cscore = make_net(cnx + cnu, sw, 4, cnx + cnu, NN_LEAKY_RELU, &r);
+  nn_mlp *cdyn = make_net(cnx + cnu, dw, 3, cnx, NN_LEAKY_RELU, r);
+  nn_mlp *cscore = make_net(cnx + cnu, sw, 4, cnx + cnu, NN_LEAKY_RELU, r);
   float ks[4] = {0.05f, 0.05f, 0.05f, 0.05f}, csig = 0.01f;
   plan_mlpdyn *cmd = plan_mlpdyn_create(cnx, cnu, 1, &cdyn, ks);
   plan_mlpscore *cms = plan_mlpscore_create(cscore, PLAN_Z_XU, 1, &csig);
@@ -184,60 +187,89 @@ int bench_planner(int argc, char **argv) {
   cctx.cost.self = env, cctx.cost.running = env_running, cctx.cost.terminal = env_terminal;
   cctx.dyn = &cd, cctx.score = &cs;
   double x0c[4] = {0, 0, 0, 0};
-  double iter_ms[2] = {0, 0}, iter_wall_ms[2] = {0, 0}, iter_gflops[2] = {0, 0};
-  g_cpu = threads == 1;
   const int restarts[2] = {1, 8}, NIT = 200;
-  for (int q = 0; q < 2; q++) {
+  int rc = 0;
+  for (int q = 0; q < 2 && !rc; q++) {
     char js[2][256];
-    cJSON *j[2];
-    planner *p[2];
-    for (int z = 0; z < 2; z++) {
-      snprintf(js[z], sizeof js[z],
-               "{\"horizon\": 60, \"iters\": %d, \"restarts\": %d, \"beta\": 0.1, \"lr\": 0.1}",
+    cJSON *j[2] = {NULL, NULL};
+    planner *p[2] = {NULL, NULL};
+    for (int z = 0; z < 2 && !rc; z++) {
+      snprintf(js[z], sizeof js[z], "{\"horizon\": 60, \"iters\": %d, \"restarts\": %d, \"beta\": 0.1, \"lr\": 0.1}",
                z ? NIT : 0, restarts[q]);
-      p[z] = make_planner("sgp-shooting", js[z], &cctx, &j[z], &e);
-      if (!p[z]) return cli_error("bench planner", &e);
+      p[z] = make_planner("sgp-shooting", js[z], &cctx, &j[z], e);
+      rc = p[z] ? 0 : -1;
+    }
+    if (rc) {
+      if (p[0]) p[0]->vt->destroy(p[0]), cJSON_Delete(j[0]);
+      break;
     }
     plan_diag d;
     double tI[64], t0v[64], wI[64], w0v[64];
-    for (int rep = 0; rep < reps; rep++) { /* alternate, so that noise affects both alike */
+    for (int rep = 0; rep < f->reps; rep++) { /* alternate, so that noise affects both alike */
       tI[rep] = time_act(p[1], x0c, 1, &d, &wI[rep]);
       t0v[rep] = time_act(p[0], x0c, 1, &d, &w0v[rep]);
     }
-    double ti = bench_median(g_cpu ? tI : wI, reps), t0 = bench_median(g_cpu ? t0v : w0v, reps);
-    iter_ms[q] = 1e3 * (ti - t0) / NIT;
-    iter_wall_ms[q] = 1e3 * (bench_median(wI, reps) - bench_median(w0v, reps)) / NIT;
+    double ti = bench_median(f->cpu ? tI : wI, f->reps), t0 = bench_median(f->cpu ? t0v : w0v, f->reps);
+    f->iter_ms[q] = 1e3 * (ti - t0) / NIT;
+    f->iter_wall_ms[q] = 1e3 * (bench_median(wI, f->reps) - bench_median(w0v, f->reps)) / NIT;
     /* FLOPs of one iteration: T forward + T vjp rows of the dynamics, T score rows, per restart */
     double fl = 60.0 * restarts[q] * (2 * net_flops(cdyn) + net_flops(cscore));
-    iter_gflops[q] = fl / (iter_ms[q] * 1e-3) * 1e-9;
+    f->iter_gflops[q] = fl / (f->iter_ms[q] * 1e-3) * 1e-9;
     for (int z = 0; z < 2; z++) p[z]->vt->destroy(p[z]), cJSON_Delete(j[z]);
   }
+  nn_free(cdyn), nn_free(cscore);
+  plan_mlpdyn_free(cmd), plan_mlpscore_free(cms);
+  env_destroy(env);
+  return rc;
+}
 
-  /* ---------------------------------------------------------------- 2. MPC steps, 17/6 */
-  enum { NX = 17, NU = 6, HZ = 8, K = 5 };
+/* The models of part 2: K = 5 members and a score, [1024]x4, random weights, a quadratic cost. */
+enum { NX = 17, NU = 6, HZ = 8, K = 5 };
+typedef struct mpc_models {
+  nn_mlp *mem[K], *score;
+  plan_mlpdyn *md1, *mdK;
+  plan_mlpscore *ms;
+  plan_quadcost *qc;
+  plan_dyn d1, dK;
+  plan_score s;
+  double ulo[NU], uhi[NU], x0[NX];
+  plan_ctx ctx;
+} mpc_models;
+
+static void mpc_models_init(mpc_models *M, sgp_rng *r) {
   int bw[4] = {1024, 1024, 1024, 1024};
-  nn_mlp *mem[K];
-  for (int k = 0; k < K; k++) mem[k] = make_net(NX + NU, bw, 4, NX, NN_LEAKY_RELU, &r);
-  nn_mlp *bscore = make_net(NX + NU, bw, 4, NX + NU, NN_LEAKY_RELU, &r);
+  for (int k = 0; k < K; k++) M->mem[k] = make_net(NX + NU, bw, 4, NX, NN_LEAKY_RELU, r);
+  M->score = make_net(NX + NU, bw, 4, NX + NU, NN_LEAKY_RELU, r);
   float kb[NX], bsig = 0.05f;
   for (int i = 0; i < NX; i++) kb[i] = 0.05f;
-  plan_mlpdyn *md1 = plan_mlpdyn_create(NX, NU, 1, mem, kb), *mdK = plan_mlpdyn_create(NX, NU, K, mem, kb);
-  plan_mlpscore *bms = plan_mlpscore_create(bscore, PLAN_Z_XU, 1, &bsig);
-  plan_dyn bd1 = plan_mlpdyn_dyn(md1), bdK = plan_mlpdyn_dyn(mdK);
-  plan_score bs = plan_mlpscore_score(bms);
+  M->md1 = plan_mlpdyn_create(NX, NU, 1, M->mem, kb), M->mdK = plan_mlpdyn_create(NX, NU, K, M->mem, kb);
+  M->ms = plan_mlpscore_create(M->score, PLAN_Z_XU, 1, &bsig);
+  M->d1 = plan_mlpdyn_dyn(M->md1), M->dK = plan_mlpdyn_dyn(M->mdK);
+  M->s = plan_mlpscore_score(M->ms);
   double Q[NX * NX] = {0}, Rm[NU * NU] = {0};
   for (int i = 0; i < NX; i++) Q[i * NX + i] = 1;
   for (int i = 0; i < NU; i++) Rm[i * NU + i] = 0.1;
-  plan_quadcost *qc = plan_quadcost_create(NX, NU, Q, Rm, Q, NULL);
-  double ulo[NU], uhi[NU], x0[NX];
-  for (int i = 0; i < NU; i++) ulo[i] = -1, uhi[i] = 1;
-  for (int i = 0; i < NX; i++) x0[i] = 0.1 * sgp_rng_normal(&r);
-  plan_ctx bctx;
-  memset(&bctx, 0, sizeof bctx);
-  bctx.nx = NX, bctx.nu = NU, bctx.T_env = 1000, bctx.u_lo = ulo, bctx.u_hi = uhi;
-  bctx.cost = plan_quadcost_cost(qc);
-  bctx.dyn = &bd1, bctx.ensemble = &bdK, bctx.score = &bs;
-  static const char *const pn[4] = {"sgp-shooting", "grad-ensemble", "cem", "mppi"};
+  M->qc = plan_quadcost_create(NX, NU, Q, Rm, Q, NULL);
+  for (int i = 0; i < NU; i++) M->ulo[i] = -1, M->uhi[i] = 1;
+  for (int i = 0; i < NX; i++) M->x0[i] = 0.1 * sgp_rng_normal(r);
+  memset(&M->ctx, 0, sizeof M->ctx);
+  M->ctx.nx = NX, M->ctx.nu = NU, M->ctx.T_env = 1000, M->ctx.u_lo = M->ulo, M->ctx.u_hi = M->uhi;
+  M->ctx.cost = plan_quadcost_cost(M->qc);
+  M->ctx.dyn = &M->d1, M->ctx.ensemble = &M->dK, M->ctx.score = &M->s;
+}
+
+static void mpc_models_free(mpc_models *M) {
+  for (int k = 0; k < K; k++) nn_free(M->mem[k]);
+  nn_free(M->score);
+  plan_mlpdyn_free(M->md1), plan_mlpdyn_free(M->mdK);
+  plan_mlpscore_free(M->ms);
+  plan_quadcost_free(M->qc);
+}
+
+/* 2. one MPC step of each planner at an equal budget, and the bare gemm time of the same calls */
+static int mpc_steps(planner_figures *f, sgp_rng *r, sgp_err *e) {
+  mpc_models M;
+  mpc_models_init(&M, r);
   static const char *const pj[4] = {
       "{\"horizon\": 8, \"iters\": 50, \"restarts\": 5, \"beta\": 1}",
       "{\"horizon\": 8, \"iters\": 50, \"restarts\": 1, \"beta\": 1}",
@@ -245,10 +277,10 @@ int bench_planner(int argc, char **argv) {
       "{\"horizon\": 8, \"iters\": 5, \"samples\": 50}",
   };
   /* bare gemm time of one call of each kind, at the batch the planners use */
-  double tf5 = bare_time(mem[0], 5, 0, &r), tv5 = bare_time(mem[0], 5, 1, &r);
-  double tf1 = bare_time(mem[0], 1, 0, &r), tv1 = bare_time(mem[0], 1, 1, &r);
-  double tf50 = bare_time(mem[0], 50, 0, &r);
-  double ts40 = bare_time(bscore, 40, 0, &r);
+  double tf5 = bare_time(M.mem[0], 5, 0, f->cpu, r), tv5 = bare_time(M.mem[0], 5, 1, f->cpu, r);
+  double tf1 = bare_time(M.mem[0], 1, 0, f->cpu, r), tv1 = bare_time(M.mem[0], 1, 1, f->cpu, r);
+  double tf50 = bare_time(M.mem[0], 50, 0, f->cpu, r);
+  double ts40 = bare_time(M.score, 40, 0, f->cpu, r);
   double bare_s[4] = {
       /* 50 iters × 8 steps forward + vjp at batch 5, 51 score calls of 40 rows, final rollout */
       (50 * HZ + HZ) * tf5 + 50 * HZ * tv5 + 51 * ts40,
@@ -257,85 +289,99 @@ int bench_planner(int argc, char **argv) {
       5 * HZ * tf50 + HZ * tf1,
       5 * HZ * tf50 + HZ * tf1,
   };
-  double step_ms[4], step_wall_ms[4], frac[4];
-  long rows[4], srows[4];
-  int mreps = 2; /* each step is seconds long */
-  for (int q = 0; q < 4; q++) {
+  int rc = 0;
+  for (int q = 0; q < 4 && !rc; q++) {
     cJSON *j;
-    planner *p = make_planner(pn[q], pj[q], &bctx, &j, &e);
-    if (!p) return cli_error("bench planner", &e);
+    planner *p = make_planner(mpc_names[q], pj[q], &M.ctx, &j, e);
+    if (!p) {
+      rc = -1;
+      break;
+    }
     plan_diag d;
-    double wall, t = time_act(p, x0, mreps, &d, &wall);
-    if (!g_cpu) t = wall;
-    step_ms[q] = 1e3 * t;
-    step_wall_ms[q] = 1e3 * wall;
-    frac[q] = bare_s[q] / t;
-    rows[q] = d.model_rows;
-    srows[q] = d.score_rows;
+    double wall, t = time_act(p, M.x0, f->mreps, &d, &wall);
+    if (!f->cpu) t = wall;
+    f->step_ms[q] = 1e3 * t;
+    f->step_wall_ms[q] = 1e3 * wall;
+    f->frac[q] = bare_s[q] / t;
+    f->rows[q] = d.model_rows;
+    f->srows[q] = d.score_rows;
     p->vt->destroy(p);
     cJSON_Delete(j);
   }
-  /* the bare rate at batch 10 and 100, for reference */
-  double gf1 = net_flops(mem[0]) / tf1 * 1e-9, gf5 = net_flops(mem[0]) * 5 / tf5 * 1e-9;
-  double gf50 = net_flops(mem[0]) * 50 / tf50 * 1e-9;
+  /* the bare rate at batch 1, 5 and 50, for reference */
+  f->gf1 = net_flops(M.mem[0]) / tf1 * 1e-9, f->gf5 = net_flops(M.mem[0]) * 5 / tf5 * 1e-9;
+  f->gf50 = net_flops(M.mem[0]) * 50 / tf50 * 1e-9;
+  mpc_models_free(&M);
+  return rc;
+}
 
-  int nthreads = sgp_blas_threads();
-  if (json) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "cartpole_iter_ms", iter_ms[0]);
-    cJSON_AddNumberToObject(o, "cartpole_iter_ms_restarts8", iter_ms[1]);
-    cJSON_AddNumberToObject(o, "cartpole_iter_wall_ms", iter_wall_ms[0]);
-    cJSON_AddNumberToObject(o, "cartpole_iter_wall_ms_restarts8", iter_wall_ms[1]);
-    cJSON_AddStringToObject(o, "clock", g_cpu ? "process cpu time (1 BLAS thread)" : "wall");
-    cJSON_AddNumberToObject(o, "cartpole_iter_gflops", iter_gflops[0]);
-    cJSON_AddNumberToObject(o, "cartpole_iter_gflops_restarts8", iter_gflops[1]);
-    cJSON_AddStringToObject(o, "cartpole_cost", "envs/cartpole.c task cost");
-    cJSON *ms = cJSON_AddObjectToObject(o, "mpc_step_ms");
-    cJSON *fr = cJSON_AddObjectToObject(o, "mpc_bare_gemm_fraction");
-    cJSON *mr = cJSON_AddObjectToObject(o, "mpc_model_rows");
-    cJSON *mw = cJSON_AddObjectToObject(o, "mpc_step_wall_ms");
-    for (int q = 0; q < 4; q++) {
-      cJSON_AddNumberToObject(ms, pn[q], step_ms[q]);
-      cJSON_AddNumberToObject(mw, pn[q], step_wall_ms[q]);
-      cJSON_AddNumberToObject(fr, pn[q], frac[q]);
-      cJSON_AddNumberToObject(mr, pn[q], (double)rows[q]);
-    }
-    cJSON_AddNumberToObject(o, "mpc_budget_member_rollouts", 250);
-    cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch1", gf1);
-    cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch5", gf5);
-    cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch50", gf50);
-    cJSON_AddNumberToObject(o, "blas_threads", nthreads);
-    cJSON_AddStringToObject(o, "openblas_core", sgp_blas_corename());
-    bench_print_json(o);
-  } else {
-    printf("sgp bench planner   OpenBLAS core %s, %d thread%s; times are %s (wall in brackets)\n\n",
-           sgp_blas_corename(), nthreads, nthreads == 1 ? "" : "s",
-           g_cpu ? "process CPU time" : "wall clock");
-    printf("1. sgp-shooting iteration, cart-pole sizes (T=60, dyn 5->[64,64,32]->4, score 5->[128]x4->5,\n"
-           "   cart-pole task cost; rollout + score + adjoint + Adam; median of %d):\n", reps);
-    printf("   restarts 1: %8.3f ms/iter [%.3f]  (%.2f GFLOP/s)   target <= 0.75 ms; PyTorch 6-15 ms quoted\n",
-           iter_ms[0], iter_wall_ms[0], iter_gflops[0]);
-    printf("   restarts 8: %8.3f ms/iter [%.3f]  (%.2f GFLOP/s, %.3f ms per restart)\n", iter_ms[1],
-           iter_wall_ms[1], iter_gflops[1], iter_ms[1] / 8);
-    printf("\n2. MPC step, 17-dim state, 6-dim action, [1024]x4 LeakyReLU models, T=8; budget 250\n"
-           "   member-rollouts (2000 dynamics rows) per step; median of %d warm-started steps:\n", mreps);
-    printf("   %-14s %10s %10s %10s %11s %10s\n", "planner", "ms/step", "[wall]", "dyn rows",
-           "score rows", "bare frac");
-    for (int q = 0; q < 4; q++)
-      printf("   %-14s %10.1f %10.1f %10ld %11ld %10.2f\n", pn[q], step_ms[q], step_wall_ms[q], rows[q],
-             srows[q], frac[q]);
-    printf("   bare cblas_sgemm forward chain: %.1f GFLOP/s at batch 1, %.1f at 5, %.1f at 50\n", gf1,
-           gf5, gf50);
-    printf("   (sgp-shooting: 5 restarts x 50 iters; grad-ensemble: K=5 x 1 restart x 50 iters;\n"
-           "    cem/mppi: 50 samples x 5 iters. Shooting also runs a vjp per forward;\n"
-           "    bare frac > 1: the network's small-batch path beats a bare sgemm of that batch.)\n");
+static void print_json(const planner_figures *f) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "cartpole_iter_ms", f->iter_ms[0]);
+  cJSON_AddNumberToObject(o, "cartpole_iter_ms_restarts8", f->iter_ms[1]);
+  cJSON_AddNumberToObject(o, "cartpole_iter_wall_ms", f->iter_wall_ms[0]);
+  cJSON_AddNumberToObject(o, "cartpole_iter_wall_ms_restarts8", f->iter_wall_ms[1]);
+  cJSON_AddStringToObject(o, "clock", f->cpu ? "process cpu time (1 BLAS thread)" : "wall");
+  cJSON_AddNumberToObject(o, "cartpole_iter_gflops", f->iter_gflops[0]);
+  cJSON_AddNumberToObject(o, "cartpole_iter_gflops_restarts8", f->iter_gflops[1]);
+  cJSON_AddStringToObject(o, "cartpole_cost", "envs/cartpole.c task cost");
+  cJSON *ms = cJSON_AddObjectToObject(o, "mpc_step_ms");
+  cJSON *fr = cJSON_AddObjectToObject(o, "mpc_bare_gemm_fraction");
+  cJSON *mr = cJSON_AddObjectToObject(o, "mpc_model_rows");
+  cJSON *mw = cJSON_AddObjectToObject(o, "mpc_step_wall_ms");
+  for (int q = 0; q < 4; q++) {
+    cJSON_AddNumberToObject(ms, mpc_names[q], f->step_ms[q]);
+    cJSON_AddNumberToObject(mw, mpc_names[q], f->step_wall_ms[q]);
+    cJSON_AddNumberToObject(fr, mpc_names[q], f->frac[q]);
+    cJSON_AddNumberToObject(mr, mpc_names[q], (double)f->rows[q]);
   }
+  cJSON_AddNumberToObject(o, "mpc_budget_member_rollouts", 250);
+  cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch1", f->gf1);
+  cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch5", f->gf5);
+  cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch50", f->gf50);
+  cJSON_AddNumberToObject(o, "blas_threads", sgp_blas_threads());
+  cJSON_AddStringToObject(o, "openblas_core", sgp_blas_corename());
+  bench_print_json(o);
+}
 
-  for (int k = 0; k < K; k++) nn_free(mem[k]);
-  nn_free(bscore), nn_free(cdyn), nn_free(cscore);
-  plan_mlpdyn_free(md1), plan_mlpdyn_free(mdK), plan_mlpdyn_free(cmd);
-  plan_mlpscore_free(bms), plan_mlpscore_free(cms);
-  plan_quadcost_free(qc);
-  env_destroy(env);
+static void print_text(const planner_figures *f) {
+  int nthreads = sgp_blas_threads();
+  printf("sgp bench planner   OpenBLAS core %s, %d thread%s; times are %s (wall in brackets)\n\n",
+         sgp_blas_corename(), nthreads, nthreads == 1 ? "" : "s", f->cpu ? "process CPU time" : "wall clock");
+  printf("1. sgp-shooting iteration, cart-pole sizes (T=60, dyn 5->[64,64,32]->4, score 5->[128]x4->5,\n"
+         "   cart-pole task cost; rollout + score + adjoint + Adam; median of %d):\n", f->reps);
+  printf("   restarts 1: %8.3f ms/iter [%.3f]  (%.2f GFLOP/s)   target <= 0.75 ms; PyTorch 6-15 ms quoted\n",
+         f->iter_ms[0], f->iter_wall_ms[0], f->iter_gflops[0]);
+  printf("   restarts 8: %8.3f ms/iter [%.3f]  (%.2f GFLOP/s, %.3f ms per restart)\n", f->iter_ms[1],
+         f->iter_wall_ms[1], f->iter_gflops[1], f->iter_ms[1] / 8);
+  printf("\n2. MPC step, 17-dim state, 6-dim action, [1024]x4 LeakyReLU models, T=8; budget 250\n"
+         "   member-rollouts (2000 dynamics rows) per step; median of %d warm-started steps:\n", f->mreps);
+  printf("   %-14s %10s %10s %10s %11s %10s\n", "planner", "ms/step", "[wall]", "dyn rows", "score rows", "bare frac");
+  for (int q = 0; q < 4; q++)
+    printf("   %-14s %10.1f %10.1f %10ld %11ld %10.2f\n", mpc_names[q], f->step_ms[q], f->step_wall_ms[q],
+           f->rows[q], f->srows[q], f->frac[q]);
+  printf("   bare cblas_sgemm forward chain: %.1f GFLOP/s at batch 1, %.1f at 5, %.1f at 50\n", f->gf1, f->gf5,
+         f->gf50);
+  printf("   (sgp-shooting: 5 restarts x 50 iters; grad-ensemble: K=5 x 1 restart x 50 iters;\n"
+         "    cem/mppi: 50 samples x 5 iters. Shooting also runs a vjp per forward;\n"
+         "    bare frac > 1: the network's small-batch path beats a bare sgemm of that batch.)\n");
+}
+
+int bench_planner(int argc, char **argv) {
+  bench_opts bo = {1, 5, 0};
+  int prc = bench_parse(argc, argv, "bench planner", usage, NULL, 64, &bo);
+  if (prc) return prc == 1 ? 0 : prc;
+  sgp_blas_set_threads(bo.threads);
+  sgp_rng r;
+  sgp_rng_stream(&r, 0, "bench");
+  sgp_err e = {{0}};
+  planner_figures f;
+  memset(&f, 0, sizeof f);
+  f.cpu = bo.threads == 1;
+  f.reps = bo.reps;
+  f.mreps = 2; /* each step is seconds long */
+  if (cartpole_iteration(&f, &r, &e) || mpc_steps(&f, &r, &e)) return cli_error("bench planner", &e);
+  if (bo.json) print_json(&f);
+  else print_text(&f);
   return 0;
 }

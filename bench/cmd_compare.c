@@ -63,6 +63,98 @@ static void fmt(char *buf, size_t cap, const stats_summary *s) {
   else snprintf(buf, cap, "%.4g ± %.3g (n=%d)", s->mean, s->half, s->n);
 }
 
+/* The counts of the final line. */
+typedef struct tally {
+  int compared, better, worse, same, untestable, only_a, only_b;
+} tally;
+
+/* Which metrics to compare: one (--metric), every one with a direction (--all), or the row's main. */
+typedef struct selection {
+  const char *only;
+  int all;
+  double alpha, conf;
+} selection;
+
+static const cJSON *find_cell(const cJSON *table, const cJSON *like) {
+  for (const cJSON *c = get(table, "cells")->child; c; c = c->next)
+    if (!strcmp(gets(c, "env"), gets(like, "env")) && !strcmp(gets(c, "dataset"), gets(like, "dataset")) &&
+        !strcmp(gets(c, "agent"), gets(like, "agent")))
+      return c;
+  return NULL;
+}
+
+/* One metric of one cell: Welch's test of B against A, one line. */
+static void compare_metric(const char *where, const char *agent, const char *name, int dir, const cJSON *ma,
+                           const cJSON *mb, const selection *sel, tally *t) {
+  stats_summary sa, sb;
+  summarize(ma, sel->conf, &sa);
+  summarize(mb, sel->conf, &sb);
+  stats_welch w;
+  stats_welch_test(&sa, &sb, &w);
+  char fa[64], fb[64], dof[32], p[32];
+  fmt(fa, sizeof fa, &sa);
+  fmt(fb, sizeof fb, &sb);
+  const char *verdict;
+  t->compared++;
+  if (!w.valid) {
+    verdict = "n/a (fewer than 2 seeds)";
+    t->untestable++;
+  } else if (w.p < sel->alpha && dir != 0) {
+    int improved = dir * w.diff > 0;
+    verdict = improved ? "BETTER (significant)" : "WORSE (significant regression)";
+    if (improved) t->better++;
+    else t->worse++;
+  } else {
+    verdict = w.p < sel->alpha ? "different (significant)" : "no significant difference";
+    t->same++;
+  }
+  snprintf(dof, sizeof dof, isfinite(w.dof) ? "%.1f" : "-", w.dof);
+  snprintf(p, sizeof p, isfinite(w.p) ? "%.3g" : "-", w.p);
+  printf("%-28s %-22s %-18s %-26s %-26s %+10.4g %8s %8s  %s\n", where, agent, name, fa, fb,
+         isfinite(w.diff) ? w.diff : 0.0, dof, p, verdict);
+}
+
+/* Every selected metric of cell ca of A against the same cell of B. */
+static void compare_cell(const cJSON *A, const cJSON *B, const cJSON *ca, const selection *sel, tally *t) {
+  const cJSON *cb = find_cell(B, ca);
+  char where[256];
+  snprintf(where, sizeof where, "%s/%s", gets(ca, "env"), gets(ca, "dataset"));
+  if (!cb) {
+    printf("%-28s %-22s only in A\n", where, gets(ca, "agent"));
+    t->only_a++;
+    return;
+  }
+  for (const cJSON *m = get(ca, "metrics") ? get(ca, "metrics")->child : NULL; m; m = m->next) {
+    const char *name = m->string;
+    int dir = better_of(A, name);
+    if (sel->only ? strcmp(sel->only, name) != 0 : sel->all ? dir == 0 : strcmp(name, gets(ca, "main_metric")) != 0)
+      continue;
+    const cJSON *mb = get(get(cb, "metrics"), name);
+    if (mb) compare_metric(where, gets(ca, "agent"), name, dir, m, mb, sel, t);
+  }
+}
+
+/* Returns 0, or the exit status of a usage error (after printing it). */
+static int parse_selection(int argc, char **argv, selection *sel) {
+  sel->alpha = 0.05;
+  const char *s = cli_opt(argc, argv, "--alpha");
+  if (s) {
+    char *end;
+    sel->alpha = strtod(s, &end);
+    if (*end || !(sel->alpha > 0 && sel->alpha < 1)) {
+      fprintf(stderr, "sgp compare: --alpha: expected a number in (0, 1), got '%s'\n", s);
+      return 2;
+    }
+  }
+  sel->only = cli_opt(argc, argv, "--metric");
+  sel->all = cli_flag(argc, argv, "--all");
+  if (sel->only && sel->all) {
+    fprintf(stderr, "sgp compare: --metric and --all exclude each other\n");
+    return 2;
+  }
+  return 0;
+}
+
 int cmd_compare(int argc, char **argv) {
   if (cli_wants_help(argc, argv)) {
     usage(stdout);
@@ -72,24 +164,10 @@ int cmd_compare(int argc, char **argv) {
   static const char *const boolean[] = {"--all", "--fail-on-regression", NULL};
   const char *pos[2];
   int npos;
+  selection sel;
   int rc = cli_parse("compare", argc, argv, valued, boolean, 2, 2, pos, &npos);
-  if (rc) return rc;
-  double alpha = 0.05;
-  const char *s = cli_opt(argc, argv, "--alpha");
-  if (s) {
-    char *end;
-    alpha = strtod(s, &end);
-    if (*end || !(alpha > 0 && alpha < 1)) {
-      fprintf(stderr, "sgp compare: --alpha: expected a number in (0, 1), got '%s'\n", s);
-      return 2;
-    }
-  }
-  const char *only = cli_opt(argc, argv, "--metric");
-  int all = cli_flag(argc, argv, "--all"), fail_on = cli_flag(argc, argv, "--fail-on-regression");
-  if (only && all) {
-    fprintf(stderr, "sgp compare: --metric and --all exclude each other\n");
-    return 2;
-  }
+  if (rc || (rc = parse_selection(argc, argv, &sel))) return rc;
+  int fail_on = cli_flag(argc, argv, "--fail-on-regression");
   sgp_err e;
   cJSON *A, *B;
   if (load_table(pos[0], &A, &e)) return cli_error("compare", &e);
@@ -97,79 +175,25 @@ int cmd_compare(int argc, char **argv) {
     cJSON_Delete(A);
     return cli_error("compare", &e);
   }
-  double conf = cJSON_IsNumber(get(A, "confidence")) ? get(A, "confidence")->valuedouble : 0.95;
-  printf("B = %s against A = %s (Welch's t-test, two-sided, alpha %g)\n", pos[1], pos[0], alpha);
+  sel.conf = cJSON_IsNumber(get(A, "confidence")) ? get(A, "confidence")->valuedouble : 0.95;
+  printf("B = %s against A = %s (Welch's t-test, two-sided, alpha %g)\n", pos[1], pos[0], sel.alpha);
   printf("%-28s %-22s %-18s %-26s %-26s %10s %8s %8s  %s\n", "environment/dataset", "agent", "metric", "A", "B",
          "B - A", "dof", "p", "verdict");
-  int compared = 0, better = 0, worse = 0, same = 0, untestable = 0, only_a = 0, only_b = 0;
-  for (const cJSON *ca = get(A, "cells")->child; ca; ca = ca->next) {
-    const cJSON *cb = NULL;
-    for (const cJSON *c = get(B, "cells")->child; c && !cb; c = c->next)
-      if (!strcmp(gets(c, "env"), gets(ca, "env")) && !strcmp(gets(c, "dataset"), gets(ca, "dataset")) &&
-          !strcmp(gets(c, "agent"), gets(ca, "agent")))
-        cb = c;
-    char where[256];
-    snprintf(where, sizeof where, "%s/%s", gets(ca, "env"), gets(ca, "dataset"));
-    if (!cb) {
-      printf("%-28s %-22s only in A\n", where, gets(ca, "agent"));
-      only_a++;
-      continue;
-    }
-    for (const cJSON *m = get(ca, "metrics") ? get(ca, "metrics")->child : NULL; m; m = m->next) {
-      const char *name = m->string;
-      int dir = better_of(A, name);
-      if (only ? strcmp(only, name) != 0 : all ? dir == 0 : strcmp(name, gets(ca, "main_metric")) != 0) continue;
-      const cJSON *mb = get(get(cb, "metrics"), name);
-      if (!mb) continue;
-      stats_summary sa, sb;
-      summarize(m, conf, &sa);
-      summarize(mb, conf, &sb);
-      stats_welch w;
-      stats_welch_test(&sa, &sb, &w);
-      char fa[64], fb[64], dof[32], p[32];
-      fmt(fa, sizeof fa, &sa);
-      fmt(fb, sizeof fb, &sb);
-      const char *verdict;
-      compared++;
-      if (!w.valid) {
-        verdict = "n/a (fewer than 2 seeds)";
-        untestable++;
-      } else if (w.p < alpha && dir != 0) {
-        int improved = dir * w.diff > 0;
-        verdict = improved ? "BETTER (significant)" : "WORSE (significant regression)";
-        if (improved) better++;
-        else worse++;
-      } else if (w.p < alpha) {
-        verdict = "different (significant)";
-        same++;
-      } else {
-        verdict = "no significant difference";
-        same++;
-      }
-      snprintf(dof, sizeof dof, isfinite(w.dof) ? "%.1f" : "-", w.dof);
-      snprintf(p, sizeof p, isfinite(w.p) ? "%.3g" : "-", w.p);
-      printf("%-28s %-22s %-18s %-26s %-26s %+10.4g %8s %8s  %s\n", where, gets(ca, "agent"), name, fa, fb,
-             isfinite(w.diff) ? w.diff : 0.0, dof, p, verdict);
-    }
-  }
-  for (const cJSON *cb = get(B, "cells")->child; cb; cb = cb->next) {
-    int found = 0;
-    for (const cJSON *c = get(A, "cells")->child; c && !found; c = c->next)
-      found = !strcmp(gets(c, "env"), gets(cb, "env")) && !strcmp(gets(c, "dataset"), gets(cb, "dataset")) &&
-              !strcmp(gets(c, "agent"), gets(cb, "agent"));
-    if (!found) {
+  tally t = {0, 0, 0, 0, 0, 0, 0};
+  for (const cJSON *ca = get(A, "cells")->child; ca; ca = ca->next) compare_cell(A, B, ca, &sel, &t);
+  for (const cJSON *cb = get(B, "cells")->child; cb; cb = cb->next)
+    if (!find_cell(A, cb)) {
       char where[256];
       snprintf(where, sizeof where, "%s/%s", gets(cb, "env"), gets(cb, "dataset"));
       printf("%-28s %-22s only in B\n", where, gets(cb, "agent"));
-      only_b++;
+      t.only_b++;
     }
-  }
   printf("%d comparison(s): %d better, %d worse, %d without significant change, %d untestable; %d cell(s) only in A, %d only in B\n",
-         compared, better, worse, same, untestable, only_a, only_b);
+         t.compared, t.better, t.worse, t.same, t.untestable, t.only_a, t.only_b);
   cJSON_Delete(A);
   cJSON_Delete(B);
-  if (fail_on && worse) {
-    fprintf(stderr, "sgp compare: %d significant regression(s)\n", worse);
+  if (fail_on && t.worse) {
+    fprintf(stderr, "sgp compare: %d significant regression(s)\n", t.worse);
     return 1;
   }
   return 0;

@@ -55,141 +55,167 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
   return 0;
 }
 
-int cmd_sweep(int argc, char **argv) {
-  if (argc >= 2 && !strcmp(argv[1], "--fake-job")) return sweep_fake_job(argc - 2, argv + 2);
-  if (cli_wants_help(argc, argv)) {
-    usage(stdout);
-    return 0;
-  }
+/* The options of `sgp sweep`, checked. */
+typedef struct sweep_args {
+  const char *file, *out, *cache;
+  int jobs, threads, max_kind, list, table_only;
+  const sweep_registry *reg;
+} sweep_args;
+
+/* Returns 0, or the exit status of a usage error (after printing it). */
+static int parse_args(int argc, char **argv, sweep_args *a) {
   static const char *const valued[] = {"--out", "--jobs", "--cache", "--threads", "--stage", NULL};
   static const char *const boolean[] = {"--list", "--table-only", "--fake-jobs", NULL};
   const char *pos[1];
   int npos;
   int rc = cli_parse("sweep", argc, argv, valued, boolean, 1, 1, pos, &npos);
   if (rc) return rc;
-  int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), threads = 1, max_kind = SWEEP_RUN;
-  if (jobs < 1) jobs = 1;
+  memset(a, 0, sizeof *a);
+  a->file = pos[0];
+  a->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), a->threads = 1, a->max_kind = SWEEP_RUN;
+  if (a->jobs < 1) a->jobs = 1;
   const char *s;
-  if ((s = cli_opt(argc, argv, "--jobs")) && parse_int(s, 1, 4096, &jobs)) {
+  if ((s = cli_opt(argc, argv, "--jobs")) && parse_int(s, 1, 4096, &a->jobs)) {
     fprintf(stderr, "sgp sweep: --jobs: expected a whole number >= 1, got '%s'\n", s);
     return 2;
   }
-  if ((s = cli_opt(argc, argv, "--threads")) && parse_int(s, 1, 1024, &threads)) {
+  if ((s = cli_opt(argc, argv, "--threads")) && parse_int(s, 1, 1024, &a->threads)) {
     fprintf(stderr, "sgp sweep: --threads: expected a whole number >= 1, got '%s'\n", s);
     return 2;
   }
   if ((s = cli_opt(argc, argv, "--stage"))) {
-    if (!strcmp(s, "data")) max_kind = SWEEP_DATA;
-    else if (!strcmp(s, "models")) max_kind = SWEEP_MODEL;
-    else if (!strcmp(s, "runs")) max_kind = SWEEP_RUN;
-    else {
+    static const char *const stages[] = {"data", "models", "runs"};
+    a->max_kind = -1;
+    for (int k = 0; k < 3; k++)
+      if (!strcmp(s, stages[k])) a->max_kind = k; /* SWEEP_DATA, SWEEP_MODEL, SWEEP_RUN */
+    if (a->max_kind < 0) {
       fprintf(stderr, "sgp sweep: --stage: expected data, models or runs, got '%s'\n", s);
       return 2;
     }
   }
-  int list = cli_flag(argc, argv, "--list"), table_only = cli_flag(argc, argv, "--table-only");
-  const sweep_registry *reg = cli_flag(argc, argv, "--fake-jobs") ? sweep_registry_fake() : sweep_registry_builtin();
+  a->list = cli_flag(argc, argv, "--list"), a->table_only = cli_flag(argc, argv, "--table-only");
+  a->reg = cli_flag(argc, argv, "--fake-jobs") ? sweep_registry_fake() : sweep_registry_builtin();
+  a->out = cli_opt(argc, argv, "--out");
+  a->cache = cli_opt(argc, argv, "--cache");
+  return 0;
+}
 
-  char prog[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", prog, sizeof prog - 1);
-  if (n <= 0) snprintf(prog, sizeof prog, "%s", argv[0]);
-  else prog[n] = 0;
-  char *cache = cli_opt(argc, argv, "--cache") ? sgp_strdup(cli_opt(argc, argv, "--cache")) : default_cache(prog);
-
-  /* the output directory defaults to results/NAME: validate once with a placeholder to learn NAME */
-  sgp_err e;
-  sweep *sw = NULL;
-  const char *out = cli_opt(argc, argv, "--out");
+/* Loads the sweep. The output directory defaults to results/NAME: the file is validated once with
+ * a placeholder to learn NAME. */
+static int load(const sweep_args *a, const char *prog, sweep **sw, sgp_err *e) {
+  char *cache = a->cache ? sgp_strdup(a->cache) : default_cache(prog);
   char *out_owned = NULL;
+  const char *out = a->out;
+  int rc = 0;
   if (!out) {
-    if (sweep_load(pos[0], "results/_", cache, prog, reg, &sw, &e)) {
-      free(cache);
-      return cli_error("sweep", &e);
+    rc = sweep_load(a->file, "results/_", cache, prog, a->reg, sw, e);
+    if (!rc) {
+      out = out_owned = sgp_path_join("results", (*sw)->name);
+      sweep_free(*sw);
+      *sw = NULL;
     }
-    out = out_owned = sgp_path_join("results", sw->name);
-    sweep_free(sw);
-    sw = NULL;
   }
-  rc = sweep_load(pos[0], out, cache, prog, reg, &sw, &e);
+  if (!rc) rc = sweep_load(a->file, out, cache, prog, a->reg, sw, e);
   free(cache);
-  if (rc) {
-    free(out_owned);
-    return cli_error("sweep", &e);
-  }
   free(out_owned);
-  if (sweep_prepare(sw, &e)) {
-    sweep_free(sw);
-    return cli_error("sweep", &e);
-  }
+  return rc;
+}
 
-  if (list) {
-    int pending = 0, done = 0;
+/* --list: the pending jobs as shell commands, wave by wave */
+static void print_list(const sweep *sw, const sweep_args *a) {
+  int pending = 0, done = 0;
+  for (int i = 0; i < sw->njobs; i++) {
+    if ((int)sw->jobs[i].kind > a->max_kind) continue;
+    if (sweep_job_done(&sw->jobs[i])) done++;
+    else pending++;
+  }
+  printf("# sgp sweep %s: %d job(s) to run (%d already done), %d runs, in %d wave(s).\n", a->file, pending, done,
+         sw->nruns, sw->nwaves);
+  printf("# Lines of one wave are independent (run them in any order, in parallel, on any machine that\n"
+         "# sees the same output and cache directories); start a wave when the previous one is done.\n"
+         "# Then assemble the table:  %s sweep %s --out %s%s\n", sw->prog, a->file, sw->out,
+         a->reg->fake ? " --fake-jobs" : "");
+  for (int w = 1; w <= sw->nwaves; w++) {
+    int header = 0;
     for (int i = 0; i < sw->njobs; i++) {
-      if ((int)sw->jobs[i].kind > max_kind) continue;
-      if (sweep_job_done(&sw->jobs[i])) done++;
-      else pending++;
+      const sweep_job *j = &sw->jobs[i];
+      if (j->wave != w || (int)j->kind > a->max_kind || sweep_job_done(j)) continue;
+      if (!header) printf("# wave %d\n", w), header = 1;
+      char *cmd = sweep_job_shell(j, a->threads);
+      printf("%s\n", cmd);
+      free(cmd);
     }
-    printf("# sgp sweep %s: %d job(s) to run (%d already done), %d runs, in %d wave(s).\n", pos[0], pending, done,
-           sw->nruns, sw->nwaves);
-    printf("# Lines of one wave are independent (run them in any order, in parallel, on any machine that\n"
-           "# sees the same output and cache directories); start a wave when the previous one is done.\n"
-           "# Then assemble the table:  %s sweep %s --out %s%s\n", sw->prog, pos[0], sw->out,
-           reg->fake ? " --fake-jobs" : "");
-    for (int w = 1; w <= sw->nwaves; w++) {
-      int header = 0;
-      for (int i = 0; i < sw->njobs; i++) {
-        const sweep_job *j = &sw->jobs[i];
-        if (j->wave != w || (int)j->kind > max_kind || sweep_job_done(j)) continue;
-        if (!header) printf("# wave %d\n", w), header = 1;
-        char *cmd = sweep_job_shell(j, threads);
-        printf("%s\n", cmd);
-        free(cmd);
-      }
-    }
-    sweep_free(sw);
-    return 0;
   }
+}
 
+/* table.json and table.md from the results present; the exit status of the verb */
+static int write_tables(const sweep *sw, const sweep_args *a, const sweep_exec_result *res, int exec_rc,
+                        const sgp_err *xe) {
+  cJSON *timing = cJSON_CreateObject();
+  cJSON_AddNumberToObject(timing, "sweep_wall_s", res->wall_s);
+  cJSON_AddNumberToObject(timing, "jobs_in_parallel", a->jobs);
+  cJSON_AddNumberToObject(timing, "blas_threads_per_job", a->threads);
+  cJSON_AddNumberToObject(timing, "jobs_ran", res->ran);
+  cJSON_AddNumberToObject(timing, "jobs_reused", res->done_before);
+  int missing = 0;
+  sgp_err e;
+  int rc = sweep_write_tables(sw, timing, &missing, &e);
+  cJSON_Delete(timing);
+  if (rc) return cli_error("sweep", &e);
+  fprintf(stderr, "sweep %s: %d job(s) ran, %d reused, %d failed; %d of %d runs missing\ntable: %s/table.md\n",
+          sw->name, res->ran, res->done_before, res->failed, missing, sw->nruns, sw->out);
+  if (exec_rc) {
+    fprintf(stderr, "sgp sweep: %s\n", xe->msg);
+    return 1;
+  }
+  return missing ? 1 : 0;
+}
+
+/* Runs the pending jobs (unless --table-only), then writes the tables. */
+static int run(const sweep *sw, const sweep_args *a) {
   sweep_exec_result res;
   memset(&res, 0, sizeof res);
   int exec_rc = 0;
   sgp_err xe = {{0}};
-  if (!table_only) {
-    sweep_exec_opts o = {jobs, threads, max_kind, 0};
+  if (!a->table_only) {
+    sweep_exec_opts o = {a->jobs, a->threads, a->max_kind, 0};
     fprintf(stderr, "sweep %s: %d runs, %d jobs in %d waves, %d in parallel (%s registry), output %s\n", sw->name,
-            sw->nruns, sw->njobs, sw->nwaves, jobs, reg->what, sw->out);
+            sw->nruns, sw->njobs, sw->nwaves, a->jobs, a->reg->what, sw->out);
     exec_rc = sweep_execute(sw, &o, &res, &xe);
     if (res.interrupted) {
       fprintf(stderr, "sgp sweep: %s\n", xe.msg);
-      sweep_free(sw);
       return 130;
     }
   }
-  if (max_kind < SWEEP_RUN) {
-    fprintf(stderr, "sweep %s: stage %s done (%d ran, %d reused)\n", sw->name, max_kind == SWEEP_DATA ? "data" : "models",
-            res.ran, res.done_before);
-    sweep_free(sw);
+  if (a->max_kind < SWEEP_RUN) {
+    fprintf(stderr, "sweep %s: stage %s done (%d ran, %d reused)\n", sw->name,
+            a->max_kind == SWEEP_DATA ? "data" : "models", res.ran, res.done_before);
     return exec_rc ? 1 : 0;
   }
-  cJSON *timing = cJSON_CreateObject();
-  cJSON_AddNumberToObject(timing, "sweep_wall_s", res.wall_s);
-  cJSON_AddNumberToObject(timing, "jobs_in_parallel", jobs);
-  cJSON_AddNumberToObject(timing, "blas_threads_per_job", threads);
-  cJSON_AddNumberToObject(timing, "jobs_ran", res.ran);
-  cJSON_AddNumberToObject(timing, "jobs_reused", res.done_before);
-  int missing = 0;
-  rc = sweep_write_tables(sw, timing, &missing, &e);
-  cJSON_Delete(timing);
-  if (rc) {
+  return write_tables(sw, a, &res, exec_rc, &xe);
+}
+
+int cmd_sweep(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "--fake-job")) return sweep_fake_job(argc - 2, argv + 2);
+  if (cli_wants_help(argc, argv)) {
+    usage(stdout);
+    return 0;
+  }
+  sweep_args a;
+  int rc = parse_args(argc, argv, &a);
+  if (rc) return rc;
+  char prog[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", prog, sizeof prog - 1);
+  if (n <= 0) snprintf(prog, sizeof prog, "%s", argv[0]);
+  else prog[n] = 0;
+  sgp_err e;
+  sweep *sw = NULL;
+  if (load(&a, prog, &sw, &e) || sweep_prepare(sw, &e)) {
     sweep_free(sw);
     return cli_error("sweep", &e);
   }
-  fprintf(stderr, "sweep %s: %d job(s) ran, %d reused, %d failed; %d of %d runs missing\ntable: %s/table.md\n",
-          sw->name, res.ran, res.done_before, res.failed, missing, sw->nruns, sw->out);
+  if (a.list) print_list(sw, &a);
+  else rc = run(sw, &a);
   sweep_free(sw);
-  if (exec_rc) {
-    fprintf(stderr, "sgp sweep: %s\n", xe.msg);
-    return 1;
-  }
-  return missing ? 1 : 0;
+  return rc;
 }

@@ -53,9 +53,7 @@ static void usage(FILE *f) {
 
 /* ============================== helpers of the kinds below ==================================== */
 
-/* Rejects top-level keys other than "kind", "net", "train" and `extra`; "kind", if present, must
- * name this kind. */
-static int check_keys(const train_kind_args *a, const char *const *extra, sgp_err *e) {
+int train_kind_check_keys(const train_kind_args *a, const char *const *extra, sgp_err *e) {
   const char *keys[64];
   int n = 0;
   keys[n++] = "kind", keys[n++] = "net", keys[n++] = "train";
@@ -70,7 +68,7 @@ static int check_keys(const train_kind_args *a, const char *const *extra, sgp_er
   return sgp_cfg_check_keys(a->cfg, keys, e);
 }
 
-static int read_train_cfg(const train_kind_args *a, train_cfg *tc, sgp_err *e) {
+int train_kind_read_train(const train_kind_args *a, train_cfg *tc, sgp_err *e) {
   sgp_cfg t;
   if (sgp_cfg_obj_opt(a->cfg, "train", &t, e) || train_cfg_read(&t, tc, e)) return -1;
   if (a->seed) tc->seed = *a->seed;
@@ -193,6 +191,91 @@ static void keep_summary(void *self, const train_result *res) {
   s->r.train_loss = s->r.val_loss = NULL;
 }
 
+/* The numbers and options of the verb, checked. */
+typedef struct train_args {
+  const char *data, *config, *out;
+  long threads, epochs; /* epochs 0: the config's */
+  int have_seed;
+  uint64_t seed;
+} train_args;
+
+static const char *kind_name_at(const void *ctx, int i) {
+  (void)ctx;
+  return kinds[i].name;
+}
+
+/* Returns 0, or the exit status of a usage error (after printing it). */
+static int parse_args(int argc, char **argv, train_args *t) {
+  memset(t, 0, sizeof *t);
+  static const char *const required[] = {"--data", "--config", "--out", NULL};
+  int rc = cli_require("train", argc, argv, required);
+  if (rc) return rc;
+  t->data = cli_opt(argc, argv, "--data"), t->config = cli_opt(argc, argv, "--config");
+  t->out = cli_opt(argc, argv, "--out");
+  t->threads = 1;
+  const char *s;
+  char *end;
+  if ((s = cli_opt(argc, argv, "--threads"))) {
+    t->threads = strtol(s, &end, 10);
+    if (*end || t->threads < 1 || t->threads > 1024) {
+      fprintf(stderr, "sgp train: --threads: expected an integer in [1, 1024], got '%s'\n", s);
+      return 2;
+    }
+  }
+  if ((s = cli_opt(argc, argv, "--seed"))) {
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*end || errno || v < 0 || v > 9007199254740991LL) {
+      fprintf(stderr, "sgp train: --seed: expected an integer in [0, 2^53), got '%s'\n", s);
+      return 2;
+    }
+    t->have_seed = 1, t->seed = (uint64_t)v;
+  }
+  if ((s = cli_opt(argc, argv, "--epochs"))) {
+    t->epochs = strtol(s, &end, 10);
+    if (*end || t->epochs < 1 || t->epochs > 1000000) {
+      fprintf(stderr, "sgp train: --epochs: expected an integer in [1, 1000000], got '%s'\n", s);
+      return 2;
+    }
+  }
+  return 0;
+}
+
+/* The config file; --seed and --epochs are written into /train, so that the saved config says what
+ * ran. */
+static int load_config(const train_args *t, cJSON **cfg, sgp_err *e) {
+  if (sgp_json_load(t->config, cfg, e)) return -1;
+  if (!cJSON_IsObject(*cfg)) {
+    cJSON_Delete(*cfg);
+    return sgp_fail(e, "%s: expected a JSON object", t->config);
+  }
+  if (t->have_seed || t->epochs) {
+    cJSON *tr = cJSON_GetObjectItemCaseSensitive(*cfg, "train");
+    if (!tr) tr = cJSON_AddObjectToObject(*cfg, "train");
+    if (cJSON_IsObject(tr) && t->have_seed) {
+      cJSON_DeleteItemFromObjectCaseSensitive(tr, "seed");
+      cJSON_AddNumberToObject(tr, "seed", (double)t->seed);
+    }
+    if (cJSON_IsObject(tr) && t->epochs) {
+      cJSON_DeleteItemFromObjectCaseSensitive(tr, "epochs");
+      cJSON_AddNumberToObject(tr, "epochs", (double)t->epochs);
+    }
+  }
+  return 0;
+}
+
+static void print_summary(const tk_entry *k, const train_result *r, const char *out) {
+  printf("sgp train %s: %d epochs, %ld steps, %.1f s (%.0f samples/s); ", k->name, r->epochs, r->steps, r->seconds,
+         r->samples_per_s);
+  if (r->nval > 0)
+    printf("best validation loss %.6g at epoch %d (%lld held-out rows)", r->best_val, r->best_epoch,
+           (long long)r->nval);
+  else
+    printf("last training loss %.6g (no validation split)", r->last_train);
+  printf(" -> %s\n", out);
+}
+
+/* arguments -> config -> data -> the kind trains and saves -> one summary line */
 int cmd_train(int argc, char **argv) {
   static const char *const valued[] = {"--data", "--config", "--out", "--seed", "--epochs", "--threads", NULL};
   static const char *const boolean[] = {"--quiet", NULL};
@@ -205,105 +288,71 @@ int cmd_train(int argc, char **argv) {
   int rc = cli_parse("train", argc, argv, valued, boolean, 1, 1, pos, NULL);
   if (rc) return rc;
   const tk_entry *k = NULL;
-  for (const tk_entry *t = kinds; t->name; t++)
+  int nkinds = 0;
+  for (const tk_entry *t = kinds; t->name; t++, nkinds++)
     if (!strcmp(t->name, pos[0])) k = t;
+  sgp_err e = {{0}};
   if (!k) {
-    fprintf(stderr, "sgp train: unknown kind '%s' (", pos[0]);
-    for (const tk_entry *t = kinds; t->name; t++) fprintf(stderr, t == kinds ? "%s" : ", %s", t->name);
-    fprintf(stderr, ")\n");
+    sgp_fail_unknown(&e, "kind", pos[0], nkinds, kind_name_at, NULL);
+    fprintf(stderr, "sgp train: %s\n", e.msg);
     return 2;
   }
-  const char *data = cli_opt(argc, argv, "--data"), *config = cli_opt(argc, argv, "--config");
-  const char *out = cli_opt(argc, argv, "--out");
-  static const char *const required[] = {"--data", "--config", "--out", NULL};
-  if ((rc = cli_require("train", argc, argv, required))) return rc;
-  long threads = 1;
-  const char *s;
-  char *end;
-  if ((s = cli_opt(argc, argv, "--threads"))) {
-    threads = strtol(s, &end, 10);
-    if (*end || threads < 1 || threads > 1024) {
-      fprintf(stderr, "sgp train: --threads: expected an integer in [1, 1024], got '%s'\n", s);
-      return 2;
-    }
-  }
-  int have_seed = 0;
-  uint64_t seed = 0;
-  if ((s = cli_opt(argc, argv, "--seed"))) {
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*end || errno || v < 0 || v > 9007199254740991LL) {
-      fprintf(stderr, "sgp train: --seed: expected an integer in [0, 2^53), got '%s'\n", s);
-      return 2;
-    }
-    have_seed = 1, seed = (uint64_t)v;
-  }
-  long epochs = 0;
-  if ((s = cli_opt(argc, argv, "--epochs"))) {
-    epochs = strtol(s, &end, 10);
-    if (*end || epochs < 1 || epochs > 1000000) {
-      fprintf(stderr, "sgp train: --epochs: expected an integer in [1, 1000000], got '%s'\n", s);
-      return 2;
-    }
-  }
-  sgp_blas_set_threads((int)threads);
-  if ((rc = cli_prepare_out("train", out, 0))) return rc;
-
-  sgp_err e = {{0}};
+  train_args t;
+  if ((rc = parse_args(argc, argv, &t))) return rc;
+  sgp_blas_set_threads((int)t.threads);
+  if ((rc = cli_prepare_out("train", t.out, 0))) return rc;
   cJSON *cfg = NULL;
-  if (sgp_json_load(config, &cfg, &e)) return cli_error("train", &e);
-  if (!cJSON_IsObject(cfg)) {
-    cJSON_Delete(cfg);
-    sgp_fail(&e, "%s: expected a JSON object", config);
-    return cli_error("train", &e);
-  }
-  if (have_seed || epochs) { /* written into the config, so that the saved config says what ran */
-    cJSON *t = cJSON_GetObjectItemCaseSensitive(cfg, "train");
-    if (!t) t = cJSON_AddObjectToObject(cfg, "train");
-    if (cJSON_IsObject(t) && have_seed) {
-      cJSON_DeleteItemFromObjectCaseSensitive(t, "seed");
-      cJSON_AddNumberToObject(t, "seed", (double)seed);
-    }
-    if (cJSON_IsObject(t) && epochs) {
-      cJSON_DeleteItemFromObjectCaseSensitive(t, "epochs");
-      cJSON_AddNumberToObject(t, "epochs", (double)epochs);
-    }
-  }
+  if (load_config(&t, &cfg, &e)) return cli_error("train", &e);
   loaded d;
   summary sum = {0};
-  sgp_cfg root = sgp_cfg_root(cfg, config);
-  rc = load_data(data, &d, &e);
+  sgp_cfg root = sgp_cfg_root(cfg, t.config);
+  rc = load_data(t.data, &d, &e);
   if (!rc && d.points && !k->points_ok)
-    rc = sgp_fail(&e, "%s: 'sgp train %s' needs a dataset directory, not a .npy of points", data, k->name);
+    rc = sgp_fail(&e, "%s: 'sgp train %s' needs a dataset directory, not a .npy of points", t.data, k->name);
   if (!rc) {
     train_kind_args a = {.kind = k->name,
-                         .data_dir = data,
+                         .data_dir = t.data,
                          .data = d.points ? NULL : &d.ds,
                          .points = d.points ? &d.pts : NULL,
                          .cfg = &root,
                          .resolved = cfg,
                          .dataset_json = d.info,
-                         .seed = have_seed ? &seed : NULL,
+                         .seed = t.have_seed ? &t.seed : NULL,
                          .progress = !cli_flag(argc, argv, "--quiet"),
-                         .out = out,
+                         .out = t.out,
                          .report = keep_summary,
                          .report_self = &sum};
     rc = k->fn(&a, &e);
   }
-  if (!rc && sum.have) {
-    const train_result *r = &sum.r;
-    printf("sgp train %s: %d epochs, %ld steps, %.1f s (%.0f samples/s); ", k->name, r->epochs, r->steps, r->seconds,
-           r->samples_per_s);
-    if (r->nval > 0)
-      printf("best validation loss %.6g at epoch %d (%lld held-out rows)", r->best_val, r->best_epoch,
-             (long long)r->nval);
-    else
-      printf("last training loss %.6g (no validation split)", r->last_train);
-    printf(" -> %s\n", out);
-  }
+  if (!rc && sum.have) print_summary(k, &sum.r, t.out);
   free_data(&d);
   cJSON_Delete(cfg);
   return rc ? cli_error("train", &e) : 0;
+}
+
+/* ============================== kinds over score layouts: score, dde ========================== */
+
+/* What the score and dde kinds share: the rows of their layout, the net and the trainer's config. */
+typedef struct net_job {
+  float *Z;
+  int64_t N;
+  int D, nx, nu;
+  nn_arch arch;
+  train_cfg tc;
+  train_result res;
+} net_job;
+
+/* nout 0: the net maps D -> D (a score); ncond: the model's noise levels (0: none). */
+static int net_job_prepare(const train_kind_args *a, score_layout layout, int nout, int ncond, net_job *j,
+                           sgp_err *e) {
+  memset(j, 0, sizeof *j);
+  if (layout_rows(a, layout, &j->Z, &j->N, &j->D, &j->nx, &j->nu, e)) return -1;
+  return read_net(a, j->D, nout ? nout : j->D, ncond, &j->arch, e) || train_kind_read_train(a, &j->tc, e) ? -1 : 0;
+}
+
+static void net_job_free(net_job *j) {
+  train_result_free(&j->res);
+  free(j->Z);
 }
 
 /* ============================== kind: score (METHOD §3) ======================================= */
@@ -311,28 +360,19 @@ int cmd_train(int argc, char **argv) {
 int train_kind_score(const train_kind_args *a, sgp_err *e) {
   static const char *const keys[] = {"inputs", "sigma", "levels", "sigma_max", "sigma_min", "schedule",
                                      "loss", "alpha", "output", NULL};
-  if (check_keys(a, keys, e)) return -1;
-  default_inputs(a);
   score_cfg sc;
+  if (train_kind_check_keys(a, keys, e)) return -1;
+  default_inputs(a);
   if (score_cfg_read(a->cfg, &sc, e)) return -1;
-  float *Z = NULL;
-  int64_t N;
-  int D, nx, nu;
-  if (layout_rows(a, sc.layout, &Z, &N, &D, &nx, &nu, e)) return -1;
-  nn_arch arch;
-  train_cfg tc;
-  train_result res;
-  memset(&res, 0, sizeof res);
+  net_job j;
   score_model *m = NULL;
-  int rc = read_net(a, D, D, sc.nlevels > 1 ? sc.nlevels : 0, &arch, e);
-  if (!rc) rc = read_train_cfg(a, &tc, e);
-  if (!rc) rc = (m = score_create(&sc, &arch, nx, nu, e)) ? 0 : sgp_fail_prefix(e, "%s", a->cfg->file);
-  if (!rc) rc = score_train(m, Z, N, &tc, &res, e);
-  if (!rc && a->report) a->report(a->report_self, &res);
-  if (!rc) rc = score_save(m, a->out, a->resolved, a->dataset_json, &res, e);
-  train_result_free(&res);
+  int rc = net_job_prepare(a, sc.layout, 0, sc.nlevels > 1 ? sc.nlevels : 0, &j, e);
+  if (!rc) rc = (m = score_create(&sc, &j.arch, j.nx, j.nu, e)) ? 0 : sgp_fail_prefix(e, "%s", a->cfg->file);
+  if (!rc) rc = score_train(m, j.Z, j.N, &j.tc, &j.res, e);
+  if (!rc && a->report) a->report(a->report_self, &j.res);
+  if (!rc) rc = score_save(m, a->out, a->resolved, a->dataset_json, &j.res, e);
+  net_job_free(&j);
   score_free(m);
-  free(Z);
   return rc;
 }
 
@@ -340,27 +380,18 @@ int train_kind_score(const train_kind_args *a, sgp_err *e) {
 
 int train_kind_dde(const train_kind_args *a, sgp_err *e) {
   static const char *const keys[] = {"inputs", "sigma", "samples", "near_fraction", "near", "margin", NULL};
-  if (check_keys(a, keys, e)) return -1;
-  default_inputs(a);
   dde_cfg dc;
+  if (train_kind_check_keys(a, keys, e)) return -1;
+  default_inputs(a);
   if (dde_cfg_read(a->cfg, &dc, e)) return -1;
-  float *Z = NULL;
-  int64_t N;
-  int D, nx, nu;
-  if (layout_rows(a, dc.layout, &Z, &N, &D, &nx, &nu, e)) return -1;
-  nn_arch arch;
-  train_cfg tc;
-  train_result res;
-  memset(&res, 0, sizeof res);
+  net_job j;
   dde_model *m = NULL;
-  int rc = read_net(a, D, 1, 0, &arch, e);
-  if (!rc) rc = read_train_cfg(a, &tc, e);
-  if (!rc) rc = (m = dde_create(&dc, &arch, nx, nu, e)) ? 0 : sgp_fail_prefix(e, "%s", a->cfg->file);
-  if (!rc) rc = dde_train(m, Z, N, &tc, &res, e);
-  if (!rc && a->report) a->report(a->report_self, &res);
-  if (!rc) rc = dde_save(m, a->out, a->resolved, a->dataset_json, &res, e);
-  train_result_free(&res);
+  int rc = net_job_prepare(a, dc.layout, 1, 0, &j, e);
+  if (!rc) rc = (m = dde_create(&dc, &j.arch, j.nx, j.nu, e)) ? 0 : sgp_fail_prefix(e, "%s", a->cfg->file);
+  if (!rc) rc = dde_train(m, j.Z, j.N, &j.tc, &j.res, e);
+  if (!rc && a->report) a->report(a->report_self, &j.res);
+  if (!rc) rc = dde_save(m, a->out, a->resolved, a->dataset_json, &j.res, e);
+  net_job_free(&j);
   dde_free(m);
-  free(Z);
   return rc;
 }

@@ -327,274 +327,360 @@ static int save_trace(const char *dir, int ep, const ep_trace *tr, int steps, in
   return rc;
 }
 
+/* ------------------------------------------------------------------ one episode */
+
+/* An episode in progress: the environment, the planner and the buffers of one episode. */
+typedef struct episode {
+  sgp_env *env;
+  planner *pl;
+  int open_loop, nx, nu;
+  double *x, *xn, *u;
+  double *open_u; /* open loop: the plan made at t = 0 */
+  float *open_x;
+  int H_open;
+  const data_nn *dnn;
+  ep_trace *tr;
+  ep_result *r;
+} episode;
+
+static void fail_episode(ep_result *r, int t, const sgp_err *e) {
+  r->failed = 1;
+  if (t < 0) snprintf(r->error, sizeof r->error, "%s", e->msg);
+  else snprintf(r->error, sizeof r->error, "step %d: %s", t, e->msg);
+}
+
+/* The plan of step t in the trace (and the candidates of sampling planners). */
+static void trace_plan(ep_trace *tr, const plan_view *v, int t, int nx) {
+  int H = v->T < tr->H ? v->T : tr->H;
+  memcpy(tr->plan_x + (size_t)t * (tr->H + 1) * nx, v->x, sizeof(float) * (size_t)(H + 1) * nx);
+  int nc = v->ncand < tr->ncand ? v->ncand : tr->ncand;
+  if (nc > tr->ncand_seen) tr->ncand_seen = nc;
+  for (int c = 0; c < nc; c++)
+    memcpy(tr->cand_x + ((size_t)t * tr->ncand + c) * (tr->H + 1) * nx, v->cand_x + (size_t)c * (v->T + 1) * nx,
+           sizeof(float) * (size_t)(H + 1) * nx);
+}
+
+/* One act() of the planner from ep->x (MPC: every step; open loop: at t = 0, keeping the plan). */
+static int new_plan(episode *ep, int t) {
+  plan_diag d;
+  memset(&d, 0, sizeof d);
+  plan_view v;
+  sgp_err e;
+  if (ep->pl->vt->act(ep->pl, ep->x, ep->u, &d, &e)) {
+    fail_episode(ep->r, t, &e);
+    return -1;
+  }
+  ep->r->fallbacks += d.fallback;
+  ep->pl->vt->view(ep->pl, &v);
+  if (ep->open_loop) { /* keep the whole plan */
+    ep->H_open = v.T;
+    ep->open_u = sgp_calloc((size_t)v.T * ep->nu, sizeof(double));
+    ep->open_x = sgp_falloc((size_t)(v.T + 1) * ep->nx);
+    for (int i = 0; i < v.T * ep->nu; i++) ep->open_u[i] = v.u[i];
+    memcpy(ep->open_x, v.x, sizeof(float) * (size_t)(v.T + 1) * ep->nx);
+  }
+  if (ep->tr) trace_plan(ep->tr, &v, t, ep->nx);
+  return 0;
+}
+
+/* The action of step t into ep->u and the state the plan in force predicts after it (*pred).
+ * Returns 0, or nonzero to end the episode (a planner error, recorded in ep->r). */
+static int choose_action(episode *ep, int t, const float **pred) {
+  ep_trace *tr = ep->tr;
+  int nx = ep->nx;
+  double t0 = sgp_now();
+  if (!ep->open_loop || t == 0) {
+    if (new_plan(ep, t)) {
+      ep->r->plan_s += sgp_now() - t0;
+      return -1;
+    }
+  } else if (tr) { /* open loop: the plan made at t = 0, seen from step t */
+    memcpy(tr->plan_x + (size_t)t * (tr->H + 1) * nx, tr->plan_x, sizeof(float) * (size_t)(tr->H + 1) * nx);
+  }
+  if (ep->open_loop) {
+    if (t >= ep->H_open) return 1; /* cannot happen: horizon checked at set-up */
+    for (int i = 0; i < ep->nu; i++) ep->u[i] = ep->open_u[(size_t)t * ep->nu + i];
+  }
+  ep->r->plan_s += sgp_now() - t0;
+  /* predicted next state of the plan in force: MPC re-plans, so it is the plan's x[1] */
+  if (ep->open_loop) {
+    *pred = ep->open_x + (size_t)(t + 1) * nx;
+  } else {
+    plan_view v;
+    ep->pl->vt->view(ep->pl, &v);
+    *pred = v.x + nx; /* valid until the next act */
+  }
+  return 0;
+}
+
+/* The true environment takes step t: return, plan gap and trace. Returns 0, or nonzero to end the
+ * episode (termination, or a simulator error recorded in ep->r). */
+static int sim_step(episode *ep, int t, const float *pred) {
+  ep_result *r = ep->r;
+  int nx = ep->nx, nu = ep->nu;
+  double reward;
+  int term = 0;
+  sgp_err e;
+  double t0 = sgp_now();
+  int rc = env_step(ep->env, ep->u, ep->xn, &reward, &term, &e);
+  r->sim_s += sgp_now() - t0;
+  if (rc) {
+    fail_episode(r, t, &e);
+    return -1;
+  }
+  double g2 = 0;
+  for (int i = 0; i < nx; i++) g2 += (pred[i] - ep->xn[i]) * (pred[i] - ep->xn[i]);
+  r->gap += sqrt(g2);
+  r->ret += reward;
+  r->steps = t + 1;
+  if (ep->tr) {
+    for (int i = 0; i < nu; i++) ep->tr->u[(size_t)t * nu + i] = (float)ep->u[i];
+    for (int i = 0; i < nx; i++) ep->tr->x[(size_t)(t + 1) * nx + i] = (float)ep->xn[i];
+  }
+  memcpy(ep->x, ep->xn, sizeof(double) * nx);
+  return term;
+}
+
+/* Episode return = Σ_t r_t − c_T(x_T) (docs/environments.md); the normalised score where the
+ * references apply (they are full-length episodes). */
+static void finish_episode(episode *ep, int steps) {
+  ep_result *r = ep->r;
+  const env_spec *sp = &ep->env->spec;
+  if (r->steps > 0) r->gap /= r->steps;
+  r->final_cost = env_terminal_cost(ep->env, ep->x, NULL);
+  r->ret -= r->final_cost;
+  r->success = !r->failed && env_success(ep->env, ep->x);
+  r->warnings = env_warnings(ep->env);
+  if (sp->has_ref && steps == sp->T) {
+    r->has_score = 1;
+    r->score = 100.0 * (r->ret - sp->ref_random) / (sp->ref_expert - sp->ref_random);
+  }
+}
+
 /* One episode. Simulator / planner errors end the episode as failed (recorded, not returned). */
 static void run_episode(sgp_env *env, planner *pl, int mode_open_loop, int steps, uint64_t seed,
                         const data_nn *dnn, ep_trace *tr, ep_result *r) {
-  int nx = env->spec.nx, nu = env->spec.nu;
-  double *x = sgp_calloc((size_t)nx, sizeof(double)), *xn = sgp_calloc((size_t)nx, sizeof(double));
-  double *u = sgp_calloc((size_t)nu, sizeof(double));
-  double *open_u = NULL;
-  float *open_x = NULL;
+  episode ep = {env, pl, mode_open_loop, env->spec.nx, env->spec.nu, NULL, NULL, NULL, NULL, NULL, 0, dnn, tr, r};
+  ep.x = sgp_calloc((size_t)ep.nx, sizeof(double));
+  ep.xn = sgp_calloc((size_t)ep.nx, sizeof(double));
+  ep.u = sgp_calloc((size_t)ep.nu, sizeof(double));
   sgp_err e;
   memset(r, 0, sizeof *r);
   r->seed = seed;
-  double t0;
-  if (env_reset(env, seed, x, &e)) {
-    r->failed = 1;
-    snprintf(r->error, sizeof r->error, "%s", e.msg);
-    goto done;
-  }
-  pl->vt->reset(pl, seed ^ 0x9e3779b97f4a7c15ULL);
-  for (int i = 0; i < nx && tr; i++) tr->x[i] = (float)x[i];
-  int H_open = 0;
-  for (int t = 0; t < steps; t++) {
-    plan_diag d;
-    memset(&d, 0, sizeof d);
-    plan_view v;
-    t0 = sgp_now();
-    if (!mode_open_loop || t == 0) {
-      if (pl->vt->act(pl, x, u, &d, &e)) {
-        r->failed = 1;
-        snprintf(r->error, sizeof r->error, "step %d: %s", t, e.msg);
-        r->plan_s += sgp_now() - t0;
-        break;
+  if (env_reset(env, seed, ep.x, &e)) {
+    fail_episode(r, -1, &e);
+  } else {
+    pl->vt->reset(pl, seed ^ 0x9e3779b97f4a7c15ULL);
+    for (int i = 0; i < ep.nx && tr; i++) tr->x[i] = (float)ep.x[i];
+    for (int t = 0; t < steps; t++) {
+      const float *pred;
+      if (choose_action(&ep, t, &pred)) break;
+      if (dnn) {
+        double dd = data_nn_dist(dnn, ep.x, ep.nx, ep.u, ep.nu);
+        if (dd > r->max_dd) r->max_dd = dd;
       }
-      r->fallbacks += d.fallback;
-      pl->vt->view(pl, &v);
-      if (mode_open_loop) { /* keep the whole plan */
-        H_open = v.T;
-        open_u = sgp_calloc((size_t)v.T * nu, sizeof(double));
-        open_x = sgp_falloc((size_t)(v.T + 1) * nx);
-        for (int i = 0; i < v.T * nu; i++) open_u[i] = v.u[i];
-        memcpy(open_x, v.x, sizeof(float) * (size_t)(v.T + 1) * nx);
-      }
-      if (tr) {
-        int H = v.T < tr->H ? v.T : tr->H;
-        memcpy(tr->plan_x + (size_t)t * (tr->H + 1) * nx, v.x, sizeof(float) * (size_t)(H + 1) * nx);
-        int nc = v.ncand < tr->ncand ? v.ncand : tr->ncand;
-        if (nc > tr->ncand_seen) tr->ncand_seen = nc;
-        for (int c = 0; c < nc; c++)
-          memcpy(tr->cand_x + ((size_t)t * tr->ncand + c) * (tr->H + 1) * nx,
-                 v.cand_x + (size_t)c * (v.T + 1) * nx, sizeof(float) * (size_t)(H + 1) * nx);
-      }
-    } else if (tr) {
-      /* open loop: the plan made at t = 0, seen from step t */
-      memcpy(tr->plan_x + (size_t)t * (tr->H + 1) * nx, tr->plan_x, sizeof(float) * (size_t)(tr->H + 1) * nx);
+      if (sim_step(&ep, t, pred)) break;
     }
-    if (mode_open_loop) {
-      if (t >= H_open) break; /* cannot happen: horizon checked at set-up */
-      for (int i = 0; i < nu; i++) u[i] = open_u[(size_t)t * nu + i];
-    }
-    r->plan_s += sgp_now() - t0;
-    /* predicted next state of the plan in force: MPC re-plans, so it is the plan's x[1] */
-    const float *pred;
-    if (mode_open_loop) {
-      pred = open_x + (size_t)(t + 1) * nx;
-    } else {
-      plan_view v2;
-      pl->vt->view(pl, &v2);
-      pred = v2.x + nx; /* valid until the next act */
-    }
-    if (dnn) {
-      double dd = data_nn_dist(dnn, x, nx, u, nu);
-      if (dd > r->max_dd) r->max_dd = dd;
-    }
-    double reward;
-    int term = 0;
-    t0 = sgp_now();
-    int rc = env_step(env, u, xn, &reward, &term, &e);
-    r->sim_s += sgp_now() - t0;
-    if (rc) {
-      r->failed = 1;
-      snprintf(r->error, sizeof r->error, "step %d: %s", t, e.msg);
-      break;
-    }
-    double g2 = 0;
-    for (int i = 0; i < nx; i++) g2 += (pred[i] - xn[i]) * (pred[i] - xn[i]);
-    r->gap += sqrt(g2);
-    r->ret += reward;
-    r->steps = t + 1;
-    if (tr) {
-      for (int i = 0; i < nu; i++) tr->u[(size_t)t * nu + i] = (float)u[i];
-      for (int i = 0; i < nx; i++) tr->x[(size_t)(t + 1) * nx + i] = (float)xn[i];
-    }
-    memcpy(x, xn, sizeof(double) * nx);
-    if (term) break;
+    finish_episode(&ep, steps);
   }
-  if (r->steps > 0) r->gap /= r->steps;
-  r->final_cost = env_terminal_cost(env, x, NULL);
-  r->ret -= r->final_cost; /* episode return = Σ_t r_t − c_T(x_T) (docs/environments.md) */
-  r->success = !r->failed && env_success(env, x);
-  r->warnings = env_warnings(env);
-  if (env->spec.has_ref && steps == env->spec.T) { /* the references are full-length episodes */
-    r->has_score = 1;
-    r->score = 100.0 * (r->ret - env->spec.ref_random) / (env->spec.ref_expert - env->spec.ref_random);
-  }
-done:
-  free(x);
-  free(xn);
-  free(u);
-  free(open_u);
-  free(open_x);
+  free(ep.x);
+  free(ep.xn);
+  free(ep.u);
+  free(ep.open_u);
+  free(ep.open_x);
 }
 
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
-int eval_run(const eval_opts *o, sgp_err *e) {
-  double t_start = sgp_now();
-  cJSON *root = NULL, *result = NULL;
-  sgp_env *env = NULL;
-  planner *pl = NULL;
+/* ------------------------------------------------------------------ the run */
+
+/* Everything one `sgp eval` holds, from the config to the episodes' results. */
+typedef struct eval_state {
+  const char *file;
+  cJSON *root;
+  sgp_cfg c, cenvcfg, cpl, cmodels;
+  long seed, episodes, steps;
+  int mode; /* 0 mpc, 1 open loop */
+  const char *env_name, *pname;
+  sgp_env *env;
+  const plan_vt *pvt;
+  int mask;
   run_models m;
-  memset(&m, 0, sizeof m);
   plan_ctx ctx;
-  memset(&ctx, 0, sizeof ctx);
+  planner *pl;
   data_nn dnn;
-  int have_dnn = 0;
-  ep_result *eps = NULL;
+  int have_dnn;
+  ep_result *eps;
   ep_trace tr;
-  memset(&tr, 0, sizeof tr);
-  int rc = -1;
-  const char *file = o->config_path;
+  double t_start, t_load;
+} eval_state;
 
-  if (sgp_json_load(file, &root, e)) return -1;
-  sgp_cfg c = sgp_cfg_root(root, file), cenv, cenvcfg, cpl, cmodels, ceval;
-  if (sgp_cfg_check_keys(&c, run_keys, e)) goto out;
-  long seed;
-  if (sgp_cfg_int_opt(&c, "seed", 0, 0x7fffffffL, 0, &seed, e)) goto out;
+static const char *env_name_at(const void *ctx, int i) {
+  (void)ctx;
+  return env_at(i)->name;
+}
 
-  /* environment */
-  const char *env_name;
-  if (sgp_cfg_obj(&c, "env", &cenv, e) || sgp_cfg_str(&cenv, "name", &env_name, e) ||
-      sgp_cfg_obj_opt(&cenv, "config", &cenvcfg, e))
-    goto out;
-  {
-    static const char *const env_keys[] = {"name", "config", NULL};
-    if (sgp_cfg_check_keys(&cenv, env_keys, e)) goto out;
-  }
-  const env_vt *evt = env_find(env_name);
+static const char *plan_name_at(const void *ctx, int i) {
+  (void)ctx;
+  return plan_at(i)->name;
+}
+
+/* /env: the environment, created from its config (defaults inserted into the run's config). */
+static int read_env(eval_state *s, sgp_err *e) {
+  static const char *const env_keys[] = {"name", "config", NULL};
+  sgp_cfg cenv;
+  if (sgp_cfg_obj(&s->c, "env", &cenv, e) || sgp_cfg_str(&cenv, "name", &s->env_name, e) ||
+      sgp_cfg_obj_opt(&cenv, "config", &s->cenvcfg, e) || sgp_cfg_check_keys(&cenv, env_keys, e))
+    return -1;
+  const env_vt *evt = env_find(s->env_name);
   if (!evt) {
-    char known[256] = "";
-    for (int i = 0; i < env_count(); i++) {
-      if (i) strncat(known, ", ", sizeof known - strlen(known) - 1);
-      strncat(known, env_at(i)->name, sizeof known - strlen(known) - 1);
-    }
-    sgp_fail(e, "%s: /env/name: unknown environment '%s' (known: %s)", file, env_name, known);
-    goto out;
+    sgp_fail_unknown(e, "environment", s->env_name, env_count(), env_name_at, NULL);
+    return sgp_fail_prefix(e, "%s: /env/name", s->file);
   }
-  if (env_make(evt, &cenvcfg, &env, e)) goto out;
-  const env_spec *sp = &env->spec;
+  return env_make(evt, &s->cenvcfg, &s->env, e);
+}
 
-  /* evaluation protocol */
-  long episodes, steps;
-  int mode;
-  if (sgp_cfg_obj_opt(&c, "eval", &ceval, e) || sgp_cfg_check_keys(&ceval, eval_keys, e) ||
-      sgp_cfg_int_opt(&ceval, "episodes", 1, 100000, 5, &episodes, e) ||
-      sgp_cfg_enum(&ceval, "mode", mode_names, 2, 0, &mode, e) ||
-      sgp_cfg_int_opt(&ceval, "steps", 1, 1000000, sp->T, &steps, e))
-    goto out;
+/* /eval: the evaluation protocol */
+static int read_protocol(eval_state *s, sgp_err *e) {
+  sgp_cfg ceval;
+  return sgp_cfg_obj_opt(&s->c, "eval", &ceval, e) || sgp_cfg_check_keys(&ceval, eval_keys, e) ||
+                 sgp_cfg_int_opt(&ceval, "episodes", 1, 100000, 5, &s->episodes, e) ||
+                 sgp_cfg_enum(&ceval, "mode", mode_names, 2, 0, &s->mode, e) ||
+                 sgp_cfg_int_opt(&ceval, "steps", 1, 1000000, s->env->spec.T, &s->steps, e)
+             ? -1
+             : 0;
+}
 
-  /* planner and what it needs */
-  const char *pname;
-  if (sgp_cfg_obj(&c, "planner", &cpl, e) || sgp_cfg_str(&cpl, "name", &pname, e)) goto out;
-  const plan_vt *pvt = plan_find(pname);
-  if (!pvt) {
-    char known[512] = "";
-    for (int i = 0; i < plan_count(); i++) {
-      if (i) strncat(known, ", ", sizeof known - strlen(known) - 1);
-      strncat(known, plan_at(i)->name, sizeof known - strlen(known) - 1);
-    }
-    sgp_fail(e, "%s: /planner/name: unknown planner '%s' (known: %s)", file, pname, known);
-    goto out;
+/* /planner and /models: the planner's name, its parameters and which models it needs */
+static int read_planner(eval_state *s, sgp_err *e) {
+  if (sgp_cfg_obj(&s->c, "planner", &s->cpl, e) || sgp_cfg_str(&s->cpl, "name", &s->pname, e)) return -1;
+  s->pvt = plan_find(s->pname);
+  if (!s->pvt) {
+    sgp_fail_unknown(e, "planner", s->pname, plan_count(), plan_name_at, NULL);
+    return sgp_fail_prefix(e, "%s: /planner/name", s->file);
   }
-  int mask = 0;
-  if (pvt->needs(&cpl, &mask, e)) goto out;
-  if (sgp_cfg_obj_opt(&c, "models", &cmodels, e) || sgp_cfg_check_keys(&cmodels, model_keys, e))
-    goto out;
+  if (s->pvt->needs(&s->cpl, &s->mask, e)) return -1;
+  return sgp_cfg_obj_opt(&s->c, "models", &s->cmodels, e) || sgp_cfg_check_keys(&s->cmodels, model_keys, e) ? -1 : 0;
+}
 
-  ctx.nx = sp->nx;
-  ctx.nu = sp->nu;
-  ctx.T_env = mode == 1 ? (int)steps : sp->T;
-  ctx.u_lo = sp->u_lo;
-  ctx.u_hi = sp->u_hi;
-  ctx.cost = eval_env_cost(env);
-  {
-    sgp_rng r;
-    sgp_rng_stream(&r, (uint64_t)seed, "planner");
-    ctx.seed = sgp_rng_u64(&r);
+/* The planner's context (task, bounds, models) and the planner itself. */
+static int make_planner(eval_state *s, sgp_err *e) {
+  const env_spec *sp = &s->env->spec;
+  plan_ctx *ctx = &s->ctx;
+  ctx->nx = sp->nx;
+  ctx->nu = sp->nu;
+  ctx->T_env = s->mode == 1 ? (int)s->steps : sp->T;
+  ctx->u_lo = sp->u_lo;
+  ctx->u_hi = sp->u_hi;
+  ctx->cost = eval_env_cost(s->env);
+  sgp_rng r;
+  sgp_rng_stream(&r, (uint64_t)s->seed, "planner");
+  ctx->seed = sgp_rng_u64(&r);
+  s->t_load = sgp_now();
+  if (load_models(&s->c, &s->cmodels, s->mask, s->pname, s->env, &s->m, ctx, e)) return -1;
+  if (s->mask & PLAN_NEEDS_TRUTH) {
+    s->m.truth.env_name = s->env_name;
+    s->m.truth.env_cfg = s->cenvcfg.j;
+    eval_truth_dyn(&s->m.truth, sp->nx, sp->nu, &s->m.ptruth);
+    ctx->truth = &s->m.ptruth;
   }
-  double t_load = sgp_now();
-  if (load_models(&c, &cmodels, mask, pname, env, &m, &ctx, e)) goto out;
-  if (mask & PLAN_NEEDS_TRUTH) {
-    m.truth.env_name = env_name;
-    m.truth.env_cfg = cenvcfg.j;
-    eval_truth_dyn(&m.truth, sp->nx, sp->nu, &m.ptruth);
-    ctx.truth = &m.ptruth;
+  if (s->m.have_ds) {
+    data_nn_init(&s->dnn, &s->m.ds);
+    s->have_dnn = 1;
   }
-  if (m.have_ds) {
-    data_nn_init(&dnn, &m.ds);
-    have_dnn = 1;
-  }
-  if (pvt->create(&cpl, &ctx, &pl, e)) {
-    sgp_fail_prefix(e, "%s: /planner", file);
-    goto out;
-  }
-  t_load = sgp_now() - t_load;
+  if (s->pvt->create(&s->cpl, ctx, &s->pl, e)) return sgp_fail_prefix(e, "%s: /planner", s->file);
+  s->t_load = sgp_now() - s->t_load;
+  return 0;
+}
 
-  /* a first view tells the horizon (for open loop it must cover the episode) */
-  eps = sgp_calloc((size_t)episodes, sizeof *eps);
-  if (o->rollout_dir && sgp_mkdirs(o->rollout_dir, e)) goto out;
+static void trace_free(ep_trace *tr) {
+  free(tr->x);
+  free(tr->u);
+  free(tr->plan_x);
+  free(tr->cand_x);
+}
 
+/* Zeroed rollout buffers for an episode of `steps` steps with plans of horizon H. */
+static void trace_alloc(ep_trace *tr, int H, long steps, int nx, int nu) {
+  trace_free(tr);
+  tr->H = H;
+  tr->ncand = 8; /* slots; sampling planners expose their candidates only after act */
+  tr->ncand_seen = 0;
+  size_t nxs = (size_t)(steps + 1) * nx, nus = (size_t)steps * nu, nps = (size_t)steps * (H + 1) * nx;
+  tr->x = sgp_falloc(nxs);
+  tr->u = sgp_falloc(nus);
+  tr->plan_x = sgp_falloc(nps);
+  tr->cand_x = sgp_falloc(nps * tr->ncand);
+  memset(tr->x, 0, sizeof(float) * nxs);
+  memset(tr->u, 0, sizeof(float) * nus);
+  memset(tr->plan_x, 0, sizeof(float) * nps);
+  memset(tr->cand_x, 0, sizeof(float) * nps * tr->ncand);
+}
+
+/* Every episode, seeded from the stream "episodes"; rollouts saved when asked. */
+static int run_episodes(eval_state *s, const eval_opts *o, sgp_err *e) {
+  const env_spec *sp = &s->env->spec;
+  s->eps = sgp_calloc((size_t)s->episodes, sizeof *s->eps);
+  if (o->rollout_dir && sgp_mkdirs(o->rollout_dir, e)) return -1;
   sgp_rng ep_rng;
-  sgp_rng_stream(&ep_rng, (uint64_t)seed, "episodes");
+  sgp_rng_stream(&ep_rng, (uint64_t)s->seed, "episodes");
   sgp_progress prog;
-  sgp_progress_begin(&prog, "eval", episodes);
+  sgp_progress_begin(&prog, "eval", s->episodes);
   if (!o->progress) prog.enabled = 0;
-  for (long ep = 0; ep < episodes; ep++) {
+  for (long ep = 0; ep < s->episodes; ep++) {
     sgp_rng er;
     sgp_rng_child(&er, &ep_rng, (uint64_t)ep);
     uint64_t ep_seed = sgp_rng_u64(&er) >> 11; /* < 2^53: exact in JSON */
-    if (o->rollout_dir) {
+    if (o->rollout_dir) { /* a first view tells the horizon */
       plan_view v;
-      pl->vt->view(pl, &v);
-      int H = v.T > 0 ? v.T : sp->T;
-      tr.H = H;
-      tr.ncand = 8; /* slots; sampling planners expose their candidates only after act */
-      tr.ncand_seen = 0;
-      free(tr.x);
-      free(tr.u);
-      free(tr.plan_x);
-      free(tr.cand_x);
-      tr.x = sgp_falloc((size_t)(steps + 1) * sp->nx);
-      tr.u = sgp_falloc((size_t)steps * sp->nu);
-      tr.plan_x = sgp_falloc((size_t)steps * (H + 1) * sp->nx);
-      tr.cand_x = sgp_falloc((size_t)steps * tr.ncand * (H + 1) * sp->nx);
-      memset(tr.x, 0, sizeof(float) * (size_t)(steps + 1) * sp->nx);
-      memset(tr.u, 0, sizeof(float) * (size_t)steps * sp->nu);
-      memset(tr.plan_x, 0, sizeof(float) * (size_t)steps * (H + 1) * sp->nx);
-      memset(tr.cand_x, 0, sizeof(float) * (size_t)steps * tr.ncand * (H + 1) * sp->nx);
+      s->pl->vt->view(s->pl, &v);
+      trace_alloc(&s->tr, v.T > 0 ? v.T : sp->T, s->steps, sp->nx, sp->nu);
     }
-    run_episode(env, pl, mode == 1, (int)steps, ep_seed, have_dnn ? &dnn : NULL,
-                o->rollout_dir ? &tr : NULL, &eps[ep]);
-    if (o->rollout_dir && save_trace(o->rollout_dir, (int)ep, &tr, eps[ep].steps, sp->nx, sp->nu, e))
-      goto out;
+    run_episode(s->env, s->pl, s->mode == 1, (int)s->steps, ep_seed, s->have_dnn ? &s->dnn : NULL,
+                o->rollout_dir ? &s->tr : NULL, &s->eps[ep]);
+    if (o->rollout_dir && save_trace(o->rollout_dir, (int)ep, &s->tr, s->eps[ep].steps, sp->nx, sp->nu, e))
+      return -1;
     sgp_progress_update(&prog, ep + 1, NULL);
   }
   sgp_progress_end(&prog);
+  return 0;
+}
 
-  /* the result */
-  result = cJSON_CreateObject();
+static cJSON *episode_json(const ep_result *r, long index, int have_dnn) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddNumberToObject(j, "index", (double)index);
+  cJSON_AddNumberToObject(j, "seed", (double)r->seed);
+  cJSON_AddItemToObject(j, "return", num_or_null(r->ret));
+  cJSON_AddItemToObject(j, "normalized_score", r->has_score ? num_or_null(r->score) : cJSON_CreateNull());
+  cJSON_AddBoolToObject(j, "success", r->success);
+  cJSON_AddItemToObject(j, "final_cost", num_or_null(r->final_cost));
+  cJSON_AddNumberToObject(j, "steps", r->steps);
+  cJSON_AddItemToObject(j, "max_data_distance", have_dnn ? num_or_null(r->max_dd) : cJSON_CreateNull());
+  cJSON_AddItemToObject(j, "plan_gap", num_or_null(r->gap));
+  cJSON_AddNumberToObject(j, "fallbacks", r->fallbacks);
+  cJSON_AddNumberToObject(j, "mujoco_warnings", (double)r->warnings);
+  cJSON_AddBoolToObject(j, "failed", r->failed);
+  if (r->failed) cJSON_AddStringToObject(j, "error", r->error);
+  else cJSON_AddNullToObject(j, "error");
+  cJSON *jt = cJSON_AddObjectToObject(j, "timing");
+  cJSON_AddNumberToObject(jt, "plan_ms_per_step", r->steps ? 1e3 * r->plan_s / r->steps : 0);
+  cJSON_AddNumberToObject(jt, "sim_ms_per_step", r->steps ? 1e3 * r->sim_s / r->steps : 0);
+  return j;
+}
+
+/* config, its hash, seed, environment and versions */
+static cJSON *result_header(const eval_state *s) {
+  const env_spec *sp = &s->env->spec;
+  cJSON *result = cJSON_CreateObject();
   cJSON_AddNumberToObject(result, "schema_version", 1);
   cJSON_AddStringToObject(result, "kind", "run");
-  cJSON_AddItemToObject(result, "config", cJSON_Duplicate(root, 1));
-  {
-    char *canon = cJSON_PrintUnformatted(root);
-    char hex[65];
-    sgp_sha256_hex(canon, strlen(canon), hex);
-    free(canon);
-    cJSON_AddStringToObject(result, "config_hash", hex);
-  }
-  cJSON_AddNumberToObject(result, "seed", (double)seed);
+  cJSON_AddItemToObject(result, "config", cJSON_Duplicate(s->root, 1));
+  char *canon = cJSON_PrintUnformatted(s->root);
+  char hex[65];
+  sgp_sha256_hex(canon, strlen(canon), hex);
+  free(canon);
+  cJSON_AddStringToObject(result, "config_hash", hex);
+  cJSON_AddNumberToObject(result, "seed", (double)s->seed);
   cJSON *jenv = cJSON_AddObjectToObject(result, "env");
   cJSON_AddStringToObject(jenv, "name", sp->name);
   cJSON_AddNumberToObject(jenv, "nx", sp->nx);
@@ -608,72 +694,69 @@ int eval_run(const eval_opts *o, sgp_err *e) {
   cJSON *ver = sgp_versions_json();
   cJSON_AddStringToObject(ver, "mujoco", env_mujoco_version());
   cJSON_AddItemToObject(result, "versions", ver);
+  return result;
+}
 
+/* docs/run-format.md: header, episodes, summary (means over episodes), timing */
+static cJSON *result_json(const eval_state *s) {
+  const env_spec *sp = &s->env->spec;
+  cJSON *result = result_header(s);
   cJSON *jeps = cJSON_AddArrayToObject(result, "episodes");
   double s_ret = 0, s_score = 0, s_succ = 0, s_fc = 0, s_dd = 0, s_gap = 0, t_plan = 0, t_sim = 0;
   long nfail = 0, nsteps = 0;
-  for (long ep = 0; ep < episodes; ep++) {
-    ep_result *r = &eps[ep];
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "index", (double)ep);
-    cJSON_AddNumberToObject(j, "seed", (double)r->seed);
-    cJSON_AddItemToObject(j, "return", num_or_null(r->ret));
-    cJSON_AddItemToObject(j, "normalized_score", r->has_score ? num_or_null(r->score) : cJSON_CreateNull());
-    cJSON_AddBoolToObject(j, "success", r->success);
-    cJSON_AddItemToObject(j, "final_cost", num_or_null(r->final_cost));
-    cJSON_AddNumberToObject(j, "steps", r->steps);
-    cJSON_AddItemToObject(j, "max_data_distance", have_dnn ? num_or_null(r->max_dd) : cJSON_CreateNull());
-    cJSON_AddItemToObject(j, "plan_gap", num_or_null(r->gap));
-    cJSON_AddNumberToObject(j, "fallbacks", r->fallbacks);
-    cJSON_AddNumberToObject(j, "mujoco_warnings", (double)r->warnings);
-    cJSON_AddBoolToObject(j, "failed", r->failed);
-    if (r->failed) cJSON_AddStringToObject(j, "error", r->error);
-    else cJSON_AddNullToObject(j, "error");
-    cJSON *jt = cJSON_AddObjectToObject(j, "timing");
-    cJSON_AddNumberToObject(jt, "plan_ms_per_step", r->steps ? 1e3 * r->plan_s / r->steps : 0);
-    cJSON_AddNumberToObject(jt, "sim_ms_per_step", r->steps ? 1e3 * r->sim_s / r->steps : 0);
-    cJSON_AddItemToArray(jeps, j);
-    s_ret += r->ret;
-    s_score += r->score;
-    s_succ += r->success;
-    s_fc += r->final_cost;
-    s_dd += r->max_dd;
-    s_gap += r->gap;
-    nfail += r->failed;
-    t_plan += r->plan_s;
-    t_sim += r->sim_s;
-    nsteps += r->steps;
+  for (long ep = 0; ep < s->episodes; ep++) {
+    const ep_result *r = &s->eps[ep];
+    cJSON_AddItemToArray(jeps, episode_json(r, ep, s->have_dnn));
+    s_ret += r->ret, s_score += r->score, s_succ += r->success, s_fc += r->final_cost;
+    s_dd += r->max_dd, s_gap += r->gap, nfail += r->failed;
+    t_plan += r->plan_s, t_sim += r->sim_s, nsteps += r->steps;
   }
-  double n = (double)episodes;
+  double n = (double)s->episodes;
   cJSON *sum = cJSON_AddObjectToObject(result, "summary");
   cJSON_AddItemToObject(sum, "return_mean", num_or_null(s_ret / n));
   cJSON_AddItemToObject(sum, "normalized_score_mean",
-                        sp->has_ref && steps == sp->T ? num_or_null(s_score / n) : cJSON_CreateNull());
+                        sp->has_ref && s->steps == sp->T ? num_or_null(s_score / n) : cJSON_CreateNull());
   cJSON_AddNumberToObject(sum, "success_rate", s_succ / n);
   cJSON_AddItemToObject(sum, "final_cost_mean", num_or_null(s_fc / n));
-  cJSON_AddItemToObject(sum, "max_data_distance_mean", have_dnn ? num_or_null(s_dd / n) : cJSON_CreateNull());
+  cJSON_AddItemToObject(sum, "max_data_distance_mean", s->have_dnn ? num_or_null(s_dd / n) : cJSON_CreateNull());
   cJSON_AddItemToObject(sum, "plan_gap_mean", num_or_null(s_gap / n));
   cJSON_AddNumberToObject(sum, "episodes", n);
   cJSON_AddNumberToObject(sum, "failed_episodes", (double)nfail);
   cJSON *jt = cJSON_AddObjectToObject(result, "timing");
-  cJSON_AddNumberToObject(jt, "total_s", sgp_now() - t_start);
-  cJSON_AddNumberToObject(jt, "load_s", t_load);
+  cJSON_AddNumberToObject(jt, "total_s", sgp_now() - s->t_start);
+  cJSON_AddNumberToObject(jt, "load_s", s->t_load);
   cJSON_AddNumberToObject(jt, "plan_s", t_plan);
   cJSON_AddNumberToObject(jt, "sim_s", t_sim);
   cJSON_AddNumberToObject(jt, "plan_ms_per_step", nsteps ? 1e3 * t_plan / nsteps : 0);
-  if (sgp_json_write(o->out_path, result, e)) goto out;
-  rc = 0;
-out:
-  if (pl) pl->vt->destroy(pl);
-  if (have_dnn) data_nn_free(&dnn);
-  run_models_free(&m);
-  env_destroy(env);
-  cJSON_Delete(result);
-  cJSON_Delete(root);
-  free(eps);
-  free(tr.x);
-  free(tr.u);
-  free(tr.plan_x);
-  free(tr.cand_x);
-  return rc;
+  return result;
+}
+
+static void eval_state_free(eval_state *s) {
+  if (s->pl) s->pl->vt->destroy(s->pl);
+  if (s->have_dnn) data_nn_free(&s->dnn);
+  run_models_free(&s->m);
+  env_destroy(s->env);
+  cJSON_Delete(s->root);
+  free(s->eps);
+  trace_free(&s->tr);
+}
+
+/* config -> environment -> protocol -> planner and its models -> episodes -> result file */
+int eval_run(const eval_opts *o, sgp_err *e) {
+  eval_state s;
+  memset(&s, 0, sizeof s);
+  s.t_start = sgp_now();
+  s.file = o->config_path;
+  if (sgp_json_load(s.file, &s.root, e)) return -1;
+  s.c = sgp_cfg_root(s.root, s.file);
+  int rc = sgp_cfg_check_keys(&s.c, run_keys, e) || sgp_cfg_int_opt(&s.c, "seed", 0, 0x7fffffffL, 0, &s.seed, e) ||
+           read_env(&s, e) || read_protocol(&s, e) || read_planner(&s, e) || make_planner(&s, e) ||
+           run_episodes(&s, o, e);
+  if (!rc) {
+    cJSON *result = result_json(&s);
+    rc = sgp_json_write(o->out_path, result, e);
+    cJSON_Delete(result);
+  }
+  eval_state_free(&s);
+  return rc ? -1 : 0;
 }

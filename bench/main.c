@@ -47,6 +47,8 @@ static void usage(FILE *f) {
   fprintf(f, "\nversion %s, git %s\n", sgp_version(), sgp_git_revision());
 }
 
+static const char *verb_name_at(const void *table, int i) { return ((const verb *)table)[i].name; }
+
 static int cmd_bench(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
     FILE *f = argc < 2 ? stderr : stdout;
@@ -56,7 +58,9 @@ static int cmd_bench(int argc, char **argv) {
   }
   for (const verb *v = benches; v->name; v++)
     if (!strcmp(v->name, argv[1])) return v->fn(argc - 1, argv + 1);
-  fprintf(stderr, "sgp bench: unknown benchmark '%s' (nn, distance, sim, planner)\n", argv[1]);
+  sgp_err e;
+  sgp_fail_unknown(&e, "benchmark", argv[1], (int)(sizeof benches / sizeof benches[0]) - 1, verb_name_at, benches);
+  fprintf(stderr, "sgp bench: %s\n", e.msg);
   return 2;
 }
 

@@ -93,12 +93,21 @@ static void legend(FILE *f, int x, int y, const svg_traj_agent *ag, int na, cons
     fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">%s</text>\n", x, y + 10 + 16 * k, notes[k]);
 }
 
-int svg_trajectories(const char *path, const char *title, const sweep_env_info *info,
-                     const float *pts, long npts, const svg_traj_agent *ag, int na, sgp_err *e) {
+/* The drawing area of the trajectory figure: data coordinates [x0,x1] x [y0,y1] on an S x S square. */
+typedef struct frame {
+  double x0, x1, y0, y1, sc;
+  int L, T, S;
+} frame;
+
+static double px(const frame *fr, double v) { return fr->L + (v - fr->x0) * fr->sc; }
+static double py(const frame *fr, double v) { return fr->T + fr->S - (v - fr->y0) * fr->sc; }
+
+/* The box of the data, widened to everything drawn (diverging plans leave it) but at most 3x the
+ * box, plus a margin. */
+static void traj_extent(const sweep_env_info *info, const svg_traj_agent *ag, int na, frame *fr) {
   double x0 = info->box_lo[0], x1 = info->box_hi[0], y0 = info->box_lo[1], y1 = info->box_hi[1];
   if (!(x1 > x0)) x0 = -1, x1 = 1;
   if (!(y1 > y0)) y0 = -1, y1 = 1;
-  /* widen to everything drawn (diverging plans leave the box) but at most 3x the box */
   for (int a = 0; a < na; a++) {
     for (int pass = 0; pass < 2; pass++) {
       const float *p = pass ? ag[a].plan : ag[a].x;
@@ -114,30 +123,13 @@ int svg_trajectories(const char *path, const char *title, const sweep_env_info *
   if (bwid > 0) x0 = fmax(x0, info->box_lo[0] - bwid), x1 = fmin(x1, info->box_hi[0] + bwid);
   if (bhei > 0) y0 = fmax(y0, info->box_lo[1] - bhei), y1 = fmin(y1, info->box_hi[1] + bhei);
   double pad = 0.05 * fmax(x1 - x0, y1 - y0);
-  x0 -= pad, x1 += pad, y0 -= pad, y1 += pad;
-  const int S = 460, L = 20, T = 40, LEG = 190;
-  double sc = S / fmax(x1 - x0, y1 - y0);
-  int W = L + S + LEG, H = T + S + 20;
-#define PX(v) (L + ((v) - x0) * sc)
-#define PY(v) (T + S - ((v) - y0) * sc)
-  sgp_atomic_file af;
-  if (sgp_atomic_open(&af, path, e)) return -1;
-  FILE *f = af.f;
-  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-             "font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
-  fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"%d\" y=\"22\" font-size=\"14\">", L);
-  xml_text(f, title);
-  fprintf(f, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", L, T, S, S);
-  /* dataset: at most 3000 points, evenly strided */
-  long stride = npts > 3000 ? (npts + 2999) / 3000 : 1;
-  fprintf(f, "<g fill=\"#9aa\" fill-opacity=\"0.55\">\n");
-  for (long i = 0; pts && i < npts; i += stride)
-    if (isfinite(pts[2 * i]) && isfinite(pts[2 * i + 1]))
-      fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.6\"/>\n", PX(pts[2 * i]), PY(pts[2 * i + 1]));
-  fprintf(f, "</g>\n");
-  if (info->hole_r > 0)
-    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"#333\" fill-opacity=\"0.12\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\n",
-            PX(info->hole_c[0]), PY(info->hole_c[1]), info->hole_r * sc);
+  fr->x0 = x0 - pad, fr->x1 = x1 + pad, fr->y0 = y0 - pad, fr->y1 = y1 + pad;
+  fr->S = 460, fr->L = 20, fr->T = 40;
+  fr->sc = fr->S / fmax(fr->x1 - fr->x0, fr->y1 - fr->y0);
+}
+
+/* every agent's executed (solid) and first planned (dashed) path, clamped to the frame */
+static void draw_paths(FILE *f, const frame *fr, const svg_traj_agent *ag, int na) {
   for (int a = 0; a < na; a++) {
     const char *col = palette[a % NPAL];
     for (int pass = 0; pass < 2; pass++) {
@@ -148,23 +140,49 @@ int svg_trajectories(const char *path, const char *title, const sweep_env_info *
               pass ? " stroke-dasharray=\"5 4\"" : "");
       for (int t = 0; t < m; t++)
         if (isfinite(p[2 * t]) && isfinite(p[2 * t + 1]))
-          fprintf(f, "%s%.1f,%.1f", t ? " " : "", PX(fmin(fmax(p[2 * t], x0), x1)), PY(fmin(fmax(p[2 * t + 1], y0), y1)));
+          fprintf(f, "%s%.1f,%.1f", t ? " " : "", px(fr, fmin(fmax(p[2 * t], fr->x0), fr->x1)),
+                  py(fr, fmin(fmax(p[2 * t + 1], fr->y0), fr->y1)));
       fprintf(f, "\"/>\n");
     }
     if (ag[a].x && ag[a].nx_steps > 0 && a == 0)
       fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"black\"/><text x=\"%.1f\" y=\"%.1f\">start</text>\n",
-              PX(ag[a].x[0]), PY(ag[a].x[1]), PX(ag[a].x[0]) + 7, PY(ag[a].x[1]) - 7);
+              px(fr, ag[a].x[0]), py(fr, ag[a].x[1]), px(fr, ag[a].x[0]) + 7, py(fr, ag[a].x[1]) - 7);
   }
+}
+
+int svg_trajectories(const char *path, const char *title, const sweep_env_info *info,
+                     const float *pts, long npts, const svg_traj_agent *ag, int na, sgp_err *e) {
+  frame fr;
+  traj_extent(info, ag, na, &fr);
+  const int LEG = 190, W = fr.L + fr.S + LEG, H = fr.T + fr.S + 20;
+  sgp_atomic_file af;
+  if (sgp_atomic_open(&af, path, e)) return -1;
+  FILE *f = af.f;
+  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+             "font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
+  fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"%d\" y=\"22\" font-size=\"14\">", fr.L);
+  xml_text(f, title);
+  fprintf(f, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", fr.L,
+          fr.T, fr.S, fr.S);
+  /* dataset: at most 3000 points, evenly strided */
+  long stride = npts > 3000 ? (npts + 2999) / 3000 : 1;
+  fprintf(f, "<g fill=\"#9aa\" fill-opacity=\"0.55\">\n");
+  for (long i = 0; pts && i < npts; i += stride)
+    if (isfinite(pts[2 * i]) && isfinite(pts[2 * i + 1]))
+      fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.6\"/>\n", px(&fr, pts[2 * i]), py(&fr, pts[2 * i + 1]));
+  fprintf(f, "</g>\n");
+  if (info->hole_r > 0)
+    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"#333\" fill-opacity=\"0.12\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\n",
+            px(&fr, info->hole_c[0]), py(&fr, info->hole_c[1]), info->hole_r * fr.sc);
+  draw_paths(f, &fr, ag, na);
   if (info->has_goal2)
     fprintf(f, "<path d=\"M%.1f %.1fl6 6m0 -6l-6 6\" transform=\"translate(-3 -3)\" stroke=\"black\" stroke-width=\"2.5\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\">goal</text>\n", PX(info->goal[0]), PY(info->goal[1]),
-            PX(info->goal[0]) + 7, PY(info->goal[1]) - 7);
+               "<text x=\"%.1f\" y=\"%.1f\">goal</text>\n", px(&fr, info->goal[0]), py(&fr, info->goal[1]),
+            px(&fr, info->goal[0]) + 7, py(&fr, info->goal[1]) - 7);
   const char *notes[] = {"solid: executed", "dashed: first plan", "dots: dataset",
                          info->hole_r > 0 ? "disk: hole (no data)" : NULL, NULL};
-  legend(f, L + S + 12, T + 10, ag, na, notes);
+  legend(f, fr.L + fr.S + 12, fr.T + 10, ag, na, notes);
   fprintf(f, "</svg>\n");
-#undef PX
-#undef PY
   return sgp_atomic_commit(&af, e);
 }
 

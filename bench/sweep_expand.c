@@ -18,8 +18,6 @@
 #include <sys/stat.h>
 
 const char *const sweep_model_kinds[SWEEP_NMODEL] = {"dynamics", "ensemble", "score", "dde"};
-/* PLAN_NEEDS_* bits (agents/planner.h) of the model kinds above */
-static const int model_bits[SWEEP_NMODEL] = {1, 2, 8, 32};
 
 static char *xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xfmt(const char *fmt, ...) {
@@ -163,59 +161,11 @@ cJSON *sweep_merge(const cJSON *base, const cJSON *over) {
   return r;
 }
 
-/* ============================== validation helpers ============================================ */
+/* ============================== reading the sweep file ======================================== */
+/* The file is read through core's config views without inserting anything: it is recorded in
+ * table.json as written, and its hash names the sweep. */
 
-static const cJSON *get(const cJSON *o, const char *k) {
-  return o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
-}
-
-static const char *tname(const cJSON *j) {
-  if (cJSON_IsNumber(j)) return "a number";
-  if (cJSON_IsString(j)) return "a string";
-  if (cJSON_IsBool(j)) return "a boolean";
-  if (cJSON_IsNull(j)) return "null";
-  if (cJSON_IsArray(j)) return "an array";
-  if (cJSON_IsObject(j)) return "an object";
-  return "an invalid value";
-}
-
-/* optional field of a given type: 0 absent, 1 present and right, -1 error */
-static int opt_obj(const char *file, const char *path, const cJSON *o, const char *k,
-                   const cJSON **out, sgp_err *e) {
-  const cJSON *v = get(o, k);
-  *out = NULL;
-  if (!v) return 0;
-  if (!cJSON_IsObject(v)) return sgp_fail(e, "%s: %s/%s: expected an object, got %s", file, path, k, tname(v));
-  *out = v;
-  return 1;
-}
-
-static int req_str(const char *file, const char *path, const cJSON *o, const char *k,
-                   const char **out, sgp_err *e) {
-  const cJSON *v = get(o, k);
-  if (!v) return sgp_fail(e, "%s: %s/%s: missing required field", file, path, k);
-  if (!cJSON_IsString(v)) return sgp_fail(e, "%s: %s/%s: expected a string, got %s", file, path, k, tname(v));
-  if (!v->valuestring[0]) return sgp_fail(e, "%s: %s/%s: empty string", file, path, k);
-  *out = v->valuestring;
-  return 0;
-}
-
-static int check_keys(const char *file, const char *path, const cJSON *o, const char *const *allowed,
-                      sgp_err *e) {
-  if (!cJSON_IsObject(o)) return sgp_fail(e, "%s: %s: expected an object, got %s", file, path[0] ? path : "/", tname(o));
-  for (const cJSON *c = o->child; c; c = c->next) {
-    int ok = 0;
-    for (int i = 0; allowed[i] && !ok; i++) ok = !strcmp(allowed[i], c->string);
-    if (ok) continue;
-    char list[512] = "";
-    for (int i = 0; allowed[i]; i++) {
-      if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
-      strncat(list, allowed[i], sizeof list - strlen(list) - 1);
-    }
-    return sgp_fail(e, "%s: %s/%s: unknown field (allowed: %s)", file, path, c->string, list);
-  }
-  return 0;
-}
+static const cJSON *member(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
 static int model_kind_index(const char *k) {
   for (int i = 0; i < SWEEP_NMODEL; i++)
@@ -223,31 +173,49 @@ static int model_kind_index(const char *k) {
   return -1;
 }
 
-/* a "train" object: {kind: {...}} with known kinds */
-static int check_train(const char *file, const char *path, const cJSON *t, sgp_err *e) {
-  for (const cJSON *c = t->child; c; c = c->next) {
-    if (model_kind_index(c->string) < 0)
-      return sgp_fail(e, "%s: %s/%s: unknown model kind (known: dynamics, ensemble, score, dde)", file,
-                      path, c->string);
-    if (!cJSON_IsObject(c))
-      return sgp_fail(e, "%s: %s/%s: expected an object, got %s", file, path, c->string, tname(c));
+/* "<file>: <path>/<key>: unknown <what> '<name>' (known: ...)" */
+static int fail_unknown_at(sgp_err *e, const sgp_cfg *c, const char *key, const char *what, const char *name,
+                           int n, const char *const *names) {
+  sgp_fail_unknown(e, what, name, n, sgp_name_in_list, names);
+  return sgp_cfg_fail(e, c, key, "%s", e->msg);
+}
+
+/* A required, non-empty string. */
+static int req_name(const sgp_cfg *c, const char *key, const char **out, sgp_err *e) {
+  if (sgp_cfg_str(c, key, out, e)) return -1;
+  return (*out)[0] ? 0 : sgp_cfg_fail(e, c, key, "empty string");
+}
+
+/* An optional "train" object {kind: {...}} with known kinds; t->j NULL when absent. */
+static int read_train(const sgp_cfg *c, sgp_cfg *t, sgp_err *e) {
+  if (sgp_cfg_obj_if(c, "train", t, e) < 0) return -1;
+  for (const cJSON *k = t->j ? t->j->child : NULL; k; k = k->next) {
+    if (model_kind_index(k->string) < 0)
+      return fail_unknown_at(e, t, k->string, "model kind", k->string, SWEEP_NMODEL, sweep_model_kinds);
+    if (!cJSON_IsObject(k)) return sgp_cfg_fail(e, t, k->string, "expected an object, got %s", sgp_json_type(k));
   }
   return 0;
 }
 
-static const char *const metric_names[] = {"auto", "normalized_score", "success", "final_cost", NULL};
+/* An optional "planner" object of defaults, which may not name the planner; p->j NULL when absent. */
+static int read_planner_defaults(const sgp_cfg *c, sgp_cfg *p, const char *why, sgp_err *e) {
+  if (sgp_cfg_obj_if(c, "planner", p, e) < 0) return -1;
+  if (p->j && sgp_cfg_get(p, "name")) return sgp_cfg_fail(e, p, "name", "%s", why);
+  return 0;
+}
 
-static int check_metric(const char *file, const char *path, const cJSON *o, const char **out, sgp_err *e) {
-  const cJSON *v = get(o, "metric");
+static const char *const metric_names[] = {"auto", "normalized_score", "success", "final_cost"};
+
+static int read_metric(const sgp_cfg *c, const char **out, sgp_err *e) {
+  const cJSON *v = sgp_cfg_get(c, "metric");
   if (!v) return 0;
-  if (!cJSON_IsString(v)) return sgp_fail(e, "%s: %s/metric: expected a string, got %s", file, path, tname(v));
-  for (int i = 0; metric_names[i]; i++)
+  if (!cJSON_IsString(v)) return sgp_cfg_fail(e, c, "metric", "expected a string, got %s", sgp_json_type(v));
+  for (int i = 0; i < 4; i++)
     if (!strcmp(metric_names[i], v->valuestring)) {
       *out = metric_names[i];
       return 0;
     }
-  return sgp_fail(e, "%s: %s/metric: unknown metric '%s' (auto, normalized_score, success, final_cost)",
-                  file, path, v->valuestring);
+  return fail_unknown_at(e, c, "metric", "metric", v->valuestring, 4, metric_names);
 }
 
 /* JSON pointer set on an object tree (creating objects on the way); "~1" and "~0" unescaped. */
@@ -281,17 +249,408 @@ static int pointer_set(cJSON *root, const char *ptr, const cJSON *value) {
   return -1;
 }
 
-/* ============================== the expansion ================================================= */
+/* ------------------------------------------------------------------ header, seeds, shared defaults */
 
+/* The sweep-wide defaults every environment and agent starts from. */
+typedef struct shared {
+  const char *metric;
+  const cJSON *eval, *train, *planner; /* NULL when absent */
+} shared;
+
+static char *name_from_file(const char *file) {
+  const char *b = strrchr(file, '/');
+  b = b ? b + 1 : file;
+  size_t n = strlen(b);
+  if (n > 5 && !strcmp(b + n - 5, ".json")) n -= 5;
+  return xfmt("%.*s", (int)n, b);
+}
+
+static int read_header(sweep *sw, const sgp_cfg *root, shared *sh, sgp_err *e) {
+  static const char *const top_keys[] = {"name", "description", "seeds", "metric", "confidence", "figures",
+                                         "eval", "train", "planner", "envs", "agents", NULL};
+  if (sgp_cfg_check_keys(root, top_keys, e)) return -1;
+  const cJSON *v;
+  if ((v = sgp_cfg_get(root, "name"))) {
+    if (!cJSON_IsString(v) || !v->valuestring[0]) return sgp_cfg_fail(e, root, "name", "expected a non-empty string");
+    sw->name = sgp_strdup(v->valuestring);
+  } else {
+    sw->name = name_from_file(sw->file);
+  }
+  if ((v = sgp_cfg_get(root, "description")) && !cJSON_IsString(v))
+    return sgp_cfg_fail(e, root, "description", "expected a string, got %s", sgp_json_type(v));
+  sh->metric = "auto";
+  if (read_metric(root, &sh->metric, e)) return -1;
+  sw->confidence = 0.95;
+  if ((v = sgp_cfg_get(root, "confidence"))) {
+    if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble < 1))
+      return sgp_cfg_fail(e, root, "confidence", "expected a number in (0, 1)");
+    sw->confidence = v->valuedouble;
+  }
+  sw->figures = 1;
+  if ((v = sgp_cfg_get(root, "figures"))) {
+    if (!cJSON_IsBool(v)) return sgp_cfg_fail(e, root, "figures", "expected a boolean, got %s", sgp_json_type(v));
+    sw->figures = cJSON_IsTrue(v);
+  }
+  return 0;
+}
+
+/* seeds: a count n (seeds 0..n-1) or a list of distinct whole numbers */
+static int read_seeds(sweep *sw, const sgp_cfg *root, sgp_err *e) {
+  const cJSON *v = sgp_cfg_get(root, "seeds");
+  if (!v) return sgp_cfg_fail(e, root, "seeds", "missing required field");
+  if (cJSON_IsNumber(v)) {
+    double n = v->valuedouble;
+    if (n != floor(n) || n < 1 || n > 1000)
+      return sgp_cfg_fail(e, root, "seeds", "expected a whole number of seeds in 1..1000 or a list");
+    sw->nseeds = (int)n;
+    sw->seeds = sgp_malloc(sizeof *sw->seeds * (size_t)sw->nseeds);
+    for (int i = 0; i < sw->nseeds; i++) sw->seeds[i] = i;
+    return 0;
+  }
+  if (!cJSON_IsArray(v))
+    return sgp_cfg_fail(e, root, "seeds", "expected a number or an array, got %s", sgp_json_type(v));
+  sgp_cfg arr;
+  if (sgp_cfg_array(root, "seeds", &arr, &sw->nseeds, e)) return -1;
+  if (!sw->nseeds) return sgp_cfg_fail(e, root, "seeds", "empty list (the grid would be empty)");
+  sw->seeds = sgp_malloc(sizeof *sw->seeds * (size_t)sw->nseeds);
+  int i = 0;
+  for (const cJSON *c = v->child; c; c = c->next, i++) {
+    char k[16];
+    snprintf(k, sizeof k, "%d", i);
+    if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) || c->valuedouble < 0 || c->valuedouble > 4e18)
+      return sgp_cfg_fail(e, &arr, k, "expected a whole number >= 0, got %s", sgp_json_type(c));
+    sw->seeds[i] = (long)c->valuedouble;
+    for (int q = 0; q < i; q++)
+      if (sw->seeds[q] == sw->seeds[i]) return sgp_cfg_fail(e, &arr, k, "duplicate seed %ld", sw->seeds[i]);
+  }
+  return 0;
+}
+
+static int read_shared(const sgp_cfg *root, shared *sh, sgp_err *e) {
+  sgp_cfg ev, tr, pl;
+  if (sgp_cfg_obj_if(root, "eval", &ev, e) < 0 || read_train(root, &tr, e) ||
+      read_planner_defaults(root, &pl, "the shared planner defaults cannot name a planner", e))
+    return -1;
+  sh->eval = ev.j, sh->train = tr.j, sh->planner = pl.j;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ agents and their grids */
+
+/* One column of the table: an agent at one point of its grid. */
 typedef struct variant {
   char *label;
-  int agent;       /* index in /agents */
-  cJSON *sets;     /* array of [pointer, value] pairs from the grid */
+  int agent;   /* index in /agents */
+  cJSON *sets; /* array of [pointer, value] pairs from the grid */
 } variant;
+
+typedef struct agent_set {
+  sgp_cfg arr; /* /agents */
+  int n;
+  variant *v;
+  int nv, cap;
+} agent_set;
+
+static const cJSON *agent_json(const agent_set *ag, int i) { return cJSON_GetArrayItem(ag->arr.j, i); }
+static const char *agent_name(const agent_set *ag, int i) { return member(agent_json(ag, i), "name")->valuestring; }
+
+static int env_label_exists(const cJSON *envs, const char *label) {
+  for (const cJSON *en = cJSON_IsArray(envs) ? envs->child : NULL; en; en = en->next) {
+    const cJSON *l = member(en, "label") ? member(en, "label") : member(en, "name");
+    if (cJSON_IsString(l) && !strcmp(l->valuestring, label)) return 1;
+  }
+  return 0;
+}
+
+/* /agents/<i>/envs/<label>: overrides of the agent for one environment */
+static int read_agent_env(const sgp_cfg *ae, const char *label, const cJSON *envs, sgp_err *e) {
+  static const char *const keys[] = {"planner", "train", NULL};
+  sgp_cfg c, x;
+  if (!env_label_exists(envs, label)) return sgp_cfg_fail(e, ae, label, "no environment labelled '%s' in /envs", label);
+  if (sgp_cfg_obj(ae, label, &c, e) || sgp_cfg_check_keys(&c, keys, e)) return -1;
+  if (read_planner_defaults(&c, &x, "per-environment overrides cannot change the planner", e) || read_train(&c, &x, e)) return -1;
+  return 0;
+}
+
+static int read_agent(const agent_set *ag, int i, const sgp_cfg *a, const cJSON *envs, const char **name,
+                      sgp_err *e) {
+  static const char *const keys[] = {"name", "planner", "grid", "train", "envs", NULL};
+  const char *pname;
+  sgp_cfg pl, t, ae;
+  if (sgp_cfg_check_keys(a, keys, e) || req_name(a, "name", name, e)) return -1;
+  for (int k = 0; k < i; k++)
+    if (!strcmp(agent_name(ag, k), *name)) return sgp_cfg_fail(e, a, "name", "duplicate agent name '%s'", *name);
+  if (sgp_cfg_obj(a, "planner", &pl, e) || req_name(&pl, "name", &pname, e) || read_train(a, &t, e) ||
+      sgp_cfg_obj_if(a, "envs", &ae, e) < 0)
+    return -1;
+  for (const cJSON *c = ae.j ? ae.j->child : NULL; c; c = c->next)
+    if (read_agent_env(&ae, c->string, envs, e)) return -1;
+  return 0;
+}
+
+/* One axis of /agents/<i>/grid (its key is a planner parameter or a pointer, shown as written). */
+static int check_grid_axis(const sgp_cfg *g, const cJSON *c, sgp_err *e) {
+  const char *k = c->string, *f = g->file, *p = g->path;
+  if (!cJSON_IsArray(c)) return sgp_fail(e, "%s: %s/%s: expected an array of values, got %s", f, p, k, sgp_json_type(c));
+  if (cJSON_GetArraySize(c) == 0) return sgp_fail(e, "%s: %s/%s: empty grid axis", f, p, k);
+  if (!k[0]) return sgp_fail(e, "%s: %s/: empty parameter name", f, p);
+  if (k[0] == '/' && strncmp(k, "/planner/", 9) && strncmp(k, "/train/", 7))
+    return sgp_fail(e, "%s: %s/%s: a pointer must start with /planner/ or /train/<kind>/", f, p, k);
+  if (!strncmp(k, "/train/", 7)) {
+    const char *t = k + 7, *sl = strchr(t, '/');
+    char kind[32];
+    size_t n = sl ? (size_t)(sl - t) : strlen(t);
+    snprintf(kind, sizeof kind, "%.*s", (int)(n < 31 ? n : 31), t);
+    if (!sl || model_kind_index(kind) < 0)
+      return sgp_fail(e, "%s: %s/%s: expected /train/<dynamics|ensemble|score|dde>/<field>", f, p, k);
+  }
+  if (!strcmp(k, "name") || !strcmp(k, "/planner/name"))
+    return sgp_fail(e, "%s: %s/%s: the planner name cannot be a grid axis (add another agent)", f, p, k);
+  int idx = 0;
+  for (const cJSON *v = c->child; v; v = v->next, idx++) {
+    if (cJSON_IsObject(v) || cJSON_IsArray(v) || cJSON_IsNull(v))
+      return sgp_fail(e, "%s: %s/%s/%d: expected a number, string or boolean, got %s", f, p, k, idx, sgp_json_type(v));
+    for (const cJSON *w = c->child; w != v; w = w->next)
+      if (cJSON_Compare(v, w, 1)) return sgp_fail(e, "%s: %s/%s/%d: duplicate value", f, p, k, idx);
+  }
+  return 0;
+}
+
+/* value text for a grid label: numbers canonical, strings bare */
+static char *value_text(const cJSON *v) {
+  if (cJSON_IsString(v)) return sgp_strdup(v->valuestring);
+  return sweep_canonical(v);
+}
+
+/* The variant at grid point at[] (one value index per axis): "name[k1=v1,k2=v2]". */
+static void add_variant(agent_set *ag, int ai, const char *name, const cJSON *grid, const int *at) {
+  if (ag->nv == ag->cap) {
+    ag->cap = ag->cap ? 2 * ag->cap : 16;
+    ag->v = sgp_realloc(ag->v, sizeof *ag->v * (size_t)ag->cap);
+  }
+  variant *v = &ag->v[ag->nv++];
+  v->agent = ai;
+  v->sets = cJSON_CreateArray();
+  sbuf lab = {0};
+  sb_str(&lab, name);
+  int k = 0;
+  for (const cJSON *c = grid ? grid->child : NULL; c; c = c->next, k++) {
+    const cJSON *val = cJSON_GetArrayItem(c, at[k]);
+    cJSON *pair = cJSON_CreateArray();
+    char *ptr = c->string[0] == '/' ? sgp_strdup(c->string) : xfmt("/planner/%s", c->string);
+    cJSON_AddItemToArray(pair, cJSON_CreateString(ptr));
+    cJSON_AddItemToArray(pair, cJSON_Duplicate(val, 1));
+    cJSON_AddItemToArray(v->sets, pair);
+    free(ptr);
+    char *vt = value_text(val);
+    sb_str(&lab, k == 0 ? "[" : ",");
+    sb_str(&lab, c->string);
+    sb_str(&lab, "=");
+    sb_str(&lab, vt);
+    free(vt);
+  }
+  if (k) sb_str(&lab, "]");
+  v->label = lab.s;
+}
+
+/* Advances the odometer at[] over the grid's axes (the last fastest); 0 when it wraps around. */
+static int grid_next(const cJSON *grid, int *at, int nk) {
+  for (int d = nk - 1; d >= 0; d--) {
+    if (++at[d] < cJSON_GetArraySize(cJSON_GetArrayItem(grid, d))) return 1;
+    at[d] = 0;
+  }
+  return 0;
+}
+
+/* Expands the grid of one agent into variants (cartesian product in the grid's key order). */
+static int expand_grid(const sgp_cfg *a, int ai, const char *name, agent_set *ag, sgp_err *e) {
+  sgp_cfg g;
+  if (sgp_cfg_obj_if(a, "grid", &g, e) < 0) return -1;
+  int nk = 0;
+  for (const cJSON *c = g.j ? g.j->child : NULL; c; c = c->next, nk++)
+    if (check_grid_axis(&g, c, e)) return -1;
+  int *at = sgp_calloc((size_t)(nk ? nk : 1), sizeof *at);
+  do add_variant(ag, ai, name, g.j, at);
+  while (grid_next(g.j, at, nk));
+  free(at);
+  return 0;
+}
+
+/* /agents: validated, expanded into the table's columns (sw->cols). */
+static int read_agents(sweep *sw, const sgp_cfg *root, agent_set *ag, sgp_err *e) {
+  if (sgp_cfg_array(root, "agents", &ag->arr, &ag->n, e)) return -1;
+  if (!ag->n) return sgp_cfg_fail(e, root, "agents", "empty list (the grid would be empty)");
+  const cJSON *envs = sgp_cfg_get(root, "envs");
+  for (int i = 0; i < ag->n; i++) {
+    sgp_cfg a;
+    const char *name;
+    if (sgp_cfg_index(&ag->arr, i, &a, e) || read_agent(ag, i, &a, envs, &name, e) ||
+        expand_grid(&a, i, name, ag, e))
+      return -1;
+  }
+  for (int i = 0; i < ag->nv; i++)
+    for (int k = 0; k < i; k++)
+      if (!strcmp(ag->v[i].label, ag->v[k].label))
+        return sgp_fail(e, "%s: /agents/%d: agent label '%s' occurs twice", sw->file, ag->v[i].agent, ag->v[i].label);
+  sw->ncols = ag->nv;
+  sw->cols = sgp_malloc(sizeof *sw->cols * (size_t)ag->nv);
+  for (int i = 0; i < ag->nv; i++) sw->cols[i] = sgp_strdup(ag->v[i].label);
+  return 0;
+}
+
+static void agents_free(agent_set *ag) {
+  for (int i = 0; i < ag->nv; i++) {
+    free(ag->v[i].label);
+    cJSON_Delete(ag->v[i].sets);
+  }
+  free(ag->v);
+}
+
+/* ------------------------------------------------------------------ environments */
+
+/* One entry of /envs, validated and described by the registry. */
+typedef struct env_entry {
+  sgp_cfg c;                           /* /envs/<i> */
+  const char *name, *label, *metric;
+  sgp_cfg cfg, eval, train, planner;   /* optional objects (j NULL when absent) */
+  const cJSON *subset;                 /* "agents": the agents it runs, or NULL for all */
+  sgp_cfg datasets;
+  int ndatasets;
+  sweep_env_info info;
+  int trajectories;
+  cJSON *resolved_eval;                /* shared < environment */
+  cJSON *envobj;                       /* {"name", "config"}: what dataset and run keys record */
+} env_entry;
+
+static void env_entry_free(env_entry *en) {
+  cJSON_Delete(en->resolved_eval);
+  cJSON_Delete(en->envobj);
+}
+
+static int check_env_label(const sgp_cfg *envs, int i, const env_entry *en, sgp_err *e) {
+  for (int k = 0; k < i; k++) {
+    const cJSON *o = cJSON_GetArrayItem(envs->j, k);
+    const cJSON *l = member(o, "label") ? member(o, "label") : member(o, "name");
+    if (!strcmp(l->valuestring, en->label))
+      return sgp_cfg_fail(e, &en->c, sgp_cfg_get(&en->c, "label") ? "label" : "name",
+                          "duplicate environment label '%s' (give one a different \"label\")", en->label);
+  }
+  return 0;
+}
+
+/* The registry validates the name and the config (on a copy: keys use the file's config). */
+static int describe_env(const sweep *sw, env_entry *en, sgp_err *e) {
+  cJSON *copy = en->cfg.j ? cJSON_Duplicate(en->cfg.j, 1) : cJSON_CreateObject();
+  char path[600];
+  snprintf(path, sizeof path, "%s/%s", en->c.path, en->cfg.j ? "config" : "name");
+  memset(&en->info, 0, sizeof en->info);
+  int rc = sw->reg->env_info(en->name, copy, sw->file, path, &en->info, e);
+  cJSON_Delete(copy);
+  return rc;
+}
+
+/* Whether the row gets the trajectory figure and its rollouts are saved. */
+static int read_trajectories(env_entry *en, sgp_err *e) {
+  const cJSON *v;
+  int traj = en->info.fig.kind != ENV_FIG_NONE && en->info.fig.by_default; /* the env's own choice */
+  if ((v = sgp_cfg_get(&en->c, "trajectories"))) {
+    if (!cJSON_IsBool(v))
+      return sgp_cfg_fail(e, &en->c, "trajectories", "expected a boolean, got %s", sgp_json_type(v));
+    if (cJSON_IsTrue(v) && en->info.fig.kind == ENV_FIG_NONE)
+      return sgp_cfg_fail(e, &en->c, "trajectories", "environment '%s' declares no trajectory figure (spec.figure)",
+                          en->name);
+    traj = cJSON_IsTrue(v);
+  }
+  en->trajectories = traj;
+  return 0;
+}
+
+/* "agents": the names of the agents this environment runs (default: all). */
+static int read_env_agents(env_entry *en, const agent_set *ag, sgp_err *e) {
+  const cJSON *s = en->subset = sgp_cfg_get(&en->c, "agents");
+  if (!s) return 0;
+  if (!cJSON_IsArray(s))
+    return sgp_cfg_fail(e, &en->c, "agents", "expected an array of agent names, got %s", sgp_json_type(s));
+  if (!cJSON_GetArraySize(s)) return sgp_cfg_fail(e, &en->c, "agents", "empty list (the grid would be empty)");
+  sgp_cfg arr;
+  if (sgp_cfg_array(&en->c, "agents", &arr, NULL, e)) return -1;
+  int k = 0;
+  for (const cJSON *c = s->child; c; c = c->next, k++) {
+    int ok = 0;
+    for (int i = 0; i < ag->n && cJSON_IsString(c) && !ok; i++) ok = !strcmp(agent_name(ag, i), c->valuestring);
+    char key[16];
+    snprintf(key, sizeof key, "%d", k);
+    if (!ok)
+      return sgp_cfg_fail(e, &arr, key, "unknown agent '%s' (not in /agents)",
+                          cJSON_IsString(c) ? c->valuestring : sgp_json_type(c));
+  }
+  return 0;
+}
+
+/* "auto": the normalised score where references exist and episodes have the reference length. */
+static void resolve_metric(env_entry *en) {
+  if (strcmp(en->metric, "auto")) return;
+  const cJSON *st = member(en->resolved_eval, "steps");
+  int full = !cJSON_IsNumber(st) || st->valuedouble == en->info.T;
+  en->metric = en->info.has_ref && full ? "normalized_score" : "success";
+}
+
+static int read_env(const sweep *sw, const sgp_cfg *envs, int i, const shared *sh, const agent_set *ag,
+                    env_entry *en, sgp_err *e) {
+  static const char *const keys[] = {"name", "label", "config", "datasets", "eval", "train",
+                                     "planner", "agents", "metric", "trajectories", NULL};
+  memset(en, 0, sizeof *en);
+  if (sgp_cfg_index(envs, i, &en->c, e) || sgp_cfg_check_keys(&en->c, keys, e) ||
+      req_name(&en->c, "name", &en->name, e))
+    return -1;
+  en->label = en->name;
+  if (sgp_cfg_get(&en->c, "label") && req_name(&en->c, "label", &en->label, e)) return -1;
+  if (check_env_label(envs, i, en, e)) return -1;
+  if (sgp_cfg_obj_if(&en->c, "config", &en->cfg, e) < 0 || sgp_cfg_obj_if(&en->c, "eval", &en->eval, e) < 0 ||
+      read_train(&en->c, &en->train, e) ||
+      read_planner_defaults(&en->c, &en->planner, "environment planner defaults cannot name a planner", e))
+    return -1;
+  en->metric = sh->metric;
+  if (read_metric(&en->c, &en->metric, e) || describe_env(sw, en, e) || read_trajectories(en, e) ||
+      read_env_agents(en, ag, e))
+    return -1;
+  if (sgp_cfg_array(&en->c, "datasets", &en->datasets, &en->ndatasets, e)) return -1;
+  if (!en->ndatasets) return sgp_cfg_fail(e, &en->c, "datasets", "empty list (the grid would be empty)");
+  en->resolved_eval = sweep_merge(sh->eval, en->eval.j);
+  resolve_metric(en);
+  en->envobj = cJSON_CreateObject();
+  cJSON_AddStringToObject(en->envobj, "name", en->name);
+  cJSON_AddItemToObject(en->envobj, "config", en->cfg.j ? cJSON_Duplicate(en->cfg.j, 1) : cJSON_CreateObject());
+  return 0;
+}
+
+/* /envs/<i>/datasets/<k> */
+typedef struct dataset_entry {
+  const char *name;
+  const cJSON *spec;
+} dataset_entry;
+
+static int read_dataset(const env_entry *en, int k, dataset_entry *d, sgp_err *e) {
+  static const char *const keys[] = {"name", "spec", NULL};
+  sgp_cfg ds, spec;
+  if (sgp_cfg_index(&en->datasets, k, &ds, e) || sgp_cfg_check_keys(&ds, keys, e) ||
+      req_name(&ds, "name", &d->name, e))
+    return -1;
+  int f = sgp_cfg_obj_if(&ds, "spec", &spec, e);
+  if (f < 0) return -1;
+  if (!f) return sgp_cfg_fail(e, &ds, "spec", "missing required field");
+  d->spec = spec.j;
+  for (int o = 0; o < k; o++)
+    if (!strcmp(member(cJSON_GetArrayItem(en->datasets.j, o), "name")->valuestring, d->name))
+      return sgp_cfg_fail(e, &ds, "name", "duplicate dataset name '%s'", d->name);
+  return 0;
+}
+
+/* ============================== the job graph ================================================= */
 
 typedef struct builder {
   sweep *sw;
-  int capjobs, capruns;
+  int capjobs, capruns, caprows;
 } builder;
 
 static int find_job(const sweep *sw, sweep_kind kind, const char *key) {
@@ -337,7 +696,288 @@ static void add_dep(sweep_job *j, int d) {
   j->deps[j->ndeps++] = d;
 }
 
-static char *seed_str(long s) { return xfmt("%ld", s); }
+static char *cache_path(const sweep *sw, const char *sub, const char *key, const char *ext) {
+  return xfmt("%s/%s/%s%s", sw->cache, sub, key, ext);
+}
+
+/* One cell of the table: an environment's dataset (a row) and an agent variant (a column). */
+typedef struct cell {
+  const env_entry *en;
+  const dataset_entry *d;
+  int row, col;
+  const variant *v;
+  cJSON *holder; /* {"planner": resolved, "train": {kind: resolved}} */
+  int mask;      /* PLAN_NEEDS_* of the resolved planner */
+} cell;
+
+/* The jobs of one cell and seed, as they are made. */
+typedef struct seed_jobs {
+  long seed;
+  char sstr[32];
+  char dkey[17];
+  char *ddir;            /* the dataset's directory in the cache */
+  int dj;                /* its job */
+  cJSON *mkeys, *mpaths; /* kind -> model key, kind -> model file */
+  int mjobs[SWEEP_NMODEL], nm;
+} seed_jobs;
+
+static int add_data_job(builder *b, const cell *c, seed_jobs *s) {
+  sweep *sw = b->sw;
+  const env_entry *en = c->en;
+  cJSON *dk = cJSON_CreateObject();
+  cJSON_AddItemToObject(dk, "env", cJSON_Duplicate(en->envobj, 1));
+  cJSON_AddItemToObject(dk, "spec", cJSON_Duplicate(c->d->spec, 1));
+  cJSON_AddNumberToObject(dk, "seed", (double)s->seed);
+  cJSON_AddNumberToObject(dk, "collector", DS_COLLECTOR_VERSION);
+  sweep_key(dk, s->dkey);
+  cJSON_Delete(dk);
+  int isnew, dj = add_job(b, SWEEP_DATA, s->dkey, &isnew);
+  if (!isnew) return dj;
+  sweep_job *j = &sw->jobs[dj];
+  j->what = xfmt("collect %s/%s seed %ld", en->label, c->d->name, s->seed);
+  j->config = cJSON_Duplicate(c->d->spec, 1);
+  j->config_path = xfmt("%s/configs/data-%s.json", sw->out, s->dkey);
+  char *dir = cache_path(sw, "datasets", s->dkey, "");
+  j->done_path = xfmt("%s/manifest.json", dir);
+  j->log_path = xfmt("%s/logs/collect-%s.log", sw->out, s->dkey);
+  /* collect is deterministic whatever its thread count: one thread, like every job */
+  const char *args[] = {"collect", en->name, "--spec", j->config_path, "--seed", s->sstr, "--out", dir,
+                        "--threads", "1", NULL, NULL, NULL};
+  if (en->cfg.j && en->cfg.j->child) {
+    j->config2 = cJSON_Duplicate(en->cfg.j, 1);
+    j->config2_path = xfmt("%s/configs/env-%s.json", sw->out, s->dkey);
+    args[10] = "--env-config";
+    args[11] = j->config2_path;
+  }
+  set_argv(j, sw, args);
+  free(dir);
+  return dj;
+}
+
+/* PLAN_NEEDS_* bits (agents/planner.h) of the model kinds of sweep_model_kinds */
+static const int model_bits[SWEEP_NMODEL] = {1, 2, 8, 32};
+
+static void add_model_jobs(builder *b, const cell *c, seed_jobs *s) {
+  sweep *sw = b->sw;
+  for (int k = 0; k < SWEEP_NMODEL; k++) {
+    if (!(c->mask & model_bits[k])) continue;
+    const char *kind = sweep_model_kinds[k];
+    const cJSON *tcfg = member(member(c->holder, "train"), kind);
+    cJSON *mk = cJSON_CreateObject();
+    cJSON_AddStringToObject(mk, "dataset", s->dkey);
+    cJSON_AddStringToObject(mk, "kind", kind);
+    cJSON_AddItemToObject(mk, "config", cJSON_Duplicate(tcfg, 1));
+    cJSON_AddNumberToObject(mk, "seed", (double)s->seed);
+    char mkey[17];
+    sweep_key(mk, mkey);
+    cJSON_Delete(mk);
+    int isnew, mj = add_job(b, SWEEP_MODEL, mkey, &isnew);
+    char *mfile = cache_path(sw, "models", mkey, ".safetensors");
+    if (isnew) {
+      sweep_job *j = &sw->jobs[mj];
+      j->what = xfmt("train %s %s/%s seed %ld", kind, c->en->label, c->d->name, s->seed);
+      j->config = cJSON_Duplicate(tcfg, 1);
+      j->config_path = xfmt("%s/configs/model-%s.json", sw->out, mkey);
+      j->done_path = sgp_strdup(mfile);
+      j->log_path = xfmt("%s/logs/train-%s.log", sw->out, mkey);
+      const char *args[] = {"train", kind, "--data", s->ddir, "--config", j->config_path,
+                            "--out", mfile, "--seed", s->sstr, NULL};
+      set_argv(j, sw, args);
+      add_dep(j, s->dj);
+    }
+    cJSON_AddStringToObject(s->mkeys, kind, mkey);
+    cJSON_AddStringToObject(s->mpaths, kind, mfile);
+    free(mfile);
+    s->mjobs[s->nm++] = mj;
+  }
+}
+
+/* The run's config: the key's fields with the dataset and models as paths instead of keys. */
+static cJSON *run_config(const cell *c, const seed_jobs *s) {
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddItemToObject(r, "env", cJSON_Duplicate(c->en->envobj, 1));
+  cJSON_AddStringToObject(r, "dataset", s->ddir);
+  cJSON_AddItemToObject(r, "models", cJSON_Duplicate(s->mpaths, 1));
+  cJSON_AddItemToObject(r, "planner", cJSON_Duplicate(member(c->holder, "planner"), 1));
+  cJSON_AddItemToObject(r, "eval", cJSON_Duplicate(c->en->resolved_eval, 1));
+  cJSON_AddNumberToObject(r, "seed", (double)s->seed);
+  return r;
+}
+
+static int add_run_job(builder *b, const cell *c, const seed_jobs *s) {
+  sweep *sw = b->sw;
+  cJSON *rk = cJSON_CreateObject();
+  cJSON_AddItemToObject(rk, "env", cJSON_Duplicate(c->en->envobj, 1));
+  cJSON_AddStringToObject(rk, "dataset", s->dkey);
+  cJSON_AddItemToObject(rk, "models", cJSON_Duplicate(s->mkeys, 1));
+  cJSON_AddItemToObject(rk, "planner", cJSON_Duplicate(member(c->holder, "planner"), 1));
+  cJSON_AddItemToObject(rk, "eval", cJSON_Duplicate(c->en->resolved_eval, 1));
+  cJSON_AddNumberToObject(rk, "seed", (double)s->seed);
+  char rkey[17];
+  sweep_key(rk, rkey);
+  cJSON_Delete(rk);
+  int isnew, rj = add_job(b, SWEEP_RUN, rkey, &isnew);
+  if (!isnew) return rj;
+  sweep_job *j = &sw->jobs[rj];
+  j->what = xfmt("eval %s/%s %s seed %ld", c->en->label, c->d->name, c->v->label, s->seed);
+  j->config = run_config(c, s);
+  j->config_path = xfmt("%s/configs/run-%s.json", sw->out, rkey);
+  j->done_path = xfmt("%s/runs/%s.json", sw->out, rkey);
+  j->log_path = xfmt("%s/logs/eval-%s.log", sw->out, rkey);
+  char *roll = xfmt("%s/rollouts/%s", sw->out, rkey);
+  const char *args[] = {"eval", "--config", j->config_path, "--out", j->done_path,
+                        c->en->trajectories ? "--save-rollout" : NULL, roll, NULL};
+  set_argv(j, sw, args);
+  free(roll);
+  add_dep(j, s->dj);
+  for (int m = 0; m < s->nm; m++) add_dep(j, s->mjobs[m]);
+  return rj;
+}
+
+/* Two cells may resolve to the same run (identical configs): they share it. */
+static void add_run(builder *b, const cell *c, int si, int rj, int dj) {
+  sweep *sw = b->sw;
+  if (sw->nruns == b->capruns) {
+    b->capruns = b->capruns ? 2 * b->capruns : 64;
+    sw->runs = sgp_realloc(sw->runs, sizeof *sw->runs * (size_t)b->capruns);
+  }
+  sweep_run *run = &sw->runs[sw->nruns++];
+  run->row = c->row;
+  run->col = c->col;
+  run->seed_index = si;
+  run->seed = sw->seeds[si];
+  run->job = rj;
+  run->data_job = dj;
+}
+
+/* dataset -> models -> run for one cell and seed */
+static void add_seed(builder *b, const cell *c, int si) {
+  seed_jobs s;
+  memset(&s, 0, sizeof s);
+  s.seed = b->sw->seeds[si];
+  snprintf(s.sstr, sizeof s.sstr, "%ld", s.seed);
+  s.dj = add_data_job(b, c, &s);
+  s.ddir = cache_path(b->sw, "datasets", s.dkey, "");
+  s.mkeys = cJSON_CreateObject();
+  s.mpaths = cJSON_CreateObject();
+  add_model_jobs(b, c, &s);
+  int rj = add_run_job(b, c, &s);
+  add_run(b, c, si, rj, s.dj);
+  cJSON_Delete(s.mkeys);
+  cJSON_Delete(s.mpaths);
+  free(s.ddir);
+}
+
+/* deep merge of layers[0] < layers[1] < ... (NULL layers change nothing) */
+static cJSON *merge_layers(const cJSON *const *layers, int n) {
+  cJSON *r = sweep_merge(layers[0], layers[1]);
+  for (int i = 2; i < n; i++) {
+    cJSON *t = sweep_merge(r, layers[i]);
+    cJSON_Delete(r);
+    r = t;
+  }
+  return r;
+}
+
+/* planner and train configs of a cell: shared < environment < agent < agent-for-this-environment
+ * < grid point */
+static cJSON *resolve_cell(const shared *sh, const env_entry *en, const cJSON *agent, const variant *v) {
+  const cJSON *ov = member(member(agent, "envs"), en->label);
+  const cJSON *pl[4] = {sh->planner, en->planner.j, member(agent, "planner"), member(ov, "planner")};
+  cJSON *train = cJSON_CreateObject();
+  for (int k = 0; k < SWEEP_NMODEL; k++) {
+    const char *kind = sweep_model_kinds[k];
+    const cJSON *tl[4] = {member(sh->train, kind), member(en->train.j, kind),
+                          member(member(agent, "train"), kind), member(member(ov, "train"), kind)};
+    cJSON_AddItemToObject(train, kind, merge_layers(tl, 4));
+  }
+  cJSON *holder = cJSON_CreateObject();
+  cJSON_AddItemToObject(holder, "planner", merge_layers(pl, 4));
+  cJSON_AddItemToObject(holder, "train", train);
+  for (const cJSON *s = v->sets->child; s; s = s->next)
+    pointer_set(holder, cJSON_GetArrayItem(s, 0)->valuestring, cJSON_GetArrayItem(s, 1));
+  return holder;
+}
+
+static int expand_cell(builder *b, const env_entry *en, const dataset_entry *d, const shared *sh,
+                       const agent_set *ag, int row, int col, sgp_err *e) {
+  sweep *sw = b->sw;
+  cell c = {en, d, row, col, &ag->v[col], NULL, 0};
+  c.holder = resolve_cell(sh, en, agent_json(ag, c.v->agent), c.v);
+  /* the registry validates the resolved planner and says which models it needs */
+  char path[96];
+  snprintf(path, sizeof path, "/agents/%d/planner", c.v->agent);
+  cJSON *copy = cJSON_Duplicate(member(c.holder, "planner"), 1);
+  int rc = sw->reg->planner_needs(copy, sw->file, path, &c.mask, e);
+  cJSON_Delete(copy);
+  for (int si = 0; si < sw->nseeds && !rc; si++) add_seed(b, &c, si);
+  cJSON_Delete(c.holder);
+  return rc;
+}
+
+static int runs_agent(const env_entry *en, const agent_set *ag, int col) {
+  const char *name = agent_name(ag, ag->v[col].agent);
+  if (!en->subset) return 1;
+  for (const cJSON *c = en->subset->child; c; c = c->next)
+    if (cJSON_IsString(c) && !strcmp(c->valuestring, name)) return 1;
+  return 0;
+}
+
+static int add_row(builder *b, const env_entry *en, const char *dataset) {
+  sweep *sw = b->sw;
+  if (sw->nrows == b->caprows) {
+    b->caprows = b->caprows ? 2 * b->caprows : 8;
+    sw->rows = sgp_realloc(sw->rows, sizeof *sw->rows * (size_t)b->caprows);
+  }
+  sweep_row *r = &sw->rows[sw->nrows];
+  r->env = sgp_strdup(en->label);
+  r->env_name = sgp_strdup(en->name);
+  r->dataset = sgp_strdup(dataset);
+  r->metric = sgp_strdup(en->metric);
+  r->info = en->info;
+  r->trajectories = en->trajectories;
+  return sw->nrows++;
+}
+
+/* Every row of one environment (one per dataset) and its cells. */
+static int expand_env(builder *b, const env_entry *en, const shared *sh, const agent_set *ag, sgp_err *e) {
+  for (int k = 0; k < en->ndatasets; k++) {
+    dataset_entry d;
+    if (read_dataset(en, k, &d, e)) return -1;
+    int row = add_row(b, en, d.name);
+    for (int col = 0; col < ag->nv; col++)
+      if (runs_agent(en, ag, col) && expand_cell(b, en, &d, sh, ag, row, col, e)) return -1;
+  }
+  return 0;
+}
+
+static int expand_envs(sweep *sw, const sgp_cfg *root, const shared *sh, const agent_set *ag, sgp_err *e) {
+  sgp_cfg envs;
+  int n;
+  if (sgp_cfg_array(root, "envs", &envs, &n, e)) return -1;
+  if (!n) return sgp_cfg_fail(e, root, "envs", "empty list (the grid would be empty)");
+  builder b = {sw, 0, 0, 0};
+  for (int i = 0; i < n; i++) {
+    env_entry en;
+    int rc = read_env(sw, &envs, i, sh, ag, &en, e) || expand_env(&b, &en, sh, ag, e);
+    env_entry_free(&en);
+    if (rc) return -1;
+  }
+  if (!sw->nruns) return sgp_cfg_fail(e, root, "envs", "the grid is empty (no environment runs any agent)");
+  return 0;
+}
+
+/* The sweep file -> validated header and defaults -> agent columns -> rows, cells and their jobs. */
+static int load_impl(sweep *sw, sgp_err *e) {
+  sgp_cfg root = sgp_cfg_root(sw->root, sw->file);
+  shared sh;
+  agent_set ag;
+  memset(&ag, 0, sizeof ag);
+  int rc = read_header(sw, &root, &sh, e) || read_seeds(sw, &root, e) || read_shared(&root, &sh, e) ||
+           read_agents(sw, &root, &ag, e) || expand_envs(sw, &root, &sh, &ag, e);
+  agents_free(&ag);
+  return rc ? -1 : 0;
+}
 
 void sweep_free(sweep *sw) {
   if (!sw) return;
@@ -374,559 +1014,6 @@ void sweep_free(sweep *sw) {
   free(sw->cache);
   free(sw->prog);
   free(sw);
-}
-
-/* value text for a grid label: numbers canonical, strings bare */
-static char *value_text(const cJSON *v) {
-  if (cJSON_IsString(v)) return sgp_strdup(v->valuestring);
-  return sweep_canonical(v);
-}
-
-/* Expands the grid of one agent into variants (cartesian product in the grid's key order). */
-static int expand_agent(const char *file, int ai, const cJSON *agent, const char *name, variant **vs,
-                        int *nv, int *cap, sgp_err *e) {
-  const cJSON *grid = get(agent, "grid");
-  char path[128];
-  snprintf(path, sizeof path, "/agents/%d/grid", ai);
-  int nk = 0;
-  if (grid) {
-    if (!cJSON_IsObject(grid)) return sgp_fail(e, "%s: %s: expected an object, got %s", file, path, tname(grid));
-    for (const cJSON *c = grid->child; c; c = c->next, nk++) {
-      if (!cJSON_IsArray(c)) return sgp_fail(e, "%s: %s/%s: expected an array of values, got %s", file, path, c->string, tname(c));
-      if (cJSON_GetArraySize(c) == 0) return sgp_fail(e, "%s: %s/%s: empty grid axis", file, path, c->string);
-      if (!c->string[0]) return sgp_fail(e, "%s: %s/: empty parameter name", file, path);
-      if (c->string[0] == '/' && strncmp(c->string, "/planner/", 9) && strncmp(c->string, "/train/", 7))
-        return sgp_fail(e, "%s: %s/%s: a pointer must start with /planner/ or /train/<kind>/", file, path, c->string);
-      if (!strncmp(c->string, "/train/", 7)) {
-        const char *k = c->string + 7, *sl = strchr(k, '/');
-        char kind[32];
-        size_t n = sl ? (size_t)(sl - k) : strlen(k);
-        snprintf(kind, sizeof kind, "%.*s", (int)(n < 31 ? n : 31), k);
-        if (!sl || model_kind_index(kind) < 0)
-          return sgp_fail(e, "%s: %s/%s: expected /train/<dynamics|ensemble|score|dde>/<field>", file, path, c->string);
-      }
-      if (!strcmp(c->string, "name") || !strcmp(c->string, "/planner/name"))
-        return sgp_fail(e, "%s: %s/%s: the planner name cannot be a grid axis (add another agent)", file, path, c->string);
-      int idx = 0;
-      for (const cJSON *v = c->child; v; v = v->next, idx++) {
-        if (cJSON_IsObject(v) || cJSON_IsArray(v) || cJSON_IsNull(v))
-          return sgp_fail(e, "%s: %s/%s/%d: expected a number, string or boolean, got %s", file, path, c->string, idx, tname(v));
-        for (const cJSON *w = c->child; w != v; w = w->next)
-          if (cJSON_Compare(v, w, 1)) return sgp_fail(e, "%s: %s/%s/%d: duplicate value", file, path, c->string, idx);
-      }
-    }
-  }
-  /* odometer over the axes */
-  int *at = sgp_calloc((size_t)(nk ? nk : 1), sizeof *at);
-  for (;;) {
-    if (*nv == *cap) {
-      *cap = *cap ? 2 * *cap : 16;
-      *vs = sgp_realloc(*vs, sizeof **vs * (size_t)*cap);
-    }
-    variant *v = &(*vs)[(*nv)++];
-    v->agent = ai;
-    v->sets = cJSON_CreateArray();
-    sbuf lab = {0};
-    sb_str(&lab, name);
-    int k = 0;
-    for (const cJSON *c = grid ? grid->child : NULL; c; c = c->next, k++) {
-      const cJSON *val = cJSON_GetArrayItem(c, at[k]);
-      cJSON *pair = cJSON_CreateArray();
-      char *ptr = c->string[0] == '/' ? sgp_strdup(c->string) : xfmt("/planner/%s", c->string);
-      cJSON_AddItemToArray(pair, cJSON_CreateString(ptr));
-      cJSON_AddItemToArray(pair, cJSON_Duplicate(val, 1));
-      cJSON_AddItemToArray(v->sets, pair);
-      free(ptr);
-      char *vt = value_text(val);
-      sb_str(&lab, k == 0 ? "[" : ",");
-      sb_str(&lab, c->string);
-      sb_str(&lab, "=");
-      sb_str(&lab, vt);
-      free(vt);
-    }
-    if (nk) sb_str(&lab, "]");
-    v->label = lab.s;
-    int d = nk - 1;
-    while (d >= 0) {
-      if (++at[d] < cJSON_GetArraySize(cJSON_GetArrayItem(grid, d))) break;
-      at[d--] = 0;
-    }
-    if (d < 0) break;
-  }
-  free(at);
-  return 0;
-}
-
-static int in_str_array(const cJSON *arr, const char *s) {
-  for (const cJSON *c = arr ? arr->child : NULL; c; c = c->next)
-    if (cJSON_IsString(c) && !strcmp(c->valuestring, s)) return 1;
-  return 0;
-}
-
-static char *cache_path(const sweep *sw, const char *sub, const char *key, const char *ext) {
-  return xfmt("%s/%s/%s%s", sw->cache, sub, key, ext);
-}
-
-static int load_impl(sweep *sw, sgp_err *e) {
-  const char *file = sw->file;
-  cJSON *root = sw->root;
-  static const char *const top_keys[] = {"name", "description", "seeds", "metric", "confidence", "figures",
-                                         "eval", "train", "planner", "envs", "agents", NULL};
-  if (check_keys(file, "", root, top_keys, e)) return -1;
-  const cJSON *v;
-  if ((v = get(root, "name"))) {
-    if (!cJSON_IsString(v) || !v->valuestring[0]) return sgp_fail(e, "%s: /name: expected a non-empty string", file);
-    sw->name = sgp_strdup(v->valuestring);
-  } else {
-    const char *b = strrchr(file, '/');
-    b = b ? b + 1 : file;
-    size_t n = strlen(b);
-    if (n > 5 && !strcmp(b + n - 5, ".json")) n -= 5;
-    sw->name = xfmt("%.*s", (int)n, b);
-  }
-  if ((v = get(root, "description")) && !cJSON_IsString(v))
-    return sgp_fail(e, "%s: /description: expected a string, got %s", file, tname(v));
-  const char *top_metric = "auto";
-  if (check_metric(file, "", root, &top_metric, e)) return -1;
-  sw->confidence = 0.95;
-  if ((v = get(root, "confidence"))) {
-    if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble < 1))
-      return sgp_fail(e, "%s: /confidence: expected a number in (0, 1)", file);
-    sw->confidence = v->valuedouble;
-  }
-  sw->figures = 1;
-  if ((v = get(root, "figures"))) {
-    if (!cJSON_IsBool(v)) return sgp_fail(e, "%s: /figures: expected a boolean, got %s", file, tname(v));
-    sw->figures = cJSON_IsTrue(v);
-  }
-  /* seeds: a count n (seeds 0..n-1) or a list of distinct whole numbers */
-  v = get(root, "seeds");
-  if (!v) return sgp_fail(e, "%s: /seeds: missing required field", file);
-  if (cJSON_IsNumber(v)) {
-    double n = v->valuedouble;
-    if (n != floor(n) || n < 1 || n > 1000) return sgp_fail(e, "%s: /seeds: expected a whole number of seeds in 1..1000 or a list", file);
-    sw->nseeds = (int)n;
-    sw->seeds = sgp_malloc(sizeof *sw->seeds * (size_t)sw->nseeds);
-    for (int i = 0; i < sw->nseeds; i++) sw->seeds[i] = i;
-  } else if (cJSON_IsArray(v)) {
-    sw->nseeds = cJSON_GetArraySize(v);
-    if (!sw->nseeds) return sgp_fail(e, "%s: /seeds: empty list (the grid would be empty)", file);
-    sw->seeds = sgp_malloc(sizeof *sw->seeds * (size_t)sw->nseeds);
-    int i = 0;
-    for (const cJSON *c = v->child; c; c = c->next, i++) {
-      if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) || c->valuedouble < 0 || c->valuedouble > 4e18)
-        return sgp_fail(e, "%s: /seeds/%d: expected a whole number >= 0, got %s", file, i, tname(c));
-      sw->seeds[i] = (long)c->valuedouble;
-      for (int k = 0; k < i; k++)
-        if (sw->seeds[k] == sw->seeds[i]) return sgp_fail(e, "%s: /seeds/%d: duplicate seed %ld", file, i, sw->seeds[i]);
-    }
-  } else {
-    return sgp_fail(e, "%s: /seeds: expected a number or an array, got %s", file, tname(v));
-  }
-  const cJSON *top_eval, *top_train, *top_planner;
-  if (opt_obj(file, "", root, "eval", &top_eval, e) < 0) return -1;
-  if (opt_obj(file, "", root, "train", &top_train, e) < 0) return -1;
-  if (top_train && check_train(file, "/train", top_train, e)) return -1;
-  if (opt_obj(file, "", root, "planner", &top_planner, e) < 0) return -1;
-  if (top_planner && get(top_planner, "name"))
-    return sgp_fail(e, "%s: /planner/name: the shared planner defaults cannot name a planner", file);
-
-  /* ---- agents */
-  const cJSON *agents = get(root, "agents");
-  if (!agents) return sgp_fail(e, "%s: /agents: missing required field", file);
-  if (!cJSON_IsArray(agents)) return sgp_fail(e, "%s: /agents: expected an array, got %s", file, tname(agents));
-  int nagents = cJSON_GetArraySize(agents);
-  if (!nagents) return sgp_fail(e, "%s: /agents: empty list (the grid would be empty)", file);
-  static const char *const agent_keys[] = {"name", "planner", "grid", "train", "envs", NULL};
-  variant *vs = NULL;
-  int nv = 0, capv = 0, rc = -1;
-  int ai = 0;
-  const cJSON *envs = get(root, "envs");
-  for (const cJSON *a = agents->child; a; a = a->next, ai++) {
-    char path[64];
-    snprintf(path, sizeof path, "/agents/%d", ai);
-    if (check_keys(file, path, a, agent_keys, e)) goto done;
-    const char *name, *pname;
-    if (req_str(file, path, a, "name", &name, e)) goto done;
-    for (const cJSON *b = agents->child; b != a; b = b->next)
-      if (!strcmp(get(b, "name")->valuestring, name)) {
-        sgp_fail(e, "%s: %s/name: duplicate agent name '%s'", file, path, name);
-        goto done;
-      }
-    const cJSON *pl = get(a, "planner");
-    if (!pl) {
-      sgp_fail(e, "%s: %s/planner: missing required field", file, path);
-      goto done;
-    }
-    if (!cJSON_IsObject(pl)) {
-      sgp_fail(e, "%s: %s/planner: expected an object, got %s", file, path, tname(pl));
-      goto done;
-    }
-    char ppath[96];
-    snprintf(ppath, sizeof ppath, "%s/planner", path);
-    if (req_str(file, ppath, pl, "name", &pname, e)) goto done;
-    const cJSON *t, *ae;
-    char tpath[96];
-    snprintf(tpath, sizeof tpath, "%s/train", path);
-    if (opt_obj(file, path, a, "train", &t, e) < 0 || (t && check_train(file, tpath, t, e))) goto done;
-    if (opt_obj(file, path, a, "envs", &ae, e) < 0) goto done;
-    for (const cJSON *c = ae ? ae->child : NULL; c; c = c->next) {
-      char epath[256];
-      snprintf(epath, sizeof epath, "%s/envs/%s", path, c->string);
-      int found = 0;
-      for (const cJSON *en = cJSON_IsArray(envs) ? envs->child : NULL; en && !found; en = en->next) {
-        const cJSON *l = get(en, "label"), *n = get(en, "name");
-        const cJSON *lab = l ? l : n;
-        found = cJSON_IsString(lab) && !strcmp(lab->valuestring, c->string);
-      }
-      if (!found) {
-        sgp_fail(e, "%s: %s: no environment labelled '%s' in /envs", file, epath, c->string);
-        goto done;
-      }
-      static const char *const ae_keys[] = {"planner", "train", NULL};
-      if (check_keys(file, epath, c, ae_keys, e)) goto done;
-      const cJSON *x;
-      char p2[300];
-      snprintf(p2, sizeof p2, "%s/train", epath);
-      if (opt_obj(file, epath, c, "planner", &x, e) < 0) goto done;
-      if (x && get(x, "name")) {
-        sgp_fail(e, "%s: %s/planner/name: per-environment overrides cannot change the planner", file, epath);
-        goto done;
-      }
-      if (opt_obj(file, epath, c, "train", &x, e) < 0 || (x && check_train(file, p2, x, e))) goto done;
-    }
-    if (expand_agent(file, ai, a, name, &vs, &nv, &capv, e)) goto done;
-  }
-  for (int i = 0; i < nv; i++)
-    for (int k = 0; k < i; k++)
-      if (!strcmp(vs[i].label, vs[k].label)) {
-        sgp_fail(e, "%s: /agents/%d: agent label '%s' occurs twice", file, vs[i].agent, vs[i].label);
-        goto done;
-      }
-  sw->ncols = nv;
-  sw->cols = sgp_malloc(sizeof *sw->cols * (size_t)nv);
-  for (int i = 0; i < nv; i++) sw->cols[i] = sgp_strdup(vs[i].label);
-
-  /* ---- environments */
-  if (!envs) {
-    sgp_fail(e, "%s: /envs: missing required field", file);
-    goto done;
-  }
-  if (!cJSON_IsArray(envs)) {
-    sgp_fail(e, "%s: /envs: expected an array, got %s", file, tname(envs));
-    goto done;
-  }
-  if (!cJSON_GetArraySize(envs)) {
-    sgp_fail(e, "%s: /envs: empty list (the grid would be empty)", file);
-    goto done;
-  }
-  static const char *const env_keys[] = {"name", "label", "config", "datasets", "eval", "train",
-                                         "planner", "agents", "metric", "trajectories", NULL};
-  builder b = {sw, 0, 0};
-  int caprows = 0, ei = 0;
-  for (const cJSON *en = envs->child; en; en = en->next, ei++) {
-    char path[64];
-    snprintf(path, sizeof path, "/envs/%d", ei);
-    if (check_keys(file, path, en, env_keys, e)) goto done;
-    const char *ename, *label;
-    if (req_str(file, path, en, "name", &ename, e)) goto done;
-    label = ename;
-    if (get(en, "label") && req_str(file, path, en, "label", &label, e)) goto done;
-    for (const cJSON *o = envs->child; o != en; o = o->next) {
-      const cJSON *l = get(o, "label") ? get(o, "label") : get(o, "name");
-      if (!strcmp(l->valuestring, label)) {
-        sgp_fail(e, "%s: %s/%s: duplicate environment label '%s' (give one a different \"label\")", file, path,
-                 get(en, "label") ? "label" : "name", label);
-        goto done;
-      }
-    }
-    const cJSON *cfg, *ev, *tr, *pl;
-    if (opt_obj(file, path, en, "config", &cfg, e) < 0) goto done;
-    if (opt_obj(file, path, en, "eval", &ev, e) < 0) goto done;
-    char tpath[96];
-    snprintf(tpath, sizeof tpath, "%s/train", path);
-    if (opt_obj(file, path, en, "train", &tr, e) < 0 || (tr && check_train(file, tpath, tr, e))) goto done;
-    if (opt_obj(file, path, en, "planner", &pl, e) < 0) goto done;
-    if (pl && get(pl, "name")) {
-      sgp_fail(e, "%s: %s/planner/name: environment planner defaults cannot name a planner", file, path);
-      goto done;
-    }
-    const char *metric = top_metric;
-    if (check_metric(file, path, en, &metric, e)) goto done;
-    /* the registry validates the name and the config (on a copy: keys use the file's config) */
-    sweep_env_info info;
-    memset(&info, 0, sizeof info);
-    cJSON *cfgcopy = cfg ? cJSON_Duplicate(cfg, 1) : cJSON_CreateObject();
-    char cpath[96];
-    snprintf(cpath, sizeof cpath, "%s/%s", path, cfg ? "config" : "name");
-    int erc = sw->reg->env_info(ename, cfgcopy, file, cpath, &info, e);
-    cJSON_Delete(cfgcopy);
-    if (erc) goto done;
-    int traj = info.fig.kind != ENV_FIG_NONE && info.fig.by_default; /* the env's own choice */
-    if ((v = get(en, "trajectories"))) {
-      if (!cJSON_IsBool(v)) {
-        sgp_fail(e, "%s: %s/trajectories: expected a boolean, got %s", file, path, tname(v));
-        goto done;
-      }
-      if (cJSON_IsTrue(v) && info.fig.kind == ENV_FIG_NONE) {
-        sgp_fail(e, "%s: %s/trajectories: environment '%s' declares no trajectory figure (spec.figure)", file, path, ename);
-        goto done;
-      }
-      traj = cJSON_IsTrue(v);
-    }
-    const cJSON *subset = get(en, "agents");
-    if (subset) {
-      if (!cJSON_IsArray(subset)) {
-        sgp_fail(e, "%s: %s/agents: expected an array of agent names, got %s", file, path, tname(subset));
-        goto done;
-      }
-      if (!cJSON_GetArraySize(subset)) {
-        sgp_fail(e, "%s: %s/agents: empty list (the grid would be empty)", file, path);
-        goto done;
-      }
-      int k = 0;
-      for (const cJSON *s = subset->child; s; s = s->next, k++) {
-        int ok = 0;
-        for (const cJSON *a = agents->child; a && cJSON_IsString(s) && !ok; a = a->next)
-          ok = !strcmp(get(a, "name")->valuestring, s->valuestring);
-        if (!ok) {
-          sgp_fail(e, "%s: %s/agents/%d: unknown agent '%s' (not in /agents)", file, path, k,
-                   cJSON_IsString(s) ? s->valuestring : tname(s));
-          goto done;
-        }
-      }
-    }
-    const cJSON *dss = get(en, "datasets");
-    if (!dss) {
-      sgp_fail(e, "%s: %s/datasets: missing required field", file, path);
-      goto done;
-    }
-    if (!cJSON_IsArray(dss)) {
-      sgp_fail(e, "%s: %s/datasets: expected an array, got %s", file, path, tname(dss));
-      goto done;
-    }
-    if (!cJSON_GetArraySize(dss)) {
-      sgp_fail(e, "%s: %s/datasets: empty list (the grid would be empty)", file, path);
-      goto done;
-    }
-    cJSON *eval = sweep_merge(top_eval, ev);
-    if (!strcmp(metric, "auto")) {
-      /* normalised scores exist only for full-length episodes (the references are) */
-      const cJSON *st = cJSON_GetObjectItemCaseSensitive(eval, "steps");
-      int full = !cJSON_IsNumber(st) || st->valuedouble == info.T;
-      metric = info.has_ref && full ? "normalized_score" : "success";
-    }
-    cJSON *envobj = cJSON_CreateObject();
-    cJSON_AddStringToObject(envobj, "name", ename);
-    cJSON_AddItemToObject(envobj, "config", cfg ? cJSON_Duplicate(cfg, 1) : cJSON_CreateObject());
-    int di = 0;
-    for (const cJSON *ds = dss->child; ds; ds = ds->next, di++) {
-      char dpath[96];
-      snprintf(dpath, sizeof dpath, "%s/datasets/%d", path, di);
-      static const char *const ds_keys[] = {"name", "spec", NULL};
-      const char *dname;
-      const cJSON *spec;
-      int bad = check_keys(file, dpath, ds, ds_keys, e) || req_str(file, dpath, ds, "name", &dname, e);
-      if (!bad && opt_obj(file, dpath, ds, "spec", &spec, e) <= 0) {
-        if (!get(ds, "spec")) sgp_fail(e, "%s: %s/spec: missing required field", file, dpath);
-        bad = 1;
-      }
-      for (const cJSON *o = dss->child; !bad && o != ds; o = o->next)
-        if (!strcmp(get(o, "name")->valuestring, dname)) {
-          sgp_fail(e, "%s: %s/name: duplicate dataset name '%s'", file, dpath, dname);
-          bad = 1;
-        }
-      if (bad) {
-        cJSON_Delete(eval);
-        cJSON_Delete(envobj);
-        goto done;
-      }
-      if (sw->nrows == caprows) {
-        caprows = caprows ? 2 * caprows : 8;
-        sw->rows = sgp_realloc(sw->rows, sizeof *sw->rows * (size_t)caprows);
-      }
-      int row = sw->nrows++;
-      sweep_row *r = &sw->rows[row];
-      r->env = sgp_strdup(label);
-      r->env_name = sgp_strdup(ename);
-      r->dataset = sgp_strdup(dname);
-      r->metric = sgp_strdup(metric);
-      r->info = info;
-      r->trajectories = traj;
-      for (int col = 0; col < nv; col++) {
-        const cJSON *agent = cJSON_GetArrayItem(agents, vs[col].agent);
-        const char *aname = get(agent, "name")->valuestring;
-        if (subset && !in_str_array(subset, aname)) continue;
-        const cJSON *ov = get(get(agent, "envs"), label);
-        /* planner: shared < environment < agent < agent-for-this-environment < grid point */
-        cJSON *p1 = sweep_merge(top_planner, pl);
-        cJSON *p2 = sweep_merge(p1, get(agent, "planner"));
-        cJSON *planner = sweep_merge(p2, get(ov, "planner"));
-        cJSON_Delete(p1);
-        cJSON_Delete(p2);
-        cJSON *train = cJSON_CreateObject();
-        for (int k = 0; k < SWEEP_NMODEL; k++) {
-          const char *kind = sweep_model_kinds[k];
-          cJSON *t1 = sweep_merge(get(top_train, kind), get(tr, kind));
-          cJSON *t2 = sweep_merge(t1, get(get(agent, "train"), kind));
-          cJSON *t3 = sweep_merge(t2, get(get(ov, "train"), kind));
-          cJSON_AddItemToObject(train, kind, t3);
-          cJSON_Delete(t1);
-          cJSON_Delete(t2);
-        }
-        cJSON *holder = cJSON_CreateObject();
-        cJSON_AddItemToObject(holder, "planner", planner);
-        cJSON_AddItemToObject(holder, "train", train);
-        for (const cJSON *s = vs[col].sets->child; s; s = s->next)
-          pointer_set(holder, cJSON_GetArrayItem(s, 0)->valuestring, cJSON_GetArrayItem(s, 1));
-        char appath[96];
-        snprintf(appath, sizeof appath, "/agents/%d/planner", vs[col].agent);
-        cJSON *pcopy = cJSON_Duplicate(planner, 1);
-        int mask = 0;
-        int prc = sw->reg->planner_needs(pcopy, file, appath, &mask, e);
-        cJSON_Delete(pcopy);
-        if (prc) {
-          cJSON_Delete(holder);
-          cJSON_Delete(eval);
-          cJSON_Delete(envobj);
-          goto done;
-        }
-        for (int si = 0; si < sw->nseeds; si++) {
-          long seed = sw->seeds[si];
-          char *sstr = seed_str(seed);
-          /* dataset */
-          cJSON *dk = cJSON_CreateObject();
-          cJSON_AddItemToObject(dk, "env", cJSON_Duplicate(envobj, 1));
-          cJSON_AddItemToObject(dk, "spec", cJSON_Duplicate(spec, 1));
-          cJSON_AddNumberToObject(dk, "seed", (double)seed);
-          cJSON_AddNumberToObject(dk, "collector", DS_COLLECTOR_VERSION);
-          char dkey[17];
-          sweep_key(dk, dkey);
-          int isnew;
-          int dj = add_job(&b, SWEEP_DATA, dkey, &isnew);
-          if (isnew) {
-            sweep_job *j = &sw->jobs[dj];
-            j->what = xfmt("collect %s/%s seed %ld", label, dname, seed);
-            j->config = cJSON_Duplicate(spec, 1);
-            j->config_path = xfmt("%s/configs/data-%s.json", sw->out, dkey);
-            char *dir = cache_path(sw, "datasets", dkey, "");
-            j->done_path = xfmt("%s/manifest.json", dir);
-            j->log_path = xfmt("%s/logs/collect-%s.log", sw->out, dkey);
-            /* collect is deterministic whatever its thread count: one thread, like every job */
-            const char *args[] = {"collect", ename, "--spec", j->config_path, "--seed", sstr, "--out", dir,
-                                  "--threads", "1", NULL, NULL, NULL};
-            if (cfg && cfg->child) {
-              j->config2 = cJSON_Duplicate(cfg, 1);
-              j->config2_path = xfmt("%s/configs/env-%s.json", sw->out, dkey);
-              args[10] = "--env-config";
-              args[11] = j->config2_path;
-            }
-            set_argv(j, sw, args);
-            free(dir);
-          }
-          cJSON_Delete(dk);
-          char *ddir = cache_path(sw, "datasets", dkey, "");
-          /* models */
-          cJSON *mkeys = cJSON_CreateObject(), *mpaths = cJSON_CreateObject();
-          int mjobs[SWEEP_NMODEL], nm = 0;
-          for (int k = 0; k < SWEEP_NMODEL; k++) {
-            if (!(mask & model_bits[k])) continue;
-            const char *kind = sweep_model_kinds[k];
-            const cJSON *tcfg = get(get(holder, "train"), kind);
-            cJSON *mk = cJSON_CreateObject();
-            cJSON_AddStringToObject(mk, "dataset", dkey);
-            cJSON_AddStringToObject(mk, "kind", kind);
-            cJSON_AddItemToObject(mk, "config", cJSON_Duplicate(tcfg, 1));
-            cJSON_AddNumberToObject(mk, "seed", (double)seed);
-            char mkey[17];
-            sweep_key(mk, mkey);
-            cJSON_Delete(mk);
-            int mj = add_job(&b, SWEEP_MODEL, mkey, &isnew);
-            char *mfile = cache_path(sw, "models", mkey, ".safetensors");
-            if (isnew) {
-              sweep_job *j = &sw->jobs[mj];
-              j->what = xfmt("train %s %s/%s seed %ld", kind, label, dname, seed);
-              j->config = cJSON_Duplicate(tcfg, 1);
-              j->config_path = xfmt("%s/configs/model-%s.json", sw->out, mkey);
-              j->done_path = sgp_strdup(mfile);
-              j->log_path = xfmt("%s/logs/train-%s.log", sw->out, mkey);
-              const char *args[] = {"train", kind, "--data", ddir, "--config", j->config_path, "--out", mfile, "--seed", sstr, NULL};
-              set_argv(j, sw, args);
-              add_dep(j, dj);
-            }
-            cJSON_AddStringToObject(mkeys, kind, mkey);
-            cJSON_AddStringToObject(mpaths, kind, mfile);
-            free(mfile);
-            mjobs[nm++] = mj;
-          }
-          /* the run */
-          cJSON *rk = cJSON_CreateObject();
-          cJSON_AddItemToObject(rk, "env", cJSON_Duplicate(envobj, 1));
-          cJSON_AddStringToObject(rk, "dataset", dkey);
-          cJSON_AddItemToObject(rk, "models", mkeys);
-          cJSON_AddItemToObject(rk, "planner", cJSON_Duplicate(get(holder, "planner"), 1));
-          cJSON_AddItemToObject(rk, "eval", cJSON_Duplicate(eval, 1));
-          cJSON_AddNumberToObject(rk, "seed", (double)seed);
-          char rkey[17];
-          sweep_key(rk, rkey);
-          cJSON_Delete(rk);
-          int rj = add_job(&b, SWEEP_RUN, rkey, &isnew);
-          if (isnew) {
-            sweep_job *j = &sw->jobs[rj];
-            j->what = xfmt("eval %s/%s %s seed %ld", label, dname, vs[col].label, seed);
-            cJSON *rc2 = cJSON_CreateObject();
-            cJSON_AddItemToObject(rc2, "env", cJSON_Duplicate(envobj, 1));
-            cJSON_AddStringToObject(rc2, "dataset", ddir);
-            cJSON_AddItemToObject(rc2, "models", cJSON_Duplicate(mpaths, 1));
-            cJSON_AddItemToObject(rc2, "planner", cJSON_Duplicate(get(holder, "planner"), 1));
-            cJSON_AddItemToObject(rc2, "eval", cJSON_Duplicate(eval, 1));
-            cJSON_AddNumberToObject(rc2, "seed", (double)seed);
-            j->config = rc2;
-            j->config_path = xfmt("%s/configs/run-%s.json", sw->out, rkey);
-            j->done_path = xfmt("%s/runs/%s.json", sw->out, rkey);
-            j->log_path = xfmt("%s/logs/eval-%s.log", sw->out, rkey);
-            char *roll = xfmt("%s/rollouts/%s", sw->out, rkey);
-            const char *args[] = {"eval", "--config", j->config_path, "--out", j->done_path,
-                                  traj ? "--save-rollout" : NULL, roll, NULL};
-            set_argv(j, sw, args);
-            free(roll);
-            add_dep(j, dj);
-            for (int m = 0; m < nm; m++) add_dep(j, mjobs[m]);
-          }
-          cJSON_Delete(mpaths);
-          free(ddir);
-          free(sstr);
-          if (sw->nruns == b.capruns) {
-            b.capruns = b.capruns ? 2 * b.capruns : 64;
-            sw->runs = sgp_realloc(sw->runs, sizeof *sw->runs * (size_t)b.capruns);
-          }
-          /* two cells may resolve to the same run (identical configs): they share it */
-          sweep_run *run = &sw->runs[sw->nruns++];
-          run->row = row;
-          run->col = col;
-          run->seed_index = si;
-          run->seed = seed;
-          run->job = rj;
-          run->data_job = dj;
-        }
-        cJSON_Delete(holder);
-      }
-    }
-    cJSON_Delete(eval);
-    cJSON_Delete(envobj);
-  }
-  if (!sw->nruns) {
-    sgp_fail(e, "%s: /envs: the grid is empty (no environment runs any agent)", file);
-    goto done;
-  }
-  rc = 0;
-done:
-  for (int i = 0; i < nv; i++) {
-    free(vs[i].label);
-    cJSON_Delete(vs[i].sets);
-  }
-  free(vs);
-  return rc;
 }
 
 /* Waves (1 + the deepest dependency) and a stable order by wave then kind. */

@@ -32,6 +32,8 @@ static const fake_env *fake_env_find(const char *name) {
   return NULL;
 }
 
+static const char *fake_env_name(const void *table, int i) { return ((const fake_env *)table)[i].name; }
+
 /* The description a real environment would give: fake-2d is drawn like the point task. */
 static void fake_spec(const fake_env *f, env_spec *s) {
   static const double goal[4] = {-0.8, 0.2, 0, 0};
@@ -54,7 +56,8 @@ static int fake_env_info(const char *name, cJSON *config, const char *file, cons
     snprintf(p, sizeof p, "%s", path);
     char *s = strrchr(p, '/');
     if (s) snprintf(s, sizeof p - (size_t)(s - p), "/name");
-    return sgp_fail(e, "%s: %s: unknown environment '%s' (known: fake-2d, fake-4d)", file, p, name);
+    sgp_fail_unknown(e, "environment", name, (int)(sizeof fake_envs / sizeof fake_envs[0]), fake_env_name, fake_envs);
+    return sgp_fail_prefix(e, "%s: %s", file, p);
   }
   env_spec spec;
   fake_spec(f, &spec);
@@ -75,10 +78,9 @@ static int fake_planner_needs(cJSON *planner, const char *file, const char *path
   int kind;
   if (sgp_cfg_enum(&c, "name", names, 3, -1, &kind, e)) {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(planner, "name");
-    if (cJSON_IsString(n))
-      return sgp_fail(e, "%s: %s/name: unknown planner '%s' (known: fake-grad, fake-ens, fake-sample)",
-                      file, path, n->valuestring);
-    return -1;
+    if (!cJSON_IsString(n)) return -1;
+    sgp_fail_unknown(e, "planner", n->valuestring, 3, sgp_name_in_list, names);
+    return sgp_fail_prefix(e, "%s: %s/name", file, path);
   }
   static const char *const keys[] = {"name", "quality", "beta", "horizon", "sleep_ms", "fail", NULL};
   double q, beta, sl;
@@ -245,52 +247,25 @@ static int write_rollouts(const char *dir, int ep, int steps, int H, double beta
   return rc;
 }
 
-static int fake_eval(int argc, char **argv) {
-  const char *cfg = opt(argc, argv, "--config"), *out = opt(argc, argv, "--out"),
-             *roll = opt(argc, argv, "--save-rollout");
-  sgp_err e;
-  if (!cfg || !out) {
-    fprintf(stderr, "fake eval: usage: eval --config RUN.json --out RESULT.json [--save-rollout DIR]\n");
-    return 2;
-  }
-  double t0 = sgp_now();
-  cJSON *c;
-  if (sgp_json_load(cfg, &c, &e)) return die("eval", &e);
-  const cJSON *planner = cJSON_GetObjectItemCaseSensitive(c, "planner");
-  const cJSON *env = cJSON_GetObjectItemCaseSensitive(c, "env");
+/* The run's dataset and models exist (as the real eval would need them). Prints why not. */
+static int fake_inputs_ok(const cJSON *c) {
   const cJSON *ds = cJSON_GetObjectItemCaseSensitive(c, "dataset");
   const cJSON *models = cJSON_GetObjectItemCaseSensitive(c, "models");
   char path[4096];
   snprintf(path, sizeof path, "%s/manifest.json", cJSON_IsString(ds) ? ds->valuestring : "");
   if (!sgp_path_exists(path)) {
     fprintf(stderr, "fake eval: %s: no dataset\n", path);
-    cJSON_Delete(c);
-    return 1;
+    return 0;
   }
   for (const cJSON *m = models ? models->child : NULL; m; m = m->next)
     if (!cJSON_IsString(m) || !sgp_path_exists(m->valuestring)) {
       fprintf(stderr, "fake eval: model '%s' missing\n", m->string);
-      cJSON_Delete(c);
-      return 1;
+      return 0;
     }
-  printf("fake eval\n");
-  sleep_ms(num(planner, "sleep_ms", 0) + extra_sleep());
-  if (fail_flag(planner)) {
-    fprintf(stderr, "fake eval: failing as the planner config asks (\"fail\": true)\n");
-    cJSON_Delete(c);
-    return 1;
-  }
-  const char *ename = cJSON_GetObjectItemCaseSensitive(env, "name")->valuestring;
-  const fake_env *fe = fake_env_find(ename);
-  int two = fe && !fe->has_ref;
-  double q = num(planner, "quality", 0.5), beta = num(planner, "beta", 0);
-  int H = (int)num(planner, "horizon", 10);
-  long seed = (long)num(c, "seed", 0);
-  int episodes = (int)num(cJSON_GetObjectItemCaseSensitive(c, "eval"), "episodes", 3);
-  char *pc = sweep_canonical(planner);
-  sgp_rng r;
-  sgp_rng_stream(&r, sgp_hash64(pc, strlen(pc), (uint64_t)seed), "noise");
-  free(pc);
+  return 1;
+}
+
+static cJSON *fake_result_header(const cJSON *c, const char *ename, int two, long seed) {
   cJSON *res = cJSON_CreateObject();
   cJSON_AddNumberToObject(res, "schema_version", 1);
   cJSON_AddStringToObject(res, "kind", "run");
@@ -313,51 +288,103 @@ static int fake_eval(int argc, char **argv) {
   cJSON *ver = sgp_versions_json();
   cJSON_AddStringToObject(ver, "mujoco", "none (fake job)");
   cJSON_AddItemToObject(res, "versions", ver);
-  cJSON *eps = cJSON_AddArrayToObject(res, "episodes");
-  double sret = 0, sns = 0, ssucc = 0, scost = 0, sdist = 0, sgap = 0;
-  int steps = 20;
-  for (int ep = 0; ep < episodes; ep++) {
-    double z = sgp_rng_normal(&r);
-    double ret = -100 * (1 - q) + 5 * z;
-    int succ = sgp_rng_uniform(&r) < q;
-    double cost = (1 - q) + 0.1 * fabs(z), dist = (beta > 0 ? 0.05 : 0.6) + 0.01 * fabs(z);
-    double gap = (beta > 0 ? 0.01 : 0.2) * (1 + 0.1 * fabs(z));
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "index", ep);
-    cJSON_AddNumberToObject(o, "return", ret);
-    if (two) cJSON_AddNullToObject(o, "normalized_score");
-    else cJSON_AddNumberToObject(o, "normalized_score", 100 * (ret + 100) / 100);
-    cJSON_AddBoolToObject(o, "success", succ);
-    cJSON_AddNumberToObject(o, "final_cost", cost);
-    cJSON_AddNumberToObject(o, "steps", steps);
-    cJSON_AddNumberToObject(o, "max_data_distance", dist);
-    cJSON_AddNumberToObject(o, "plan_gap", gap);
-    cJSON_AddBoolToObject(o, "failed", 0);
-    cJSON_AddNullToObject(o, "error");
-    cJSON *t = cJSON_AddObjectToObject(o, "timing");
-    cJSON_AddNumberToObject(t, "plan_ms_per_step", 1000 * (sgp_now() - t0) / steps + 0.5);
-    cJSON_AddNumberToObject(t, "sim_ms_per_step", 0.01);
-    cJSON_AddItemToArray(eps, o);
-    sret += ret, sns += 100 * (ret + 100) / 100, ssucc += succ, scost += cost, sdist += dist, sgap += gap;
-    if (roll && write_rollouts(roll, ep, steps, H, beta, 0.03 * z, &e)) {
-      cJSON_Delete(res);
-      cJSON_Delete(c);
-      return die("eval", &e);
-    }
+  return res;
+}
+
+/* Sums of the episodes' figures, for the summary. */
+typedef struct fake_sums {
+  double ret, ns, succ, cost, dist, gap;
+} fake_sums;
+
+/* One episode's figures: a deterministic function of quality q, beta and the noise stream. */
+static cJSON *fake_episode(int ep, int steps, int two, double q, double beta, double t0, sgp_rng *r,
+                           fake_sums *s, double *z_out) {
+  double z = sgp_rng_normal(r);
+  double ret = -100 * (1 - q) + 5 * z;
+  int succ = sgp_rng_uniform(r) < q;
+  double cost = (1 - q) + 0.1 * fabs(z), dist = (beta > 0 ? 0.05 : 0.6) + 0.01 * fabs(z);
+  double gap = (beta > 0 ? 0.01 : 0.2) * (1 + 0.1 * fabs(z));
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "index", ep);
+  cJSON_AddNumberToObject(o, "return", ret);
+  if (two) cJSON_AddNullToObject(o, "normalized_score");
+  else cJSON_AddNumberToObject(o, "normalized_score", 100 * (ret + 100) / 100);
+  cJSON_AddBoolToObject(o, "success", succ);
+  cJSON_AddNumberToObject(o, "final_cost", cost);
+  cJSON_AddNumberToObject(o, "steps", steps);
+  cJSON_AddNumberToObject(o, "max_data_distance", dist);
+  cJSON_AddNumberToObject(o, "plan_gap", gap);
+  cJSON_AddBoolToObject(o, "failed", 0);
+  cJSON_AddNullToObject(o, "error");
+  cJSON *t = cJSON_AddObjectToObject(o, "timing");
+  cJSON_AddNumberToObject(t, "plan_ms_per_step", 1000 * (sgp_now() - t0) / steps + 0.5);
+  cJSON_AddNumberToObject(t, "sim_ms_per_step", 0.01);
+  s->ret += ret, s->ns += 100 * (ret + 100) / 100, s->succ += succ, s->cost += cost, s->dist += dist, s->gap += gap;
+  *z_out = z;
+  return o;
+}
+
+static void fake_summary(cJSON *res, const fake_sums *s, int episodes, int two) {
+  cJSON *j = cJSON_AddObjectToObject(res, "summary");
+  cJSON_AddNumberToObject(j, "return_mean", s->ret / episodes);
+  if (two) cJSON_AddNullToObject(j, "normalized_score_mean");
+  else cJSON_AddNumberToObject(j, "normalized_score_mean", s->ns / episodes);
+  cJSON_AddNumberToObject(j, "success_rate", s->succ / episodes);
+  cJSON_AddNumberToObject(j, "final_cost_mean", s->cost / episodes);
+  cJSON_AddNumberToObject(j, "max_data_distance_mean", s->dist / episodes);
+  cJSON_AddNumberToObject(j, "plan_gap_mean", s->gap / episodes);
+  cJSON_AddNumberToObject(j, "episodes", episodes);
+  cJSON_AddNumberToObject(j, "failed_episodes", 0);
+}
+
+static int fake_eval(int argc, char **argv) {
+  const char *cfg = opt(argc, argv, "--config"), *out = opt(argc, argv, "--out"),
+             *roll = opt(argc, argv, "--save-rollout");
+  sgp_err e;
+  if (!cfg || !out) {
+    fprintf(stderr, "fake eval: usage: eval --config RUN.json --out RESULT.json [--save-rollout DIR]\n");
+    return 2;
   }
-  cJSON *s = cJSON_AddObjectToObject(res, "summary");
-  cJSON_AddNumberToObject(s, "return_mean", sret / episodes);
-  if (two) cJSON_AddNullToObject(s, "normalized_score_mean");
-  else cJSON_AddNumberToObject(s, "normalized_score_mean", sns / episodes);
-  cJSON_AddNumberToObject(s, "success_rate", ssucc / episodes);
-  cJSON_AddNumberToObject(s, "final_cost_mean", scost / episodes);
-  cJSON_AddNumberToObject(s, "max_data_distance_mean", sdist / episodes);
-  cJSON_AddNumberToObject(s, "plan_gap_mean", sgap / episodes);
-  cJSON_AddNumberToObject(s, "episodes", episodes);
-  cJSON_AddNumberToObject(s, "failed_episodes", 0);
-  cJSON *t = cJSON_AddObjectToObject(res, "timing");
-  cJSON_AddNumberToObject(t, "total_s", sgp_now() - t0);
-  int rc = sgp_json_write(out, res, &e);
+  double t0 = sgp_now();
+  cJSON *c;
+  if (sgp_json_load(cfg, &c, &e)) return die("eval", &e);
+  const cJSON *planner = cJSON_GetObjectItemCaseSensitive(c, "planner");
+  if (!fake_inputs_ok(c)) {
+    cJSON_Delete(c);
+    return 1;
+  }
+  printf("fake eval\n");
+  sleep_ms(num(planner, "sleep_ms", 0) + extra_sleep());
+  if (fail_flag(planner)) {
+    fprintf(stderr, "fake eval: failing as the planner config asks (\"fail\": true)\n");
+    cJSON_Delete(c);
+    return 1;
+  }
+  const char *ename = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "env"), "name")->valuestring;
+  const fake_env *fe = fake_env_find(ename);
+  int two = fe && !fe->has_ref, H = (int)num(planner, "horizon", 10), steps = 20;
+  double q = num(planner, "quality", 0.5), beta = num(planner, "beta", 0);
+  long seed = (long)num(c, "seed", 0);
+  int episodes = (int)num(cJSON_GetObjectItemCaseSensitive(c, "eval"), "episodes", 3);
+  char *pc = sweep_canonical(planner);
+  sgp_rng r;
+  sgp_rng_stream(&r, sgp_hash64(pc, strlen(pc), (uint64_t)seed), "noise");
+  free(pc);
+  cJSON *res = fake_result_header(c, ename, two, seed);
+  cJSON *eps = cJSON_AddArrayToObject(res, "episodes");
+  fake_sums sums = {0, 0, 0, 0, 0, 0};
+  int rc = 0;
+  for (int ep = 0; ep < episodes && !rc; ep++) {
+    double z;
+    cJSON_AddItemToArray(eps, fake_episode(ep, steps, two, q, beta, t0, &r, &sums, &z));
+    if (roll) rc = write_rollouts(roll, ep, steps, H, beta, 0.03 * z, &e);
+  }
+  if (!rc) {
+    fake_summary(res, &sums, episodes, two);
+    cJSON *t = cJSON_AddObjectToObject(res, "timing");
+    cJSON_AddNumberToObject(t, "total_s", sgp_now() - t0);
+    rc = sgp_json_write(out, res, &e);
+  }
   cJSON_Delete(res);
   cJSON_Delete(c);
   return rc ? die("eval", &e) : 0;

@@ -86,166 +86,231 @@ static void print_tail(const char *path, int lines) {
   free(buf);
 }
 
-int sweep_execute(const sweep *sw, const sweep_exec_opts *o, sweep_exec_result *res, sgp_err *e) {
+/* The state of one execution: job states, the running slots, timings for the ETA. */
+typedef struct sched {
+  const sweep *sw;
+  sweep_exec_result *res;
+  int n, nslots, blas_threads;
+  int *st;          /* J_* per job */
+  int *status;      /* wait status of finished jobs */
+  slot *run;        /* nslots running jobs (pid 0: free) */
+  int *run_job;     /* the job of each slot */
+  double kind_time[3];
+  int kind_n[3];
+  int total, nrunning, finished, tty;
+  double t0, last_draw;
+} sched;
+
+static void sched_init(sched *s, const sweep *sw, const sweep_exec_opts *o, sweep_exec_result *res) {
+  memset(s, 0, sizeof *s);
   memset(res, 0, sizeof *res);
-  int n = sw->njobs, njobs = o->jobs < 1 ? 1 : o->jobs;
-  int *st = sgp_calloc((size_t)(n ? n : 1), sizeof *st);
-  int *status = sgp_calloc((size_t)(n ? n : 1), sizeof *status);
-  slot *run = sgp_calloc((size_t)njobs, sizeof *run);
-  int *run_job = sgp_calloc((size_t)njobs, sizeof *run_job);
-  double kind_time[3] = {0, 0, 0};
-  int kind_n[3] = {0, 0, 0};
-  int total = 0;
-  for (int i = 0; i < n; i++) {
-    if ((int)sw->jobs[i].kind > o->max_kind) st[i] = J_EXCLUDED;
-    else if (sweep_job_done(&sw->jobs[i])) st[i] = J_CACHED, res->done_before++;
-    else st[i] = J_PENDING;
-    if (st[i] != J_EXCLUDED) total++;
+  s->sw = sw;
+  s->res = res;
+  s->n = sw->njobs;
+  s->nslots = o->jobs < 1 ? 1 : o->jobs;
+  s->blas_threads = o->blas_threads;
+  s->st = sgp_calloc((size_t)(s->n ? s->n : 1), sizeof *s->st);
+  s->status = sgp_calloc((size_t)(s->n ? s->n : 1), sizeof *s->status);
+  s->run = sgp_calloc((size_t)s->nslots, sizeof *s->run);
+  s->run_job = sgp_calloc((size_t)s->nslots, sizeof *s->run_job);
+  for (int i = 0; i < s->n; i++) {
+    if ((int)sw->jobs[i].kind > o->max_kind) s->st[i] = J_EXCLUDED;
+    else if (sweep_job_done(&sw->jobs[i])) s->st[i] = J_CACHED, res->done_before++;
+    else s->st[i] = J_PENDING;
+    if (s->st[i] != J_EXCLUDED) s->total++;
   }
-  struct sigaction sa, old_int, old_term, old_hup;
+  s->tty = isatty(2);
+  s->t0 = sgp_now();
+  s->last_draw = -1;
+  s->finished = res->done_before;
+}
+
+static void sched_free(sched *s) {
+  free(s->st);
+  free(s->status);
+  free(s->run);
+  free(s->run_job);
+}
+
+static void signals_install(struct sigaction old[3]) {
+  struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   stop_signal = 0;
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  sigaction(SIGHUP, &sa, &old_hup);
-  int tty = isatty(2);
-  double t0 = sgp_now(), last_draw = -1;
-  int nrunning = 0, finished = res->done_before;
+  sigaction(SIGINT, &sa, &old[0]);
+  sigaction(SIGTERM, &sa, &old[1]);
+  sigaction(SIGHUP, &sa, &old[2]);
+}
+
+static void signals_restore(const struct sigaction old[3]) {
+  sigaction(SIGINT, &old[0], NULL);
+  sigaction(SIGTERM, &old[1], NULL);
+  sigaction(SIGHUP, &old[2], NULL);
+}
+
+/* Dependents of failures are blocked; ready jobs start while there are free slots. Returns 1 if
+ * one started; *pending_left counts the jobs still waiting. */
+static int launch_ready(sched *s, int *pending_left) {
+  const sweep *sw = s->sw;
+  int launched_any = 0;
+  *pending_left = 0;
+  for (int i = 0; i < s->n && !s->res->interrupted; i++) {
+    if (s->st[i] != J_PENDING) continue;
+    int ready = 1, blocked = 0;
+    for (int k = 0; k < sw->jobs[i].ndeps; k++) {
+      int d = s->st[sw->jobs[i].deps[k]];
+      if (d == J_FAILED || d == J_BLOCKED) blocked = 1;
+      else if (d != J_DONE && d != J_CACHED) ready = 0;
+    }
+    if (blocked) {
+      s->st[i] = J_BLOCKED;
+      s->res->blocked++;
+      s->finished++;
+      continue;
+    }
+    (*pending_left)++;
+    if (!ready || s->nrunning >= s->nslots) continue;
+    int k = 0;
+    while (s->run[k].pid > 0) k++;
+    pid_t pid = launch(&sw->jobs[i], s->blas_threads);
+    if (pid < 0) {
+      fprintf(stderr, "sweep: cannot start a job (%s); will retry\n", strerror(errno));
+      break;
+    }
+    s->run[k].pid = pid;
+    s->run[k].t0 = sgp_now();
+    s->run_job[k] = i;
+    s->st[i] = J_RUNNING;
+    s->nrunning++;
+    launched_any = 1;
+  }
+  return launched_any;
+}
+
+/* A child exited: its job is done iff it exited 0 and wrote its artefact. */
+static void reap(sched *s, pid_t pid, int wst) {
+  sweep_exec_result *res = s->res;
+  int k = 0;
+  while (k < s->nslots && s->run[k].pid != pid) k++;
+  if (k == s->nslots) return; /* not ours */
+  int i = s->run_job[k];
+  const sweep_job *j = &s->sw->jobs[i];
+  double dt = sgp_now() - s->run[k].t0;
+  s->run[k].pid = 0;
+  s->nrunning--;
+  s->finished++;
+  int ok = WIFEXITED(wst) && WEXITSTATUS(wst) == 0;
+  s->status[i] = wst;
+  if (ok && !sweep_job_done(j)) {
+    ok = 0;
+    FILE *lf = fopen(j->log_path, "a");
+    if (lf) {
+      fprintf(lf, "sgp sweep: the job exited 0 but did not write %s\n", j->done_path);
+      fclose(lf);
+    }
+  }
+  if (ok) {
+    s->st[i] = J_DONE;
+    res->ran++;
+    s->kind_time[j->kind] += dt;
+    s->kind_n[j->kind]++;
+  } else {
+    s->st[i] = J_FAILED;
+    if (!res->interrupted) res->failed++;
+  }
+  if (!s->tty || !ok) {
+    if (s->tty) fprintf(stderr, "\r\033[K");
+    if (!(res->interrupted && !ok))
+      fprintf(stderr, "[%d/%d] %s %s (%.1f s)\n", s->finished, s->total, ok ? "done" : "FAILED", j->what, dt);
+  }
+  s->last_draw = -1;
+}
+
+/* Seconds of work left: every pending or running job at the mean time of its kind so far
+ * (running ones less their elapsed time); -1 before the first job finished. */
+static double work_left(const sched *s, double now) {
+  double all_t = s->kind_time[0] + s->kind_time[1] + s->kind_time[2];
+  int all_n = s->kind_n[0] + s->kind_n[1] + s->kind_n[2];
+  if (all_n == 0) return -1;
+  double left = 0;
+  for (int i = 0; i < s->n; i++) {
+    if (s->st[i] != J_PENDING && s->st[i] != J_RUNNING) continue;
+    int kk = s->sw->jobs[i].kind;
+    double est = s->kind_n[kk] ? s->kind_time[kk] / s->kind_n[kk] : all_t / all_n;
+    if (s->st[i] == J_RUNNING)
+      for (int q = 0; q < s->nslots; q++)
+        if (s->run[q].pid > 0 && s->run_job[q] == i) est = est - (now - s->run[q].t0) > 0 ? est - (now - s->run[q].t0) : 0;
+    left += est;
+  }
+  return left;
+}
+
+/* The progress line on a terminal (at most 4 times a second). */
+static void draw_progress(sched *s) {
+  double now = sgp_now();
+  if (!s->tty || !(s->last_draw < 0 || now - s->last_draw > 0.25)) return;
+  double left = work_left(s, now);
+  char eta[32], el[32], line[1024];
+  sgp_fmt_duration(left >= 0 ? left / s->nslots : -1, eta, sizeof eta);
+  sgp_fmt_duration(now - s->t0, el, sizeof el);
+  int m = snprintf(line, sizeof line, "sweep %d/%d done, %d running, %s elapsed, ETA %s |", s->finished, s->total,
+                   s->nrunning, el, eta);
+  for (int q = 0; q < s->nslots && m < (int)sizeof line - 2; q++)
+    if (s->run[q].pid > 0) m += snprintf(line + m, sizeof line - (size_t)m, " %s;", s->sw->jobs[s->run_job[q]].what);
+  line[150 < (int)sizeof line ? 150 : sizeof line - 1] = 0;
+  fprintf(stderr, "\r%s\033[K", line);
+  fflush(stderr);
+  s->last_draw = now;
+}
+
+static void report_failures(const sched *s) {
+  const sweep *sw = s->sw;
+  fprintf(stderr, "sweep %s: %d job(s) failed, %d skipped because of them:\n", sw->name, s->res->failed,
+          s->res->blocked);
+  for (int i = 0; i < s->n; i++) {
+    if (s->st[i] != J_FAILED) continue;
+    const sweep_job *j = &sw->jobs[i];
+    int w = s->status[i];
+    if (WIFEXITED(w)) fprintf(stderr, "  FAILED %s (exit status %d), log %s:\n", j->what, WEXITSTATUS(w), j->log_path);
+    else if (WIFSIGNALED(w)) fprintf(stderr, "  FAILED %s (killed by signal %d), log %s:\n", j->what, WTERMSIG(w), j->log_path);
+    else fprintf(stderr, "  FAILED %s, log %s:\n", j->what, j->log_path);
+    print_tail(j->log_path, 8);
+  }
+}
+
+/* launch what is ready -> reap what finished -> draw the progress line, until nothing is left */
+int sweep_execute(const sweep *sw, const sweep_exec_opts *o, sweep_exec_result *res, sgp_err *e) {
+  sched s;
+  sched_init(&s, sw, o, res);
+  struct sigaction old[3];
+  signals_install(old);
   if (res->done_before)
-    fprintf(stderr, "sweep %s: %d of %d jobs already done (reused)\n", sw->name, res->done_before, total);
+    fprintf(stderr, "sweep %s: %d of %d jobs already done (reused)\n", sw->name, res->done_before, s.total);
   for (;;) {
     if (stop_signal && !res->interrupted) {
       res->interrupted = 1;
-      for (int k = 0; k < njobs; k++)
-        if (run[k].pid > 0) kill(run[k].pid, SIGTERM);
+      for (int k = 0; k < s.nslots; k++)
+        if (s.run[k].pid > 0) kill(s.run[k].pid, SIGTERM);
     }
-    /* dependents of failures are blocked; ready jobs start while there are free slots */
-    int launched_any = 0, pending_left = 0;
-    for (int i = 0; i < n && !res->interrupted; i++) {
-      if (st[i] != J_PENDING) continue;
-      int ready = 1, blocked = 0;
-      for (int k = 0; k < sw->jobs[i].ndeps; k++) {
-        int d = st[sw->jobs[i].deps[k]];
-        if (d == J_FAILED || d == J_BLOCKED) blocked = 1;
-        else if (d != J_DONE && d != J_CACHED) ready = 0;
-      }
-      if (blocked) {
-        st[i] = J_BLOCKED;
-        res->blocked++;
-        finished++;
-        continue;
-      }
-      pending_left++;
-      if (!ready || nrunning >= njobs) continue;
-      int k = 0;
-      while (run[k].pid > 0) k++;
-      pid_t pid = launch(&sw->jobs[i], o->blas_threads);
-      if (pid < 0) {
-        fprintf(stderr, "sweep: cannot start a job (%s); will retry\n", strerror(errno));
-        break;
-      }
-      run[k].pid = pid;
-      run[k].t0 = sgp_now();
-      run_job[k] = i;
-      st[i] = J_RUNNING;
-      nrunning++;
-      launched_any = 1;
-    }
-    if (nrunning == 0 && (!pending_left || res->interrupted) && !launched_any) break;
+    int pending_left, launched_any = launch_ready(&s, &pending_left);
+    if (s.nrunning == 0 && (!pending_left || res->interrupted) && !launched_any) break;
     int wst;
     pid_t pid = waitpid(-1, &wst, WNOHANG);
     if (pid > 0) {
-      int k = 0;
-      while (k < njobs && run[k].pid != pid) k++;
-      if (k == njobs) continue; /* not ours */
-      int i = run_job[k];
-      const sweep_job *j = &sw->jobs[i];
-      double dt = sgp_now() - run[k].t0;
-      run[k].pid = 0;
-      nrunning--;
-      finished++;
-      int ok = WIFEXITED(wst) && WEXITSTATUS(wst) == 0;
-      status[i] = wst;
-      if (ok && !sweep_job_done(j)) {
-        ok = 0;
-        FILE *lf = fopen(j->log_path, "a");
-        if (lf) {
-          fprintf(lf, "sgp sweep: the job exited 0 but did not write %s\n", j->done_path);
-          fclose(lf);
-        }
-      }
-      if (ok) {
-        st[i] = J_DONE;
-        res->ran++;
-        kind_time[j->kind] += dt;
-        kind_n[j->kind]++;
-      } else {
-        st[i] = J_FAILED;
-        if (!res->interrupted) res->failed++;
-      }
-      if (!tty || !ok) {
-        if (tty) fprintf(stderr, "\r\033[K");
-        if (!(res->interrupted && !ok))
-          fprintf(stderr, "[%d/%d] %s %s (%.1f s)\n", finished, total, ok ? "done" : "FAILED", j->what, dt);
-      }
-      last_draw = -1;
+      reap(&s, pid, wst);
       continue;
     }
     if (pid < 0 && errno != EINTR && errno != ECHILD) break;
-    /* progress line */
-    double now = sgp_now();
-    if (tty && (last_draw < 0 || now - last_draw > 0.25)) {
-      double all_t = kind_time[0] + kind_time[1] + kind_time[2];
-      int all_n = kind_n[0] + kind_n[1] + kind_n[2];
-      double left = 0;
-      int known = all_n > 0;
-      for (int i = 0; i < n && known; i++) {
-        if (st[i] != J_PENDING && st[i] != J_RUNNING) continue;
-        int kk = sw->jobs[i].kind;
-        double est = kind_n[kk] ? kind_time[kk] / kind_n[kk] : all_t / all_n;
-        if (st[i] == J_RUNNING)
-          for (int s = 0; s < njobs; s++)
-            if (run[s].pid > 0 && run_job[s] == i) est = est - (now - run[s].t0) > 0 ? est - (now - run[s].t0) : 0;
-        left += est;
-      }
-      char eta[32], el[32], line[1024];
-      sgp_fmt_duration(known ? left / njobs : -1, eta, sizeof eta);
-      sgp_fmt_duration(now - t0, el, sizeof el);
-      int m = snprintf(line, sizeof line, "sweep %d/%d done, %d running, %s elapsed, ETA %s |", finished, total,
-                       nrunning, el, eta);
-      for (int s = 0; s < njobs && m < (int)sizeof line - 2; s++)
-        if (run[s].pid > 0) m += snprintf(line + m, sizeof line - (size_t)m, " %s;", sw->jobs[run_job[s]].what);
-      line[150 < (int)sizeof line ? 150 : sizeof line - 1] = 0;
-      fprintf(stderr, "\r%s\033[K", line);
-      fflush(stderr);
-      last_draw = now;
-    }
+    draw_progress(&s);
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
-  if (tty) fprintf(stderr, "\r\033[K");
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
-  sigaction(SIGHUP, &old_hup, NULL);
-  res->wall_s = sgp_now() - t0;
-  if (!res->interrupted && res->failed) {
-    fprintf(stderr, "sweep %s: %d job(s) failed, %d skipped because of them:\n", sw->name, res->failed, res->blocked);
-    for (int i = 0; i < n; i++) {
-      if (st[i] != J_FAILED) continue;
-      const sweep_job *j = &sw->jobs[i];
-      int w = status[i];
-      if (WIFEXITED(w)) fprintf(stderr, "  FAILED %s (exit status %d), log %s:\n", j->what, WEXITSTATUS(w), j->log_path);
-      else if (WIFSIGNALED(w)) fprintf(stderr, "  FAILED %s (killed by signal %d), log %s:\n", j->what, WTERMSIG(w), j->log_path);
-      else fprintf(stderr, "  FAILED %s, log %s:\n", j->what, j->log_path);
-      print_tail(j->log_path, 8);
-    }
-  }
-  free(st);
-  free(status);
-  free(run);
-  free(run_job);
+  if (s.tty) fprintf(stderr, "\r\033[K");
+  signals_restore(old);
+  res->wall_s = sgp_now() - s.t0;
+  if (!res->interrupted && res->failed) report_failures(&s);
+  sched_free(&s);
   if (res->interrupted)
     return sgp_fail(e, "interrupted by signal %d after %d job(s); run the same command again to resume",
                     (int)stop_signal, res->ran);

@@ -209,7 +209,9 @@ static void md_table(FILE *md, const sweep *sw, cellv *cells, int mi_fixed, cons
   }
 }
 
-int sweep_write_tables(const sweep *sw, const cJSON *timing, int *missing_out, sgp_err *e) {
+/* ------------------------------------------------------------------ cells */
+
+static cellv *cells_alloc(const sweep *sw) {
   int nc = sw->nrows * sw->ncols, ns = sw->nseeds;
   cellv *cells = sgp_calloc((size_t)(nc ? nc : 1), sizeof *cells);
   for (int i = 0; i < nc; i++) {
@@ -220,20 +222,46 @@ int sweep_write_tables(const sweep *sw, const cJSON *timing, int *missing_out, s
     cells[i].ms = sgp_malloc(sizeof(double) * (size_t)ns);
     for (int s = 0; s < ns; s++) cells[i].ms[s] = NAN;
   }
+  return cells;
+}
+
+static void cells_free(const sweep *sw, cellv *cells) {
+  for (int i = 0; i < sw->nrows * sw->ncols; i++) {
+    for (int m = 0; m < NMETRIC; m++) free(cells[i].v[m]);
+    free(cells[i].ms);
+  }
+  free(cells);
+}
+
+/* mean, spread and confidence interval of every metric of every cell the sweep runs */
+static void summarize_cells(const sweep *sw, cellv *cells) {
+  for (int i = 0; i < sw->nrows * sw->ncols; i++)
+    for (int m = 0; m < NMETRIC && cells[i].present; m++)
+      stats_summarize(cells[i].v[m], sw->nseeds, sw->confidence, &cells[i].s[m]);
+}
+
+/* ------------------------------------------------------------------ table.json */
+
+static const char *file_base(const char *path) {
+  const char *b = strrchr(path, '/');
+  return b ? b + 1 : path;
+}
+
+/* what the table is about: the sweep, its seeds, metrics, columns and rows */
+static cJSON *table_header(const sweep *sw) {
   cJSON *tj = cJSON_CreateObject();
   cJSON_AddNumberToObject(tj, "schema_version", 1);
   cJSON_AddStringToObject(tj, "kind", "table");
   cJSON *swj = cJSON_AddObjectToObject(tj, "sweep");
   cJSON_AddStringToObject(swj, "name", sw->name);
-  const char *bn = strrchr(sw->file, '/');
-  cJSON_AddStringToObject(swj, "file", bn ? bn + 1 : sw->file);
+  cJSON_AddStringToObject(swj, "file", file_base(sw->file));
   cJSON_AddStringToObject(swj, "sha256", sw->sha256);
   cJSON_AddStringToObject(swj, "registry", sw->reg->what);
   if (sw->reg->fake) cJSON_AddBoolToObject(swj, "fake", 1);
   cJSON_AddItemToObject(swj, "config", cJSON_Duplicate(sw->root, 1));
   cJSON_AddNumberToObject(tj, "confidence", sw->confidence);
   cJSON *seeds = cJSON_AddArrayToObject(tj, "seeds");
-  for (int s = 0; s < ns; s++) cJSON_AddItemToArray(seeds, cJSON_CreateNumber((double)sw->seeds[s]));
+  for (int s = 0; s < sw->nseeds; s++) cJSON_AddItemToArray(seeds, cJSON_CreateNumber((double)sw->seeds[s]));
   cJSON *mj = cJSON_AddArrayToObject(tj, "metrics");
   for (int m = 0; m < NMETRIC; m++) {
     cJSON *o = cJSON_CreateObject();
@@ -253,201 +281,245 @@ int sweep_write_tables(const sweep *sw, const cJSON *timing, int *missing_out, s
     cJSON_AddStringToObject(o, "main_metric", sw->rows[r].metric);
     cJSON_AddItemToArray(rj, o);
   }
-  /* ---- read every run result, in the sweep's order */
-  cJSON *runs = cJSON_CreateArray();
-  char **versions = NULL;
-  int nver = 0, missing = 0;
-  for (int q = 0; q < sw->nruns; q++) {
-    const sweep_run *run = &sw->runs[q];
-    const sweep_job *j = &sw->jobs[run->job];
-    cellv *cv = &cells[run->row * sw->ncols + run->col];
-    cv->present = 1;
-    cJSON *ro = cJSON_CreateObject();
-    cJSON_AddStringToObject(ro, "key", j->key);
-    cJSON_AddStringToObject(ro, "env", sw->rows[run->row].env);
-    cJSON_AddStringToObject(ro, "dataset", sw->rows[run->row].dataset);
-    cJSON_AddStringToObject(ro, "agent", sw->cols[run->col]);
-    cJSON_AddNumberToObject(ro, "seed", (double)run->seed);
-    cJSON_AddStringToObject(ro, "dataset_key", sw->jobs[run->data_job].key);
-    cJSON *models = cJSON_AddObjectToObject(ro, "models");
-    for (int d = 0; d < j->ndeps; d++) {
-      const sweep_job *dj = &sw->jobs[j->deps[d]];
-      if (dj->kind != SWEEP_MODEL) continue;
-      /* argv: ... train KIND --data ...: the kind follows "train" */
-      for (int a = 0; a + 1 < dj->argc; a++)
-        if (!strcmp(dj->argv[a], "train")) {
-          cJSON_AddStringToObject(models, dj->argv[a + 1], dj->key);
-          break;
-        }
+  return tj;
+}
+
+/* The distinct "versions" objects of the runs, as canonical JSON. */
+typedef struct version_set {
+  char **v;
+  int n;
+} version_set;
+
+static void versions_add(version_set *vs, const cJSON *ver) {
+  if (!ver) return;
+  char *s = sweep_canonical(ver);
+  for (int i = 0; i < vs->n; i++)
+    if (!strcmp(vs->v[i], s)) {
+      free(s);
+      return;
     }
-    cJSON *res = NULL;
-    sgp_err le;
-    const char *status = "ok";
-    if (!sgp_path_exists(j->done_path)) {
-      status = "missing";
-    } else if (sgp_json_load(j->done_path, &res, &le)) {
-      status = "unreadable";
-      res = NULL;
-    }
-    if (res) {
-      const cJSON *sum = cJSON_GetObjectItemCaseSensitive(res, "summary");
-      for (int m = 0; m < NMETRIC; m++)
-        cv->v[m][run->seed_index] = summary_num(sum, metrics[m].summary_key) * metrics[m].scale;
-      const cJSON *eps = cJSON_GetObjectItemCaseSensitive(res, "episodes");
-      double t = 0;
-      int k = 0;
-      for (const cJSON *ep = eps ? eps->child : NULL; ep; ep = ep->next) {
-        double x = summary_num(cJSON_GetObjectItemCaseSensitive(ep, "timing"), "plan_ms_per_step");
-        if (isfinite(x)) t += x, k++;
-      }
-      cv->ms[run->seed_index] = k ? t / k : NAN;
-      double fe = summary_num(sum, "failed_episodes");
-      if (isfinite(fe) && fe > 0) cJSON_AddNumberToObject(ro, "failed_episodes", fe);
-      cJSON_AddItemToObject(ro, "planner", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "config"), "planner"), 1));
-      const cJSON *ver = cJSON_GetObjectItemCaseSensitive(res, "versions");
-      if (ver) {
-        char *vs = sweep_canonical(ver);
-        int seen = 0;
-        for (int i = 0; i < nver && !seen; i++) seen = !strcmp(versions[i], vs);
-        if (seen) free(vs);
-        else {
-          versions = sgp_realloc(versions, sizeof *versions * (size_t)(nver + 1));
-          versions[nver++] = vs;
-        }
-      }
-      cv->nseen++;
-      cJSON_Delete(res);
-    } else {
-      cJSON_AddItemToObject(ro, "planner", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(j->config, "planner"), 1));
-      missing++;
-    }
-    cJSON_AddStringToObject(ro, "status", status);
-    cJSON_AddItemToArray(runs, ro);
+  vs->v = sgp_realloc(vs->v, sizeof *vs->v * (size_t)(vs->n + 1));
+  vs->v[vs->n++] = s;
+}
+
+/* {"table": this process, "runs": [every distinct run environment, sorted]}; frees vs */
+static cJSON *versions_json(version_set *vs, sgp_err *e) {
+  cJSON *vj = cJSON_CreateObject();
+  cJSON_AddItemToObject(vj, "table", sgp_versions_json());
+  qsort(vs->v, (size_t)vs->n, sizeof *vs->v, cmp_str);
+  cJSON *vr = cJSON_AddArrayToObject(vj, "runs");
+  for (int i = 0; i < vs->n; i++) {
+    cJSON *x;
+    if (sgp_json_parse(vs->v[i], "versions", &x, e) == 0) cJSON_AddItemToArray(vr, x);
+    free(vs->v[i]);
   }
-  /* ---- cells */
+  free(vs->v);
+  return vj;
+}
+
+/* the models of a run job: {kind: key} of its train dependencies */
+static cJSON *run_models(const sweep *sw, const sweep_job *j) {
+  cJSON *models = cJSON_CreateObject();
+  for (int d = 0; d < j->ndeps; d++) {
+    const sweep_job *dj = &sw->jobs[j->deps[d]];
+    if (dj->kind != SWEEP_MODEL) continue;
+    /* argv: ... train KIND --data ...: the kind follows "train" */
+    for (int a = 0; a + 1 < dj->argc; a++)
+      if (!strcmp(dj->argv[a], "train")) {
+        cJSON_AddStringToObject(models, dj->argv[a + 1], dj->key);
+        break;
+      }
+  }
+  return models;
+}
+
+/* A result's numbers into its cell (per seed), and what the "runs" entry records of it. */
+static void take_result(const cJSON *res, int seed_index, cellv *cv, cJSON *ro, version_set *vs) {
+  const cJSON *sum = cJSON_GetObjectItemCaseSensitive(res, "summary");
+  for (int m = 0; m < NMETRIC; m++)
+    cv->v[m][seed_index] = summary_num(sum, metrics[m].summary_key) * metrics[m].scale;
+  const cJSON *eps = cJSON_GetObjectItemCaseSensitive(res, "episodes");
+  double t = 0;
+  int k = 0;
+  for (const cJSON *ep = eps ? eps->child : NULL; ep; ep = ep->next) {
+    double x = summary_num(cJSON_GetObjectItemCaseSensitive(ep, "timing"), "plan_ms_per_step");
+    if (isfinite(x)) t += x, k++;
+  }
+  cv->ms[seed_index] = k ? t / k : NAN;
+  double fe = summary_num(sum, "failed_episodes");
+  if (isfinite(fe) && fe > 0) cJSON_AddNumberToObject(ro, "failed_episodes", fe);
+  const cJSON *config = cJSON_GetObjectItemCaseSensitive(res, "config");
+  cJSON_AddItemToObject(ro, "planner", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(config, "planner"), 1));
+  versions_add(vs, cJSON_GetObjectItemCaseSensitive(res, "versions"));
+  cv->nseen++;
+}
+
+/* The "runs" entry of run q; its result (if any) goes into its cell. Returns 1 if it is missing. */
+static int read_run(const sweep *sw, int q, cellv *cells, cJSON *runs, version_set *vs) {
+  const sweep_run *run = &sw->runs[q];
+  const sweep_job *j = &sw->jobs[run->job];
+  cellv *cv = &cells[run->row * sw->ncols + run->col];
+  cv->present = 1;
+  cJSON *ro = cJSON_CreateObject();
+  cJSON_AddStringToObject(ro, "key", j->key);
+  cJSON_AddStringToObject(ro, "env", sw->rows[run->row].env);
+  cJSON_AddStringToObject(ro, "dataset", sw->rows[run->row].dataset);
+  cJSON_AddStringToObject(ro, "agent", sw->cols[run->col]);
+  cJSON_AddNumberToObject(ro, "seed", (double)run->seed);
+  cJSON_AddStringToObject(ro, "dataset_key", sw->jobs[run->data_job].key);
+  cJSON_AddItemToObject(ro, "models", run_models(sw, j));
+  cJSON *res = NULL;
+  sgp_err le;
+  const char *status = "ok";
+  if (!sgp_path_exists(j->done_path)) {
+    status = "missing";
+  } else if (sgp_json_load(j->done_path, &res, &le)) {
+    status = "unreadable";
+    res = NULL;
+  }
+  int found = res != NULL;
+  if (found) take_result(res, run->seed_index, cv, ro, vs);
+  else cJSON_AddItemToObject(ro, "planner", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(j->config, "planner"), 1));
+  cJSON_Delete(res);
+  cJSON_AddStringToObject(ro, "status", status);
+  cJSON_AddItemToArray(runs, ro);
+  return !found;
+}
+
+static cJSON *summary_json(const double *v, int ns, const stats_summary *s) {
+  cJSON *x = cJSON_CreateObject();
+  cJSON *vals = cJSON_AddArrayToObject(x, "values");
+  for (int i = 0; i < ns; i++) cJSON_AddItemToArray(vals, num_or_null(v[i]));
+  cJSON_AddNumberToObject(x, "n", s->n);
+  cJSON_AddItemToObject(x, "mean", num_or_null(s->mean));
+  cJSON_AddItemToObject(x, "sd", num_or_null(s->sd));
+  cJSON_AddItemToObject(x, "se", num_or_null(s->se));
+  cJSON_AddItemToObject(x, "ci_half", num_or_null(s->half));
+  cJSON *ci = cJSON_AddArrayToObject(x, "ci");
+  cJSON_AddItemToArray(ci, num_or_null(s->lo));
+  cJSON_AddItemToArray(ci, num_or_null(s->hi));
+  return x;
+}
+
+static cJSON *cell_json(const sweep *sw, int r, int c, const cellv *cv) {
+  int ns = sw->nseeds;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "env", sw->rows[r].env);
+  cJSON_AddStringToObject(o, "dataset", sw->rows[r].dataset);
+  cJSON_AddStringToObject(o, "agent", sw->cols[c]);
+  cJSON_AddStringToObject(o, "main_metric", sw->rows[r].metric);
+  cJSON_AddNumberToObject(o, "runs_expected", ns);
+  cJSON_AddNumberToObject(o, "runs_found", cv->nseen);
+  cJSON *ms = cJSON_AddObjectToObject(o, "metrics");
+  for (int m = 0; m < NMETRIC; m++) {
+    if (cv->s[m].n == 0 && m != metric_index(sw->rows[r].metric)) continue; /* metric not reported */
+    cJSON_AddItemToObject(ms, metrics[m].name, summary_json(cv->v[m], ns, &cv->s[m]));
+  }
+  stats_summary ts;
+  stats_summarize(cv->ms, ns, sw->confidence, &ts);
+  cJSON *t = cJSON_AddObjectToObject(o, "timing");
+  cJSON *pm = cJSON_AddObjectToObject(t, "plan_ms_per_step");
+  cJSON *vals = cJSON_AddArrayToObject(pm, "values");
+  for (int i = 0; i < ns; i++) cJSON_AddItemToArray(vals, num_or_null(cv->ms[i]));
+  cJSON_AddItemToObject(pm, "mean", num_or_null(ts.mean));
+  return o;
+}
+
+/* ------------------------------------------------------------------ table.md */
+
+static void md_timing_table(FILE *md, const sweep *sw, const cellv *cells) {
+  fprintf(md, "\n## Planning time per step (ms, mean over seeds; varies between runs)\n\n| environment | dataset |");
+  for (int c = 0; c < sw->ncols; c++) fprintf(md, " %s |", sw->cols[c]);
+  fprintf(md, "\n|---|---|");
+  for (int c = 0; c < sw->ncols; c++) fprintf(md, "---|");
+  fprintf(md, "\n");
+  for (int r = 0; r < sw->nrows; r++) {
+    fprintf(md, "| %s | %s |", sw->rows[r].env, sw->rows[r].dataset);
+    for (int c = 0; c < sw->ncols; c++) {
+      const cellv *cv = &cells[r * sw->ncols + c];
+      stats_summary ts;
+      stats_summarize(cv->ms, sw->nseeds, sw->confidence, &ts);
+      if (!cv->present) fprintf(md, " · |");
+      else if (ts.n == 0) fprintf(md, " — |");
+      else fprintf(md, " %.3g |", ts.mean);
+    }
+    fprintf(md, "\n");
+  }
+}
+
+static void md_provenance(FILE *md, const sweep *sw, int missing) {
+  fprintf(md, "\n## Provenance\n\n- sweep file: `%s` (sha256 of its canonical JSON `%.16s…`), seeds:", file_base(sw->file),
+          sw->sha256);
+  for (int s = 0; s < sw->nseeds; s++) fprintf(md, " %ld", sw->seeds[s]);
+  fprintf(md, "\n- runs: %d (%d missing); datasets and models content-addressed in the cache\n", sw->nruns, missing);
+  fprintf(md, "- sgpbench %s, git %s, %s, CPU %s\n", sgp_version(), sgp_git_revision(), sgp_compiler(), sgp_cpu_model());
+  fprintf(md, "- the resolved configuration of every run, the software versions and thread counts of the runs: `table.json`\n");
+  if (!missing) return;
+  fprintf(md, "\nMissing runs (rerun the sweep to resume; logs in `logs/`):\n\n");
+  for (int q = 0; q < sw->nruns; q++) {
+    const sweep_job *j = &sw->jobs[sw->runs[q].job];
+    if (!sgp_path_exists(j->done_path)) fprintf(md, "- %s (`runs/%s.json`)\n", j->what, j->key);
+  }
+}
+
+static void md_write(FILE *md, const sweep *sw, cellv *cells, int missing) {
+  const cJSON *desc = cJSON_GetObjectItemCaseSensitive(sw->root, "description");
+  fprintf(md, "# Sweep `%s`%s\n\n", sw->name, sw->reg->fake ? " (FAKE JOBS: harness test, not a benchmark)" : "");
+  if (cJSON_IsString(desc)) fprintf(md, "%s\n\n", desc->valuestring);
+  fprintf(md, "Cells: mean ± half-width of the %g%% confidence interval (Student t) over %d seed(s) "
+              "(a seed = a new dataset, new models, new evaluation noise); **bold**: the best mean of the row; "
+              "`—`: no result yet; `·`: agent not run on this environment; `(n=k/%d)`: only k seeds have results.\n",
+          100 * sw->confidence, sw->nseeds, sw->nseeds);
+  fprintf(md, "Main metric: the normalised score ×100 where the environment has reference returns, else "
+              "the success rate in %% (or the row's `metric` from the sweep file).\n");
+  md_table(md, sw, cells, -1, "Main metric");
+  md_table(md, sw, cells, metric_index("success"), "Success rate (%)");
+  md_table(md, sw, cells, metric_index("final_cost"), "Final cost (lower is better)");
+  md_table(md, sw, cells, metric_index("max_data_distance"), "Max distance of visited (x,u) to the data (normalised units)");
+  md_table(md, sw, cells, metric_index("plan_gap"), "Plan gap: one-step model error along the executed trajectory");
+  md_timing_table(md, sw, cells);
+  if (sw->figures) {
+    char path[4096];
+    sgp_err fe;
+    fprintf(md, "\n## Figures\n");
+    snprintf(path, sizeof path, "%s/figures", sw->out);
+    if (sgp_mkdirs(path, &fe) == 0)
+      for (int r = 0; r < sw->nrows; r++) figures_for_row(sw, r, cells, md, &fe);
+  }
+  md_provenance(md, sw, missing);
+}
+
+/* ------------------------------------------------------------------ the tables */
+
+int sweep_write_tables(const sweep *sw, const cJSON *timing, int *missing_out, sgp_err *e) {
+  cellv *cells = cells_alloc(sw);
+  cJSON *tj = table_header(sw);
+  /* every run result, in the sweep's order */
+  cJSON *runs = cJSON_CreateArray();
+  version_set vs = {NULL, 0};
+  int missing = 0;
+  for (int q = 0; q < sw->nruns; q++) missing += read_run(sw, q, cells, runs, &vs);
+  summarize_cells(sw, cells);
   cJSON *cj = cJSON_AddArrayToObject(tj, "cells");
   for (int r = 0; r < sw->nrows; r++)
-    for (int c = 0; c < sw->ncols; c++) {
-      cellv *cv = &cells[r * sw->ncols + c];
-      if (!cv->present) continue;
-      cJSON *o = cJSON_CreateObject();
-      cJSON_AddStringToObject(o, "env", sw->rows[r].env);
-      cJSON_AddStringToObject(o, "dataset", sw->rows[r].dataset);
-      cJSON_AddStringToObject(o, "agent", sw->cols[c]);
-      cJSON_AddStringToObject(o, "main_metric", sw->rows[r].metric);
-      cJSON_AddNumberToObject(o, "runs_expected", ns);
-      cJSON_AddNumberToObject(o, "runs_found", cv->nseen);
-      cJSON *ms = cJSON_AddObjectToObject(o, "metrics");
-      for (int m = 0; m < NMETRIC; m++) {
-        stats_summarize(cv->v[m], ns, sw->confidence, &cv->s[m]);
-        const stats_summary *s = &cv->s[m];
-        if (s->n == 0 && m != metric_index(sw->rows[r].metric)) continue; /* metric not reported */
-        cJSON *x = cJSON_AddObjectToObject(ms, metrics[m].name);
-        cJSON *vals = cJSON_AddArrayToObject(x, "values");
-        for (int i = 0; i < ns; i++) cJSON_AddItemToArray(vals, num_or_null(cv->v[m][i]));
-        cJSON_AddNumberToObject(x, "n", s->n);
-        cJSON_AddItemToObject(x, "mean", num_or_null(s->mean));
-        cJSON_AddItemToObject(x, "sd", num_or_null(s->sd));
-        cJSON_AddItemToObject(x, "se", num_or_null(s->se));
-        cJSON_AddItemToObject(x, "ci_half", num_or_null(s->half));
-        cJSON *ci = cJSON_AddArrayToObject(x, "ci");
-        cJSON_AddItemToArray(ci, num_or_null(s->lo));
-        cJSON_AddItemToArray(ci, num_or_null(s->hi));
-      }
-      stats_summary ts;
-      stats_summarize(cv->ms, ns, sw->confidence, &ts);
-      cJSON *t = cJSON_AddObjectToObject(o, "timing");
-      cJSON *pm = cJSON_AddObjectToObject(t, "plan_ms_per_step");
-      cJSON *vals = cJSON_AddArrayToObject(pm, "values");
-      for (int i = 0; i < ns; i++) cJSON_AddItemToArray(vals, num_or_null(cv->ms[i]));
-      cJSON_AddItemToObject(pm, "mean", num_or_null(ts.mean));
-      cJSON_AddItemToArray(cj, o);
-    }
+    for (int c = 0; c < sw->ncols; c++)
+      if (cells[r * sw->ncols + c].present) cJSON_AddItemToArray(cj, cell_json(sw, r, c, &cells[r * sw->ncols + c]));
   cJSON_AddItemToObject(tj, "runs", runs);
   cJSON_AddNumberToObject(tj, "missing_runs", missing);
-  /* ---- provenance: this process and every distinct run environment */
-  cJSON *vj = cJSON_AddObjectToObject(tj, "versions");
-  cJSON_AddItemToObject(vj, "table", sgp_versions_json());
-  qsort(versions, (size_t)nver, sizeof *versions, cmp_str);
-  cJSON *vr = cJSON_AddArrayToObject(vj, "runs");
-  for (int i = 0; i < nver; i++) {
-    cJSON *x;
-    if (sgp_json_parse(versions[i], "versions", &x, e) == 0) cJSON_AddItemToArray(vr, x);
-    free(versions[i]);
-  }
-  free(versions);
+  cJSON_AddItemToObject(tj, "versions", versions_json(&vs, e));
   if (timing) cJSON_AddItemToObject(tj, "timing", cJSON_Duplicate(timing, 1));
   char path[4096];
   snprintf(path, sizeof path, "%s/table.json", sw->out);
   int rc = sgp_json_write(path, tj, e);
-
-  /* ---- table.md */
+  cJSON_Delete(tj);
   sgp_atomic_file af;
   snprintf(path, sizeof path, "%s/table.md", sw->out);
   if (!rc) rc = sgp_atomic_open(&af, path, e);
   if (!rc) {
-    FILE *md = af.f;
-    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(sw->root, "description");
-    fprintf(md, "# Sweep `%s`%s\n\n", sw->name, sw->reg->fake ? " (FAKE JOBS: harness test, not a benchmark)" : "");
-    if (cJSON_IsString(desc)) fprintf(md, "%s\n\n", desc->valuestring);
-    fprintf(md, "Cells: mean ± half-width of the %g%% confidence interval (Student t) over %d seed(s) "
-                "(a seed = a new dataset, new models, new evaluation noise); **bold**: the best mean of the row; "
-                "`—`: no result yet; `·`: agent not run on this environment; `(n=k/%d)`: only k seeds have results.\n",
-            100 * sw->confidence, ns, ns);
-    fprintf(md, "Main metric: the normalised score ×100 where the environment has reference returns, else "
-                "the success rate in %% (or the row's `metric` from the sweep file).\n");
-    md_table(md, sw, cells, -1, "Main metric");
-    md_table(md, sw, cells, metric_index("success"), "Success rate (%)");
-    md_table(md, sw, cells, metric_index("final_cost"), "Final cost (lower is better)");
-    md_table(md, sw, cells, metric_index("max_data_distance"), "Max distance of visited (x,u) to the data (normalised units)");
-    md_table(md, sw, cells, metric_index("plan_gap"), "Plan gap: one-step model error along the executed trajectory");
-    /* time per step: mean over seeds (timings vary between reruns) */
-    fprintf(md, "\n## Planning time per step (ms, mean over seeds; varies between runs)\n\n| environment | dataset |");
-    for (int c = 0; c < sw->ncols; c++) fprintf(md, " %s |", sw->cols[c]);
-    fprintf(md, "\n|---|---|");
-    for (int c = 0; c < sw->ncols; c++) fprintf(md, "---|");
-    fprintf(md, "\n");
-    for (int r = 0; r < sw->nrows; r++) {
-      fprintf(md, "| %s | %s |", sw->rows[r].env, sw->rows[r].dataset);
-      for (int c = 0; c < sw->ncols; c++) {
-        cellv *cv = &cells[r * sw->ncols + c];
-        stats_summary ts;
-        stats_summarize(cv->ms, ns, sw->confidence, &ts);
-        if (!cv->present) fprintf(md, " · |");
-        else if (ts.n == 0) fprintf(md, " — |");
-        else fprintf(md, " %.3g |", ts.mean);
-      }
-      fprintf(md, "\n");
-    }
-    if (sw->figures) {
-      fprintf(md, "\n## Figures\n");
-      snprintf(path, sizeof path, "%s/figures", sw->out);
-      if (sgp_mkdirs(path, e) == 0)
-        for (int r = 0; r < sw->nrows; r++) {
-          sgp_err fe;
-          figures_for_row(sw, r, cells, md, &fe);
-        }
-    }
-    fprintf(md, "\n## Provenance\n\n- sweep file: `%s` (sha256 of its canonical JSON `%.16s…`), seeds:", bn ? bn + 1 : sw->file, sw->sha256);
-    for (int s = 0; s < ns; s++) fprintf(md, " %ld", sw->seeds[s]);
-    fprintf(md, "\n- runs: %d (%d missing); datasets and models content-addressed in the cache\n", sw->nruns, missing);
-    fprintf(md, "- sgpbench %s, git %s, %s, CPU %s\n", sgp_version(), sgp_git_revision(), sgp_compiler(), sgp_cpu_model());
-    fprintf(md, "- the resolved configuration of every run, the software versions and thread counts of the runs: `table.json`\n");
-    if (missing) {
-      fprintf(md, "\nMissing runs (rerun the sweep to resume; logs in `logs/`):\n\n");
-      for (int q = 0; q < sw->nruns; q++) {
-        const sweep_job *j = &sw->jobs[sw->runs[q].job];
-        if (!sgp_path_exists(j->done_path)) fprintf(md, "- %s (`runs/%s.json`)\n", j->what, j->key);
-      }
-    }
+    md_write(af.f, sw, cells, missing);
     rc = sgp_atomic_commit(&af, e);
   }
-  cJSON_Delete(tj);
-  for (int i = 0; i < nc; i++) {
-    for (int m = 0; m < NMETRIC; m++) free(cells[i].v[m]);
-    free(cells[i].ms);
-  }
-  free(cells);
+  cells_free(sw, cells);
   if (missing_out) *missing_out = missing;
   return rc;
 }

@@ -13,27 +13,20 @@
 
 typedef enum { K_DYNAMICS = 0, K_ENSEMBLE, K_COST } kind_id;
 
-static int read_cfg(kind_id kind, sgp_cfg *root, const ds_data *d, nn_arch *arch, train_cfg *tc,
-                    dyn_train_cfg *dc, sgp_err *e) {
-  static const char *const keys[3][7] = {{"kind", "net", "train", "rollout_steps", NULL},
-                                         {"kind", "net", "train", "members", "bootstrap", "rollout_steps", NULL},
-                                         {"kind", "net", "train", NULL}};
-  static const char *const names[3] = {"dynamics", "ensemble", "cost"};
-  if (sgp_cfg_has(root, "kind")) { /* optional, as for the other kinds: must name this one */
-    const char *k;
-    if (sgp_cfg_str(root, "kind", &k, e)) return -1;
-    if (strcmp(k, names[kind]))
-      return sgp_fail(e, "%s: /kind: the config is for '%s', this is 'sgp train %s'", root->file, k, names[kind]);
-  }
-  if (sgp_cfg_check_keys(root, keys[kind], e)) return -1;
-  sgp_cfg net, tr;
+static int read_cfg(kind_id kind, const train_kind_args *a, nn_arch *arch, train_cfg *tc, dyn_train_cfg *dc,
+                    sgp_err *e) {
+  static const char *const extra[3][4] = {{"rollout_steps", NULL}, {"members", "bootstrap", "rollout_steps", NULL},
+                                          {NULL}};
+  sgp_cfg *root = a->cfg, net;
+  const ds_data *d = a->data;
+  if (train_kind_check_keys(a, extra[kind], e)) return -1;
   if (sgp_cfg_obj_opt(root, "net", &net, e) ||
       nn_arch_from_cfg(&net, d->nx + d->nu, kind == K_COST ? 1 : d->nx, arch, e))
     return -1;
   if (arch->ncond != 0)
     return sgp_fail(e, "%s: %s/ncond: must be 0 for a %s model", root->file, net.path,
                     kind == K_COST ? "cost" : "dynamics");
-  if (sgp_cfg_obj_opt(root, "train", &tr, e) || train_cfg_read(&tr, tc, e)) return -1;
+  if (train_kind_read_train(a, tc, e)) return -1;
   dc->members = 1;
   dc->rollout_steps = 1;
   dc->bootstrap = 0;
@@ -58,9 +51,7 @@ static int run_kind(kind_id kind, const train_kind_args *a, sgp_err *e) {
   nn_arch arch;
   train_cfg tc;
   dyn_train_cfg dc;
-  if (read_cfg(kind, a->cfg, d, &arch, &tc, &dc, e)) return -1;
-  if (a->seed) tc.seed = *a->seed;
-  tc.progress = a->progress;
+  if (read_cfg(kind, a, &arch, &tc, &dc, e)) return -1;
   train_result res;
   int rc;
   if (kind == K_COST) {

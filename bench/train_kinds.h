@@ -32,6 +32,12 @@ typedef struct train_kind_args {
 
 typedef int (*train_kind_fn)(const train_kind_args *a, sgp_err *e);
 
+/* Rejects top-level keys other than "kind", "net", "train" and `extra` (NULL-terminated, may be
+ * NULL); "kind", if present, must name this kind. */
+int train_kind_check_keys(const train_kind_args *a, const char *const *extra, sgp_err *e);
+/* The "train" object (defaults inserted), with --seed and the progress wish applied. */
+int train_kind_read_train(const train_kind_args *a, train_cfg *tc, sgp_err *e);
+
 /* kinds (bench/cmd_train.c: score, dde; bench/train_dynamics.c: dynamics, ensemble, cost) */
 int train_kind_score(const train_kind_args *a, sgp_err *e);
 int train_kind_dde(const train_kind_args *a, sgp_err *e);

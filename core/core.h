@@ -39,6 +39,17 @@ char *sgp_strdup(const char *s);
 /* 64-byte aligned allocation for float buffers; free with free(). */
 float *sgp_falloc(size_t n);
 
+/* The names a registry knows, for messages: name_at(ctx, i) for i in [0, n). sgp_name_in_list
+ * reads them from an array of strings (ctx: const char *const *). */
+typedef const char *(*sgp_name_at)(const void *ctx, int i);
+const char *sgp_name_in_list(const void *names, int i);
+/* "a, b, c" into buf (ending in "..." when it does not fit). */
+void sgp_join_names(char *buf, size_t cap, int n, sgp_name_at name_at, const void *ctx);
+/* Fills e with "unknown <what> '<name>' (known: a, b, c)" and returns -1; add where it happened
+ * with sgp_fail_prefix(e, "%s: /planner/name", file). */
+int sgp_fail_unknown(sgp_err *e, const char *what, const char *name, int n, sgp_name_at name_at,
+                     const void *ctx);
+
 /* Returns 1 if every value is finite. */
 int sgp_all_finite_f(const float *x, size_t n);
 int sgp_all_finite_d(const double *x, size_t n);
@@ -355,6 +366,17 @@ int sgp_cfg_num_array(const sgp_cfg *c, const char *key, double *out, int maxn, 
 int sgp_cfg_int_array(const sgp_cfg *c, const char *key, long *out, int maxn, int *n, sgp_err *e);
 /* Rejects keys not in `allowed` (NULL-terminated): "run.json: /planner/bta: unknown field". */
 int sgp_cfg_check_keys(const sgp_cfg *c, const char *const *allowed, sgp_err *e);
+/* Reading without inserting anything (for files that are recorded as written, such as sweeps): */
+/* The item under key, or NULL (also when c is not an object). */
+const cJSON *sgp_cfg_get(const sgp_cfg *c, const char *key);
+/* Optional object: 1 present (out views it), 0 absent (out->j = NULL), -1 present but not an
+ * object. */
+int sgp_cfg_obj_if(const sgp_cfg *c, const char *key, sgp_cfg *out, sgp_err *e);
+/* Fills e with "<file>: <path>/<key>: <message>" (key NULL: the object itself) and returns -1. */
+int sgp_cfg_fail(sgp_err *e, const sgp_cfg *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* "a number", "a string", "a boolean", "null", "an array", "an object" (for messages). */
+const char *sgp_json_type(const cJSON *j);
 
 /* ============================== progress, time, versions ===================================== */
 

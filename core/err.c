@@ -85,3 +85,27 @@ int sgp_all_finite_d(const double *x, size_t n) {
     if (!isfinite(x[i])) return 0;
   return 1;
 }
+
+/* ============================== names a registry knows ========================================= */
+
+const char *sgp_name_in_list(const void *names, int i) { return ((const char *const *)names)[i]; }
+
+void sgp_join_names(char *buf, size_t cap, int n, sgp_name_at name_at, const void *ctx) {
+  size_t k = 0;
+  buf[0] = 0;
+  for (int i = 0; i < n; i++) {
+    int w = snprintf(buf + k, cap - k, "%s%s", i ? ", " : "", name_at(ctx, i));
+    if (w < 0 || (size_t)w >= cap - k) { /* too long: end with "..." */
+      if (cap > 4) memcpy(buf + cap - 4, "...", 4);
+      return;
+    }
+    k += (size_t)w;
+  }
+}
+
+int sgp_fail_unknown(sgp_err *e, const char *what, const char *name, int n, sgp_name_at name_at,
+                     const void *ctx) {
+  char list[512];
+  sgp_join_names(list, sizeof list, n, name_at, ctx);
+  return sgp_fail(e, "unknown %s '%.200s' (known: %s)", what, name, n ? list : "none");
+}

@@ -7,6 +7,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,7 +185,7 @@ sgp_cfg sgp_cfg_root(cJSON *j, const char *file) {
   return c;
 }
 
-static const char *type_name(const cJSON *j) {
+const char *sgp_json_type(const cJSON *j) {
   if (!j) return "nothing";
   if (cJSON_IsNumber(j)) return "a number";
   if (cJSON_IsString(j)) return "a string";
@@ -227,7 +228,7 @@ static const char *shown(const char *path) { return path[0] ? path : "/"; }
 static int lookup(const sgp_cfg *c, const char *key, cJSON **item, sgp_err *e) {
   if (!cJSON_IsObject(c->j))
     return sgp_fail(e, "%s: %s: expected an object, got %s", c->file, shown(c->path),
-                    type_name(c->j));
+                    sgp_json_type(c->j));
   *item = cJSON_GetObjectItemCaseSensitive(c->j, key);
   return *item ? 1 : 0;
 }
@@ -249,7 +250,7 @@ static int wrong_type(const sgp_cfg *c, const char *key, const char *want, const
                       sgp_err *e) {
   char p[512];
   child_path(c, key, p, sizeof p);
-  return sgp_fail(e, "%s: %s: expected %s, got %s", c->file, p, want, type_name(got));
+  return sgp_fail(e, "%s: %s: expected %s, got %s", c->file, p, want, sgp_json_type(got));
 }
 
 int sgp_cfg_has(const sgp_cfg *c, const char *key) {
@@ -294,13 +295,13 @@ int sgp_cfg_array(const sgp_cfg *c, const char *key, sgp_cfg *out, int *n, sgp_e
 int sgp_cfg_index(const sgp_cfg *arr, int i, sgp_cfg *out, sgp_err *e) {
   if (!cJSON_IsArray(arr->j))
     return sgp_fail(e, "%s: %s: expected an array, got %s", arr->file, shown(arr->path),
-                    type_name(arr->j));
+                    sgp_json_type(arr->j));
   cJSON *it = i >= 0 ? cJSON_GetArrayItem(arr->j, i) : NULL;
   char p[512];
   index_path(arr, i, p, sizeof p);
   if (!it) return sgp_fail(e, "%s: %s: no such element", arr->file, p);
   if (!cJSON_IsObject(it))
-    return sgp_fail(e, "%s: %s: expected an object, got %s", arr->file, p, type_name(it));
+    return sgp_fail(e, "%s: %s: expected an object, got %s", arr->file, p, sgp_json_type(it));
   sgp_cfg r;
   r.j = it;
   r.file = arr->file;
@@ -433,18 +434,8 @@ int sgp_cfg_str_opt(const sgp_cfg *c, const char *key, const char *dflt, const c
   return 0;
 }
 
-/* "a, b, c" into buf (truncated with "..." if long). */
 static void list_names(const char *const *names, int n, char *buf, size_t cap) {
-  size_t k = 0;
-  buf[0] = 0;
-  for (int i = 0; i < n; i++) {
-    int w = snprintf(buf + k, cap - k, "%s%s", i ? ", " : "", names[i]);
-    if (w < 0 || (size_t)w >= cap - k) {
-      if (cap > 4) memcpy(buf + cap - 4, "...", 4);
-      return;
-    }
-    k += (size_t)w;
-  }
+  sgp_join_names(buf, cap, n, sgp_name_in_list, names);
 }
 
 int sgp_cfg_enum(const sgp_cfg *c, const char *key, const char *const *names, int n, int dflt,
@@ -462,7 +453,7 @@ int sgp_cfg_enum(const sgp_cfg *c, const char *key, const char *const *names, in
   list_names(names, n, list, sizeof list);
   child_path(c, key, p, sizeof p);
   if (!cJSON_IsString(it))
-    return sgp_fail(e, "%s: %s: expected one of %s, got %s", c->file, p, list, type_name(it));
+    return sgp_fail(e, "%s: %s: expected one of %s, got %s", c->file, p, list, sgp_json_type(it));
   for (int i = 0; i < n; i++)
     if (strcmp(it->valuestring, names[i]) == 0) {
       *out = i;
@@ -493,7 +484,7 @@ int sgp_cfg_num_array(const sgp_cfg *c, const char *key, double *out, int maxn, 
     if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble)) {
       char q[512];
       index_path(&view, i, q, sizeof q);
-      return sgp_fail(e, "%s: %s: expected a finite number, got %s", c->file, q, type_name(x));
+      return sgp_fail(e, "%s: %s: expected a finite number, got %s", c->file, q, sgp_json_type(x));
     }
   }
   i = 0;
@@ -517,7 +508,7 @@ int sgp_cfg_int_array(const sgp_cfg *c, const char *key, long *out, int maxn, in
     char q[512];
     index_path(&view, i, q, sizeof q);
     if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble))
-      return sgp_fail(e, "%s: %s: expected an integer, got %s", c->file, q, type_name(x));
+      return sgp_fail(e, "%s: %s: expected an integer, got %s", c->file, q, sgp_json_type(x));
     double v = x->valuedouble;
     if (v != floor(v) || v < (double)LONG_MIN || v >= (double)LONG_MAX)
       return sgp_fail(e, "%s: %s: expected an integer, got %.17g", c->file, q, v);
@@ -533,7 +524,7 @@ int sgp_cfg_int_array(const sgp_cfg *c, const char *key, long *out, int maxn, in
 int sgp_cfg_check_keys(const sgp_cfg *c, const char *const *allowed, sgp_err *e) {
   if (!cJSON_IsObject(c->j))
     return sgp_fail(e, "%s: %s: expected an object, got %s", c->file, shown(c->path),
-                    type_name(c->j));
+                    sgp_json_type(c->j));
   for (const cJSON *it = c->j->child; it; it = it->next) {
     int ok = 0;
     for (int i = 0; allowed[i] && !ok; i++) ok = strcmp(allowed[i], it->string) == 0;
@@ -546,4 +537,34 @@ int sgp_cfg_check_keys(const sgp_cfg *c, const char *const *allowed, sgp_err *e)
     return sgp_fail(e, "%s: %s: unknown field (allowed: %s)", c->file, p, n ? list : "none");
   }
   return 0;
+}
+
+/* ------------------------------ reading without inserting --------------------------------- */
+
+const cJSON *sgp_cfg_get(const sgp_cfg *c, const char *key) {
+  return cJSON_IsObject(c->j) ? cJSON_GetObjectItemCaseSensitive(c->j, key) : NULL;
+}
+
+int sgp_cfg_obj_if(const sgp_cfg *c, const char *key, sgp_cfg *out, sgp_err *e) {
+  cJSON *it;
+  int f = lookup(c, key, &it, e);
+  if (f < 0) return -1;
+  if (!f) {
+    make_child(c, key, NULL, out);
+    return 0;
+  }
+  if (!cJSON_IsObject(it)) return wrong_type(c, key, "an object", it, e);
+  make_child(c, key, it, out);
+  return 1;
+}
+
+int sgp_cfg_fail(sgp_err *e, const sgp_cfg *c, const char *key, const char *fmt, ...) {
+  char p[512], msg[sizeof e->msg];
+  if (key) child_path(c, key, p, sizeof p);
+  else snprintf(p, sizeof p, "%s", shown(c->path));
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return sgp_fail(e, "%s: %s: %s", c->file, p, msg);
 }
