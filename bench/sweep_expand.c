@@ -792,12 +792,12 @@ static void add_model_jobs(builder *b, const cell *c, seed_jobs *s) {
   }
 }
 
-/* The run's config: the key's fields with the dataset and models as paths instead of keys. */
-static cJSON *run_config(const cell *c, const seed_jobs *s) {
+/* A run's content: its key holds the dataset and models as keys, its config as paths. */
+static cJSON *run_json(const cell *c, const seed_jobs *s, const char *dataset, const cJSON *models) {
   cJSON *r = cJSON_CreateObject();
   cJSON_AddItemToObject(r, "env", cJSON_Duplicate(c->en->envobj, 1));
-  cJSON_AddStringToObject(r, "dataset", s->ddir);
-  cJSON_AddItemToObject(r, "models", cJSON_Duplicate(s->mpaths, 1));
+  cJSON_AddStringToObject(r, "dataset", dataset);
+  cJSON_AddItemToObject(r, "models", cJSON_Duplicate(models, 1));
   cJSON_AddItemToObject(r, "planner", cJSON_Duplicate(member(c->holder, "planner"), 1));
   cJSON_AddItemToObject(r, "eval", cJSON_Duplicate(c->en->resolved_eval, 1));
   cJSON_AddNumberToObject(r, "seed", (double)s->seed);
@@ -806,13 +806,7 @@ static cJSON *run_config(const cell *c, const seed_jobs *s) {
 
 static int add_run_job(builder *b, const cell *c, const seed_jobs *s) {
   sweep *sw = b->sw;
-  cJSON *rk = cJSON_CreateObject();
-  cJSON_AddItemToObject(rk, "env", cJSON_Duplicate(c->en->envobj, 1));
-  cJSON_AddStringToObject(rk, "dataset", s->dkey);
-  cJSON_AddItemToObject(rk, "models", cJSON_Duplicate(s->mkeys, 1));
-  cJSON_AddItemToObject(rk, "planner", cJSON_Duplicate(member(c->holder, "planner"), 1));
-  cJSON_AddItemToObject(rk, "eval", cJSON_Duplicate(c->en->resolved_eval, 1));
-  cJSON_AddNumberToObject(rk, "seed", (double)s->seed);
+  cJSON *rk = run_json(c, s, s->dkey, s->mkeys);
   char rkey[17];
   sweep_key(rk, rkey);
   cJSON_Delete(rk);
@@ -820,7 +814,7 @@ static int add_run_job(builder *b, const cell *c, const seed_jobs *s) {
   if (!isnew) return rj;
   sweep_job *j = &sw->jobs[rj];
   j->what = xfmt("eval %s/%s %s seed %ld", c->en->label, c->d->name, c->v->label, s->seed);
-  j->config = run_config(c, s);
+  j->config = run_json(c, s, s->ddir, s->mpaths);
   j->config_path = xfmt("%s/configs/run-%s.json", sw->out, rkey);
   j->done_path = xfmt("%s/runs/%s.json", sw->out, rkey);
   j->log_path = xfmt("%s/logs/eval-%s.log", sw->out, rkey);
