@@ -202,7 +202,7 @@ int cmd_view(int argc, char **argv) {
   snprintf(label, sizeof label, "%s%s%s%s", cfg_file ? cfg_file : "--env-config", where ? " (" : "",
            where ? where : "", where ? ")" : "");
   if (env_create(pos[0], cfg, label, &env, &e)) goto fail;
-  if (view_env_check(env, &e)) goto fail;
+  if (view_env_check(env, rollout != NULL, &e)) goto fail;
   if (rollout) {
     if (view_rollout_load(rollout, (int)episode, env, &ro, &e)) goto fail;
     have_ro = 1;

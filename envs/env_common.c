@@ -107,7 +107,7 @@ static int bad(sgp_err *e, const sgp_env *env, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   const char *name = env->spec.name ? env->spec.name : env->vt ? env->vt->name : "?";
-  return sgp_fail(e, "%s: %s (envs/%s.c, docs/adding-an-environment.md)", name, msg, name);
+  return sgp_fail(e, "%s: %s (its %s.c; docs/adding-an-environment.md)", name, msg, name);
 }
 
 static int check_ops(const sgp_env *env, sgp_err *e) {

@@ -47,7 +47,7 @@ static void write_f32(const char *dir, const char *name, int ndim, const int64_t
 static void test_cartpole_tip(void) {
   sgp_env *env = make("cartpole", "{}");
   sgp_err e;
-  CHECK(view_env_check(env, &e) == 0, "cartpole can be viewed: %s", e.msg);
+  CHECK(view_env_check(env, 1, &e) == 0, "cartpole can be viewed: %s", e.msg);
   const mjModel *m;
   mjData *d;
   env_mj(env, &m, &d);

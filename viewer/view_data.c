@@ -9,12 +9,12 @@
 #include <string.h>
 
 /* ------------------------------------------------------------------ the environment */
-int view_env_check(const sgp_env *env, sgp_err *e) {
+int view_env_check(const sgp_env *env, int paths, sgp_err *e) {
   const mjModel *m = env->sim ? env->sim->m : NULL;
   if (!m) return sgp_fail(e, "%s: the environment has no MuJoCo model to show", env->spec.name);
-  if (!env->ops->view_point)
-    return sgp_fail(e, "%s: no view_point hook: the viewer cannot place its states in the scene "
-                       "(envs/%s.c, docs/adding-an-environment.md)", env->spec.name, env->spec.name);
+  if (paths && !env->ops->view_point)
+    return sgp_fail(e, "%s: no view_point hook: the viewer cannot place the rollout's states in the "
+                       "scene (its %s.c; docs/adding-an-environment.md)", env->spec.name, env->spec.name);
   return 0;
 }
 

@@ -240,10 +240,12 @@ static void draw_overlay(viewer *v, mjrRect vp) {
   else
     k += snprintf(r + k, sizeof r - k, "%.3f  (so far)\n", ret);
   k += snprintf(r + k, sizeof r - k, "%gx%s\n", v->speed, v->paused ? "  PAUSED" : "");
-  n += snprintf(l + n, sizeof l - n, "colours\n");
-  k += snprintf(r + k, sizeof r - k, "red: executed%s%s\n",
-                v->ro && v->ro->plan_p ? "   magenta: plan at this step" : "",
-                v->ro && v->ro->cand_p ? "   cyan: candidates" : "");
+  if (v->env->ops->view_point) {
+    n += snprintf(l + n, sizeof l - n, "colours\n");
+    k += snprintf(r + k, sizeof r - k, "red: executed%s%s\n",
+                  v->ro && v->ro->plan_p ? "   magenta: plan at this step" : "",
+                  v->ro && v->ro->cand_p ? "   cyan: candidates" : "");
+  }
   if (v->note[0]) {
     n += snprintf(l + n, sizeof l - n, "note\n");
     k += snprintf(r + k, sizeof r - k, "%s\n", v->note);
@@ -473,9 +475,12 @@ static int setup(viewer *v, const view_opts *o, sgp_err *e) {
   v->speed = o->speed > 0 ? o->speed : 1;
   v->show_plan = v->show_cand = 1;
   v->paused = 0;
-  if (view_env_check(v->env, e)) return -1;
+  if (view_env_check(v->env, v->ro != NULL, e)) return -1;
   env_mj(v->env, &v->em, &v->ed);
   env_hud_note(v->env, v->note, sizeof v->note);
+  if (!v->env->ops->view_point)
+    snprintf(v->note + strlen(v->note), sizeof v->note - strlen(v->note), "%sno paths drawn: the environment has no view_point hook",
+             v->note[0] ? "; " : "");
   v->nov = env_overlays(v->env, v->ov, ENV_MAX_OVERLAYS);
   v->m = mj_copyModel(NULL, v->em);
   if (!v->m) return sgp_fail(e, "cannot copy the MuJoCo model");

@@ -27,9 +27,11 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------ the environment */
-/* What the viewer needs of an environment: a MuJoCo model and the view_point hook (envs/env.h).
- * -1 with a one-line message naming the environment otherwise. */
-int view_env_check(const sgp_env *env, sgp_err *e);
+/* What the viewer needs of an environment: a MuJoCo model, and to draw the paths of a rollout
+ * (paths = 1) the view_point hook (envs/env.h). -1 with a one-line message naming the environment
+ * otherwise. (The live view of an environment without the hook shows the scene and says in its
+ * head-up display that it draws no paths.) */
+int view_env_check(const sgp_env *env, int paths, sgp_err *e);
 /* The scene point of state x (nx): env_view_point, or NaN (not drawn) when there is none. */
 void view_point(const sgp_env *env, const double *x, double p[3]);
 
