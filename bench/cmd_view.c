@@ -106,6 +106,118 @@ static int env_config(const char *file, const char *envname, cJSON *root, cJSON 
   return 0;
 }
 
+/* The options into o (defaults first); 0, or the exit code of a usage error. */
+static int view_options(int argc, char **argv, view_opts *o, const char **rollout, long *episode) {
+  o->width = 800;
+  o->height = 600;
+  o->speed = 1;
+  o->quiet = cli_flag(argc, argv, "--quiet");
+  const char *s;
+  long v;
+  *rollout = cli_opt(argc, argv, "--rollout");
+  if ((s = cli_opt(argc, argv, "--episode"))) {
+    if (!*rollout) return usage_error("--episode", "--rollout DIR with it", s);
+    if (parse_long(s, 0, 1000000000, episode)) return usage_error("--episode", "a whole number >= 0", s);
+  }
+  o->record = cli_opt(argc, argv, "--record");
+  if ((s = cli_opt(argc, argv, "--frames"))) {
+    if (!o->record) return usage_error("--frames", "--record OUT with it", s);
+    if (parse_long(s, 1, 1000000, &v)) return usage_error("--frames", "a whole number >= 1", s);
+    o->frames = (int)v;
+  }
+  if ((s = cli_opt(argc, argv, "--size"))) {
+    long w, h;
+    const char *x = strchr(s, 'x');
+    char wbuf[32];
+    if (!x || x - s >= (long)sizeof wbuf) return usage_error("--size", "WIDTHxHEIGHT, e.g. 800x600", s);
+    memcpy(wbuf, s, (size_t)(x - s));
+    wbuf[x - s] = 0;
+    if (parse_long(wbuf, 64, 8192, &w) || parse_long(x + 1, 64, 8192, &h))
+      return usage_error("--size", "WIDTHxHEIGHT with sides in [64, 8192]", s);
+    o->width = (int)w;
+    o->height = (int)h;
+  }
+  if ((s = cli_opt(argc, argv, "--speed")) &&
+      (parse_num(s, &o->speed, 0, NULL) || !(o->speed >= 1.0 / 64 && o->speed <= 64)))
+    return usage_error("--speed", "a number in [1/64, 64]", s);
+  if ((s = cli_opt(argc, argv, "--camera"))) {
+    const char *p = s;
+    for (int i = 0; i < 6; i++)
+      if (parse_num(p, &o->camera[i], i < 5 ? ',' : 0, &p))
+        return usage_error("--camera", "six numbers X,Y,Z,DIST,AZIMUTH,ELEVATION", s);
+    if (!(o->camera[3] > 0)) return usage_error("--camera", "a positive distance (4th number)", s);
+    o->has_camera = 1;
+  }
+  return 0;
+}
+
+/* The output must be writable where it is asked for: checked before rendering. 0 or 1. */
+static int check_record(const char *record) {
+  size_t n = strlen(record);
+  if (n >= 4 && !strcmp(record + n - 4, ".ppm")) {
+    char *dir = sgp_strdup(record), *slash = strrchr(dir, '/');
+    int ok = 1;
+    if (slash && slash != dir) {
+      *slash = 0;
+      ok = sgp_path_exists(dir);
+    }
+    if (!ok) fprintf(stderr, "sgp view: %s: no such directory for --record %s\n", dir, record);
+    free(dir);
+    if (!ok) return 1;
+  } else {
+    struct stat st;
+    if (stat(record, &st) == 0 && !S_ISDIR(st.st_mode)) {
+      fprintf(stderr, "sgp view: %s: exists and is not a directory (give OUT.ppm for a single "
+                      "file of frames)\n", record);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Creates the environment from its config file (or the defaults), loads the rollout, runs. */
+static int view_env(const char *name, const char *cfg_file, const char *rollout, int episode,
+                    view_opts *o) {
+  sgp_err e;
+  cJSON *cfg = NULL;
+  sgp_env *env = NULL;
+  view_rollout ro = {0};
+  int have_ro = 0;
+  const char *where = NULL;
+  char label[1024];
+  int rc = 1;
+  if (cfg_file) {
+    cJSON *root = NULL;
+    if (sgp_json_load(cfg_file, &root, &e)) goto fail;
+    int bad = env_config(cfg_file, name, root, &cfg, &where, &e);
+    cJSON_Delete(root);
+    if (bad) goto fail;
+  } else {
+    cfg = cJSON_CreateObject();
+  }
+  /* errors in the config name the file, and the object inside a RUN.json / RESULT.json */
+  snprintf(label, sizeof label, "%s%s%s%s", cfg_file ? cfg_file : "--env-config", where ? " (" : "",
+           where ? where : "", where ? ")" : "");
+  if (env_create(name, cfg, label, &env, &e)) goto fail;
+  if (view_env_check(env, rollout != NULL, &e)) goto fail;
+  if (rollout) {
+    if (view_rollout_load(rollout, episode, env, &ro, &e)) goto fail;
+    have_ro = 1;
+    o->ro = &ro;
+  }
+  o->env = env;
+  if (view_run(o, &e)) goto fail;
+  rc = 0;
+  goto done;
+fail:
+  cli_error("view", &e);
+done:
+  if (have_ro) view_rollout_free(&ro);
+  env_destroy(env);
+  cJSON_Delete(cfg);
+  return rc;
+}
+
 int cmd_view(int argc, char **argv) {
   if (cli_wants_help(argc, argv)) {
     usage(stdout);
@@ -120,104 +232,10 @@ int cmd_view(int argc, char **argv) {
   if (!env_find(pos[0])) return cli_unknown_env("view", pos[0]);
 
   view_opts o = {0};
-  o.width = 800;
-  o.height = 600;
-  o.speed = 1;
-  o.quiet = cli_flag(argc, argv, "--quiet");
-  const char *s, *rollout = cli_opt(argc, argv, "--rollout");
-  long episode = 0, v;
-  if ((s = cli_opt(argc, argv, "--episode"))) {
-    if (!rollout) return usage_error("--episode", "--rollout DIR with it", s);
-    if (parse_long(s, 0, 1000000000, &episode)) return usage_error("--episode", "a whole number >= 0", s);
-  }
-  o.record = cli_opt(argc, argv, "--record");
-  if ((s = cli_opt(argc, argv, "--frames"))) {
-    if (!o.record) return usage_error("--frames", "--record OUT with it", s);
-    if (parse_long(s, 1, 1000000, &v)) return usage_error("--frames", "a whole number >= 1", s);
-    o.frames = (int)v;
-  }
-  if ((s = cli_opt(argc, argv, "--size"))) {
-    long w, h;
-    const char *x = strchr(s, 'x');
-    char wbuf[32];
-    if (!x || x - s >= (long)sizeof wbuf) return usage_error("--size", "WIDTHxHEIGHT, e.g. 800x600", s);
-    memcpy(wbuf, s, (size_t)(x - s));
-    wbuf[x - s] = 0;
-    if (parse_long(wbuf, 64, 8192, &w) || parse_long(x + 1, 64, 8192, &h))
-      return usage_error("--size", "WIDTHxHEIGHT with sides in [64, 8192]", s);
-    o.width = (int)w;
-    o.height = (int)h;
-  }
-  if ((s = cli_opt(argc, argv, "--speed")) &&
-      (parse_num(s, &o.speed, 0, NULL) || !(o.speed >= 1.0 / 64 && o.speed <= 64)))
-    return usage_error("--speed", "a number in [1/64, 64]", s);
-  if ((s = cli_opt(argc, argv, "--camera"))) {
-    const char *p = s;
-    for (int i = 0; i < 6; i++)
-      if (parse_num(p, &o.camera[i], i < 5 ? ',' : 0, &p))
-        return usage_error("--camera", "six numbers X,Y,Z,DIST,AZIMUTH,ELEVATION", s);
-    if (!(o.camera[3] > 0)) return usage_error("--camera", "a positive distance (4th number)", s);
-    o.has_camera = 1;
-  }
-  if (o.record) { /* the output must be writable where it is asked for: check before rendering */
-    size_t n = strlen(o.record);
-    if (n >= 4 && !strcmp(o.record + n - 4, ".ppm")) {
-      char *dir = sgp_strdup(o.record), *slash = strrchr(dir, '/');
-      int ok = 1;
-      if (slash && slash != dir) {
-        *slash = 0;
-        ok = sgp_path_exists(dir);
-      }
-      if (!ok) fprintf(stderr, "sgp view: %s: no such directory for --record %s\n", dir, o.record);
-      free(dir);
-      if (!ok) return 1;
-    } else {
-      struct stat st;
-      if (stat(o.record, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "sgp view: %s: exists and is not a directory (give OUT.ppm for a single "
-                        "file of frames)\n", o.record);
-        return 1;
-      }
-    }
-  }
-
-  sgp_err e;
-  cJSON *cfg = NULL;
-  sgp_env *env = NULL;
-  view_rollout ro = {0};
-  int have_ro = 0;
-  const char *cfg_file = cli_opt(argc, argv, "--env-config"), *where = NULL;
-  char label[1024];
-  rc = 1;
-  if (cfg_file) {
-    cJSON *root = NULL;
-    if (sgp_json_load(cfg_file, &root, &e)) goto fail;
-    int bad = env_config(cfg_file, pos[0], root, &cfg, &where, &e);
-    cJSON_Delete(root);
-    if (bad) goto fail;
-  } else {
-    cfg = cJSON_CreateObject();
-  }
-  /* errors in the config name the file, and the object inside a RUN.json / RESULT.json */
-  snprintf(label, sizeof label, "%s%s%s%s", cfg_file ? cfg_file : "--env-config", where ? " (" : "",
-           where ? where : "", where ? ")" : "");
-  if (env_create(pos[0], cfg, label, &env, &e)) goto fail;
-  if (view_env_check(env, rollout != NULL, &e)) goto fail;
-  if (rollout) {
-    if (view_rollout_load(rollout, (int)episode, env, &ro, &e)) goto fail;
-    have_ro = 1;
-    o.ro = &ro;
-  }
-  o.env = env;
-  if (view_run(&o, &e)) goto fail;
-  rc = 0;
-  goto done;
-fail:
-  cli_error("view", &e);
-done:
-  if (have_ro) view_rollout_free(&ro);
-  env_destroy(env);
-  cJSON_Delete(cfg);
-  return rc;
+  const char *rollout = NULL;
+  long episode = 0;
+  if ((rc = view_options(argc, argv, &o, &rollout, &episode))) return rc;
+  if (o.record && check_record(o.record)) return 1;
+  return view_env(pos[0], cli_opt(argc, argv, "--env-config"), rollout, (int)episode, &o);
 }
 #endif

@@ -55,7 +55,7 @@ int env_stepped_finite(const sgp_env *env, const double *x, sgp_err *e);
 #define ENV_ENTRY(n) extern const env_vt env_##n##_vt;
 #include "envs/env_list.h"
 #ifdef SGP_ENV_TEST_LIST /* a test build (envs/env_registry.c) */
-#include "tests/envs/env_list.h"
+#include "tests/envs/test_env_list.h"
 #endif
 #undef ENV_ENTRY
 

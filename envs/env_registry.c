@@ -1,7 +1,7 @@
 /* The environment registry: the entries of envs/env_list.h, in order. Only the table and its
  * lookups live here, so that a test build can link a registry of its own instead: the same file
  * compiled with SGP_ENV_TEST_LIST defined also lists the test-only environments of
- * tests/envs/env_list.h (CMakeLists.txt, docs/adding-an-environment.md). */
+ * tests/envs/test_env_list.h (CMakeLists.txt, docs/adding-an-environment.md). */
 #include "envs/env_private.h"
 
 #include <string.h>
@@ -10,7 +10,7 @@ static const env_vt *const registry[] = {
 #define ENV_ENTRY(n) &env_##n##_vt,
 #include "envs/env_list.h"
 #ifdef SGP_ENV_TEST_LIST
-#include "tests/envs/env_list.h"
+#include "tests/envs/test_env_list.h"
 #endif
 #undef ENV_ENTRY
 };

@@ -72,102 +72,110 @@ static double *points(const sgp_env *env, const double *x, size_t n, int nx) {
   return p;
 }
 
-int view_rollout_load(const char *dir, int episode, sgp_env *env, view_rollout *out, sgp_err *e) {
-  const env_spec *s = &env->spec;
-  const int nx = s->nx, nu = s->nu;
-  if (!sgp_path_exists(dir)) return sgp_fail(e, "%s: no such rollout directory", dir);
-  char *px = ep_path(dir, episode, "x"), *pu = ep_path(dir, episode, "u");
-  char *pp = ep_path(dir, episode, "plan_x"), *pc = ep_path(dir, episode, "cand_x");
-  sgp_array ax = {0}, au = {0}, ap = {0}, ac = {0};
-  double *x = NULL, *u = NULL, *plan = NULL, *cand = NULL;
-  view_rollout r = {0};
-  int rc = -1;
+/* The files of one episode and what was read from them. */
+typedef struct ro_files {
+  char *px, *pu, *pp, *pc; /* ep<E>_x, _u, _plan_x, _cand_x */
+  double *x, *u, *plan, *cand;
+} ro_files;
+
+/* The states: (steps+1) × nx, finite. */
+static int load_states(ro_files *f, const char *dir, int episode, const env_spec *s, view_rollout *r,
+                       sgp_err *e) {
   char expect[128];
+  sgp_array a = {0};
+  if (!sgp_path_exists(f->px))
+    return sgp_fail(e, "%s: missing (is %s a directory written by sgp eval --save-rollout, and episode %d in it?)",
+                    f->px, dir, episode);
+  snprintf(expect, sizeof expect, "(steps+1, %d)", s->nx);
+  if (load_f(f->px, 2, (int64_t[]){-1, s->nx}, expect, s->name, &a, &f->x, e)) return -1;
+  r->steps = (int)(a.shape[0] - 1);
+  int ok = sgp_all_finite_d(f->x, sgp_array_count(&a));
+  sgp_array_free(&a);
+  return ok ? 0 : sgp_fail(e, "%s: non-finite state values", f->px);
+}
 
-  if (!sgp_path_exists(px)) {
-    sgp_fail(e, "%s: missing (is %s a directory written by sgp eval --save-rollout, and episode %d in it?)",
-             px, dir, episode);
-    goto done;
+/* The actions: steps × nu, finite (a (0, nu) array when nothing was executed). */
+static int load_actions(ro_files *f, const env_spec *s, const view_rollout *r, sgp_err *e) {
+  char expect[128];
+  sgp_array a = {0};
+  if (!sgp_path_exists(f->pu)) return sgp_fail(e, "%s: missing (the actions of %s)", f->pu, f->px);
+  snprintf(expect, sizeof expect, "(%d, %d) (steps = %d from %s)", r->steps, s->nu, r->steps, f->px);
+  if (r->steps == 0) {
+    if (sgp_npy_read(f->pu, &a, e)) return -1;
+    int ok = a.ndim == 2 && a.shape[0] == 0 && a.shape[1] == s->nu;
+    char got[128];
+    fmt_shape(&a, got, sizeof got);
+    sgp_array_free(&a);
+    if (!ok) return sgp_fail(e, "%s: shape %s: expected %s for %s", f->pu, got, expect, s->name);
+    f->u = sgp_malloc(sizeof(double));
+    return 0;
   }
-  snprintf(expect, sizeof expect, "(steps+1, %d)", nx);
-  if (load_f(px, 2, (int64_t[]){-1, nx}, expect, s->name, &ax, &x, e)) goto done;
-  r.steps = (int)(ax.shape[0] - 1);
-  if (!sgp_all_finite_d(x, sgp_array_count(&ax))) {
-    sgp_fail(e, "%s: non-finite state values", px);
-    goto done;
-  }
-  if (!sgp_path_exists(pu)) {
-    sgp_fail(e, "%s: missing (the actions of %s)", pu, px);
-    goto done;
-  }
-  snprintf(expect, sizeof expect, "(%d, %d) (steps = %d from %s)", r.steps, nu, r.steps, px);
-  if (r.steps == 0) { /* a (0, nu) array: nothing was executed */
-    if (sgp_npy_read(pu, &au, e)) goto done;
-    if (au.ndim != 2 || au.shape[0] != 0 || au.shape[1] != nu) {
-      char got[128];
-      fmt_shape(&au, got, sizeof got);
-      sgp_fail(e, "%s: shape %s: expected %s for %s", pu, got, expect, s->name);
-      goto done;
-    }
-    u = sgp_malloc(sizeof(double));
-  } else {
-    if (load_f(pu, 2, (int64_t[]){r.steps, nu}, expect, s->name, &au, &u, e)) goto done;
-    if (!sgp_all_finite_d(u, sgp_array_count(&au))) {
-      sgp_fail(e, "%s: non-finite action values", pu);
-      goto done;
-    }
-  }
-  if (r.steps > 0 && sgp_path_exists(pp)) {
-    snprintf(expect, sizeof expect, "(%d, H+1, %d) (steps = %d from %s)", r.steps, nx, r.steps, px);
-    if (load_f(pp, 3, (int64_t[]){r.steps, -1, nx}, expect, s->name, &ap, &plan, e)) goto done;
-    r.H = (int)(ap.shape[1] - 1);
-  }
-  if (r.steps > 0 && sgp_path_exists(pc)) {
-    snprintf(expect, sizeof expect, "(%d, M, H+1, %d) (steps = %d from %s)", r.steps, nx, r.steps, px);
-    if (load_f(pc, 4, (int64_t[]){r.steps, -1, -1, nx}, expect, s->name, &ac, &cand, e)) goto done;
-    r.M = (int)ac.shape[1];
-    r.HC = (int)(ac.shape[2] - 1);
-  }
+  if (load_f(f->pu, 2, (int64_t[]){r->steps, s->nu}, expect, s->name, &a, &f->u, e)) return -1;
+  int ok = sgp_all_finite_d(f->u, sgp_array_count(&a));
+  sgp_array_free(&a);
+  return ok ? 0 : sgp_fail(e, "%s: non-finite action values", f->pu);
+}
 
-  /* returns: the rewards −c(x_t, u_t), u clipped as env_step clips it (as RESULT.json's return,
-   * which leaves the terminal cost to final_cost) */
-  r.ret = sgp_malloc(sizeof(double) * (size_t)(r.steps + 1));
+/* The optional plans (steps × (H+1) × nx) and candidates (steps × M × (H+1) × nx). */
+static int load_plans(ro_files *f, const env_spec *s, view_rollout *r, sgp_err *e) {
+  char expect[128];
+  sgp_array a = {0};
+  if (r->steps > 0 && sgp_path_exists(f->pp)) {
+    snprintf(expect, sizeof expect, "(%d, H+1, %d) (steps = %d from %s)", r->steps, s->nx, r->steps, f->px);
+    if (load_f(f->pp, 3, (int64_t[]){r->steps, -1, s->nx}, expect, s->name, &a, &f->plan, e)) return -1;
+    r->H = (int)(a.shape[1] - 1);
+    sgp_array_free(&a);
+  }
+  if (r->steps > 0 && sgp_path_exists(f->pc)) {
+    snprintf(expect, sizeof expect, "(%d, M, H+1, %d) (steps = %d from %s)", r->steps, s->nx, r->steps, f->px);
+    if (load_f(f->pc, 4, (int64_t[]){r->steps, -1, -1, s->nx}, expect, s->name, &a, &f->cand, e)) return -1;
+    r->M = (int)a.shape[1];
+    r->HC = (int)(a.shape[2] - 1);
+    sgp_array_free(&a);
+  }
+  return 0;
+}
+
+/* Returns so far: the rewards −c(x_t, u_t), u clipped as env_step clips it (as RESULT.json's
+ * return, which leaves the terminal cost to final_cost). */
+static void returns(const sgp_env *env, const double *x, const double *u, view_rollout *r) {
+  int nx = env->spec.nx, nu = env->spec.nu;
+  r->ret = sgp_malloc(sizeof(double) * (size_t)(r->steps + 1));
   double *uc = sgp_malloc(sizeof(double) * (size_t)nu), sum = 0;
-  for (int t = 0; t < r.steps; t++) {
-    r.ret[t] = sum;
+  for (int t = 0; t < r->steps; t++) {
+    r->ret[t] = sum;
     memcpy(uc, u + (size_t)t * nu, sizeof(double) * nu);
     env_clip_action(env, uc);
     sum -= env_cost(env, x + (size_t)t * nx, uc, NULL, NULL);
   }
   free(uc);
-  r.ret[r.steps] = sum;
-  r.final_cost = env_terminal_cost(env, x + (size_t)r.steps * nx, NULL);
+  r->ret[r->steps] = sum;
+  r->final_cost = env_terminal_cost(env, x + (size_t)r->steps * nx, NULL);
+}
 
-  r.xp = points(env, x, (size_t)r.steps + 1, nx);
-  if (plan) r.plan_p = points(env, plan, (size_t)r.steps * (r.H + 1), nx);
-  if (cand) r.cand_p = points(env, cand, (size_t)r.steps * r.M * (r.HC + 1), nx);
-  r.dir = sgp_strdup(dir);
-  r.episode = episode;
-  r.nx = nx;
-  r.nu = nu;
-  r.x = x;
-  r.u = u;
-  x = u = NULL;
-  *out = r;
-  rc = 0;
-done:
-  free(x);
-  free(u);
-  free(plan);
-  free(cand);
-  sgp_array_free(&ax);
-  sgp_array_free(&au);
-  sgp_array_free(&ap);
-  sgp_array_free(&ac);
-  free(px);
-  free(pu);
-  free(pp);
-  free(pc);
+int view_rollout_load(const char *dir, int episode, sgp_env *env, view_rollout *out, sgp_err *e) {
+  const env_spec *s = &env->spec;
+  if (!sgp_path_exists(dir)) return sgp_fail(e, "%s: no such rollout directory", dir);
+  ro_files f = {ep_path(dir, episode, "x"), ep_path(dir, episode, "u"), ep_path(dir, episode, "plan_x"),
+                ep_path(dir, episode, "cand_x"), NULL, NULL, NULL, NULL};
+  view_rollout r = {0};
+  int rc = load_states(&f, dir, episode, s, &r, e) || load_actions(&f, s, &r, e) || load_plans(&f, s, &r, e) ? -1 : 0;
+  if (!rc) {
+    returns(env, f.x, f.u, &r);
+    r.xp = points(env, f.x, (size_t)r.steps + 1, s->nx);
+    if (f.plan) r.plan_p = points(env, f.plan, (size_t)r.steps * (r.H + 1), s->nx);
+    if (f.cand) r.cand_p = points(env, f.cand, (size_t)r.steps * r.M * (r.HC + 1), s->nx);
+    r.dir = sgp_strdup(dir);
+    r.episode = episode;
+    r.nx = s->nx;
+    r.nu = s->nu;
+    r.x = f.x;
+    r.u = f.u;
+    f.x = f.u = NULL;
+    *out = r;
+  }
+  free(f.x), free(f.u), free(f.plan), free(f.cand);
+  free(f.px), free(f.pu), free(f.pp), free(f.pc);
   return rc;
 }
 

@@ -1,6 +1,6 @@
 /* sled (test-only): a 1 kg sled on a rail, x'' = u, state [p, v], |u| <= 2 N, goal [1, 0].
  * It exists to prove that an environment needs nothing outside its .c, its .xml and its registry
- * line (tests/envs/env_list.h): the conformance tests, a sweep with its figure and `sgp view`
+ * line (tests/envs/test_env_list.h): the conformance tests, a sweep with its figure and `sgp view`
  * handle it from its description alone (tests/e2e_testenv.sh). Its "break" and "drop" config keys
  * make the description wrong or leave hooks out, to check that this is a clear error.
  *

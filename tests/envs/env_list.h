@@ -1,4 +1,0 @@
-/* The test-only environments: one line each, like envs/env_list.h. They are registered only in
- * the programs of a test build (the conformance tests and sgp-testenvs, CMakeLists.txt), never in
- * the shipped sgp. */
-ENV_ENTRY(sled)
