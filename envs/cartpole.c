@@ -79,24 +79,6 @@ static int cp_reset(sgp_env *env, uint64_t seed, double *x0, sgp_err *e) {
   return 0;
 }
 
-static int cp_step(sgp_env *env, const double *u_in, double *xnext, double *reward, int *terminated,
-                   sgp_err *e) {
-  cp_impl *p = env->impl;
-  if (!isfinite(u_in[0])) return sgp_fail(e, "cartpole: step %d: non-finite action", env->t);
-  double u = u_in[0];
-  env_clip_action(env, &u);
-  p->sim.d->ctrl[0] = u;
-  if (env_mj_step(&p->sim, "cartpole", env->spec.substeps, NULL, NULL, e)) return -1;
-  env->t++;
-  double xn[4];
-  cp_get_state(env, xn);
-  if (env_stepped_finite(env, xn, e)) return -1;
-  if (xnext) memcpy(xnext, xn, sizeof xn);
-  if (reward) *reward = -CP_R * u * u;
-  if (terminated) *terminated = 0;
-  return 0;
-}
-
 static double cp_cost(const sgp_env *env, const double *x, const double *u, double *gx, double *gu) {
   (void)env;
   if (gx) memset(gx, 0, 4 * sizeof(double));
@@ -204,21 +186,11 @@ static void cp_hud_note(const sgp_env *env, char *buf, size_t n) {
 }
 
 static const env_ops cp_ops = {
-    .destroy = env_mj_destroy,
-    .reset = cp_reset,
-    .set_state = cp_set_state,
-    .get_state = cp_get_state,
-    .step = cp_step,
-    .cost = cp_cost,
-    .terminal_cost = cp_terminal,
-    .success = cp_success,
-    .cost_batch = cp_cost_batch,
-    .terminal_cost_batch = cp_terminal_batch,
-    .expert_action = cp_expert_action,
-    .view_point = cp_view_point,
-    .view_camera = cp_view_camera,
-    .hud_note = cp_hud_note,
-};
+    .destroy = env_mj_destroy, .reset = cp_reset, .set_state = cp_set_state, .get_state = cp_get_state,
+    .step = env_step_ctrl, /* the force is the motor's control; reward −c(x, u) = −R u² */
+    .cost = cp_cost, .terminal_cost = cp_terminal, .success = cp_success, .cost_batch = cp_cost_batch,
+    .terminal_cost_batch = cp_terminal_batch, .expert_action = cp_expert_action, .view_point = cp_view_point,
+    .view_camera = cp_view_camera, .hud_note = cp_hud_note};
 
 /* Pole length (the "tip" geom's offset from the hinge) and hinge height, from the model. */
 static int cp_geometry(sgp_env *env, sgp_err *e) {

@@ -283,6 +283,28 @@ int env_start(sgp_env *env, sgp_env **out, sgp_err *e) {
   return 0;
 }
 
+int env_step_ctrl(sgp_env *env, const double *u_in, double *xnext, double *reward, int *terminated,
+                  sgp_err *e) {
+  const env_spec *s = &env->spec;
+  double u[ENV_MAX_CTRL], x[ENV_MAX_CTRL], xn[ENV_MAX_CTRL];
+  if (s->nu > ENV_MAX_CTRL || s->nx > ENV_MAX_CTRL || s->nu != env->sim->m->nu)
+    return sgp_fail(e, "%s: env_step_ctrl needs nu = the model's actuators and nx, nu <= %d", s->name, ENV_MAX_CTRL);
+  if (!sgp_all_finite_d(u_in, (size_t)s->nu)) return sgp_fail(e, "%s: step %d: non-finite action", s->name, env->t);
+  memcpy(u, u_in, sizeof(double) * (size_t)s->nu);
+  env_clip_action(env, u);
+  env_get_state(env, x);
+  double c = env_cost(env, x, u, NULL, NULL);
+  memcpy(env->sim->d->ctrl, u, sizeof(double) * (size_t)s->nu);
+  if (env_mj_step(env->sim, s->name, s->substeps, NULL, NULL, e)) return -1;
+  env->t++;
+  env_get_state(env, xn);
+  if (env_stepped_finite(env, xn, e)) return -1;
+  if (xnext) memcpy(xnext, xn, sizeof(double) * (size_t)s->nx);
+  if (reward) *reward = -c;
+  if (terminated) *terminated = 0;
+  return 0;
+}
+
 int env_stepped_finite(const sgp_env *env, const double *x, sgp_err *e) {
   if (sgp_all_finite_d(x, (size_t)env->spec.nx)) return 0;
   return sgp_fail(e, "%s: simulation unstable at t=%.4g: non-finite state", env->spec.name, env->t * env->spec.dt);

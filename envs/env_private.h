@@ -48,6 +48,13 @@ void env_spec_dims(env_spec *s, int nx, int nu, int T, const double *u_lo, const
 void env_spec_box(env_spec *s, const double *box_lo, const double *box_hi);
 /* The last step of create: env_reset(seed 0) and *out = env; on failure env is destroyed. */
 int env_start(sgp_env *env, sgp_env **out, sgp_err *e);
+/* ops.step for an environment whose actions are the model's controls (nu = its actuators; nx, nu
+ * <= ENV_MAX_CTRL) and whose reward is −c(x, u): the step of docs/adding-an-environment.md
+ * (reject a non-finite action, clip, reward from the state before, ctrl = u, the substeps,
+ * the finiteness check after them; terminated = 0). */
+#define ENV_MAX_CTRL 64
+int env_step_ctrl(sgp_env *env, const double *u_in, double *xnext, double *reward, int *terminated,
+                  sgp_err *e);
 /* The check after stepping: x (nx) finite, else "NAME: simulation unstable at t=...". */
 int env_stepped_finite(const sgp_env *env, const double *x, sgp_err *e);
 

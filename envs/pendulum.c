@@ -75,25 +75,6 @@ static double pd_terminal(const sgp_env *env, const double *x, double *gx) {
   return w * w + PD_WV * x[1] * x[1];
 }
 
-static int pd_step(sgp_env *env, const double *u_in, double *xnext, double *reward, int *terminated,
-                   sgp_err *e) {
-  pd_impl *p = env->impl;
-  if (!isfinite(u_in[0])) return sgp_fail(e, "pendulum: step %d: non-finite action", env->t);
-  double u = u_in[0], x[2], xn[2];
-  env_clip_action(env, &u);
-  pd_get_state(env, x);
-  double c = pd_cost(env, x, &u, NULL, NULL);
-  p->sim.d->ctrl[0] = u;
-  if (env_mj_step(&p->sim, "pendulum", env->spec.substeps, NULL, NULL, e)) return -1;
-  env->t++;
-  pd_get_state(env, xn);
-  if (env_stepped_finite(env, xn, e)) return -1;
-  if (xnext) memcpy(xnext, xn, sizeof xn);
-  if (reward) *reward = -c;
-  if (terminated) *terminated = 0;
-  return 0;
-}
-
 static int pd_success(const sgp_env *env, const double *x) {
   (void)env;
   return fabs(wrap(x[0] - M_PI)) < 0.2 && fabs(x[1]) < 1;
@@ -169,22 +150,11 @@ static void pd_hud_note(const sgp_env *env, char *buf, size_t n) {
 }
 
 static const env_ops pd_ops = {
-    .destroy = env_mj_destroy,
-    .reset = pd_reset,
-    .set_state = pd_set_state,
-    .get_state = pd_get_state,
-    .step = pd_step,
-    .cost = pd_cost,
-    .terminal_cost = pd_terminal,
-    .success = pd_success,
-    .cost_batch = pd_cost_batch,
-    .terminal_cost_batch = pd_terminal_batch,
-    .expert_action = pd_expert,
-    .view_point = pd_view_point,
-    .view_camera = pd_view_camera,
-    .overlays = pd_overlays,
-    .hud_note = pd_hud_note,
-};
+    .destroy = env_mj_destroy, .reset = pd_reset, .set_state = pd_set_state, .get_state = pd_get_state,
+    .step = env_step_ctrl, /* the torque is the motor's control; reward −c(x, u) */
+    .cost = pd_cost, .terminal_cost = pd_terminal, .success = pd_success, .cost_batch = pd_cost_batch,
+    .terminal_cost_batch = pd_terminal_batch, .expert_action = pd_expert, .view_point = pd_view_point,
+    .view_camera = pd_view_camera, .overlays = pd_overlays, .hud_note = pd_hud_note};
 
 /* Reference returns, measured by tests/test_env_references.c as envs/env.h defines them: random
  * (mean of 1000 episodes of uniform torques) and the expert pd_expert, which is upright after 75

@@ -368,26 +368,12 @@ static void px_hud_note(const sgp_env *env, char *buf, size_t n) {
 }
 
 static const env_ops px_ops = {
-    .destroy = px_destroy,
-    .reset = px_reset,
-    .set_state = px_set_state,
-    .get_state = px_get_state,
-    .step = px_step,
-    .cost = px_cost,
-    .terminal_cost = px_terminal,
-    .success = px_success,
-    .cost_batch = px_cost_batch,
-    .terminal_cost_batch = px_terminal_batch,
-    .box_to_state = px_box_to_state,
-    .state_to_box = px_state_to_box,
-    .box_to_action = px_box_to_action,
-    .action_to_box = px_action_to_box,
-    .expert_action = px_expert_action,
-    .view_point = px_view_point,
-    .view_camera = px_view_camera,
-    .overlays = px_overlays,
-    .hud_note = px_hud_note,
-};
+    .destroy = px_destroy, .reset = px_reset, .set_state = px_set_state, .get_state = px_get_state,
+    .step = px_step, .cost = px_cost, .terminal_cost = px_terminal, .success = px_success,
+    .cost_batch = px_cost_batch, .terminal_cost_batch = px_terminal_batch, .box_to_state = px_box_to_state,
+    .state_to_box = px_state_to_box, .box_to_action = px_box_to_action, .action_to_box = px_action_to_box,
+    .expert_action = px_expert_action, .view_point = px_view_point, .view_camera = px_view_camera,
+    .overlays = px_overlays, .hud_note = px_hud_note};
 
 static int px_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   sgp_env *pt = NULL;

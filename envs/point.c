@@ -251,21 +251,11 @@ void env_point_note(const sgp_env *point, char *buf, size_t n) {
 }
 
 static const env_ops point_ops = {
-    .destroy = env_mj_destroy,
-    .reset = point_reset,
-    .set_state = point_set_state,
-    .get_state = point_get_state,
-    .step = point_step,
-    .cost = point_cost,
-    .terminal_cost = point_terminal,
-    .success = point_success,
-    .cost_batch = point_cost_batch,
-    .terminal_cost_batch = point_terminal_batch,
-    .expert_action = point_expert_action,
-    .view_point = point_view_point,
-    .view_camera = point_view_camera,
-    .hud_note = env_point_note,
-};
+    .destroy = env_mj_destroy, .reset = point_reset, .set_state = point_set_state,
+    .get_state = point_get_state, .step = point_step, .cost = point_cost, .terminal_cost = point_terminal,
+    .success = point_success, .cost_batch = point_cost_batch, .terminal_cost_batch = point_terminal_batch,
+    .expert_action = point_expert_action, .view_point = point_view_point, .view_camera = point_view_camera,
+    .hud_note = env_point_note};
 
 /* Reference returns (episode return = Σ_t −c(x_t,u_t) − c_T(x_T) over T = 40 steps from the
  * start), recomputed by tests/test_env_references.c:

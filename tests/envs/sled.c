@@ -71,25 +71,6 @@ static double sled_terminal(const sgp_env *env, const double *x, double *gx) {
   return 10 * (dp * dp + x[1] * x[1]);
 }
 
-static int sled_step(sgp_env *env, const double *u_in, double *xnext, double *reward, int *terminated,
-                     sgp_err *e) {
-  sled_impl *p = env->impl;
-  if (!isfinite(u_in[0])) return sgp_fail(e, "sled: step %d: non-finite action", env->t);
-  double u = u_in[0], x[2], xn[2];
-  env_clip_action(env, &u);
-  sled_get_state(env, x);
-  double c = sled_cost(env, x, &u, NULL, NULL);
-  p->sim.d->ctrl[0] = u;
-  if (env_mj_step(&p->sim, "sled", env->spec.substeps, NULL, NULL, e)) return -1;
-  env->t++;
-  sled_get_state(env, xn);
-  if (env_stepped_finite(env, xn, e)) return -1;
-  if (xnext) memcpy(xnext, xn, sizeof xn);
-  if (reward) *reward = -c;
-  if (terminated) *terminated = 0;
-  return 0;
-}
-
 static int sled_success(const sgp_env *env, const double *x) {
   (void)env;
   return fabs(x[0] - sled_goal[0]) < 0.05 && fabs(x[1]) < 0.1;
@@ -157,14 +138,14 @@ static void sled_note(const sgp_env *env, char *buf, size_t n) {
 
 static const env_ops sled_ops = {
     .destroy = env_mj_destroy, .reset = sled_reset, .set_state = sled_set_state, .get_state = sled_get_state,
-    .step = sled_step, .cost = sled_cost, .terminal_cost = sled_terminal, .success = sled_success,
+    .step = env_step_ctrl, .cost = sled_cost, .terminal_cost = sled_terminal, .success = sled_success,
     .cost_batch = sled_cost_batch, .terminal_cost_batch = sled_terminal_batch, .expert_action = sled_expert,
     .view_point = sled_view_point, .view_camera = sled_camera, .overlays = sled_overlays, .hud_note = sled_note,
 };
 /* "drop": "view_point" */
 static const env_ops sled_ops_no_view = {
     .destroy = env_mj_destroy, .reset = sled_reset, .set_state = sled_set_state, .get_state = sled_get_state,
-    .step = sled_step, .cost = sled_cost, .terminal_cost = sled_terminal, .success = sled_success,
+    .step = env_step_ctrl, .cost = sled_cost, .terminal_cost = sled_terminal, .success = sled_success,
     .cost_batch = sled_cost_batch, .terminal_cost_batch = sled_terminal_batch, .expert_action = sled_expert,
 };
 
