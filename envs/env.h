@@ -1,14 +1,16 @@
 /* sgpbench environments: the interface every environment implements, and the registry.
  *
- * An environment is one `static const env_vt` (name, summary, create), found by name in the
- * registry table of envs/env_registry.c. `create` reads the environment's config object
- * ({"hole":"mud","mud_factor":0.2}, {"resolution":8}, ...) with the sgp_cfg getters: defaults are
- * inserted (so the object becomes the resolved config) and unknown keys are rejected.
+ * An environment is one `const env_vt env_NAME_vt` (name, summary, create) in envs/NAME.c,
+ * registered by the line ENV_ENTRY(NAME) of envs/env_list.h. `create` reads the environment's
+ * config object ({"hole":"mud","mud_factor":0.2}, {"resolution":8}, ...) with the sgp_cfg getters:
+ * defaults are inserted (so the object becomes the resolved config) and unknown keys are rejected.
  *
  * An instance (`sgp_env`) carries its spec (dimensions, control period, bounds, episode length,
- * data box, reference returns, goal) and an ops table. All three built-in environments simulate
- * in MuJoCo 2.2.2; a MuJoCo error or an unstable simulation becomes an ordinary error value of
- * ours (env_step returns -1 with a message), never a dead process.
+ * data box, reference returns, goal, and the description below) and an ops table (the operations
+ * and the description's hooks). The rest of the program knows an environment only through these.
+ * Every built-in environment simulates in MuJoCo 2.2.2; a MuJoCo error or an unstable simulation
+ * becomes an ordinary error value of ours (env_step returns -1 with a message), never a dead
+ * process.
  *
  * States and actions are double at the simulator boundary; the batched costs for planners are
  * float, row-major, batch dimension first.

@@ -191,6 +191,7 @@ static int check_tolerances(sgp_env *env, sgp_err *e) {
   if (!(t->batch_rel > 0 && t->fd_step > 0 && t->fd_rel > 0 && t->ref_random_abs > 0 && t->ref_expert_abs > 0 && t->state_abs >= 0))
     return bad(e, env, "spec.tol: tolerances must be positive");
   if (env->spec.nx < 32 && (t->wrap >> env->spec.nx)) return bad(e, env, "spec.tol.wrap names a dimension >= nx");
+  if (t->wrap && !env->spec.goal) return bad(e, env, "spec.tol.wrap: the seam is at goal ± π, but spec.goal is NULL");
   return 0;
 }
 
