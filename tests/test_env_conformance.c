@@ -81,9 +81,12 @@ static void sample(world *w, double *x, double *u) {
   const env_spec *s = &w->env->spec;
   do {
     double b[ENV_MAX_BOX];
-    for (int i = 0; i < s->nbx; i++) b[i] = s->box_lo[i] + (s->box_hi[i] - s->box_lo[i]) * sgp_rng_uniform(&w->rng);
-    if (s->has_box) env_box_to_state(w->env, b, x);
-    else visited_state(w, x);
+    if (s->has_box) {
+      for (int i = 0; i < s->nbx; i++) b[i] = s->box_lo[i] + (s->box_hi[i] - s->box_lo[i]) * sgp_rng_uniform(&w->rng);
+      env_box_to_state(w->env, b, x);
+    } else {
+      visited_state(w, x);
+    }
     for (int i = 0; i < s->nx; i++) x[i] = (float)x[i];
   } while (near_seam(w->env, x));
   random_action(w->env, &w->rng, u);
