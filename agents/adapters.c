@@ -17,7 +17,8 @@
  * forward or vjp. Memory: T·K network workspaces of maxB rows (nn_ws_create's size: about
  * maxB·(nin + 2·Σ hidden widths + 2·widest) floats each) plus three maxB-row scratch buffers.
  */
-#include "agents/models.h"
+#include "agents/adapters.h"
+#include "core/err.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -7,7 +7,14 @@
  * regresses a standardised target (loss: MSE in those units). Gradients for planners:
  *   [gx̄, gū] = net-VJP(s_c),   gx = gx̄ / s_x,   gu = gū / s_u.
  * Training drives cost_model through the callbacks at the end of the file (agents/train.c). */
+#include "agents/cost_model.h"
 #include "agents/model_common.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/nn.h"
+#include "core/norm.h"
+#include "core/rng.h"
+#include "core/safetensors.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -6,7 +6,15 @@
  * noise, the rest uniform in the data's bounding box enlarged by `margin` per side. The network
  * predicts the target standardised by its mean and standard deviation; loss ½ MSE. Its gradient
  * gives the score estimate −∇d/σ² (METHOD §2), in physical units ∇_z = ∇_z̄ / scale. */
+#include "agents/dde.h"
+#include "agents/distance.h"
 #include "agents/model_common.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/nn.h"
+#include "core/norm.h"
+#include "core/rng.h"
+#include "core/safetensors.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -10,7 +10,8 @@
  * and at the end  d_σ = m/2 − σ² log S,  score = √w ⊙ (A/S − y)/σ².
  * Data are centred on their mean and scaled by √w once, so the gemm form cancels less; S and A are
  * double. The workspace is QB x NB floats whatever N and B are. */
-#include "agents/models.h"
+#include "agents/distance.h"
+#include "core/err.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -14,9 +14,17 @@
  *   [dx̄, dū] = net_kᵀ-VJP(dy)
  *   dx  = dx' + dx̄ / s_x,   du = dū / s_u
  */
+#include "agents/dynamics.h"
 #include "agents/model_common.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/nn.h"
+#include "core/norm.h"
+#include "core/rng.h"
+#include "core/safetensors.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

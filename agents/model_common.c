@@ -1,7 +1,14 @@
 /* Helpers shared by the learned models (declared in agents/model_common.h). */
 #include "agents/model_common.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/nn.h"
+#include "core/norm.h"
+#include "core/rng.h"
+#include "core/safetensors.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

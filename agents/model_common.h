@@ -1,11 +1,12 @@
-/* Private helpers shared by the learned models (score.c, dde.c, cost_model.c, dynamics.c):
+/* Private functions shared by the learned models (score.c, dde.c, cost_model.c, dynamics.c):
  * the input layouts of score and DDE models, training-data preparation, output standardisation,
  * and the steps every model file goes through when it is written or read. Not part of the
  * public API (agents/models.h); the mf_ functions they build on are. */
 #ifndef SGP_AGENTS_MODEL_COMMON_H
 #define SGP_AGENTS_MODEL_COMMON_H
 
-#include "agents/models.h"
+#include "agents/model_file.h"
+#include "agents/score.h"
 
 /* ---- input layouts (score_layout): z = points, (x,u) or (x,u,x') */
 

@@ -1,8 +1,16 @@
 /* Model files: MLPs, float vectors and JSON metadata in one .safetensors (layout in models.h).
  * Loading validates everything it reads (kind, architecture, shapes, finiteness) and names the
  * file and the tensor or key at fault. */
-#include "agents/models.h"
+#include "agents/model_file.h"
+#include "core/array.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/nn.h"
+#include "core/norm.h"
+#include "core/safetensors.h"
+#include "core/sys.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -10,8 +10,16 @@
  * and the physical score is s_k = s̄_k / scale_k.
  */
 #include "agents/model_common.h"
+#include "agents/score.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/nn.h"
+#include "core/norm.h"
+#include "core/rng.h"
+#include "core/safetensors.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -9,9 +9,15 @@
  *     keep a copy of the parameters if the validation loss is the best so far
  *   restore the kept parameters
  */
-#include "agents/models.h"
+#include "agents/train.h"
+#include "core/adam.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/progress.h"
+#include "core/rng.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

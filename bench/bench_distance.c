@@ -9,7 +9,14 @@
  * a noisy neighbour affects both alike. */
 #include "bench/benchutil.h"
 
-#include "agents/models.h"
+#include "agents/distance.h"
+#include "agents/score.h"
+#include "agents/train.h"
+#include "core/err.h"
+#include "core/nn.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "core/sys.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -1,6 +1,8 @@
 /* sgp eval: one planner in closed loop in the true environment (bench/eval.c). */
 #include "bench/cli.h"
 #include "bench/eval.h"
+#include "core/err.h"
+#include "core/sys.h"
 
 #include <stdio.h>
 #include <stdlib.h>

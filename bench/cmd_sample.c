@@ -1,8 +1,15 @@
 /* sgp sample --model FILE --n N --steps K --eps E --seed S --out FILE.npy
  * Annealed Langevin samples from a score model (Song & Ermon 2019; agents/score.c), a diagnostic:
  * samples that look like the data say the score is right where it matters. */
-#include "agents/models.h"
+#include "agents/score.h"
 #include "bench/cli.h"
+#include "core/array.h"
+#include "core/err.h"
+#include "core/norm.h"
+#include "core/npy.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "core/sys.h"
 
 #include <errno.h>
 #include <math.h>

@@ -5,6 +5,16 @@
  * and dde (regressor of d_σ, METHOD §5). */
 #include "bench/train_kinds.h"
 
+#include "agents/dde.h"
+#include "agents/score.h"
+#include "core/array.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/nn.h"
+#include "core/npy.h"
+#include "core/sha256.h"
+#include "core/sys.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

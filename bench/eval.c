@@ -3,7 +3,20 @@
  * the resolved config and the seed. */
 #include "bench/eval.h"
 
-#include "agents/models.h"
+#include "agents/adapters.h"
+#include "agents/dde.h"
+#include "agents/distance.h"
+#include "agents/dynamics.h"
+#include "agents/score.h"
+#include "core/array.h"
+#include "core/err.h"
+#include "core/files.h"
+#include "core/json.h"
+#include "core/npy.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "core/sha256.h"
+#include "core/sys.h"
 #include "datasets/dataset.h"
 
 #include <math.h>

@@ -5,7 +5,7 @@
 #define SGP_EVAL_H
 
 #include "agents/planner.h"
-#include "core/core.h"
+#include "core/err.h"
 #include "envs/env.h"
 
 typedef struct eval_opts {

@@ -9,6 +9,12 @@
  * The models, the loss and the file layout: docs/models.md. */
 #include "bench/train_kinds.h"
 
+#include "agents/cost_model.h"
+#include "agents/dynamics.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/nn.h"
+
 #include <string.h>
 
 typedef enum { K_DYNAMICS = 0, K_ENSEMBLE, K_COST } kind_id;

@@ -11,7 +11,7 @@
 #ifndef SGP_TRAIN_KINDS_H
 #define SGP_TRAIN_KINDS_H
 
-#include "agents/models.h"
+#include "agents/train.h"
 #include "bench/cli.h"
 #include "datasets/dataset.h"
 

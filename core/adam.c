@@ -1,6 +1,7 @@
 /* Adam (Kingma & Ba) with PyTorch's arithmetic, optional L2 or decoupled (AdamW) weight decay and
  * gradient clipping by global norm; usable for network parameters and plain decision vectors. */
-#include "core/core.h"
+#include "core/err.h"
+#include "core/adam.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* Dense arrays: dtype table, allocation (64-byte aligned, zeroed). */
-#include "core/core.h"
+#include "core/array.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

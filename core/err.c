@@ -1,8 +1,9 @@
 /* Errors as values, allocation that never returns NULL, finiteness checks. */
-#include "core/core.h"
+#include "core/err.h"
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

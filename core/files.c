@@ -1,6 +1,9 @@
 /* Files: whole-file reads, atomic writes (temporary next to the target, fsync, rename), mkdir -p,
  * path helpers. Every error names the file the caller asked about, never the temporary. */
-#include "core/core.h"
+#include "core/err.h"
+#include "core/rng.h"
+#include "core/files.h"
+#include "core/progress.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,7 +2,9 @@
  * ("run.json: /planner/beta: expected a number, got a string"). The *_opt getters insert their
  * default into the tree when the key is absent, so that after a component has read its config the
  * tree is the fully resolved config, which results then record. */
-#include "core/core.h"
+#include "core/err.h"
+#include "core/files.h"
+#include "core/json.h"
 
 #include <float.h>
 #include <limits.h>

@@ -9,7 +9,10 @@
  * `stale_s` seconds of the waiter's own clock (no clocks are compared across machines). A
  * take-over renames the old lock to a temporary name first, so of several waiters only one
  * succeeds. */
-#include "core/core.h"
+#include "core/err.h"
+#include "core/files.h"
+#include "core/lock.h"
+#include "core/progress.h"
 
 #include <errno.h>
 #include <fcntl.h>

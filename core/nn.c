@@ -13,7 +13,9 @@
  * Small batches (B <= NN_SMALL_FWD, NN_SMALL_BWD) skip gemm, whose fixed cost dominates
  * there: row kernels (AVX2+FMA when the CPU has it, else plain C) instead.
  * `sgp bench nn` measures both against bare cblas_sgemm. */
-#include "core/core.h"
+#include "core/err.h"
+#include "core/rng.h"
+#include "core/nn.h"
 #include "core/nn_kernels.h"
 #include "core/vmath.h"
 

@@ -1,7 +1,9 @@
 /* MLP architecture <-> JSON: activation names, the "arch" object of configs and model files.
  *   {"in":5,"out":4,"hidden":[64,64,32],"act":"leaky_relu","act_param":0.01,"layernorm":false,"ncond":0}
  * Kept apart from nn.c so that the numerics do not depend on the config layer. */
-#include "core/core.h"
+#include "core/err.h"
+#include "core/nn.h"
+#include "core/json.h"
 
 #include <string.h>
 

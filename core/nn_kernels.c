@@ -10,6 +10,7 @@
 #include "core/nn_kernels.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -15,7 +15,7 @@
 #ifndef SGP_NN_KERNELS_H
 #define SGP_NN_KERNELS_H
 
-#include "core/core.h"
+#include "core/nn.h"
 
 #include <stdint.h>
 

@@ -1,5 +1,6 @@
 /* Per-dimension normalizers z = (x − shift) / scale (shift = mean, scale = std of the data). */
-#include "core/core.h"
+#include "core/err.h"
+#include "core/norm.h"
 
 #include <math.h>
 #include <stdlib.h>

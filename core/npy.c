@@ -9,7 +9,10 @@
  * the shape product does not overflow, and that the data is exactly as long as the shape says
  * (a truncated file and one with trailing bytes are both errors). Errors are one line naming
  * the file: "data/x.npy: truncated: header says 4000 bytes of data, file has 3996". */
-#include "core/core.h"
+#include "core/err.h"
+#include "core/array.h"
+#include "core/npy.h"
+#include "core/files.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Progress bar on stderr, drawn only when stderr is a terminal (logs and pipes stay clean):
  *   train  [##########..........]  512/1024  48.3/s  ETA 0:11  loss 0.0132
  * Redrawn at most 10 times a second; sgp_progress_end draws the final state and a newline. */
-#include "core/core.h"
+#include "core/progress.h"
 
 #include <stdio.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 /* Seeded random numbers: xoshiro256** (Blackman & Vigna) seeded through splitmix64.
  * Named streams hash the name into the seed, so consumers never shift each other's numbers. */
-#include "core/core.h"
+#include "core/rng.h"
 
 #include <math.h>
 

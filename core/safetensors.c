@@ -12,7 +12,11 @@
  * after the last. "__metadata__" maps strings to strings. Every tensor is copied into its own
  * 64-byte aligned buffer. Writing sorts the tensors by name, pads the header with spaces to a
  * multiple of 8 bytes and writes atomically. */
-#include "core/core.h"
+#include "core/err.h"
+#include "core/array.h"
+#include "core/safetensors.h"
+#include "core/files.h"
+#include "core/json.h"
 
 #include <errno.h>
 #include <math.h>

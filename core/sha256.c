@@ -1,8 +1,10 @@
 /* SHA-256 (FIPS 180-4 §6.2), incremental, plus hex and whole-file helpers. Used to record the
  * content of dataset arrays and model files in manifests and results. */
-#include "core/core.h"
+#include "core/err.h"
+#include "core/sha256.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

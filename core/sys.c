@@ -1,5 +1,6 @@
 /* Time, build and machine identification (recorded in every result), OpenBLAS threads. */
-#include "core/core.h"
+#include "core/progress.h"
+#include "core/sys.h"
 
 #include <cblas.h>
 #include <pthread.h>
