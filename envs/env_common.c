@@ -118,35 +118,48 @@ static int check_ops(const sgp_env *env, sgp_err *e) {
                    : !o->terminal_cost ? "terminal_cost" : !o->success ? "success"
                    : !o->cost_batch ? "cost_batch" : !o->terminal_cost_batch ? "terminal_cost_batch" : NULL;
   if (miss) return bad(e, env, "ops.%s is required", miss);
-  if (!o->box_to_state != !o->state_to_box) return bad(e, env, "ops.box_to_state and ops.state_to_box: give both or neither");
-  if (!o->box_to_action != !o->action_to_box) return bad(e, env, "ops.box_to_action and ops.action_to_box: give both or neither");
+  if (!o->box_to_state != !o->state_to_box)
+    return bad(e, env, "ops.box_to_state and ops.state_to_box: give both or neither");
+  if (!o->box_to_action != !o->action_to_box)
+    return bad(e, env, "ops.box_to_action and ops.action_to_box: give both or neither");
   return 0;
 }
 
 static int check_spec(const sgp_env *env, sgp_err *e) {
   const env_spec *s = &env->spec;
-  if (!s->name || strcmp(s->name, env->vt->name)) return bad(e, env, "spec.name must be the registry name '%s'", env->vt->name);
-  if (s->nx < 1 || s->nu < 1) return bad(e, env, "spec.nx = %d, spec.nu = %d: both must be >= 1", s->nx, s->nu);
-  if (!(s->dt > 0) || s->T < 1) return bad(e, env, "spec.dt = %g, spec.T = %d: both must be positive", s->dt, s->T);
+  if (!s->name || strcmp(s->name, env->vt->name))
+    return bad(e, env, "spec.name must be the registry name '%s'", env->vt->name);
+  if (s->nx < 1 || s->nu < 1)
+    return bad(e, env, "spec.nx = %d, spec.nu = %d: both must be >= 1", s->nx, s->nu);
+  if (!(s->dt > 0) || s->T < 1)
+    return bad(e, env, "spec.dt = %g, spec.T = %d: both must be positive", s->dt, s->T);
   if (!s->u_lo || !s->u_hi) return bad(e, env, "spec.u_lo and spec.u_hi are required");
   for (int i = 0; i < s->nu; i++)
-    if (!(s->u_lo[i] <= s->u_hi[i])) return bad(e, env, "spec.u_lo[%d] = %g exceeds spec.u_hi[%d] = %g", i, s->u_lo[i], i, s->u_hi[i]);
+    if (!(s->u_lo[i] <= s->u_hi[i]))
+      return bad(e, env, "spec.u_lo[%d] = %g exceeds spec.u_hi[%d] = %g", i, s->u_lo[i], i, s->u_hi[i]);
   if (!s->has_box) {
     if (s->excluded.radius != 0) return bad(e, env, "spec.excluded needs a data box (spec.has_box)");
     return 0;
   }
   if (s->nbx < 1 || s->nbx > ENV_MAX_BOX || s->nbu < 1 || s->nbu > ENV_MAX_BOX)
     return bad(e, env, "spec.nbx = %d, spec.nbu = %d: each must be in [1, %d]", s->nbx, s->nbu, ENV_MAX_BOX);
-  if (!env->ops->box_to_state && s->nbx != s->nx) return bad(e, env, "spec.nbx = %d differs from nx = %d without ops.box_to_state", s->nbx, s->nx);
-  if (!env->ops->box_to_action && s->nbu != s->nu) return bad(e, env, "spec.nbu = %d differs from nu = %d without ops.box_to_action", s->nbu, s->nu);
+  if (!env->ops->box_to_state && s->nbx != s->nx)
+    return bad(e, env, "spec.nbx = %d differs from nx = %d without ops.box_to_state", s->nbx, s->nx);
+  if (!env->ops->box_to_action && s->nbu != s->nu)
+    return bad(e, env, "spec.nbu = %d differs from nu = %d without ops.box_to_action", s->nbu, s->nu);
   for (int i = 0; i < s->nbx; i++)
-    if (!(s->box_lo[i] < s->box_hi[i])) return bad(e, env, "spec.box_lo[%d] = %g is not below spec.box_hi[%d] = %g", i, s->box_lo[i], i, s->box_hi[i]);
+    if (!(s->box_lo[i] < s->box_hi[i]))
+      return bad(e, env, "spec.box_lo[%d] = %g is not below spec.box_hi[%d] = %g",
+                      i, s->box_lo[i], i, s->box_hi[i]);
   for (int i = 0; i < s->nbu; i++)
-    if (!(s->abox_lo[i] <= s->abox_hi[i])) return bad(e, env, "spec.abox_lo[%d] exceeds spec.abox_hi[%d]", i, i);
+    if (!(s->abox_lo[i] <= s->abox_hi[i]))
+      return bad(e, env, "spec.abox_lo[%d] exceeds spec.abox_hi[%d]", i, i);
   const env_region *r = &s->excluded;
   if (!(r->radius >= 0) || !isfinite(r->radius) || !isfinite(r->center[0]) || !isfinite(r->center[1]))
-    return bad(e, env, "spec.excluded: radius %g, centre (%g, %g): expected finite values, radius >= 0", r->radius, r->center[0], r->center[1]);
-  if (r->radius > 0 && s->nbx < 2) return bad(e, env, "spec.excluded is a disk in box dimensions 0 and 1, but nbx = %d", s->nbx);
+    return bad(e, env, "spec.excluded: radius %g, centre (%g, %g): expected finite values, radius >= 0",
+                    r->radius, r->center[0], r->center[1]);
+  if (r->radius > 0 && s->nbx < 2)
+    return bad(e, env, "spec.excluded is a disk in box dimensions 0 and 1, but nbx = %d", s->nbx);
   return 0;
 }
 
@@ -157,12 +170,16 @@ static int check_figure(const sgp_env *env, sgp_err *e) {
     if (f->by_default) return bad(e, env, "spec.figure.by_default without a figure (kind ENV_FIG_NONE)");
     return 0;
   }
-  if (f->kind != ENV_FIG_PLANAR && f->kind != ENV_FIG_SERIES) return bad(e, env, "spec.figure.kind = %d is not an env_figure_kind", (int)f->kind);
-  if (f->kind == ENV_FIG_PLANAR && f->n != 2) return bad(e, env, "spec.figure.n = %d: a planar figure uses 2 dimensions", f->n);
-  if (f->n < 1 || f->n > ENV_FIG_MAX) return bad(e, env, "spec.figure.n = %d: expected 1..%d", f->n, ENV_FIG_MAX);
+  if (f->kind != ENV_FIG_PLANAR && f->kind != ENV_FIG_SERIES)
+    return bad(e, env, "spec.figure.kind = %d is not an env_figure_kind", (int)f->kind);
+  if (f->kind == ENV_FIG_PLANAR && f->n != 2)
+    return bad(e, env, "spec.figure.n = %d: a planar figure uses 2 dimensions", f->n);
+  if (f->n < 1 || f->n > ENV_FIG_MAX)
+    return bad(e, env, "spec.figure.n = %d: expected 1..%d", f->n, ENV_FIG_MAX);
   for (int i = 0; i < f->n; i++) {
     if (f->dims[i] < 0 || f->dims[i] >= s->nx)
-      return bad(e, env, "spec.figure.dims[%d] = %d is not a state dimension (nx = %d)", i, f->dims[i], s->nx);
+      return bad(e, env, "spec.figure.dims[%d] = %d is not a state dimension (nx = %d)",
+                      i, f->dims[i], s->nx);
     if (!f->labels[i] || !f->labels[i][0]) return bad(e, env, "spec.figure.labels[%d] is missing", i);
   }
   return 0;
@@ -172,10 +189,13 @@ static int check_refs(const sgp_env *env, sgp_err *e) {
   const env_spec *s = &env->spec;
   if (!s->has_ref) return 0;
   if (!s->ref_source && !env->ops->expert_action)
-    return bad(e, env, "spec.has_ref without ops.expert_action (the policy of ref_expert) or spec.ref_source");
-  if (s->nbu < 1 || s->nbu > ENV_MAX_BOX) return bad(e, env, "spec.has_ref: ref_random draws from the action box, but spec.nbu = %d", s->nbu);
+    return bad(e, env, "spec.has_ref without ops.expert_action (the policy of ref_expert) or "
+                       "spec.ref_source");
+  if (s->nbu < 1 || s->nbu > ENV_MAX_BOX)
+    return bad(e, env, "spec.has_ref: ref_random draws from the action box, but spec.nbu = %d", s->nbu);
   if (!isfinite(s->ref_random) || !isfinite(s->ref_expert) || !(s->ref_expert > s->ref_random))
-    return bad(e, env, "spec.ref_random = %g, spec.ref_expert = %g: expected finite values, expert above random", s->ref_random, s->ref_expert);
+    return bad(e, env, "spec.ref_random = %g, spec.ref_expert = %g: expected finite values, expert above random",
+                    s->ref_random, s->ref_expert);
   if (s->ref_episodes < 0) return bad(e, env, "spec.ref_episodes = %d is negative", s->ref_episodes);
   return 0;
 }
@@ -188,10 +208,13 @@ static int check_tolerances(sgp_env *env, sgp_err *e) {
   if (t->ref_random_abs == 0) t->ref_random_abs = 1e-3;
   if (t->ref_expert_abs == 0) t->ref_expert_abs = 1e-3;
   if (env->spec.ref_episodes == 0) env->spec.ref_episodes = 1000;
-  if (!(t->batch_rel > 0 && t->fd_step > 0 && t->fd_rel > 0 && t->ref_random_abs > 0 && t->ref_expert_abs > 0 && t->state_abs >= 0))
+  if (!(t->batch_rel > 0 && t->fd_step > 0 && t->fd_rel > 0 && t->ref_random_abs > 0 &&
+        t->ref_expert_abs > 0 && t->state_abs >= 0))
     return bad(e, env, "spec.tol: tolerances must be positive");
-  if (env->spec.nx < 32 && (t->wrap >> env->spec.nx)) return bad(e, env, "spec.tol.wrap names a dimension >= nx");
-  if (t->wrap && !env->spec.goal) return bad(e, env, "spec.tol.wrap: the seam is at goal ± π, but spec.goal is NULL");
+  if (env->spec.nx < 32 && (t->wrap >> env->spec.nx))
+    return bad(e, env, "spec.tol.wrap names a dimension >= nx");
+  if (t->wrap && !env->spec.goal)
+    return bad(e, env, "spec.tol.wrap: the seam is at goal ± π, but spec.goal is NULL");
   return 0;
 }
 
@@ -203,7 +226,8 @@ static int check_view(const sgp_env *env, sgp_err *e) {
     const env_overlay *o = &ov[i];
     if (o->kind == ENV_OVERLAY_IMAGE) {
       if (o->w < 1 || o->h < 1 || o->offset < 0 || (long)o->offset + (long)o->w * o->h > env->spec.nx)
-        return bad(e, env, "overlay %d: image %dx%d at offset %d does not fit the state (nx = %d)", i, o->w, o->h, o->offset, env->spec.nx);
+        return bad(e, env, "overlay %d: image %dx%d at offset %d does not fit the state (nx = %d)",
+                        i, o->w, o->h, o->offset, env->spec.nx);
     } else if (o->kind == ENV_OVERLAY_SPHERE || o->kind == ENV_OVERLAY_DISK) {
       if (!(o->size > 0) || !isfinite(o->pos[0]) || !isfinite(o->pos[1]) || !isfinite(o->pos[2]))
         return bad(e, env, "overlay %d: expected a finite position and a positive size", i);
@@ -289,8 +313,10 @@ int env_step_ctrl(sgp_env *env, const double *u_in, double *xnext, double *rewar
   const env_spec *s = &env->spec;
   double u[ENV_MAX_CTRL], x[ENV_MAX_CTRL], xn[ENV_MAX_CTRL];
   if (s->nu > ENV_MAX_CTRL || s->nx > ENV_MAX_CTRL || s->nu != env->sim->m->nu)
-    return sgp_fail(e, "%s: env_step_ctrl needs nu = the model's actuators and nx, nu <= %d", s->name, ENV_MAX_CTRL);
-  if (!sgp_all_finite_d(u_in, (size_t)s->nu)) return sgp_fail(e, "%s: step %d: non-finite action", s->name, env->t);
+    return sgp_fail(e, "%s: env_step_ctrl needs nu = the model's actuators and nx, nu <= %d",
+                    s->name, ENV_MAX_CTRL);
+  if (!sgp_all_finite_d(u_in, (size_t)s->nu))
+    return sgp_fail(e, "%s: step %d: non-finite action", s->name, env->t);
   memcpy(u, u_in, sizeof(double) * (size_t)s->nu);
   env_clip_action(env, u);
   env_get_state(env, x);
@@ -308,7 +334,8 @@ int env_step_ctrl(sgp_env *env, const double *u_in, double *xnext, double *rewar
 
 int env_stepped_finite(const sgp_env *env, const double *x, sgp_err *e) {
   if (sgp_all_finite_d(x, (size_t)env->spec.nx)) return 0;
-  return sgp_fail(e, "%s: simulation unstable at t=%.4g: non-finite state", env->spec.name, env->t * env->spec.dt);
+  return sgp_fail(e, "%s: simulation unstable at t=%.4g: non-finite state",
+                  env->spec.name, env->t * env->spec.dt);
 }
 
 /* ------------------------------------------------------------------ the full simulator state */
