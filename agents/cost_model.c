@@ -187,31 +187,25 @@ int cost_save(const cost_model *m, const char *path, const cJSON *config, const 
 }
 
 cost_model *cost_load(const char *path, sgp_err *e) {
-  sgp_st st;
-  if (mf_open(path, "cost", &st, e)) return NULL;
+  mc_file f;
+  if (mc_open(&f, path, "cost", e)) return NULL;
   cost_model *m = NULL;
-  nn_mlp *net = NULL;
-  sgp_cfg c;
-  cJSON *j = mc_get_model(&st, path, &c, e);
   long nx, nu;
-  if (!j || sgp_cfg_int(&c, "nx", 1, 1 << 20, &nx, e) || sgp_cfg_int(&c, "nu", 1, 1 << 20, &nu, e)) goto fail;
-  if (!(net = mf_get_mlp(&st, path, "net", (int)(nx + nu), 1, e))) goto fail;
-  if (!(m = cost_create(&net->arch, (int)nx, (int)nu, e))) {
+  if (sgp_cfg_int(&f.c, "nx", 1, 1 << 20, &nx, e) || sgp_cfg_int(&f.c, "nu", 1, 1 << 20, &nu, e)) goto fail;
+  if (!(f.net = mf_get_mlp(&f.st, path, "net", (int)(nx + nu), 1, e))) goto fail;
+  if (!(m = cost_create(&f.net->arch, (int)nx, (int)nu, e))) {
     sgp_fail_prefix(e, "%s", path);
     goto fail;
   }
-  mc_take_params(m->net, &net);
-  if (mc_get_xu_norms(&st, path, (int)nx, (int)nu, &m->xn, &m->un, e) ||
-      mc_get_affine(&st, path, "c_norm", &m->c_shift, &m->c_scale, e))
+  mc_take_params(m->net, &f.net);
+  if (mc_get_xu_norms(&f.st, path, (int)nx, (int)nu, &m->xn, &m->un, e) ||
+      mc_get_affine(&f.st, path, "c_norm", &m->c_shift, &m->c_scale, e))
     goto fail;
-  cJSON_Delete(j);
-  sgp_st_free(&st);
+  mc_close(&f);
   return m;
 fail:
-  nn_free(net);
   cost_free(m);
-  cJSON_Delete(j);
-  sgp_st_free(&st);
+  mc_close(&f);
   return NULL;
 }
 

@@ -230,39 +230,33 @@ int dde_save(const dde_model *m, const char *path, const cJSON *config, const cJ
 }
 
 dde_model *dde_load(const char *path, sgp_err *e) {
-  sgp_st st;
-  if (mf_open(path, "dde", &st, e)) return NULL;
+  mc_file f;
+  if (mc_open(&f, path, "dde", e)) return NULL;
   dde_model *m = NULL;
-  nn_mlp *net = NULL;
-  sgp_cfg c;
-  cJSON *j = mc_get_model(&st, path, &c, e);
   long dim, nx, nu;
-  if (!j || mc_get_layout_sizes(&c, &dim, &nx, &nu, e)) goto fail;
-  cJSON_DeleteItemFromObjectCaseSensitive(j, "dim");
-  cJSON_DeleteItemFromObjectCaseSensitive(j, "nx");
-  cJSON_DeleteItemFromObjectCaseSensitive(j, "nu");
+  if (mc_get_layout_sizes(&f.c, &dim, &nx, &nu, e)) goto fail;
+  cJSON_DeleteItemFromObjectCaseSensitive(f.model, "dim");
+  cJSON_DeleteItemFromObjectCaseSensitive(f.model, "nx");
+  cJSON_DeleteItemFromObjectCaseSensitive(f.model, "nu");
   dde_cfg dc;
-  if (dde_cfg_read(&c, &dc, e)) goto fail;
-  net = mf_get_mlp(&st, path, "net", (int)dim, 1, e);
-  if (!net) goto fail;
-  m = dde_create(&dc, &net->arch, (int)nx, (int)nu, e);
+  if (dde_cfg_read(&f.c, &dc, e)) goto fail;
+  f.net = mf_get_mlp(&f.st, path, "net", (int)dim, 1, e);
+  if (!f.net) goto fail;
+  m = dde_create(&dc, &f.net->arch, (int)nx, (int)nu, e);
   if (!m) {
     sgp_fail_prefix(e, "%s", path);
     goto fail;
   }
   if (mc_layout_check_file(path, dc.layout, dim, nx, nu, e)) goto fail;
-  mc_take_params(m->net, &net);
-  if (mc_get_norm(&st, path, "norm", m->dim, &m->norm, e) ||
-      mc_get_affine(&st, path, "out_affine", &m->out_shift, &m->out_scale, e))
+  mc_take_params(m->net, &f.net);
+  if (mc_get_norm(&f.st, path, "norm", m->dim, &m->norm, e) ||
+      mc_get_affine(&f.st, path, "out_affine", &m->out_shift, &m->out_scale, e))
     goto fail;
-  cJSON_Delete(j);
-  sgp_st_free(&st);
+  mc_close(&f);
   return m;
 fail:
   dde_free(m);
-  nn_free(net);
-  cJSON_Delete(j);
-  sgp_st_free(&st);
+  mc_close(&f);
   return NULL;
 }
 

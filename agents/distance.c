@@ -285,15 +285,8 @@ dist_ws *dist_ws_create(const dist_index *x) {
 
 void dist_ws_free(dist_ws *w) {
   if (!w) return;
-  free(w->Y);
-  free(w->yy);
-  free(w->G);
-  free(w->C);
-  free(w->m);
-  free(w->fac);
-  free(w->S);
-  free(w->A);
-  free(w);
+  void *bufs[] = {w->Y, w->yy, w->G, w->C, w->m, w->fac, w->S, w->A, w};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
 }
 
 /* One chunk of qb <= QB queries. */

@@ -291,17 +291,9 @@ dyn_task *dyn_task_create(dyn_model *m, const float *x, const float *u, const fl
 
 void dyn_task_free(dyn_task *t) {
   if (!t) return;
-  free(t->run);
-  free(t->wts);
   dyn_ws_free(t->w);
-  free(t->D);
-  free(t->e);
-  free(t->xin);
-  free(t->uin);
-  free(t->a);
-  free(t->wb);
-  free(t->len);
-  free(t);
+  void *bufs[] = {t->run, t->wts, t->D, t->e, t->xin, t->uin, t->a, t->wb, t->len, t};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
 }
 
 long dyn_task_chains(const dyn_task *t) { return t->chains; }
@@ -475,12 +467,10 @@ static int same_arch(const nn_arch *a, const nn_arch *b) {
 }
 
 dyn_model *dyn_load(const char *path, const char *kind, sgp_err *e) {
-  sgp_st st;
-  if (mf_open(path, NULL, &st, e)) return NULL;
+  mc_file f;
+  if (mc_open(&f, path, NULL, e)) return NULL;
   dyn_model *m = NULL;
-  nn_mlp *net = NULL;
-  cJSON *j = NULL;
-  const char *k = mf_kind(&st);
+  const char *k = mf_kind(&f.st);
   if (strcmp(k, "dynamics") && strcmp(k, "ensemble")) {
     sgp_fail(e, "%s: model kind is '%s', expected %s", path, k, kind ? kind : "'dynamics' or 'ensemble'");
     goto fail;
@@ -490,11 +480,9 @@ dyn_model *dyn_load(const char *path, const char *kind, sgp_err *e) {
     goto fail;
   }
   int ens = !strcmp(k, "ensemble");
-  sgp_cfg c;
-  if (!(j = mc_get_model(&st, path, &c, e))) goto fail;
   long nx, nu, K;
-  if (sgp_cfg_int(&c, "nx", 1, 1 << 20, &nx, e) || sgp_cfg_int(&c, "nu", 1, 1 << 20, &nu, e) ||
-      sgp_cfg_int(&c, "members", 1, DYN_MAX_MEMBERS, &K, e))
+  if (sgp_cfg_int(&f.c, "nx", 1, 1 << 20, &nx, e) || sgp_cfg_int(&f.c, "nu", 1, 1 << 20, &nu, e) ||
+      sgp_cfg_int(&f.c, "members", 1, DYN_MAX_MEMBERS, &K, e))
     goto fail;
   if (ens ? K < 2 : K != 1) {
     sgp_fail(e, "%s: metadata sgp.model/members: %ld members in a model of kind '%s'", path, K, k);
@@ -503,33 +491,30 @@ dyn_model *dyn_load(const char *path, const char *kind, sgp_err *e) {
   char prefix[64];
   for (int i = 0; i < K; i++) {
     snprintf(prefix, sizeof prefix, ens ? "members.%d" : "net", i);
-    if (!(net = mf_get_mlp(&st, path, prefix, (int)(nx + nu), (int)nx, e))) goto fail;
+    if (!(f.net = mf_get_mlp(&f.st, path, prefix, (int)(nx + nu), (int)nx, e))) goto fail;
     if (!m) {
-      if (!(m = dyn_create(&net->arch, (int)nx, (int)nu, (int)K, e))) {
+      if (!(m = dyn_create(&f.net->arch, (int)nx, (int)nu, (int)K, e))) {
         sgp_fail_prefix(e, "%s", path);
         goto fail;
       }
-    } else if (!same_arch(&net->arch, &m->net[0]->arch)) {
+    } else if (!same_arch(&f.net->arch, &m->net[0]->arch)) {
       sgp_fail(e, "%s: network '%s' has another architecture than member 0", path, prefix);
       goto fail;
     }
-    mc_take_params(m->net[i], &net);
+    mc_take_params(m->net[i], &f.net);
   }
-  if (mc_get_xu_norms(&st, path, (int)nx, (int)nu, &m->xn, &m->un, e)) goto fail;
-  if (mf_get_vec(&st, path, "k_x", (int)nx, m->kx, e)) goto fail;
+  if (mc_get_xu_norms(&f.st, path, (int)nx, (int)nu, &m->xn, &m->un, e)) goto fail;
+  if (mf_get_vec(&f.st, path, "k_x", (int)nx, m->kx, e)) goto fail;
   for (int i = 0; i < nx; i++)
     if (!(m->kx[i] > 0)) {
       sgp_fail(e, "%s: tensor 'k_x': entry %d is %g, must be positive", path, i, m->kx[i]);
       goto fail;
     }
-  cJSON_Delete(j);
-  sgp_st_free(&st);
+  mc_close(&f);
   return m;
 fail:
-  nn_free(net);
   dyn_free(m);
-  cJSON_Delete(j);
-  sgp_st_free(&st);
+  mc_close(&f);
   return NULL;
 }
 

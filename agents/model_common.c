@@ -121,6 +121,23 @@ cJSON *mc_get_model(const sgp_st *st, const char *path, sgp_cfg *c, sgp_err *e) 
   return j;
 }
 
+int mc_open(mc_file *f, const char *path, const char *kind, sgp_err *e) {
+  memset(f, 0, sizeof *f);
+  if (mf_open(path, kind, &f->st, e)) return -1;
+  if (!(f->model = mc_get_model(&f->st, path, &f->c, e))) {
+    sgp_st_free(&f->st);
+    return -1;
+  }
+  return 0;
+}
+
+void mc_close(mc_file *f) {
+  nn_free(f->net);
+  cJSON_Delete(f->model);
+  sgp_st_free(&f->st);
+  memset(f, 0, sizeof *f);
+}
+
 int mc_get_layout_sizes(const sgp_cfg *c, long *dim, long *nx, long *nu, sgp_err *e) {
   return sgp_cfg_int(c, "dim", 1, 1 << 20, dim, e) || sgp_cfg_int(c, "nx", 1, 1 << 20, nx, e) ||
                  sgp_cfg_int(c, "nu", 0, 1 << 20, nu, e)

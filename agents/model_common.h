@@ -50,6 +50,19 @@ void mc_mean_std(const float *v, size_t n, double *mean, double *sd);
 /* mf_begin with sgp.train from r (NULL: none); takes and deletes `model`. */
 void mc_begin(sgp_st *st, const char *kind, cJSON *model, const cJSON *config, const cJSON *dataset,
               const train_result *r);
+/* A model file being read: its tensors, the parsed sgp.model with a config view of it (messages
+ * read "<path>: metadata sgp.model/<key>: ..."), and an MLP read from it that is not yet moved
+ * into the model. */
+typedef struct mc_file {
+  sgp_st st;
+  cJSON *model;
+  sgp_cfg c;
+  nn_mlp *net;
+} mc_file;
+/* mf_open (kind NULL: any) and sgp.model. -1 with e filled and nothing left to free. */
+int mc_open(mc_file *f, const char *path, const char *kind, sgp_err *e);
+/* Frees what the reader still holds. */
+void mc_close(mc_file *f);
 /* The parsed sgp.model (caller deletes) and a config view of it whose messages read
  * "<path>: metadata sgp.model/<key>: ...". NULL with e filled. */
 cJSON *mc_get_model(const sgp_st *st, const char *path, sgp_cfg *c, sgp_err *e);

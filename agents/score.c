@@ -327,23 +327,20 @@ int score_save(const score_model *m, const char *path, const cJSON *config, cons
 }
 
 score_model *score_load(const char *path, sgp_err *e) {
-  sgp_st st;
-  if (mf_open(path, "score", &st, e)) return NULL;
+  mc_file f;
+  if (mc_open(&f, path, "score", e)) return NULL;
   score_model *m = NULL;
-  nn_mlp *net = NULL;
-  sgp_cfg c;
-  cJSON *j = mc_get_model(&st, path, &c, e);
   long dim, nx, nu;
   score_cfg sc;
-  if (!j || mc_get_layout_sizes(&c, &dim, &nx, &nu, e)) goto fail;
+  if (mc_get_layout_sizes(&f.c, &dim, &nx, &nu, e)) goto fail;
   {
     /* reuse the config reader on the stored model (sigma array and sizes are extra keys) */
-    cJSON *cj = cJSON_Duplicate(j, 1);
+    cJSON *cj = cJSON_Duplicate(f.model, 1);
     const char *drop[] = {"dim", "nx", "nu", "sigma", NULL};
     for (int i = 0; drop[i]; i++) cJSON_DeleteItemFromObjectCaseSensitive(cj, drop[i]);
     cJSON_DeleteItemFromObjectCaseSensitive(cj, "levels");
     long L;
-    if (sgp_cfg_int(&c, "levels", 1, SCORE_MAX_LEVELS, &L, e)) {
+    if (sgp_cfg_int(&f.c, "levels", 1, SCORE_MAX_LEVELS, &L, e)) {
       cJSON_Delete(cj);
       goto fail;
     }
@@ -362,31 +359,28 @@ score_model *score_load(const char *path, sgp_err *e) {
   }
   int D = (int)dim;
   if (mc_layout_check_file(path, sc.layout, dim, nx, nu, e)) goto fail;
-  net = mf_get_mlp(&st, path, "net", D, D, e);
-  if (!net) goto fail;
-  m = score_create(&sc, &net->arch, (int)nx, (int)nu, e);
+  f.net = mf_get_mlp(&f.st, path, "net", D, D, e);
+  if (!f.net) goto fail;
+  m = score_create(&sc, &f.net->arch, (int)nx, (int)nu, e);
   if (!m) {
     sgp_fail_prefix(e, "%s", path);
     goto fail;
   }
-  mc_take_params(m->net, &net);
-  if (mc_get_norm(&st, path, "norm", D, &m->norm, e)) goto fail;
+  mc_take_params(m->net, &f.net);
+  if (mc_get_norm(&f.st, path, "norm", D, &m->norm, e)) goto fail;
   float sig[SCORE_MAX_LEVELS];
-  if (mf_get_vec(&st, path, "sigma", sc.nlevels, sig, e)) goto fail;
+  if (mf_get_vec(&f.st, path, "sigma", sc.nlevels, sig, e)) goto fail;
   for (int l = 0; l < sc.nlevels; l++)
     if (fabsf(sig[l] - m->sigma[l]) > 1e-6f * m->sigma[l]) {
       sgp_fail(e, "%s: tensor 'sigma': level %d is %g, the schedule in sgp.model gives %g", path, l, sig[l],
                m->sigma[l]);
       goto fail;
     }
-  cJSON_Delete(j);
-  sgp_st_free(&st);
+  mc_close(&f);
   return m;
 fail:
   score_free(m);
-  nn_free(net);
-  cJSON_Delete(j);
-  sgp_st_free(&st);
+  mc_close(&f);
   return NULL;
 }
 

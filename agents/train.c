@@ -126,115 +126,145 @@ static double validate(const train_task *t, const int64_t *rows, int64_t n, int 
   return sum / ((double)n * repeats);
 }
 
-int train_run(const train_task *t, const train_cfg *c, train_result *res, sgp_err *e) {
-  memset(res, 0, sizeof *res);
-  if (t->nrows < 1) return sgp_fail(e, "%s: no training rows", t->label);
-  if (c->epochs < 1 || c->batch < 1) return sgp_fail(e, "%s: epochs and batch must be >= 1", t->label);
+/* Fisher-Yates over 64-bit row indices. */
+static void shuffle_rows(int64_t *rows, int64_t n, sgp_rng *r) {
+  for (int64_t i = n - 1; i > 0; i--) {
+    int64_t j = (int64_t)sgp_rng_below(r, (uint64_t)i + 1);
+    int64_t tmp = rows[i];
+    rows[i] = rows[j];
+    rows[j] = tmp;
+  }
+}
 
-  /* the split: a seeded permutation; the first nval rows validate */
+/* The state of one run of the loop. */
+typedef struct trainer {
+  const train_task *t;
+  const train_cfg *c;
+  int64_t *all;        /* a seeded permutation of the rows: the first nval validate */
+  const int64_t *val;
+  int64_t *tr;         /* the training rows, reshuffled every epoch */
+  int64_t ntrain, nval;
+  int batch;
+  long nbatches, total, step;
+  sgp_adam *adam;
+  float *grad, *best;  /* the gradient of a batch; the parameters kept so far */
+  sgp_rng shuffle, noise;
+  sgp_progress pb;
+  char extra[160];     /* the progress bar's note */
+} trainer;
+
+/* The split into training and validation rows, the optimiser, the streams, the progress bar. */
+static void trainer_init(trainer *T, const train_task *t, const train_cfg *c, train_result *res) {
+  memset(T, 0, sizeof *T);
+  T->t = t, T->c = c;
   int64_t n = t->nrows;
-  int64_t nval = (int64_t)floor((double)c->val_fraction * (double)n);
-  if (c->val_fraction > 0 && nval < 1 && n >= 2) nval = 1;
-  int64_t ntrain = n - nval;
-  int64_t *all = sgp_malloc(sizeof(int64_t) * (size_t)n);
-  for (int64_t i = 0; i < n; i++) all[i] = i;
+  T->nval = (int64_t)floor((double)c->val_fraction * (double)n);
+  if (c->val_fraction > 0 && T->nval < 1 && n >= 2) T->nval = 1;
+  T->ntrain = n - T->nval;
+  T->all = sgp_malloc(sizeof(int64_t) * (size_t)n);
+  for (int64_t i = 0; i < n; i++) T->all[i] = i;
   sgp_rng rs;
   sgp_rng_stream(&rs, c->seed, "split");
-  for (int64_t i = n - 1; i > 0; i--) { /* Fisher-Yates, 64-bit */
-    int64_t j = (int64_t)sgp_rng_below(&rs, (uint64_t)i + 1);
-    int64_t tmp = all[i];
-    all[i] = all[j];
-    all[j] = tmp;
-  }
-  const int64_t *val = all;
-  int64_t *tr = all + nval;
-
-  const int batch = (int)(c->batch < ntrain ? c->batch : ntrain);
-  const long nbatches = (long)((ntrain + batch - 1) / batch);
-  const long total = nbatches * c->epochs;
-
+  shuffle_rows(T->all, n, &rs);
+  T->val = T->all;
+  T->tr = T->all + T->nval;
+  T->batch = (int)(c->batch < T->ntrain ? c->batch : T->ntrain);
+  T->nbatches = (long)((T->ntrain + T->batch - 1) / T->batch);
+  T->total = T->nbatches * c->epochs;
   sgp_adam_cfg ac = sgp_adam_defaults();
   ac.lr = c->lr;
   ac.weight_decay = c->weight_decay;
   ac.decoupled = 1;
   ac.clip_norm = c->clip_norm;
-  sgp_adam *adam = sgp_adam_create(t->nparams, &ac);
-  float *grad = sgp_falloc(t->nparams);
-  float *best = sgp_falloc(t->nparams);
-  memcpy(best, t->params, t->nparams * sizeof(float));
-
+  T->adam = sgp_adam_create(t->nparams, &ac);
+  T->grad = sgp_falloc(t->nparams);
+  T->best = sgp_falloc(t->nparams);
+  memcpy(T->best, t->params, t->nparams * sizeof(float));
   res->train_loss = sgp_malloc(sizeof(double) * c->epochs);
   res->val_loss = sgp_malloc(sizeof(double) * c->epochs);
-  res->ntrain = ntrain;
-  res->nval = nval;
+  res->ntrain = T->ntrain;
+  res->nval = T->nval;
   res->best_val = NAN;
   res->best_epoch = 0;
+  sgp_rng_stream(&T->shuffle, c->seed, "shuffle");
+  sgp_rng_stream(&T->noise, c->seed, "noise");
+  sgp_progress_begin(&T->pb, t->label, T->total);
+  if (!c->progress) T->pb.enabled = 0;
+}
 
-  sgp_rng shuffle, noise;
-  sgp_rng_stream(&shuffle, c->seed, "shuffle");
-  sgp_rng_stream(&noise, c->seed, "noise");
-  sgp_progress pb;
-  sgp_progress_begin(&pb, t->label, total);
-  if (!c->progress) pb.enabled = 0;
+static void trainer_free(trainer *T) {
+  sgp_adam_free(T->adam);
+  free(T->grad);
+  free(T->best);
+  free(T->all);
+}
 
-  double t0 = sgp_now();
-  long step = 0;
-  int rc = 0;
-  char extra[160] = "";
-  for (int ep = 0; ep < c->epochs && rc == 0; ep++) {
-    for (int64_t i = ntrain - 1; i > 0; i--) {
-      int64_t j = (int64_t)sgp_rng_below(&shuffle, (uint64_t)i + 1);
-      int64_t tmp = tr[i];
-      tr[i] = tr[j];
-      tr[j] = tmp;
-    }
-    double sum = 0;
-    for (long bi = 0; bi < nbatches; bi++) {
-      int64_t i0 = bi * (int64_t)batch;
-      int B = (int)(ntrain - i0 < batch ? ntrain - i0 : batch);
-      double loss = t->loss(t->self, B, tr + i0, &noise, grad);
-      if (!isfinite(loss) || !sgp_all_finite_f(grad, t->nparams)) {
-        rc = sgp_fail(e, "%s: training diverged at epoch %d, step %ld (loss %g)", t->label, ep + 1, step, loss);
-        break;
-      }
-      float lr = sgp_cosine_lr(c->lr, c->lr_min, step, total);
-      sgp_adam_step(adam, t->params, grad, lr);
-      sum += loss * B;
-      step++;
-      sgp_progress_update(&pb, step, extra);
-    }
-    if (rc) break;
-    double tl = sum / (double)ntrain;
-    double vl = nval > 0 ? validate(t, val, nval, batch, c->val_repeats < 1 ? 1 : c->val_repeats, c->seed) : NAN;
-    res->train_loss[ep] = tl;
-    res->val_loss[ep] = vl;
-    res->epochs = ep + 1;
-    res->last_train = tl;
-    if (nval > 0 && !isfinite(vl)) {
-      rc = sgp_fail(e, "%s: validation loss is not finite at epoch %d", t->label, ep + 1);
-      break;
-    }
-    if (nval == 0 || !(vl >= res->best_val)) { /* also true while best_val is NAN */
-      res->best_val = vl;
-      res->best_epoch = ep + 1;
-      memcpy(best, t->params, t->nparams * sizeof(float));
-    }
-    if (nval > 0)
-      snprintf(extra, sizeof extra, "epoch %d/%d train %.4g val %.4g best %.4g@%d", ep + 1, c->epochs, tl, vl,
-               res->best_val, res->best_epoch);
-    else
-      snprintf(extra, sizeof extra, "epoch %d/%d train %.4g", ep + 1, c->epochs, tl);
-    sgp_progress_update(&pb, step, extra);
+/* One pass over the (reshuffled) training rows, an Adam step per batch at the cosine learning
+ * rate. *mean: the mean training loss. Fails on a non-finite loss or gradient. */
+static int train_epoch(trainer *T, int ep, double *mean, sgp_err *e) {
+  const train_task *t = T->t;
+  shuffle_rows(T->tr, T->ntrain, &T->shuffle);
+  double sum = 0;
+  for (long bi = 0; bi < T->nbatches; bi++) {
+    int64_t i0 = bi * (int64_t)T->batch;
+    int B = (int)(T->ntrain - i0 < T->batch ? T->ntrain - i0 : T->batch);
+    double loss = t->loss(t->self, B, T->tr + i0, &T->noise, T->grad);
+    if (!isfinite(loss) || !sgp_all_finite_f(T->grad, t->nparams))
+      return sgp_fail(e, "%s: training diverged at epoch %d, step %ld (loss %g)", t->label, ep + 1, T->step, loss);
+    float lr = sgp_cosine_lr(T->c->lr, T->c->lr_min, T->step, T->total);
+    sgp_adam_step(T->adam, t->params, T->grad, lr);
+    sum += loss * B;
+    T->step++;
+    sgp_progress_update(&T->pb, T->step, T->extra);
   }
-  sgp_progress_end(&pb);
-  res->steps = step;
+  *mean = sum / (double)T->ntrain;
+  return 0;
+}
+
+/* After an epoch: its losses, the parameters kept if validation improved, the progress note. */
+static int end_epoch(trainer *T, int ep, double tl, train_result *res, sgp_err *e) {
+  const train_cfg *c = T->c;
+  int64_t nval = T->nval;
+  double vl = nval > 0 ? validate(T->t, T->val, nval, T->batch, c->val_repeats < 1 ? 1 : c->val_repeats, c->seed)
+                       : NAN;
+  res->train_loss[ep] = tl;
+  res->val_loss[ep] = vl;
+  res->epochs = ep + 1;
+  res->last_train = tl;
+  if (nval > 0 && !isfinite(vl)) return sgp_fail(e, "%s: validation loss is not finite at epoch %d", T->t->label, ep + 1);
+  if (nval == 0 || !(vl >= res->best_val)) { /* also true while best_val is NAN */
+    res->best_val = vl;
+    res->best_epoch = ep + 1;
+    memcpy(T->best, T->t->params, T->t->nparams * sizeof(float));
+  }
+  if (nval > 0)
+    snprintf(T->extra, sizeof T->extra, "epoch %d/%d train %.4g val %.4g best %.4g@%d", ep + 1, c->epochs, tl, vl,
+             res->best_val, res->best_epoch);
+  else
+    snprintf(T->extra, sizeof T->extra, "epoch %d/%d train %.4g", ep + 1, c->epochs, tl);
+  sgp_progress_update(&T->pb, T->step, T->extra);
+  return 0;
+}
+
+/* split -> per epoch: shuffle, train, validate, keep the best -> restore the best */
+int train_run(const train_task *t, const train_cfg *c, train_result *res, sgp_err *e) {
+  memset(res, 0, sizeof *res);
+  if (t->nrows < 1) return sgp_fail(e, "%s: no training rows", t->label);
+  if (c->epochs < 1 || c->batch < 1) return sgp_fail(e, "%s: epochs and batch must be >= 1", t->label);
+  trainer T;
+  trainer_init(&T, t, c, res);
+  double t0 = sgp_now();
+  int rc = 0;
+  for (int ep = 0; ep < c->epochs && rc == 0; ep++) {
+    double tl = 0;
+    rc = train_epoch(&T, ep, &tl, e) || end_epoch(&T, ep, tl, res, e) ? -1 : 0;
+  }
+  sgp_progress_end(&T.pb);
+  res->steps = T.step;
   res->seconds = sgp_now() - t0;
-  res->samples_per_s = res->seconds > 0 ? (double)ntrain * res->epochs / res->seconds : 0;
-  if (rc == 0) memcpy(t->params, best, t->nparams * sizeof(float));
-  sgp_adam_free(adam);
-  free(grad);
-  free(best);
-  free(all);
+  res->samples_per_s = res->seconds > 0 ? (double)T.ntrain * res->epochs / res->seconds : 0;
+  if (rc == 0) memcpy(t->params, T.best, t->nparams * sizeof(float));
+  trainer_free(&T);
   if (rc) train_result_free(res);
   return rc;
 }

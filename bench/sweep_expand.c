@@ -973,41 +973,30 @@ static int load_impl(sweep *sw, sgp_err *e) {
   return rc ? -1 : 0;
 }
 
+static void free_all(void *const *p, size_t n) {
+  for (size_t i = 0; i < n; i++) free(p[i]);
+}
+
+static void job_free(sweep_job *j) {
+  cJSON_Delete(j->config);
+  cJSON_Delete(j->config2);
+  for (int k = 0; k < j->argc; k++) free(j->argv[k]);
+  void *bufs[] = {j->what, j->config_path, j->config2_path, j->done_path, j->log_path, j->argv, j->deps};
+  free_all(bufs, sizeof bufs / sizeof bufs[0]);
+}
+
 void sweep_free(sweep *sw) {
   if (!sw) return;
-  for (int i = 0; i < sw->njobs; i++) {
-    sweep_job *j = &sw->jobs[i];
-    free(j->what);
-    free(j->config_path);
-    cJSON_Delete(j->config);
-    free(j->config2_path);
-    cJSON_Delete(j->config2);
-    free(j->done_path);
-    free(j->log_path);
-    for (int k = 0; k < j->argc; k++) free(j->argv[k]);
-    free(j->argv);
-    free(j->deps);
-  }
-  free(sw->jobs);
+  for (int i = 0; i < sw->njobs; i++) job_free(&sw->jobs[i]);
   for (int i = 0; i < sw->nrows; i++) {
-    free(sw->rows[i].env);
-    free(sw->rows[i].env_name);
-    free(sw->rows[i].dataset);
-    free(sw->rows[i].metric);
+    void *row[] = {sw->rows[i].env, sw->rows[i].env_name, sw->rows[i].dataset, sw->rows[i].metric};
+    free_all(row, 4);
   }
-  free(sw->rows);
   for (int i = 0; i < sw->ncols; i++) free(sw->cols[i]);
-  free(sw->cols);
-  free(sw->runs);
-  free(sw->seeds);
   cJSON_Delete(sw->root);
-  free(sw->file);
-  free(sw->name);
-  free(sw->sha256);
-  free(sw->out);
-  free(sw->cache);
-  free(sw->prog);
-  free(sw);
+  void *bufs[] = {sw->jobs, sw->rows, sw->cols, sw->runs, sw->seeds, sw->file,
+                  sw->name, sw->sha256, sw->out, sw->cache, sw->prog, sw};
+  free_all(bufs, sizeof bufs / sizeof bufs[0]);
 }
 
 /* Waves (1 + the deepest dependency) and a stable order by wave then kind. */

@@ -98,10 +98,96 @@ static int parse_dtype(const char *s, sgp_dtype *t, const char *name, sgp_err *e
   return sgp_fail(e, "%s: unsupported dtype '%.40s' (supported: <f4, <f8, |u1, <i4, <i8)", name, s);
 }
 
+/* 'descr': a dtype string (structured dtypes are refused). */
+static int read_descr(lexer *L, npy_header *h) {
+  char d[64];
+  if (L->p < L->end && (*L->p == '[' || *L->p == '('))
+    return sgp_fail(L->e, "%s: structured dtypes are not supported", L->name);
+  if (read_str(L, d, sizeof d, "dtype") != 0) return -1;
+  return parse_dtype(d, &h->dtype, L->name, L->e);
+}
+
+/* 'fortran_order': only False (C order) is supported. */
+static int read_fortran(lexer *L) {
+  size_t left = (size_t)(L->end - L->p);
+  if (left >= 5 && memcmp(L->p, "False", 5) == 0) {
+    L->p += 5;
+    return 0;
+  }
+  if (left >= 4 && memcmp(L->p, "True", 4) == 0)
+    return sgp_fail(L->e, "%s: fortran_order is True: only C-order arrays are supported "
+                          "(save numpy.ascontiguousarray(x))", L->name);
+  return sgp_fail(L->e, "%s: invalid header: fortran_order must be True or False", L->name);
+}
+
+/* One non-negative dimension of the shape tuple (a Python 2 'L' suffix allowed). */
+static int read_dim(lexer *L, uint64_t *out) {
+  const char *name = L->name;
+  if (L->p < L->end && *L->p == '-') return sgp_fail(L->e, "%s: invalid header: negative dimension in shape", name);
+  if (L->p >= L->end || *L->p < '0' || *L->p > '9')
+    return sgp_fail(L->e, "%s: invalid header: shape must be a tuple of non-negative integers", name);
+  uint64_t v = 0;
+  while (L->p < L->end && *L->p >= '0' && *L->p <= '9') {
+    if (v > ((uint64_t)INT64_MAX - 9) / 10) return sgp_fail(L->e, "%s: invalid header: dimension too large", name);
+    v = v * 10 + (uint64_t)(*L->p++ - '0');
+  }
+  if (L->p < L->end && *L->p == 'L') L->p++; /* Python 2 long suffix */
+  *out = v;
+  return 0;
+}
+
+/* 'shape': a tuple of non-negative integers, "()" for a scalar, "(n,)" for one dimension. */
+static int read_shape(lexer *L, npy_header *h) {
+  const char *name = L->name;
+  if (expect_char(L, '(', "to open the shape tuple") != 0) return -1;
+  int nd = 0;
+  for (;;) {
+    skip_ws(L);
+    if (L->p < L->end && *L->p == ')') {
+      L->p++;
+      break;
+    }
+    uint64_t v = 0;
+    if (read_dim(L, &v) != 0) return -1;
+    if (nd >= SGP_MAX_DIMS) return sgp_fail(L->e, "%s: too many dimensions (at most %d supported)", name, SGP_MAX_DIMS);
+    h->shape[nd++] = (int64_t)v;
+    skip_ws(L);
+    if (L->p < L->end && *L->p == ',') {
+      L->p++;
+      continue;
+    }
+    if (L->p < L->end && *L->p == ')') {
+      if (nd == 1) /* "(5)" is an int in Python, not a tuple */
+        return sgp_fail(L->e, "%s: invalid header: a 1-d shape needs a trailing comma: (n,)", name);
+      L->p++;
+      break;
+    }
+    return sgp_fail(L->e, "%s: invalid header: expected ',' or ')' in shape", name);
+  }
+  h->ndim = nd;
+  return 0;
+}
+
+/* One "key: value" of the dict; each key at most once (seen[] counts descr, fortran_order, shape). */
+static int read_entry(lexer *L, npy_header *h, int seen[3]) {
+  static const char *const keys[3] = {"descr", "fortran_order", "shape"};
+  char key[32];
+  if (read_str(L, key, sizeof key, "key") != 0) return -1;
+  if (expect_char(L, ':', "after a key") != 0) return -1;
+  skip_ws(L);
+  int k = 0;
+  while (k < 3 && strcmp(key, keys[k]) != 0) k++;
+  if (k == 3)
+    return sgp_fail(L->e, "%s: invalid header: unexpected key '%s' (allowed: descr, fortran_order, shape)", L->name,
+                    key);
+  if (seen[k]++) return sgp_fail(L->e, "%s: invalid header: '%s' given twice", L->name, keys[k]);
+  return k == 0 ? read_descr(L, h) : k == 1 ? read_fortran(L) : read_shape(L, h);
+}
+
 /* Parses the dict in [p, end). */
 static int parse_dict(const char *p, const char *end, const char *name, npy_header *h, sgp_err *e) {
   lexer L = {p, end, name, e};
-  int have_descr = 0, have_fortran = 0, have_shape = 0;
+  int seen[3] = {0, 0, 0};
   if (expect_char(&L, '{', "at the start of the header dict") != 0) return -1;
   for (;;) {
     skip_ws(&L);
@@ -109,70 +195,7 @@ static int parse_dict(const char *p, const char *end, const char *name, npy_head
       L.p++;
       break;
     }
-    char key[32];
-    if (read_str(&L, key, sizeof key, "key") != 0) return -1;
-    if (expect_char(&L, ':', "after a key") != 0) return -1;
-    skip_ws(&L);
-    if (strcmp(key, "descr") == 0) {
-      if (have_descr++) return sgp_fail(e, "%s: invalid header: 'descr' given twice", name);
-      char d[64];
-      if (L.p < L.end && (*L.p == '[' || *L.p == '('))
-        return sgp_fail(e, "%s: structured dtypes are not supported", name);
-      if (read_str(&L, d, sizeof d, "dtype") != 0) return -1;
-      if (parse_dtype(d, &h->dtype, name, e) != 0) return -1;
-    } else if (strcmp(key, "fortran_order") == 0) {
-      if (have_fortran++) return sgp_fail(e, "%s: invalid header: 'fortran_order' given twice", name);
-      size_t left = (size_t)(L.end - L.p);
-      if (left >= 5 && memcmp(L.p, "False", 5) == 0) {
-        L.p += 5;
-      } else if (left >= 4 && memcmp(L.p, "True", 4) == 0) {
-        return sgp_fail(e, "%s: fortran_order is True: only C-order arrays are supported "
-                           "(save numpy.ascontiguousarray(x))", name);
-      } else {
-        return sgp_fail(e, "%s: invalid header: fortran_order must be True or False", name);
-      }
-    } else if (strcmp(key, "shape") == 0) {
-      if (have_shape++) return sgp_fail(e, "%s: invalid header: 'shape' given twice", name);
-      if (expect_char(&L, '(', "to open the shape tuple") != 0) return -1;
-      int nd = 0;
-      for (;;) {
-        skip_ws(&L);
-        if (L.p < L.end && *L.p == ')') {
-          L.p++;
-          break;
-        }
-        if (L.p < L.end && *L.p == '-')
-          return sgp_fail(e, "%s: invalid header: negative dimension in shape", name);
-        if (L.p >= L.end || *L.p < '0' || *L.p > '9')
-          return sgp_fail(e, "%s: invalid header: shape must be a tuple of non-negative integers", name);
-        uint64_t v = 0;
-        while (L.p < L.end && *L.p >= '0' && *L.p <= '9') {
-          if (v > ((uint64_t)INT64_MAX - 9) / 10)
-            return sgp_fail(e, "%s: invalid header: dimension too large", name);
-          v = v * 10 + (uint64_t)(*L.p++ - '0');
-        }
-        if (L.p < L.end && *L.p == 'L') L.p++; /* Python 2 long suffix */
-        if (nd >= SGP_MAX_DIMS)
-          return sgp_fail(e, "%s: too many dimensions (at most %d supported)", name, SGP_MAX_DIMS);
-        h->shape[nd++] = (int64_t)v;
-        skip_ws(&L);
-        if (L.p < L.end && *L.p == ',') {
-          L.p++;
-          continue;
-        }
-        if (L.p < L.end && *L.p == ')') {
-          if (nd == 1) /* "(5)" is an int in Python, not a tuple */
-            return sgp_fail(e, "%s: invalid header: a 1-d shape needs a trailing comma: (n,)", name);
-          L.p++;
-          break;
-        }
-        return sgp_fail(e, "%s: invalid header: expected ',' or ')' in shape", name);
-      }
-      h->ndim = nd;
-    } else {
-      return sgp_fail(e, "%s: invalid header: unexpected key '%s' (allowed: descr, fortran_order, "
-                         "shape)", name, key);
-    }
+    if (read_entry(&L, h, seen) != 0) return -1;
     skip_ws(&L);
     if (L.p < L.end && *L.p == ',') {
       L.p++;
@@ -186,9 +209,9 @@ static int parse_dict(const char *p, const char *end, const char *name, npy_head
   }
   skip_ws(&L);
   if (L.p != L.end) return sgp_fail(e, "%s: invalid header: unexpected text after the dict", name);
-  if (!have_descr) return sgp_fail(e, "%s: invalid header: missing 'descr'", name);
-  if (!have_fortran) return sgp_fail(e, "%s: invalid header: missing 'fortran_order'", name);
-  if (!have_shape) return sgp_fail(e, "%s: invalid header: missing 'shape'", name);
+  if (!seen[0]) return sgp_fail(e, "%s: invalid header: missing 'descr'", name);
+  if (!seen[1]) return sgp_fail(e, "%s: invalid header: missing 'fortran_order'", name);
+  if (!seen[2]) return sgp_fail(e, "%s: invalid header: missing 'shape'", name);
   return 0;
 }
 

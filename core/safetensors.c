@@ -241,15 +241,16 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(x->name, y->name);
 }
 
-int sgp_st_parse(const void *buf, size_t len, const char *name, sgp_st *out, sgp_err *e) {
-  const uint8_t *p = buf;
-  if (len < 8)
-    return sgp_fail(e, "%s: truncated: %zu bytes, not even the 8-byte header length", name, len);
+/* The 8-byte length and the JSON header after it: an object, valid UTF-8, within the buffer.
+ * *hlen: the header's length in bytes. */
+static int parse_header_json(const uint8_t *p, size_t len, const char *name, cJSON **root, uint64_t *hlen,
+                             sgp_err *e) {
+  if (len < 8) return sgp_fail(e, "%s: truncated: %zu bytes, not even the 8-byte header length", name, len);
   uint64_t n = 0;
   for (int i = 0; i < 8; i++) n |= (uint64_t)p[i] << (8 * i);
   if (n > ST_MAX_HEADER)
-    return sgp_fail(e, "%s: header length %llu is implausibly large (limit %llu)", name,
-                    (unsigned long long)n, (unsigned long long)ST_MAX_HEADER);
+    return sgp_fail(e, "%s: header length %llu is implausibly large (limit %llu)", name, (unsigned long long)n,
+                    (unsigned long long)ST_MAX_HEADER);
   if (n > len - 8)
     return sgp_fail(e, "%s: truncated: header length %llu exceeds the %zu bytes after it", name,
                     (unsigned long long)n, len - 8);
@@ -257,57 +258,73 @@ int sgp_st_parse(const void *buf, size_t len, const char *name, sgp_st *out, sgp
   if (n < 2 || hdr[0] != '{') return sgp_fail(e, "%s: header must be a JSON object starting with '{'", name);
   size_t bad = utf8_bad((const uint8_t *)hdr, (size_t)n);
   if (bad < n) return sgp_fail(e, "%s: header is not valid UTF-8 (byte %zu)", name, 8 + bad);
-  cJSON *root;
   char hname[600];
   snprintf(hname, sizeof hname, "%.500s: header", name);
-  if (sgp_json_parse_len(hdr, (size_t)n, hname, &root, e) != 0) return -1;
-  if (!cJSON_IsObject(root)) {
-    cJSON_Delete(root);
+  if (sgp_json_parse_len(hdr, (size_t)n, hname, root, e) != 0) return -1;
+  if (!cJSON_IsObject(*root)) {
+    cJSON_Delete(*root);
     return sgp_fail(e, "%s: header must be a JSON object", name);
   }
-  uint64_t data_len = len - 8 - n;
-  const uint8_t *data = p + 8 + n;
-  int count = cJSON_GetArraySize(root);
-  st_entry *en = sgp_malloc((size_t)(count ? count : 1) * sizeof *en);
-  int ne = 0;
-  const cJSON *meta = NULL;
+  *hlen = n;
+  return 0;
+}
+
+/* Every entry of the header: "__metadata__" (an object of strings) into *meta, the tensors into
+ * en[0..*ne). */
+static int parse_entries(const cJSON *root, uint64_t data_len, const char *name, st_entry *en, int *ne,
+                         const cJSON **meta, sgp_err *e) {
+  *ne = 0;
+  *meta = NULL;
   for (const cJSON *it = root->child; it; it = it->next) {
     if (strcmp(it->string, "__metadata__") == 0) {
-      if (!cJSON_IsObject(it)) goto bad_meta;
+      if (!cJSON_IsObject(it)) return sgp_fail(e, "%s: __metadata__: expected an object of strings", name);
       for (const cJSON *m = it->child; m; m = m->next)
-        if (!cJSON_IsString(m)) {
-          sgp_fail(e, "%s: __metadata__/%.200s: expected a string value", name, m->string);
-          goto fail;
-        }
-      meta = it;
+        if (!cJSON_IsString(m)) return sgp_fail(e, "%s: __metadata__/%.200s: expected a string value", name, m->string);
+      *meta = it;
       continue;
     }
-    if (parse_entry(it, data_len, name, &en[ne], e) != 0) goto fail;
-    ne++;
+    if (parse_entry(it, data_len, name, &en[*ne], e) != 0) return -1;
+    (*ne)++;
   }
-  /* The tensors must tile [0, data_len): sorted by offsets, each begins where the last ended. */
+  return 0;
+}
+
+/* The tensors must tile [0, data_len): sorted by offsets, each begins where the last ended. */
+static int check_tiling(st_entry *en, int ne, uint64_t data_len, const char *name, sgp_err *e) {
   qsort(en, (size_t)ne, sizeof *en, cmp_offsets);
   uint64_t at = 0;
   for (int i = 0; i < ne; i++) {
-    if (en[i].begin != at) {
-      if (en[i].begin < at)
-        sgp_fail(e, "%s: tensor '%.200s': data_offsets [%llu, %llu] overlap the previous tensor", name,
-                 en[i].name, (unsigned long long)en[i].begin, (unsigned long long)en[i].end);
-      else
-        sgp_fail(e, "%s: tensor '%.200s': data_offsets [%llu, %llu] leave a gap of %llu unused bytes",
-                 name, en[i].name, (unsigned long long)en[i].begin, (unsigned long long)en[i].end,
-                 (unsigned long long)(en[i].begin - at));
-      goto fail;
-    }
+    if (en[i].begin < at)
+      return sgp_fail(e, "%s: tensor '%.200s': data_offsets [%llu, %llu] overlap the previous tensor", name,
+                      en[i].name, (unsigned long long)en[i].begin, (unsigned long long)en[i].end);
+    if (en[i].begin > at)
+      return sgp_fail(e, "%s: tensor '%.200s': data_offsets [%llu, %llu] leave a gap of %llu unused bytes", name,
+                      en[i].name, (unsigned long long)en[i].begin, (unsigned long long)en[i].end,
+                      (unsigned long long)(en[i].begin - at));
     at = en[i].end;
   }
-  if (at != data_len) {
-    sgp_fail(e, "%s: %llu trailing bytes after the last tensor (the tensors cover %llu of %llu bytes)",
-             name, (unsigned long long)(data_len - at), (unsigned long long)at,
-             (unsigned long long)data_len);
-    goto fail;
+  if (at != data_len)
+    return sgp_fail(e, "%s: %llu trailing bytes after the last tensor (the tensors cover %llu of %llu bytes)", name,
+                    (unsigned long long)(data_len - at), (unsigned long long)at, (unsigned long long)data_len);
+  return 0;
+}
+
+/* header -> entries -> tiling of the data -> the tensors, copied, in name order */
+int sgp_st_parse(const void *buf, size_t len, const char *name, sgp_st *out, sgp_err *e) {
+  const uint8_t *p = buf;
+  cJSON *root;
+  uint64_t n = 0;
+  if (parse_header_json(p, len, name, &root, &n, e) != 0) return -1;
+  uint64_t data_len = len - 8 - n;
+  const uint8_t *data = p + 8 + n;
+  int count = cJSON_GetArraySize(root), ne = 0;
+  st_entry *en = sgp_malloc((size_t)(count ? count : 1) * sizeof *en);
+  const cJSON *meta = NULL;
+  if (parse_entries(root, data_len, name, en, &ne, &meta, e) != 0 || check_tiling(en, ne, data_len, name, e) != 0) {
+    free(en);
+    cJSON_Delete(root);
+    return -1;
   }
-  /* Valid: copy into the output, tensors in name order. */
   qsort(en, (size_t)ne, sizeof *en, cmp_names);
   sgp_st s;
   sgp_st_init(&s);
@@ -322,13 +339,6 @@ int sgp_st_parse(const void *buf, size_t len, const char *name, sgp_st *out, sgp
   cJSON_Delete(root);
   *out = s;
   return 0;
-
-bad_meta:
-  sgp_fail(e, "%s: __metadata__: expected an object of strings", name);
-fail:
-  free(en);
-  cJSON_Delete(root);
-  return -1;
 }
 
 int sgp_st_read(const char *path, sgp_st *out, sgp_err *e) {
