@@ -346,7 +346,7 @@ int ds_ars_train(const char *env_name, const cJSON *env_cfg, const ds_ars_cfg *c
     set_normalisation(&pol, &total);
     pr.iteration = j + 1;
     pr.seconds = sgp_now() - t0;
-    if (pr.iteration % c->eval_every == 0 || pr.iteration == c->iterations) {
+    if (o->stop_after < 0 && (pr.iteration % c->eval_every == 0 || pr.iteration == c->iterations)) {
       if ((rc = pool_evaluate(&pool, &pol, c->eval_episodes, c->episode_length, c->seed, &pr.eval_mean, &pr.eval_std,
                               NULL, e)))
         break;

@@ -6,6 +6,7 @@
  * number of threads. Each thread owns an environment instance (created up front, on this thread,
  * since MuJoCo's XML loader is not thread-safe). */
 #include "datasets/dataset.h"
+#include "datasets/policy.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -365,6 +366,7 @@ static cJSON *collection_manifest(const char *env_name, const cJSON *env_cfg, co
 
 int ds_collect(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, cJSON *spec, const char *spec_file,
                const ds_collect_opts *opts, ds_data *out, sgp_err *e) {
+  if (ds_tier_kind(spec)) return ds_collect_tier(env_name, env_cfg, env_cfg_file, spec, spec_file, opts, out, e);
   cJSON *own_cfg = NULL;
   if (!env_cfg) env_cfg = own_cfg = cJSON_CreateObject();
   sgp_env *env0 = NULL;

@@ -15,6 +15,7 @@
 #define SGP_POLICY_H
 
 #include "core/core.h"
+#include "datasets/dataset.h"
 #include "envs/env.h"
 
 #ifdef __cplusplus
@@ -46,6 +47,9 @@ double ds_linear_meta_num(const ds_linear *p, const char *key);
 void ds_linear_meta_set(ds_linear *p, const char *key, const char *value);
 void ds_linear_meta_num_set(ds_linear *p, const char *key, double value);
 
+/* The bytes of the policy a config names: {"policy": NAME} (committed, embedded in the program) or
+ * {"file": PATH}; label (cap bytes) receives the name for messages. */
+int ds_policy_bytes(sgp_cfg *cfg, void **buf, size_t *len, char *label, size_t cap, sgp_err *e);
 /* The behaviour policy "linear" of datasets/behaviour.c (ds_policy_vt functions). */
 int ds_linear_policy_create(sgp_cfg *cfg, const sgp_env *env, void **self, sgp_err *e);
 void ds_linear_policy_destroy(void *self);
@@ -127,6 +131,13 @@ int ds_ars_train(const char *env_name, const cJSON *env_cfg, const ds_ars_cfg *c
  * deterministic): mean and standard deviation of the return (shift 0). */
 int ds_linear_evaluate(const char *env_name, const cJSON *env_cfg, const ds_linear *p, int episodes, int T,
                        uint64_t seed, int threads, double *mean, double *std, sgp_err *e);
+
+/* ------------------------------------------------------------------ tiers (datasets/tiers.c) */
+/* 1 for a {"type": "concat"} spec, 2 for {"type": "replay"}, 0 otherwise (a behaviour spec). */
+int ds_tier_kind(const cJSON *spec);
+/* Collects a tier spec (ds_collect calls it for those types). */
+int ds_collect_tier(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, cJSON *spec, const char *spec_file,
+                    const ds_collect_opts *opts, ds_data *out, sgp_err *e);
 
 #ifdef __cplusplus
 }
