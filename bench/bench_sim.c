@@ -81,15 +81,57 @@ static void *raw_run(void *arg) {
   return NULL;
 }
 
+/* Bare loop for the locomotion envs (episodes, no box): the rows of a collected dataset replayed,
+ * qpos, qvel and ctrl of each row set and substeps mj_step: the same simulation work as the
+ * collection did, without anything else. */
+static void rows_prepare(raw_job *j, sgp_env *env, const ds_data *src, long steps, long offset) {
+  mjData *d0;
+  env_mj(env, &j->m, &d0);
+  j->spec = &env->spec;
+  int nq = j->m->nq, nv = j->m->nv, nu = j->m->nu, w = nq + nv + nu;
+  j->d = mj_makeData(j->m);
+  mj_resetData(j->m, j->d);
+  j->steps = steps;
+  j->st = malloc(sizeof(double) * (size_t)steps * w);
+  for (long k = 0; k < steps; k++) {
+    long row = (offset + k) % src->n;
+    double *v = j->st + k * w;
+    memcpy(v, src->qpos + row * nq, sizeof(double) * nq);
+    memcpy(v + nq, src->qvel + row * nv, sizeof(double) * nv);
+    for (int i = 0; i < nu; i++) v[nq + nv + i] = src->u[row * nu + i];
+  }
+}
+
+static void *rows_run(void *arg) {
+  raw_job *j = arg;
+  const mjModel *m = j->m;
+  mjData *d = j->d;
+  int nq = m->nq, nv = m->nv, nu = m->nu, sub = j->spec->substeps;
+  double c0 = bench_cpu_now(1);
+  for (long k = 0; k < j->steps; k++) {
+    const double *v = j->st + k * (nq + nv + nu);
+    memcpy(d->qpos, v, sizeof(double) * nq);
+    memcpy(d->qvel, v + nq, sizeof(double) * nv);
+    memcpy(d->ctrl, v + nq + nv, sizeof(double) * nu);
+    for (int i = 0; i < sub; i++) mj_step(m, d);
+  }
+  j->cpu_s = bench_cpu_now(1) - c0;
+  return NULL;
+}
+
 /* Control steps per second of `threads` bare loops running at once (steps each); per_cpu: steps
- * per CPU-second of one loop. A thread that cannot be started runs nothing and counts nothing. */
-static double raw_rate(sgp_env *env, int threads, long steps, sgp_rng *r, double *per_cpu) {
+ * per CPU-second of one loop. A thread that cannot be started runs nothing and counts nothing.
+ * src: replay its rows (episodes envs), else random box states. */
+static double raw_rate(sgp_env *env, const ds_data *src, int threads, long steps, sgp_rng *r, double *per_cpu) {
   raw_job *j = calloc((size_t)threads, sizeof *j);
-  for (int t = 0; t < threads; t++) raw_prepare(&j[t], env, steps, r);
+  for (int t = 0; t < threads; t++)
+    if (src) rows_prepare(&j[t], env, src, steps, (long)t * steps);
+    else raw_prepare(&j[t], env, steps, r);
+  void *(*run)(void *) = src ? rows_run : raw_run;
   double t0 = sgp_now();
   for (int t = 1; t < threads; t++)
-    if (pthread_create(&j[t].tid, NULL, raw_run, &j[t])) j[t].steps = 0;
-  raw_run(&j[0]);
+    if (pthread_create(&j[t].tid, NULL, run, &j[t])) j[t].steps = 0;
+  run(&j[0]);
   for (int t = 1; t < threads; t++)
     if (j[t].steps) pthread_join(j[t].tid, NULL);
   double wall = sgp_now() - t0, total = 0, cpu = 0;
@@ -117,14 +159,32 @@ static int measure(const char *name, long n, int threads, int reps, sim_fig *f, 
   size_t sz = sizeof(double) * (size_t)reps;
   double *c = malloc(sz), *a = malloc(sz), *w = malloc(sz), *w1 = malloc(sz), *cc = malloc(sz),
          *wc = malloc(sz), *pr = malloc(sz), *prc = malloc(sz);
-  raw_rate(env, 1, n / 10 + 1, &r, NULL); /* warm-up */
+  /* Environments without a data box collect episodes of the uniform policy; their bare loops replay
+   * the states and actions of a first collection (which also warms up). */
+  int box = env->spec.has_box;
+  char spec_txt[128];
+  if (box) snprintf(spec_txt, sizeof spec_txt, "{\"type\":\"box\",\"n\":%ld}", n);
+  else snprintf(spec_txt, sizeof spec_txt, "{\"type\":\"episodes\",\"n\":%ld,\"policy\":{\"type\":\"uniform\"}}", n);
+  ds_data src;
+  memset(&src, 0, sizeof src);
+  if (!box) {
+    cJSON *spec = cJSON_Parse(spec_txt);
+    ds_collect_opts o = {1000, threads, 0};
+    int rc0 = ds_collect(name, NULL, "bench", spec, "bench spec", &o, &src, e);
+    cJSON_Delete(spec);
+    if (rc0) {
+      env_destroy(env);
+      free(c), free(a), free(w), free(w1), free(cc), free(wc), free(pr), free(prc);
+      return -1;
+    }
+  }
+  const ds_data *rows = box ? NULL : &src;
+  raw_rate(env, rows, 1, n / 10 + 1, &r, NULL); /* warm-up */
   long per_thread = n / 4 / threads + 1;   /* each bare measurement: about half a collection */
   int rc = 0;
   for (int k = 0; k < reps && rc == 0; k++) {
     double wca, wcb;
-    double wa = raw_rate(env, threads, per_thread, &r, &wca);
-    char spec_txt[128];
-    snprintf(spec_txt, sizeof spec_txt, "{\"type\":\"box\",\"n\":%ld}", n);
+    double wa = raw_rate(env, rows, threads, per_thread, &r, &wca);
     cJSON *spec = cJSON_Parse(spec_txt);
     ds_collect_opts o = {(uint64_t)k, threads, 0};
     ds_data d;
@@ -133,8 +193,8 @@ static int measure(const char *name, long n, int threads, int reps, sim_fig *f, 
     double t = sgp_now() - t0, ct = bench_cpu_now(0) - c0;
     cJSON_Delete(spec);
     if (rc) break;
-    double wb = raw_rate(env, threads, per_thread, &r, &wcb);
-    w1[k] = threads > 1 ? raw_rate(env, 1, per_thread, &r, NULL) : wb;
+    double wb = raw_rate(env, rows, threads, per_thread, &r, &wcb);
+    w1[k] = threads > 1 ? raw_rate(env, rows, 1, per_thread, &r, NULL) : wb;
     cJSON *col = cJSON_GetObjectItem(d.manifest, "collection");
     double attempts = cJSON_GetObjectItem(col, "attempts")->valuedouble;
     double excluded = 0;
@@ -162,16 +222,19 @@ static int measure(const char *name, long n, int threads, int reps, sim_fig *f, 
     f->ratio_cpu = bench_median(prc, reps);
   }
   free(c), free(a), free(w), free(w1), free(cc), free(wc), free(pr), free(prc);
+  ds_free(&src);
   env_destroy(env);
   return rc;
 }
 
 static void usage(FILE *f) {
   fprintf(f, "usage: sgp bench sim [--json] [--threads N] [--n N] [--reps R]\n"
-             "  Box data collection (ds_collect, all cores, no files) against a bare mj_step loop on the same\n"
-             "  model on as many threads, for cartpole and point. ratio = collect rate / bare rate (target >= 0.8).\n"
+             "  Data collection (ds_collect, all cores, no files) against a bare mj_step loop on the same\n"
+             "  model on as many threads: box data for cartpole and point; uniform-policy episodes for\n"
+             "  halfcheetah, hopper and walker2d, whose bare loops replay the collected states and actions.\n"
+             "  ratio = collect rate / bare rate (target >= 0.8).\n"
              "  --threads: default the number of cores; --n: transitions per collection (default 20000\n"
-             "  cartpole, 4x that for point); --reps: 7 (ratio: median of paired ratios).\n"
+             "  cartpole, 4x that for point, 2x for the locomotion envs); --reps: 7 (ratio: median of paired ratios).\n"
              "  example: sgp bench sim --json\n");
 }
 
@@ -183,11 +246,13 @@ int bench_sim(int argc, char **argv) {
   int threads = bo.threads, reps = bo.reps, json = bo.json, n_in = 20000;
   if (bench_int_opt(argc, argv, "bench sim", "--n", 100, 100000000, &n_in)) return 2;
   long n = n_in;
-  const char *names[2] = {"cartpole", "point"};
-  sim_fig f[2];
+  enum { NENV = 5 };
+  const char *names[NENV] = {"cartpole", "point", "halfcheetah", "hopper", "walker2d"};
+  const long scale[NENV] = {1, 4, 2, 2, 2}; /* point steps are cheap; locomotion: whole 4000-row chunks */
+  sim_fig f[NENV];
   sgp_err e = {{0}};
-  for (int i = 0; i < 2; i++)
-    if (measure(names[i], i ? 4 * n : n, threads, reps, &f[i], &e)) return cli_error("bench sim", &e);
+  for (int i = 0; i < NENV; i++)
+    if (measure(names[i], scale[i] * n, threads, reps, &f[i], &e)) return cli_error("bench sim", &e);
   if (json) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "bench", "sim");
@@ -198,7 +263,7 @@ int bench_sim(int argc, char **argv) {
     cJSON_AddNumberToObject(o, "ratio", f[0].ratio);
     cJSON_AddNumberToObject(o, "ratio_cpu", f[0].ratio_cpu);
     cJSON *envs = cJSON_AddObjectToObject(o, "envs");
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < NENV; i++) {
       cJSON *x = cJSON_AddObjectToObject(envs, names[i]);
       cJSON_AddNumberToObject(x, "n", (double)f[i].n);
       cJSON_AddNumberToObject(x, "collect_steps_per_s", f[i].collect);
@@ -214,10 +279,10 @@ int bench_sim(int argc, char **argv) {
     bench_print_json(o);
   } else {
     printf("sgp bench sim: %d threads, %d repetitions (rates: best; ratios: median of paired ratios)\n", threads, reps);
-    printf("  %-9s %12s %12s %12s %7s  %12s %12s %9s\n", "env", "collect/s", "simulated/s", "bare/s",
+    printf("  %-11s %12s %12s %12s %7s  %12s %12s %9s\n", "env", "collect/s", "simulated/s", "bare/s",
            "ratio", "collect/cpu-s", "bare/cpu-s", "ratio_cpu");
-    for (int i = 0; i < 2; i++)
-      printf("  %-9s %12.0f %12.0f %12.0f %7.3f  %12.0f %12.0f %9.3f\n", names[i], f[i].collect, f[i].simulated,
+    for (int i = 0; i < NENV; i++)
+      printf("  %-11s %12.0f %12.0f %12.0f %7.3f  %12.0f %12.0f %9.3f\n", names[i], f[i].collect, f[i].simulated,
              f[i].raw, f[i].ratio, f[i].collect_cpu, f[i].raw_cpu, f[i].ratio_cpu);
     printf("  ratio = collected per second / bare control steps per second on as many threads (target >= 0.8);\n"
            "  ratio_cpu = the same per CPU-second (insensitive to other load on the machine)\n");
