@@ -285,8 +285,8 @@ int env_loco_make(const loco_task *t, const env_vt *vt, sgp_cfg *cfg, sgp_env **
   s->u_hi = p->u_hi;
   s->goal = NULL;
   s->has_box = 0; /* no box: data come from episodes of behaviour policies */
-  s->nbx = s->nx;
-  s->nbu = s->nu;
+  s->nbx = 0;      /* no state box */
+  s->nbu = s->nu; /* the action box: what the uniform behaviour policy draws from */
   for (int i = 0; i < s->nu; i++) {
     s->abox_lo[i] = -1;
     s->abox_hi[i] = 1;
