@@ -96,9 +96,9 @@ int cli_unknown_env(const char *verb, const char *name) {
   const char *near = cli_nearest(name, names, n);
   fprintf(stderr, "sgp %s: unknown environment '%s'", verb, name);
   if (near) fprintf(stderr, " (did you mean '%s'?)", near);
-  fprintf(stderr, "; registered:");
-  for (int i = 0; i < n; i++) fprintf(stderr, "%s %s", i ? "," : "", names[i]);
-  fprintf(stderr, " (sgp list)\n");
+  char list[512];
+  sgp_join_names(list, sizeof list, n, sgp_name_in_list, names);
+  fprintf(stderr, "; registered: %s (sgp list)\n", list);
   return 2;
 }
 
