@@ -143,7 +143,7 @@ static int coll_create(sgp_cfg *cfg, const plan_ctx *ctx, planner **out, sgp_err
   s->R = o.opt.restarts;
   s->zdim = score ? score->dim : 0;
   size_t HB = (size_t)H * s->b.L * s->R;
-  s->block = plan_block_make(coll_layout, s);
+  s->block = plan_block_make(coll_layout, &s->b);
   if (dyn) s->dws = dyn->vt->ws_create(dyn->model, (int)HB, 1);
   if (score) s->sws = score->vt->ws_create(score->model, (int)HB);
   sgp_adam_cfg ac = sgp_adam_defaults();

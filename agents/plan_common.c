@@ -365,7 +365,8 @@ void *plan_take(plan_block *b, size_t count, size_t size) {
   return b->base ? b->base + off : NULL;
 }
 
-void *plan_block_make(void (*layout)(void *self, plan_block *b), void *self) {
+void *plan_block_make(void (*layout)(void *self, plan_block *b), plan_base *pb) {
+  void *self = pb;
   plan_block b = {NULL, 0};
   layout(self, &b);
   size_t size = (b.used + 63) & ~(size_t)63;
@@ -377,6 +378,7 @@ void *plan_block_make(void (*layout)(void *self, plan_block *b), void *self) {
   memset(b.base, 0, size);
   b.used = 0;
   layout(self, &b);
+  pb->bytes = size;
   return b.base;
 }
 
@@ -492,6 +494,8 @@ void plan_view_lane(const planner *p, int lane, plan_view *v) {
   v->ncand = ln->ncand;
   v->cand_x = ln->cand_x;
 }
+
+size_t plan_workspace_bytes(const planner *p) { return ((const plan_base *)p)->bytes; }
 
 void plan_reset_one(planner *p, uint64_t episode_seed) { p->vt->reset_lane(p, 0, episode_seed); }
 

@@ -153,8 +153,10 @@ typedef struct plan_block {
 } plan_block;
 void *plan_take(plan_block *b, size_t count, size_t size);
 #define PLAN_TAKE(b, ptr, count) ((ptr) = plan_take((b), (size_t)(count), sizeof *(ptr)))
-/* Runs layout(self, b) twice as above and returns the zeroed block (free() it). */
-void *plan_block_make(void (*layout)(void *self, plan_block *b), void *self);
+/* Runs layout(pb, b) twice as above (pb is the planner: its struct starts with the plan_base),
+ * records the size in pb->bytes and returns the zeroed block (free() it). */
+struct plan_base;
+void *plan_block_make(void (*layout)(void *self, plan_block *b), struct plan_base *pb);
 
 /* ------------------------------------------------------------------ lanes (lockstep episodes) */
 /* What a planner keeps of one episode between steps. */
@@ -185,6 +187,7 @@ typedef struct plan_base {
   float *x0;            /* L×nx: measured states, by slot */
   int *done, *run;      /* L: iterations done; 1 while the slot still iterates */
   long *mrows, *srows;  /* L: model and score rows pushed for the slot */
+  size_t bytes;         /* the workspace block */
 } plan_base;
 
 /* Fills the base (vtable, context, bounds, sizes; L = ctx->lanes or 1). path: the config path

@@ -259,7 +259,7 @@ static int samp_create_kind(sgp_cfg *cfg, const plan_ctx *ctx, planner **out, in
   s->zdim = dist ? dist->dim : 0;
   s->b.cand_slots = o.view_candidates < o.samples ? o.view_candidates : o.samples;
   size_t M = (size_t)s->b.L * s->N;
-  s->block = plan_block_make(samp_layout, s);
+  s->block = plan_block_make(samp_layout, &s->b);
   s->dws = dyn->vt->ws_create(dyn->model, (int)M, 1); /* forward only: one cache slot */
   if (dist) s->distws = dist->vt->ws_create(dist->model, (int)(H * M));
   *out = &s->b.pub;

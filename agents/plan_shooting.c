@@ -160,7 +160,7 @@ static int shoot_create_kind(sgp_cfg *cfg, const plan_ctx *ctx, planner **out, i
   s->R = o.opt.restarts, s->K = dyn->K;
   s->zdim = score ? score->dim : 0;
   int B = s->b.L * s->R;
-  s->block = plan_block_make(shoot_layout, s);
+  s->block = plan_block_make(shoot_layout, &s->b);
   s->dws = dyn->vt->ws_create(dyn->model, B, H);
   if (score) s->sws = score->vt->ws_create(score->model, H * B);
   sgp_adam_cfg ac = sgp_adam_defaults();

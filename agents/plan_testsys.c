@@ -513,3 +513,64 @@ double plan_quaddist_value(const plan_quaddist *d, const double *z) {
   for (int k = 0; k < d->dim; k++) s += (z[k] - d->c[k]) * (z[k] - d->c[k]);
   return s;
 }
+
+/* ============================== MLP cost =================================================== */
+
+struct plan_mlpcost {
+  const nn_mlp *net;
+  int nx, nu, maxB;
+  nn_ws *ws;
+  float *in, *c, *one, *din; /* maxB×(nx+nu), maxB, maxB, maxB×(nx+nu) */
+};
+
+plan_mlpcost *plan_mlpcost_create(const nn_mlp *net, int nx, int nu, int maxB) {
+  plan_mlpcost *c = sgp_calloc(1, sizeof *c);
+  int nin = nx + nu;
+  c->net = net, c->nx = nx, c->nu = nu, c->maxB = maxB;
+  c->ws = nn_ws_create(&net->arch, maxB);
+  c->in = sgp_falloc((size_t)maxB * (2 * nin + 2));
+  c->din = c->in + (size_t)maxB * nin;
+  c->c = c->din + (size_t)maxB * nin;
+  c->one = c->c + maxB;
+  for (int r = 0; r < maxB; r++) c->one[r] = 1.0f;
+  return c;
+}
+
+void plan_mlpcost_free(plan_mlpcost *c) {
+  if (!c) return;
+  nn_ws_free(c->ws);
+  free(c->in);
+  free(c);
+}
+
+static void mc_running(const void *self, int B, const float *x, const float *u, float *cost,
+                       float *gx, float *gu) {
+  plan_mlpcost *c = (plan_mlpcost *)self; /* owns its scratch: one cost per thread */
+  int nx = c->nx, nu = c->nu, nin = nx + nu;
+  for (int r0 = 0; r0 < B; r0 += c->maxB) {
+    int n = B - r0 < c->maxB ? B - r0 : c->maxB;
+    for (int r = 0; r < n; r++) {
+      memcpy(c->in + (size_t)r * nin, x + (size_t)(r0 + r) * nx, sizeof(float) * nx);
+      memcpy(c->in + (size_t)r * nin + nx, u + (size_t)(r0 + r) * nu, sizeof(float) * nu);
+    }
+    nn_forward(c->net, c->ws, n, c->in, NULL, cost + r0);
+    if (!gx && !gu) continue;
+    nn_backward(c->net, c->ws, n, c->one, NULL, 0, c->din); /* ∂c/∂[x,u] */
+    for (int r = 0; r < n; r++) {
+      if (gx) memcpy(gx + (size_t)(r0 + r) * nx, c->din + (size_t)r * nin, sizeof(float) * nx);
+      if (gu) memcpy(gu + (size_t)(r0 + r) * nu, c->din + (size_t)r * nin + nx, sizeof(float) * nu);
+    }
+  }
+}
+
+static void mc_terminal(const void *self, int B, const float *x, float *cost, float *gx) {
+  const plan_mlpcost *c = self;
+  (void)x;
+  for (int r = 0; r < B; r++) cost[r] = 0.0f;
+  if (gx) memset(gx, 0, sizeof(float) * (size_t)B * c->nx);
+}
+
+plan_cost plan_mlpcost_cost(const plan_mlpcost *c) {
+  plan_cost p = {c, mc_running, mc_terminal};
+  return p;
+}

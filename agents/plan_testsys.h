@@ -6,6 +6,7 @@
  *                  perturbed at level σ_l (plan_score), and its log-density for finite differences
  *   plan_mlpdyn    K raw nn_mlp members in residual form x' = x + k ⊙ net_k([x,u]) (plan_dyn)
  *   plan_mlpscore  a raw nn_mlp as a score s(z) = net(z, level) (plan_score)
+ *   plan_mlpcost   a raw nn_mlp as a learned running cost c = net([x,u]), terminal 0 (plan_cost)
  *   plan_stack     K plan_dyn models as the K members of one ensemble (plan_dyn)
  *   plan_quaddist  d(z) = Σ_k (z_k − c_k)², an analytic distance (plan_dist)
  * Matrices are row-major double on input and float inside. The wrappers borrow the networks.
@@ -50,6 +51,13 @@ plan_mlpscore *plan_mlpscore_create(const nn_mlp *net, plan_zlayout layout, int 
                                     const float *sigma);
 void plan_mlpscore_free(plan_mlpscore *s);
 plan_score plan_mlpscore_score(const plan_mlpscore *s);
+
+typedef struct plan_mlpcost plan_mlpcost;
+/* net: nin = nx+nu, nout = 1 (borrowed). Owns a workspace of maxB rows; larger calls are taken
+ * maxB rows at a time (so one cost per thread). */
+plan_mlpcost *plan_mlpcost_create(const nn_mlp *net, int nx, int nu, int maxB);
+void plan_mlpcost_free(plan_mlpcost *c);
+plan_cost plan_mlpcost_cost(const plan_mlpcost *c);
 
 typedef struct plan_stack plan_stack;
 /* members[K] (same nx, nu, K = 1 each; borrowed): member k takes rows [k·B, (k+1)·B). */

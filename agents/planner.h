@@ -177,6 +177,10 @@ struct planner {
   const plan_vt *vt; /* every implementation embeds this first */
 };
 
+/* Bytes of the planner's own workspace (one block, linear in ctx->lanes; the models' workspaces
+ * come on top): what a caller sizing the lockstep batch can go by. */
+size_t plan_workspace_bytes(const planner *p);
+
 const plan_vt *plan_find(const char *name);
 int plan_count(void);
 const plan_vt *plan_at(int i);

@@ -1,6 +1,7 @@
 /* sgp bench planner: planner iteration and MPC step times, with random-weight networks (the
- * agents/plan_testsys.h wrappers around nn_mlp), against bare cblas_sgemm of the same shapes
- * measured in the same process.
+ * agents/plan_testsys.h wrappers around nn_mlp, frozen for inference as evaluation runs them),
+ * against bare cblas_sgemm of the same shapes measured in the same process; part 3, lockstep,
+ * is bench/bench_lockstep.c.
  *  1. One sgp-shooting iteration (rollout, score, adjoint with the score term, Adam step) at the
  *     authors' cart-pole sizes: T = 60, dynamics 5 -> [64,64,32] -> 4 (LeakyReLU, residual), score
  *     5 -> [128]x4 -> 5, the cart-pole task cost of envs/cartpole.c; restarts 1 and 8.
@@ -10,10 +11,12 @@
  *     grad-ensemble (K = 5 members x 1 restart x 50), cem and mppi (50 samples x 5 iterations).
  *     "bare fraction" = time the same gemms take bare (every forward, vjp and score call of the
  *     step, at its batch size) / the measured step time. */
+#include "bench/bench_lockstep.h"
 #include "bench/benchutil.h"
 
 #include "agents/plan_testsys.h"
 #include "agents/planner.h"
+#include "core/nn_kernels.h"
 #include "envs/env.h"
 
 #include <cblas.h>
@@ -28,6 +31,7 @@ static nn_mlp *make_net(int nin, const int *w, int nh, int nout, nn_act act, sgp
   for (int k = 0; k < nh; k++) a.width[k] = w[k];
   nn_mlp *m = nn_create(&a);
   nn_init(m, r);
+  nn_freeze(m, NN_WT_F32); /* as evaluation runs them (core/nn_kernels.h) */
   return m;
 }
 
@@ -136,7 +140,7 @@ static void env_terminal(const void *self, int B, const float *x, float *c, floa
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: sgp bench planner [--threads N] [--reps N] [--json]\n"
+          "usage: sgp bench planner [--threads N] [--reps N] [--part all|steps|lockstep] [--json]\n"
           "  1. one sgp-shooting iteration on the authors' cart-pole sizes (T=60, dynamics\n"
           "     5->[64,64,32]->4 LeakyReLU residual, score 5->[128]x4->5, random weights, the\n"
           "     cart-pole task cost), restarts 1 and 8;\n"
@@ -144,10 +148,18 @@ static void usage(FILE *f) {
           "     250 member-rollouts per step: sgp-shooting (5 restarts x 50 iters), grad-ensemble\n"
           "     (K=5 x 1 restart x 50 iters), cem and mppi (50 samples x 5 iters); and the fraction\n"
           "     of bare cblas_sgemm speed (bare time of the same gemms / step time).\n"
+          "  3. lockstep: one sgp-shooting MPC step planned for E = 1, 4 and 16 episodes together in\n"
+          "     three configurations (d4rl: 17/6, [1024]x4 + LayerNorm dynamics, cost and NCSN score,\n"
+          "     T=8, 50 iters; cartpole: the authors' sizes, T=30, 300 iters; pixels32-img: 32x32\n"
+          "     image states and actions, T=25, 20 iters), frozen networks: episode-steps per second\n"
+          "     and the fraction of the compute-bound limit (the same rows as bare sgemm at 256 rows).\n"
           "options:\n"
-          "  --threads N  OpenBLAS threads (default 1)\n"
-          "  --reps N     timed repetitions of part 1 (default 5; part 2 times 2 steps after a warm-up)\n"
-          "  --json       print one JSON object: cartpole_iter_ms, mpc_step_ms {planner: ms}, ...\n"
+          "  --threads N  OpenBLAS threads (default 1); part 3: the episodes split over N threads\n"
+          "  --reps N     timed repetitions of parts 1 and 3 (default 5; part 2 times 2 steps after a\n"
+          "               warm-up)\n"
+          "  --part P     all (default), steps (parts 1 and 2) or lockstep (part 3)\n"
+          "  --json       print one JSON object: cartpole_iter_ms, mpc_step_ms {planner: ms}, ...,\n"
+          "               lockstep.CONFIG.episode_steps_per_s.E, lockstep.CONFIG.limit_fraction.E\n"
           "  With 1 thread the figures are process CPU time (robust to other processes on the\n"
           "  cores; wall clock printed beside); with more threads, wall clock.\n"
           "example:\n"
@@ -315,13 +327,20 @@ static int mpc_steps(planner_figures *f, sgp_rng *r, sgp_err *e) {
   return rc;
 }
 
-static void print_json(const planner_figures *f) {
+static void print_json(const planner_figures *f, cJSON *lockstep) {
   cJSON *o = cJSON_CreateObject();
+  if (lockstep) cJSON_AddItemToObject(o, "lockstep", lockstep);
+  cJSON_AddStringToObject(o, "clock", f->cpu ? "process cpu time (1 BLAS thread)" : "wall");
+  cJSON_AddNumberToObject(o, "blas_threads", sgp_blas_threads());
+  cJSON_AddStringToObject(o, "openblas_core", sgp_blas_corename());
+  if (!f->reps) { /* part 3 only */
+    bench_print_json(o);
+    return;
+  }
   cJSON_AddNumberToObject(o, "cartpole_iter_ms", f->iter_ms[0]);
   cJSON_AddNumberToObject(o, "cartpole_iter_ms_restarts8", f->iter_ms[1]);
   cJSON_AddNumberToObject(o, "cartpole_iter_wall_ms", f->iter_wall_ms[0]);
   cJSON_AddNumberToObject(o, "cartpole_iter_wall_ms_restarts8", f->iter_wall_ms[1]);
-  cJSON_AddStringToObject(o, "clock", f->cpu ? "process cpu time (1 BLAS thread)" : "wall");
   cJSON_AddNumberToObject(o, "cartpole_iter_gflops", f->iter_gflops[0]);
   cJSON_AddNumberToObject(o, "cartpole_iter_gflops_restarts8", f->iter_gflops[1]);
   cJSON_AddStringToObject(o, "cartpole_cost", "envs/cartpole.c task cost");
@@ -339,8 +358,6 @@ static void print_json(const planner_figures *f) {
   cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch1", f->gf1);
   cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch5", f->gf5);
   cJSON_AddNumberToObject(o, "bare_gemm_gflops_batch50", f->gf50);
-  cJSON_AddNumberToObject(o, "blas_threads", sgp_blas_threads());
-  cJSON_AddStringToObject(o, "openblas_core", sgp_blas_corename());
   bench_print_json(o);
 }
 
@@ -369,8 +386,16 @@ static void print_text(const planner_figures *f) {
 
 int bench_planner(int argc, char **argv) {
   bench_opts bo = {1, 5, 0};
-  int prc = bench_parse(argc, argv, "bench planner", usage, NULL, 64, &bo);
+  static const char *const extra[] = {"--part", NULL};
+  int prc = bench_parse(argc, argv, "bench planner", usage, extra, 64, &bo);
   if (prc) return prc == 1 ? 0 : prc;
+  const char *part = cli_opt(argc, argv, "--part");
+  if (!part) part = "all";
+  if (strcmp(part, "all") && strcmp(part, "steps") && strcmp(part, "lockstep")) {
+    fprintf(stderr, "sgp bench planner: --part: expected all, steps or lockstep, got '%s'\n", part);
+    return 2;
+  }
+  int steps = strcmp(part, "lockstep") != 0, lock = strcmp(part, "steps") != 0;
   sgp_blas_set_threads(bo.threads);
   sgp_rng r;
   sgp_rng_stream(&r, 0, "bench");
@@ -380,8 +405,13 @@ int bench_planner(int argc, char **argv) {
   f.cpu = bo.threads == 1;
   f.reps = bo.reps;
   f.mreps = 2; /* each step is seconds long */
-  if (cartpole_iteration(&f, &r, &e) || mpc_steps(&f, &r, &e)) return cli_error("bench planner", &e);
-  if (bo.json) print_json(&f);
-  else print_text(&f);
+  if (steps && (cartpole_iteration(&f, &r, &e) || mpc_steps(&f, &r, &e)))
+    return cli_error("bench planner", &e);
+  if (!steps) f.reps = 0;
+  if (steps && !bo.json) print_text(&f);
+  cJSON *lk = NULL; /* part 3 prints its table as it goes */
+  if (lock && !(lk = bench_lockstep(bo.threads, bo.reps, bo.json, &e))) return cli_error("bench planner", &e);
+  if (bo.json) print_json(&f, lk);
+  else cJSON_Delete(lk);
   return 0;
 }

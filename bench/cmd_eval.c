@@ -9,12 +9,18 @@
 #include <unistd.h>
 
 static const char *const usage_text =
-    "usage: sgp eval --config RUN.json --out RESULT.json [--save-rollout DIR] [--threads N] [--quiet]\n"
+    "usage: sgp eval --config RUN.json --out RESULT.json [--save-rollout DIR] [--threads N]\n"
+    "                [--lockstep N] [--quiet]\n"
     "\n"
     "Runs the planner of RUN.json in the true environment for its episodes (MPC, or one open-loop\n"
-    "plan) and writes the result JSON (docs/run-format.md), atomically.\n"
+    "plan) and writes the result JSON (docs/run-format.md), atomically. The episodes are planned\n"
+    "together (lockstep: one model call per step serves all of them); the result is the same as\n"
+    "one episode at a time (docs/planners.md, \"Lockstep\").\n"
     "  --save-rollout DIR  also write states, actions and plans of every episode as .npy\n"
-    "  --threads N         OpenBLAS threads (default 1)\n"
+    "  --threads N         split the episodes over N threads, each planning its share in\n"
+    "                      lockstep (default 1)\n"
+    "  --lockstep N        at most N episodes planned together per thread (default 16; 1: one\n"
+    "                      at a time)\n"
     "  --quiet             no progress bar\n"
     "\n"
     "example (bench/runs/ has a run config for each environment; this one reads data/point and\n"
@@ -22,7 +28,8 @@ static const char *const usage_text =
     "  sgp eval --config bench/runs/point_sgp.json --out results/point_sgp.json\n";
 
 int cmd_eval(int argc, char **argv) {
-  static const char *const valued[] = {"--config", "--out", "--save-rollout", "--threads", NULL};
+  static const char *const valued[] = {"--config", "--out", "--save-rollout", "--threads",
+                                       "--lockstep", NULL};
   static const char *const flags[] = {"--quiet", NULL};
   if (cli_wants_help(argc, argv)) {
     fputs(usage_text, stdout);
@@ -31,17 +38,22 @@ int cmd_eval(int argc, char **argv) {
   int rc = cli_parse("eval", argc, argv, valued, flags, 0, 0, NULL, NULL);
   if (rc) return rc;
   eval_opts o = {cli_opt(argc, argv, "--config"), cli_opt(argc, argv, "--out"),
-                 cli_opt(argc, argv, "--save-rollout"), !cli_flag(argc, argv, "--quiet")};
+                 cli_opt(argc, argv, "--save-rollout"), !cli_flag(argc, argv, "--quiet"), 1, 0};
   static const char *const required[] = {"--config", "--out", NULL};
   if ((rc = cli_require("eval", argc, argv, required))) return rc;
-  const char *th = cli_opt(argc, argv, "--threads");
-  char *end = NULL;
-  long threads = th ? strtol(th, &end, 10) : 1;
-  if (th && (*end || threads < 1 || threads > 256)) {
-    fprintf(stderr, "sgp eval: --threads: expected an integer in [1, 256], got '%s'\n", th);
-    return 2;
+  static const char *const ints[2] = {"--threads", "--lockstep"};
+  long val[2] = {1, 16};
+  for (int k = 0; k < 2; k++) {
+    const char *v = cli_opt(argc, argv, ints[k]);
+    char *end = NULL;
+    if (v) val[k] = strtol(v, &end, 10);
+    if (v && (*end || val[k] < 1 || val[k] > 256)) {
+      fprintf(stderr, "sgp eval: %s: expected an integer in [1, 256], got '%s'\n", ints[k], v);
+      return 2;
+    }
   }
-  sgp_blas_set_threads((int)threads);
+  o.threads = (int)val[0], o.lockstep = (int)val[1];
+  sgp_blas_set_threads(1); /* the threads split the episodes (bench planner measures both ways) */
   if ((rc = cli_prepare_out("eval", o.out_path, 0)) || (o.rollout_dir && (rc = cli_prepare_out("eval", o.rollout_dir, 1))))
     return rc;
   sgp_err e;

@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/files.h"
 #include "core/json.h"
+#include "core/nn_kernels.h"
 #include "core/npy.h"
 #include "core/progress.h"
 #include "core/rng.h"
@@ -20,6 +21,7 @@
 #include "datasets/dataset.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,7 +208,18 @@ typedef struct run_models {
   eval_truth truth;
 } run_models;
 
+/* The loaded networks no longer change: pack them for the inference kernels (core/nn_kernels.h),
+ * whose rows do not depend on the batch, so that lockstep equals one episode at a time. */
+static void freeze_models(run_models *m) {
+  for (int k = 0; m->dyn && k < m->dyn->K; k++) nn_freeze(m->dyn->net[k], NN_WT_F32);
+  for (int k = 0; m->ens && k < m->ens->K; k++) nn_freeze(m->ens->net[k], NN_WT_F32);
+  if (m->score) nn_freeze(m->score->net, NN_WT_F32);
+  if (m->dde) nn_freeze(m->dde->net, NN_WT_F32);
+}
+
 static void run_models_free(run_models *m) {
+  for (int k = 0; m->dyn && k < m->dyn->K; k++) nn_thaw(m->dyn->net[k]);
+  for (int k = 0; m->ens && k < m->ens->K; k++) nn_thaw(m->ens->net[k]);
   if (m->have_pscore) adapt_score_release(&m->pscore);
   if (m->have_pdist) adapt_dist_release(&m->pdist);
   if (m->dyn) dyn_free(m->dyn);
@@ -340,19 +353,49 @@ static int save_trace(const char *dir, int ep, const ep_trace *tr, int steps, in
   return rc;
 }
 
-/* ------------------------------------------------------------------ one episode */
+/* ------------------------------------------------------------------ episodes in lockstep */
+/* A run's episodes are planned together (agents/planner.h, act_lanes): one planner with L lanes
+ * takes up to L episodes at a time, each with its own simulator; at every step one act_lanes
+ * call plans for all of them that are still running (an episode that ends leaves the batch),
+ * then the simulators step one by one. With frozen networks each episode's result is the one it
+ * would have alone (docs/planners.md, "Lockstep"). */
 
-/* An episode in progress: the environment, the planner and the buffers of one episode. */
+static void trace_free(ep_trace *tr) {
+  free(tr->x);
+  free(tr->u);
+  free(tr->plan_x);
+  free(tr->cand_x);
+  memset(tr, 0, sizeof *tr);
+}
+
+/* Zeroed rollout buffers for an episode of `steps` steps with plans of horizon H. */
+static void trace_alloc(ep_trace *tr, int H, long steps, int nx, int nu) {
+  trace_free(tr);
+  tr->H = H;
+  tr->ncand = 8; /* slots; sampling planners expose their candidates only after act */
+  tr->ncand_seen = 0;
+  size_t nxs = (size_t)(steps + 1) * nx, nus = (size_t)steps * nu, nps = (size_t)steps * (H + 1) * nx;
+  tr->x = sgp_falloc(nxs);
+  tr->u = sgp_falloc(nus);
+  tr->plan_x = sgp_falloc(nps);
+  tr->cand_x = sgp_falloc(nps * tr->ncand);
+  memset(tr->x, 0, sizeof(float) * nxs);
+  memset(tr->u, 0, sizeof(float) * nus);
+  memset(tr->plan_x, 0, sizeof(float) * nps);
+  memset(tr->cand_x, 0, sizeof(float) * nps * tr->ncand);
+}
+
+/* An episode in progress: its simulator, its lane of the planner and its buffers. */
 typedef struct episode {
   sgp_env *env;
   planner *pl;
-  int open_loop, nx, nu;
+  int lane, open_loop, nx, nu, done, started;
   double *x, *xn, *u;
   double *open_u; /* open loop: the plan made at t = 0 */
   float *open_x;
   int H_open;
   const data_nn *dnn;
-  ep_trace *tr;
+  ep_trace *tr;   /* NULL: no rollout saved */
   ep_result *r;
 } episode;
 
@@ -373,18 +416,12 @@ static void trace_plan(ep_trace *tr, const plan_view *v, int t, int nx) {
            sizeof(float) * (size_t)(H + 1) * nx);
 }
 
-/* One act() of the planner from ep->x (MPC: every step; open loop: at t = 0, keeping the plan). */
-static int new_plan(episode *ep, int t) {
-  plan_diag d;
-  memset(&d, 0, sizeof d);
+/* What an episode keeps of the plan its lane just made: fallbacks, the open-loop plan, the trace. */
+static void keep_plan(episode *ep, int t, const plan_diag *d, double plan_s) {
   plan_view v;
-  sgp_err e;
-  if (ep->pl->vt->act(ep->pl, ep->x, ep->u, &d, &e)) {
-    fail_episode(ep->r, t, &e);
-    return -1;
-  }
-  ep->r->fallbacks += d.fallback;
-  ep->pl->vt->view(ep->pl, &v);
+  ep->r->fallbacks += d->fallback;
+  ep->r->plan_s += plan_s;
+  ep->pl->vt->view_lane(ep->pl, ep->lane, &v);
   if (ep->open_loop) { /* keep the whole plan */
     ep->H_open = v.T;
     ep->open_u = sgp_calloc((size_t)v.T * ep->nu, sizeof(double));
@@ -393,36 +430,59 @@ static int new_plan(episode *ep, int t) {
     memcpy(ep->open_x, v.x, sizeof(float) * (size_t)(v.T + 1) * ep->nx);
   }
   if (ep->tr) trace_plan(ep->tr, &v, t, ep->nx);
-  return 0;
 }
 
-/* The action of step t into ep->u and the state the plan in force predicts after it (*pred).
- * Returns 0, or nonzero to end the episode (a planner error, recorded in ep->r). */
+/* The lockstep buffers of one planner: states, actions, lanes and diagnostics of L episodes. */
+typedef struct lock_buf {
+  int L;
+  double *X, *U;
+  int *lanes;
+  plan_diag *d;
+  episode **who;
+} lock_buf;
+
+/* One act_lanes call for the n running episodes run[0..n) at step t; each gets its share of the
+ * time. A planner error ends all of them as failed. */
+static void plan_lanes(lock_buf *lb, episode **run, int n, int t) {
+  planner *pl = run[0]->pl;
+  int nx = run[0]->nx, nu = run[0]->nu;
+  for (int i = 0; i < n; i++) {
+    lb->lanes[i] = run[i]->lane;
+    memcpy(lb->X + (size_t)i * nx, run[i]->x, sizeof(double) * nx);
+    memset(&lb->d[i], 0, sizeof lb->d[i]);
+  }
+  sgp_err e;
+  double t0 = sgp_now();
+  int rc = pl->vt->act_lanes(pl, n, lb->lanes, lb->X, lb->U, lb->d, &e);
+  double share = (sgp_now() - t0) / n;
+  for (int i = 0; i < n; i++) {
+    if (rc) {
+      run[i]->r->plan_s += share;
+      fail_episode(run[i]->r, t, &e);
+      run[i]->done = 1;
+      continue;
+    }
+    memcpy(run[i]->u, lb->U + (size_t)i * nu, sizeof(double) * nu);
+    keep_plan(run[i], t, &lb->d[i], share);
+  }
+}
+
+/* The action of step t into ep->u (MPC: the plan just made; open loop: the plan of t = 0) and
+ * the state the plan in force predicts after it (*pred). Returns nonzero to end the episode. */
 static int choose_action(episode *ep, int t, const float **pred) {
   ep_trace *tr = ep->tr;
   int nx = ep->nx;
-  double t0 = sgp_now();
-  if (!ep->open_loop || t == 0) {
-    if (new_plan(ep, t)) {
-      ep->r->plan_s += sgp_now() - t0;
-      return -1;
-    }
-  } else if (tr) { /* open loop: the plan made at t = 0, seen from step t */
-    memcpy(tr->plan_x + (size_t)t * (tr->H + 1) * nx, tr->plan_x, sizeof(float) * (size_t)(tr->H + 1) * nx);
-  }
   if (ep->open_loop) {
+    if (t > 0 && tr) /* the plan made at t = 0, seen from step t */
+      memcpy(tr->plan_x + (size_t)t * (tr->H + 1) * nx, tr->plan_x, sizeof(float) * (size_t)(tr->H + 1) * nx);
     if (t >= ep->H_open) return 1; /* cannot happen: horizon checked at set-up */
     for (int i = 0; i < ep->nu; i++) ep->u[i] = ep->open_u[(size_t)t * ep->nu + i];
-  }
-  ep->r->plan_s += sgp_now() - t0;
-  /* predicted next state of the plan in force: MPC re-plans, so it is the plan's x[1] */
-  if (ep->open_loop) {
     *pred = ep->open_x + (size_t)(t + 1) * nx;
-  } else {
-    plan_view v;
-    ep->pl->vt->view(ep->pl, &v);
-    *pred = v.x + nx; /* valid until the next act */
+    return 0;
   }
+  plan_view v; /* MPC re-plans, so the prediction is the plan's x[1] */
+  ep->pl->vt->view_lane(ep->pl, ep->lane, &v);
+  *pred = v.x + nx; /* valid until the next act */
   return 0;
 }
 
@@ -470,37 +530,50 @@ static void finish_episode(episode *ep, int steps) {
   }
 }
 
-/* One episode. Simulator / planner errors end the episode as failed (recorded, not returned). */
-static void run_episode(sgp_env *env, planner *pl, int mode_open_loop, int steps, uint64_t seed,
-                        const data_nn *dnn, ep_trace *tr, ep_result *r) {
-  episode ep = {env, pl, mode_open_loop, env->spec.nx, env->spec.nu, NULL, NULL, NULL, NULL, NULL, 0, dnn, tr, r};
-  ep.x = sgp_calloc((size_t)ep.nx, sizeof(double));
-  ep.xn = sgp_calloc((size_t)ep.nx, sizeof(double));
-  ep.u = sgp_calloc((size_t)ep.nu, sizeof(double));
+/* Episode start: the simulator's reset and the planner lane's. */
+static void start_episode(episode *ep, uint64_t seed) {
   sgp_err e;
+  ep_result *r = ep->r;
   memset(r, 0, sizeof *r);
   r->seed = seed;
-  if (env_reset(env, seed, ep.x, &e)) {
+  ep->done = 0, ep->started = 0, ep->H_open = 0;
+  free(ep->open_u), free(ep->open_x);
+  ep->open_u = NULL, ep->open_x = NULL;
+  if (env_reset(ep->env, seed, ep->x, &e)) {
     fail_episode(r, -1, &e);
-  } else {
-    pl->vt->reset(pl, seed ^ 0x9e3779b97f4a7c15ULL);
-    for (int i = 0; i < ep.nx && tr; i++) tr->x[i] = (float)ep.x[i];
-    for (int t = 0; t < steps; t++) {
-      const float *pred;
-      if (choose_action(&ep, t, &pred)) break;
-      if (dnn) {
-        double dd = data_nn_dist(dnn, ep.x, ep.nx, ep.u, ep.nu);
-        if (dd > r->max_dd) r->max_dd = dd;
-      }
-      if (sim_step(&ep, t, pred)) break;
-    }
-    finish_episode(&ep, steps);
+    ep->done = 1;
+    return;
   }
-  free(ep.x);
-  free(ep.xn);
-  free(ep.u);
-  free(ep.open_u);
-  free(ep.open_x);
+  ep->started = 1;
+  ep->pl->vt->reset_lane(ep->pl, ep->lane, seed ^ 0x9e3779b97f4a7c15ULL);
+  for (int i = 0; i < ep->nx && ep->tr; i++) ep->tr->x[i] = (float)ep->x[i];
+}
+
+/* The episodes ep[0..n) in lockstep, `steps` steps at most. Simulator / planner errors end an
+ * episode as failed (recorded, not returned). */
+static void run_lockstep(lock_buf *lb, episode *ep, int n, int steps) {
+  for (int t = 0; t < steps; t++) {
+    int m = 0;
+    for (int i = 0; i < n; i++)
+      if (!ep[i].done) lb->who[m++] = &ep[i];
+    if (!m) break;
+    if (!ep[0].open_loop || t == 0) plan_lanes(lb, lb->who, m, t);
+    for (int i = 0; i < m; i++) {
+      episode *p = lb->who[i];
+      const float *pred;
+      if (p->done || choose_action(p, t, &pred)) {
+        p->done = 1;
+        continue;
+      }
+      if (p->dnn) {
+        double dd = data_nn_dist(p->dnn, p->x, p->nx, p->u, p->nu);
+        if (dd > p->r->max_dd) p->r->max_dd = dd;
+      }
+      if (sim_step(p, t, pred)) p->done = 1;
+    }
+  }
+  for (int i = 0; i < n; i++)
+    if (ep[i].started) finish_episode(&ep[i], steps);
 }
 
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
@@ -520,12 +593,17 @@ typedef struct eval_state {
   int mask;
   run_models m;
   plan_ctx ctx;
-  planner *pl;
+  planner *pl;      /* a 1-lane planner: its view and workspace size the batches */
   data_nn dnn;
   int have_dnn;
   ep_result *eps;
-  ep_trace tr;
+  uint64_t *seeds;  /* per episode */
   double t_start, t_load;
+  /* while the episodes run: */
+  const eval_opts *o;
+  pthread_mutex_t mu; /* progress and the first error */
+  sgp_progress prog;
+  long finished;
 } eval_state;
 
 static const char *env_name_at(const void *ctx, int i) {
@@ -591,6 +669,7 @@ static int make_planner(eval_state *s, sgp_err *e) {
   ctx->seed = sgp_rng_u64(&r);
   s->t_load = sgp_now();
   if (load_models(&s->c, &s->cmodels, s->mask, s->pname, s->env, &s->m, ctx, e)) return -1;
+  freeze_models(&s->m);
   if (s->mask & PLAN_NEEDS_TRUTH) {
     s->m.truth.env_name = s->env_name;
     s->m.truth.env_cfg = s->cenvcfg.j;
@@ -606,57 +685,147 @@ static int make_planner(eval_state *s, sgp_err *e) {
   return 0;
 }
 
-static void trace_free(ep_trace *tr) {
-  free(tr->x);
-  free(tr->u);
-  free(tr->plan_x);
-  free(tr->cand_x);
+/* A thread's share of the episodes: its planner (L lanes, its own task-cost environment), L
+ * simulators and the lockstep buffers. */
+typedef struct eval_worker {
+  eval_state *s;
+  planner *pl;
+  sgp_env *cost_env;
+  int L;
+  lock_buf lb;
+  episode *ep;  /* L */
+  ep_trace *tr; /* L, with --save-rollout */
+  long first, count;
+  sgp_err e;
+  int rc;
+} eval_worker;
+
+static void worker_free(eval_worker *w) {
+  for (int i = 0; i < w->L && w->ep; i++) {
+    episode *ep = &w->ep[i];
+    env_destroy(ep->env);
+    free(ep->x), free(ep->xn), free(ep->u), free(ep->open_u), free(ep->open_x);
+    if (w->tr) trace_free(&w->tr[i]);
+  }
+  free(w->ep), free(w->tr);
+  free(w->lb.X), free(w->lb.U), free(w->lb.lanes), free(w->lb.d), free(w->lb.who);
+  if (w->pl) w->pl->vt->destroy(w->pl);
+  env_destroy(w->cost_env);
 }
 
-/* Zeroed rollout buffers for an episode of `steps` steps with plans of horizon H. */
-static void trace_alloc(ep_trace *tr, int H, long steps, int nx, int nu) {
-  trace_free(tr);
-  tr->H = H;
-  tr->ncand = 8; /* slots; sampling planners expose their candidates only after act */
-  tr->ncand_seen = 0;
-  size_t nxs = (size_t)(steps + 1) * nx, nus = (size_t)steps * nu, nps = (size_t)steps * (H + 1) * nx;
-  tr->x = sgp_falloc(nxs);
-  tr->u = sgp_falloc(nus);
-  tr->plan_x = sgp_falloc(nps);
-  tr->cand_x = sgp_falloc(nps * tr->ncand);
-  memset(tr->x, 0, sizeof(float) * nxs);
-  memset(tr->u, 0, sizeof(float) * nus);
-  memset(tr->plan_x, 0, sizeof(float) * nps);
-  memset(tr->cand_x, 0, sizeof(float) * nps * tr->ncand);
+static sgp_env *new_env(const eval_state *s, sgp_err *e) {
+  sgp_env *env = NULL;
+  cJSON *cfg = cJSON_Duplicate(s->cenvcfg.j, 1);
+  int rc = env_create(s->env_name, cfg, s->file, &env, e);
+  cJSON_Delete(cfg);
+  return rc ? NULL : env;
 }
 
-/* Every episode, seeded from the stream "episodes"; rollouts saved when asked. */
-static int run_episodes(eval_state *s, const eval_opts *o, sgp_err *e) {
+/* The worker's planner with L lanes and its L episodes (simulators, buffers). */
+static int worker_init(eval_worker *w, eval_state *s, int L, long first, long count, sgp_err *e) {
   const env_spec *sp = &s->env->spec;
+  int nx = sp->nx, nu = sp->nu;
+  memset(w, 0, sizeof *w);
+  w->s = s, w->L = L, w->first = first, w->count = count;
+  if (!(w->cost_env = new_env(s, e))) return -1;
+  plan_ctx ctx = s->ctx;
+  ctx.lanes = L;
+  ctx.cost = eval_env_cost(w->cost_env);
+  if (s->pvt->create(&s->cpl, &ctx, &w->pl, e)) return sgp_fail_prefix(e, "%s: /planner", s->file);
+  lock_buf *lb = &w->lb;
+  lb->L = L;
+  lb->X = sgp_calloc((size_t)L * nx, sizeof(double));
+  lb->U = sgp_calloc((size_t)L * nu, sizeof(double));
+  lb->lanes = sgp_calloc((size_t)L, sizeof(int));
+  lb->d = sgp_calloc((size_t)L, sizeof(plan_diag));
+  lb->who = sgp_calloc((size_t)L, sizeof(episode *));
+  w->ep = sgp_calloc((size_t)L, sizeof(episode));
+  if (s->o->rollout_dir) w->tr = sgp_calloc((size_t)L, sizeof(ep_trace));
+  for (int i = 0; i < L; i++) {
+    episode *ep = &w->ep[i];
+    ep->pl = w->pl, ep->lane = i, ep->open_loop = s->mode == 1, ep->nx = nx, ep->nu = nu;
+    ep->x = sgp_calloc((size_t)nx, sizeof(double));
+    ep->xn = sgp_calloc((size_t)nx, sizeof(double));
+    ep->u = sgp_calloc((size_t)nu, sizeof(double));
+    ep->dnn = s->have_dnn ? &s->dnn : NULL;
+    ep->tr = w->tr ? &w->tr[i] : NULL;
+    if (!(ep->env = new_env(s, e))) return -1;
+  }
+  return 0;
+}
+
+/* The worker's episodes, L at a time; rollouts saved when asked. */
+static void *worker_run(void *arg) {
+  eval_worker *w = arg;
+  eval_state *s = w->s;
+  const env_spec *sp = &s->env->spec;
+  plan_view v;
+  w->pl->vt->view_lane(w->pl, 0, &v); /* a first view tells the horizon */
+  for (long b = w->first; b < w->first + w->count && !w->rc; b += w->L) {
+    int n = (int)(w->first + w->count - b < w->L ? w->first + w->count - b : w->L);
+    for (int i = 0; i < n; i++) {
+      w->ep[i].r = &s->eps[b + i];
+      if (w->tr) trace_alloc(&w->tr[i], v.T > 0 ? v.T : sp->T, s->steps, sp->nx, sp->nu);
+      start_episode(&w->ep[i], s->seeds[b + i]);
+    }
+    run_lockstep(&w->lb, w->ep, n, (int)s->steps);
+    for (int i = 0; i < n && w->tr && !w->rc; i++)
+      w->rc = save_trace(s->o->rollout_dir, (int)(b + i), &w->tr[i], s->eps[b + i].steps, sp->nx,
+                         sp->nu, &w->e);
+    pthread_mutex_lock(&s->mu);
+    s->finished += n;
+    sgp_progress_update(&s->prog, s->finished, NULL);
+    pthread_mutex_unlock(&s->mu);
+  }
+  return NULL;
+}
+
+/* Lanes per planner: every episode of the thread at once, at most 16, and at most what keeps the
+ * planner's own workspace under 1 GiB (it grows linearly with the lanes). */
+static int lanes_for(const eval_state *s, long count) {
+  size_t one = plan_workspace_bytes(s->pl) + 1;
+  long L = s->o->lockstep > 0 ? s->o->lockstep : 16;
+  if (L > count) L = count;
+  while (L > 1 && (size_t)L * one > ((size_t)1 << 30)) L--;
+  return (int)(L < 1 ? 1 : L);
+}
+
+/* Every episode, seeded from the stream "episodes" (so the split over threads and batches does not
+ * matter): the episodes are split over o->threads threads, each planning its share in lockstep. */
+static int run_episodes(eval_state *s, const eval_opts *o, sgp_err *e) {
   s->eps = sgp_calloc((size_t)s->episodes, sizeof *s->eps);
+  s->seeds = sgp_calloc((size_t)s->episodes, sizeof *s->seeds);
   if (o->rollout_dir && sgp_mkdirs(o->rollout_dir, e)) return -1;
   sgp_rng ep_rng;
   sgp_rng_stream(&ep_rng, (uint64_t)s->seed, "episodes");
-  sgp_progress prog;
-  sgp_progress_begin(&prog, "eval", s->episodes);
-  if (!o->progress) prog.enabled = 0;
   for (long ep = 0; ep < s->episodes; ep++) {
     sgp_rng er;
     sgp_rng_child(&er, &ep_rng, (uint64_t)ep);
-    uint64_t ep_seed = sgp_rng_u64(&er) >> 11; /* < 2^53: exact in JSON */
-    if (o->rollout_dir) { /* a first view tells the horizon */
-      plan_view v;
-      s->pl->vt->view(s->pl, &v);
-      trace_alloc(&s->tr, v.T > 0 ? v.T : sp->T, s->steps, sp->nx, sp->nu);
-    }
-    run_episode(s->env, s->pl, s->mode == 1, (int)s->steps, ep_seed, s->have_dnn ? &s->dnn : NULL,
-                o->rollout_dir ? &s->tr : NULL, &s->eps[ep]);
-    if (o->rollout_dir && save_trace(o->rollout_dir, (int)ep, &s->tr, s->eps[ep].steps, sp->nx, sp->nu, e))
-      return -1;
-    sgp_progress_update(&prog, ep + 1, NULL);
+    s->seeds[ep] = sgp_rng_u64(&er) >> 11; /* < 2^53: exact in JSON */
   }
-  sgp_progress_end(&prog);
-  return 0;
+  int nw = o->threads > 1 ? o->threads : 1, rc = 0;
+  if (nw > s->episodes) nw = (int)s->episodes;
+  eval_worker *w = sgp_calloc((size_t)nw, sizeof *w);
+  for (int k = 0; k < nw && !rc; k++) {
+    long first = s->episodes * k / nw, count = s->episodes * (k + 1) / nw - first;
+    rc = worker_init(&w[k], s, lanes_for(s, count), first, count, e);
+  }
+  if (!rc) {
+    pthread_mutex_init(&s->mu, NULL);
+    sgp_progress_begin(&s->prog, "eval", s->episodes);
+    if (!o->progress) s->prog.enabled = 0;
+    pthread_t th[256];
+    for (int k = 1; k < nw; k++) pthread_create(&th[k], NULL, worker_run, &w[k]);
+    worker_run(&w[0]);
+    for (int k = 1; k < nw; k++) pthread_join(th[k], NULL);
+    sgp_progress_end(&s->prog);
+    pthread_mutex_destroy(&s->mu);
+    for (int k = 0; k < nw && !rc; k++)
+      if (w[k].rc) *e = w[k].e, rc = -1;
+  }
+  for (int k = 0; k < nw; k++) worker_free(&w[k]);
+  free(w);
+  return rc;
 }
 
 static cJSON *episode_json(const ep_result *r, long index, int have_dnn) {
@@ -751,7 +920,7 @@ static void eval_state_free(eval_state *s) {
   env_destroy(s->env);
   cJSON_Delete(s->root);
   free(s->eps);
-  trace_free(&s->tr);
+  free(s->seeds);
 }
 
 /* config -> environment -> protocol -> planner and its models -> episodes -> result file */
@@ -760,6 +929,7 @@ int eval_run(const eval_opts *o, sgp_err *e) {
   memset(&s, 0, sizeof s);
   s.t_start = sgp_now();
   s.file = o->config_path;
+  s.o = o;
   if (sgp_json_load(s.file, &s.root, e)) return -1;
   s.c = sgp_cfg_root(s.root, s.file);
   int rc = sgp_cfg_check_keys(&s.c, run_keys, e) || sgp_cfg_int_opt(&s.c, "seed", 0, 0x7fffffffL, 0, &s.seed, e) ||

@@ -13,6 +13,8 @@ typedef struct eval_opts {
   const char *out_path;    /* RESULT.json */
   const char *rollout_dir; /* --save-rollout DIR, or NULL */
   int progress;            /* progress bar on stderr (when a terminal) */
+  int threads;             /* episodes split over this many threads (0 or 1: one) */
+  int lockstep;            /* episodes planned together per thread, at most (0: 16) */
 } eval_opts;
 
 /* Runs the whole evaluation. Episode failures (simulator errors) are recorded in the result, not
