@@ -10,6 +10,7 @@ int cmd_list(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_train_policy(int argc, char **argv); /* sgp train policy ENV ... */
+int cmd_import(int argc, char **argv);       /* sgp import d4rl|minari ... */
 int cmd_sample(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);

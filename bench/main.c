@@ -22,8 +22,9 @@ static int cmd_bench(int argc, char **argv);
 static const verb verbs[] = {
     {"list", cmd_list, "list the registered environments and agents"},
     {"collect", cmd_collect, "collect an offline dataset from an environment"},
+    {"import", cmd_import, "convert a D4RL or Minari HDF5 dataset into a dataset directory"},
     {"check", cmd_check, "validate a dataset directory or a model file"},
-    {"train", cmd_train, "train a model (score, dynamics, ensemble, cost, dde) on a dataset"},
+    {"train", cmd_train, "train a model (score, dynamics, ensemble, cost, dde) or a behaviour policy"},
     {"sample", cmd_sample, "annealed Langevin samples from a score model (diagnostic)"},
     {"eval", cmd_eval, "run a planner in closed loop in the true environment"},
     {"sweep", cmd_sweep, "run a benchmark sweep and write its result tables"},
@@ -148,7 +149,7 @@ int cli_flag(int argc, char **argv, const char *flag) {
 static const struct {
   const char *verb, *names[3];
 } positionals[] = {
-    {"collect", {"ENV"}},          {"train", {"KIND"}}, {"check", {"PATH"}},       {"sweep", {"FILE.json"}},
+    {"collect", {"ENV"}},          {"import", {"FORMAT", "FILE"}}, {"train", {"KIND"}}, {"check", {"PATH"}},       {"sweep", {"FILE.json"}},
     {"compare", {"A/table.json", "B/table.json"}},      {"view", {"ENV"}},         {NULL, {NULL}},
 };
 

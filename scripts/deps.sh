@@ -3,9 +3,9 @@
 #   scripts/deps.sh          build + run dependencies
 #   scripts/deps.sh --test   also the test-only tools (python3-numpy, clang for the fuzzers)
 set -euo pipefail
-pkgs=(cmake make gcc pkg-config git libmujoco-dev libglfw3-dev libopenblas-dev libcjson-dev)
+pkgs=(cmake make gcc pkg-config git libmujoco-dev libglfw3-dev libopenblas-dev libcjson-dev libhdf5-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(python3 python3-numpy clang libclang-rt-14-dev xvfb xauth)
+  pkgs+=(python3 python3-numpy python3-h5py clang libclang-rt-14-dev xvfb xauth)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
