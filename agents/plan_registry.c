@@ -12,6 +12,12 @@ int plan_count(void) { return (int)(sizeof registry / sizeof registry[0]); }
 
 const plan_vt *plan_at(int i) { return i >= 0 && i < plan_count() ? registry[i] : NULL; }
 
+const char *plan_name_at(const void *ctx, int i) {
+  (void)ctx;
+  const plan_vt *vt = plan_at(i);
+  return vt ? vt->name : "";
+}
+
 const plan_vt *plan_find(const char *name) {
   if (!name) return NULL;
   for (int i = 0; i < plan_count(); i++)

@@ -184,5 +184,7 @@ size_t plan_workspace_bytes(const planner *p);
 const plan_vt *plan_find(const char *name);
 int plan_count(void);
 const plan_vt *plan_at(int i);
+/* The name of plan_at(i), as an sgp_name_at for sgp_fail_unknown (ctx unused). */
+const char *plan_name_at(const void *ctx, int i);
 
 #endif

@@ -606,16 +606,6 @@ typedef struct eval_state {
   long finished;
 } eval_state;
 
-static const char *env_name_at(const void *ctx, int i) {
-  (void)ctx;
-  return env_at(i)->name;
-}
-
-static const char *plan_name_at(const void *ctx, int i) {
-  (void)ctx;
-  return plan_at(i)->name;
-}
-
 /* /env: the environment, created from its config (defaults inserted into the run's config). */
 static int read_env(eval_state *s, sgp_err *e) {
   static const char *const env_keys[] = {"name", "config", NULL};

@@ -38,17 +38,13 @@ void sweep_env_describe(const env_spec *s, sweep_env_info *out) {
 static int builtin_env_info(const char *name, cJSON *config, const char *file, const char *path,
                             sweep_env_info *out, sgp_err *e) {
   if (!env_find(name)) {
-    char list[256] = "";
-    for (int i = 0; i < env_count(); i++) {
-      if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
-      strncat(list, env_at(i)->name, sizeof list - strlen(list) - 1);
-    }
     /* path names the env entry's "name" or "config"; an unknown name is always about "name" */
     char p[128];
     snprintf(p, sizeof p, "%s", path);
     char *s = strrchr(p, '/');
     if (s) snprintf(s, sizeof p - (size_t)(s - p), "/name");
-    return sgp_fail(e, "%s: %s: unknown environment '%s' (known: %s)", file, p, name, list);
+    sgp_fail_unknown(e, "environment", name, env_count(), env_name_at, NULL);
+    return sgp_fail_prefix(e, "%s: %s", file, p);
   }
   char where[600];
   snprintf(where, sizeof where, "%s: %s", file, path);
@@ -64,13 +60,9 @@ static int builtin_planner_needs(cJSON *planner, const char *file, const char *p
   const cJSON *n = cJSON_GetObjectItemCaseSensitive(planner, "name");
   const plan_vt *vt = cJSON_IsString(n) ? plan_find(n->valuestring) : NULL;
   if (!vt) {
-    char list[512] = "";
-    for (int i = 0; i < plan_count(); i++) {
-      if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
-      strncat(list, plan_at(i)->name, sizeof list - strlen(list) - 1);
-    }
-    return sgp_fail(e, "%s: %s/name: unknown planner '%s' (known: %s)", file, path,
-                    cJSON_IsString(n) ? n->valuestring : "?", list);
+    sgp_fail_unknown(e, "planner", cJSON_IsString(n) ? n->valuestring : "?", plan_count(),
+                     plan_name_at, NULL);
+    return sgp_fail_prefix(e, "%s: %s/name", file, path);
   }
   sgp_cfg c = sgp_cfg_root(planner, file);
   snprintf(c.path, sizeof c.path, "%s", path);

@@ -72,6 +72,11 @@ static const ds_policy_vt policies[] = {
 
 int ds_policy_count(void) { return (int)(sizeof policies / sizeof policies[0]); }
 const ds_policy_vt *ds_policy_at(int i) { return i >= 0 && i < ds_policy_count() ? &policies[i] : NULL; }
+static const char *policy_name_at(const void *ctx, int i) {
+  (void)ctx;
+  return policies[i].name;
+}
+
 const ds_policy_vt *ds_policy_find(const char *name) {
   for (int i = 0; i < ds_policy_count(); i++)
     if (!strcmp(policies[i].name, name)) return &policies[i];
@@ -138,12 +143,8 @@ static int parse_episodes(sgp_cfg *c, const sgp_env *env, ds_behaviour *b, sgp_e
   if (sgp_cfg_str_opt(&pc, "type", "uniform", &pname, e)) return -1;
   b->policy = ds_policy_find(pname);
   if (!b->policy) {
-    char list[256] = "";
-    for (int i = 0; i < ds_policy_count(); i++) {
-      if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
-      strncat(list, policies[i].name, sizeof list - strlen(list) - 1);
-    }
-    return sgp_fail(e, "%s: %s/type: unknown policy '%s' (%s)", pc.file, pc.path, pname, list);
+    sgp_fail_unknown(e, "policy", pname, ds_policy_count(), policy_name_at, NULL);
+    return sgp_fail_prefix(e, "%s: %s/type", pc.file, pc.path);
   }
   void *self = NULL;
   if (b->policy->create(&pc, env, &self, e)) return -1; /* validates; workers make their own */

@@ -49,6 +49,8 @@ typedef struct env_vt {
 const env_vt *env_find(const char *name); /* NULL if unknown */
 int env_count(void);
 const env_vt *env_at(int i);              /* 0 <= i < env_count() */
+/* The name of env_at(i), as an sgp_name_at for sgp_fail_unknown (ctx unused). */
+const char *env_name_at(const void *ctx, int i);
 /* Convenience: finds `name` ("unknown environment 'x' (point, cartpole, pixels)" otherwise) and
  * creates it from cfg_json (NULL: all defaults; the object is modified: defaults inserted).
  * `file` names the config in error messages. */

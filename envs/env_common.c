@@ -21,16 +21,15 @@ int env_make(const env_vt *vt, sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   return 0;
 }
 
+const char *env_name_at(const void *ctx, int i) {
+  (void)ctx;
+  const env_vt *vt = env_at(i);
+  return vt ? vt->name : "";
+}
+
 int env_create(const char *name, cJSON *cfg_json, const char *file, sgp_env **out, sgp_err *e) {
   const env_vt *vt = env_find(name);
-  if (!vt) {
-    char list[256] = "";
-    for (int i = 0; i < env_count(); i++) {
-      if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
-      strncat(list, env_at(i)->name, sizeof list - strlen(list) - 1);
-    }
-    return sgp_fail(e, "unknown environment '%s' (%s)", name, list);
-  }
+  if (!vt) return sgp_fail_unknown(e, "environment", name, env_count(), env_name_at, NULL);
   cJSON *own = NULL;
   if (!cfg_json) cfg_json = own = cJSON_CreateObject();
   if (!cJSON_IsObject(cfg_json)) return sgp_fail(e, "%s: environment config: expected an object", file);
