@@ -9,7 +9,18 @@
  * MuJoCo's RK4, timestep 0.005 s, 10 substeps per control period.
  * Cost (METHOD §6): c(x,u) = R u² (R = 1e-5), c_T(x) = (x − x_g)ᵀ diag(1, 1, 0.1, 0.1) (x − x_g)
  * (angles not wrapped: the data box θ ∈ [−π, 1.5π] contains the goal θ = π once).
- * Success: |wrap(θ_T − π)| < 0.2 and |p_T| < 0.5. */
+ * Success: |wrap(θ_T − π)| < 0.2 and |p_T| < 0.5.
+ *
+ * Config "plant": "textbook" (the default: the equations above, in MuJoCo) or "authors": the plant
+ * of the authors' public code (examples/cartpole/cartpole_plant.py of their repository), offered
+ * as a documented deviation (METHOD §7) so that their cart-pole figure can be reproduced. With
+ * D = m_c + m_p sin²θ it computes
+ *   p̈ = u + m_p sin θ (l θ̇² + g cos θ) / D          (the textbook has the whole numerator over D)
+ *   θ̈ = (−u cos θ − m_p l θ̇² cos θ sin θ − (m_c + m_p) g sin θ) / (D l)
+ * and integrates with one explicit midpoint step of 0.05 s per control period (u held constant).
+ * The force enters p̈ undivided, so the cart accelerates about D ≈ 10 times harder than the
+ * textbook's. MuJoCo then only mirrors the state for the viewer. The reference returns belong to
+ * the textbook plant, so the authors' plant declares none (its main metric is the success rate). */
 #include "envs/env_private.h"
 
 #include <math.h>
@@ -28,7 +39,7 @@ static const double cp_ulo[1] = {-CP_UMAX};
 static const double cp_uhi[1] = {CP_UMAX};
 static const double cp_box_lo[4] = {-5, -M_PI, -8, -12};
 static const double cp_box_hi[4] = {5, 1.5 * M_PI, 8, 12};
-static const char *const cp_keys[] = {"init_noise", NULL};
+static const char *const cp_keys[] = {"init_noise", "plant", NULL};
 
 /* Reference returns (episode return = Σ_t −c(x_t,u_t) − c_T(x_T) over T = 60 steps from the
  * hanging start), recomputed by tests/test_env_references.c:
@@ -128,6 +139,41 @@ static void cp_terminal_batch(const sgp_env *env, int B, const float *x, float *
   }
 }
 
+/* ---- the authors' plant (see the header comment) ------------------------------------------- */
+#define CP_MC 10.0
+#define CP_MP 1.0
+#define CP_L 0.5
+#define CP_G 9.81
+
+static void cp_authors_deriv(const double *x, double u, double *xd) {
+  double s = sin(x[1]), c = cos(x[1]), D = CP_MC + CP_MP * s * s;
+  xd[0] = x[2];
+  xd[1] = x[3];
+  xd[2] = u + CP_MP * s * (CP_L * x[3] * x[3] + CP_G * c) / D;
+  xd[3] = (-u * c - CP_MP * CP_L * x[3] * x[3] * c * s - (CP_MC + CP_MP) * CP_G * s) / (D * CP_L);
+}
+
+static int cp_step_authors(sgp_env *env, const double *u_in, double *xnext, double *reward,
+                           int *terminated, sgp_err *e) {
+  cp_impl *p = env->impl;
+  if (!isfinite(u_in[0])) return sgp_fail(e, "cartpole: step %d: non-finite action", env->t);
+  double u = u_in[0], x[4], xd[4], xm[4], xn[4];
+  env_clip_action(env, &u);
+  env_get_state(env, x);
+  double c = cp_cost(env, x, &u, NULL, NULL);
+  cp_authors_deriv(x, u, xd); /* explicit midpoint: x' = x + dt f(x + dt/2 f(x, u), u) */
+  for (int i = 0; i < 4; i++) xm[i] = x[i] + 0.5 * CP_DT * xd[i];
+  cp_authors_deriv(xm, u, xd);
+  for (int i = 0; i < 4; i++) xn[i] = x[i] + CP_DT * xd[i];
+  env->t++;
+  if (env_stepped_finite(env, xn, e)) return -1;
+  env_mj_set(&p->sim, xn, xn + 2, env->t * CP_DT);
+  if (xnext) memcpy(xnext, xn, sizeof xn);
+  if (reward) *reward = -c;
+  if (terminated) *terminated = 0;
+  return 0;
+}
+
 /* ---- the description's hooks --------------------------------------------------------------- */
 /* The expert of ref_expert: the oracle's open-loop swing-up, replayed (float32, as `sgp eval
  * --save-rollout` wrote it; see CP_REF_EXPERT). */
@@ -192,6 +238,13 @@ static const env_ops cp_ops = {
     .terminal_cost_batch = cp_terminal_batch, .expert_action = cp_expert_action, .view_point = cp_view_point,
     .view_camera = cp_view_camera, .hud_note = cp_hud_note};
 
+static const env_ops cp_ops_authors = {
+    .destroy = env_mj_destroy, .reset = cp_reset, .set_state = cp_set_state, .get_state = cp_get_state,
+    .step = cp_step_authors, .cost = cp_cost, .terminal_cost = cp_terminal, .success = cp_success,
+    .cost_batch = cp_cost_batch, .terminal_cost_batch = cp_terminal_batch,
+    .expert_action = cp_expert_action, .view_point = cp_view_point, .view_camera = cp_view_camera,
+    .hud_note = cp_hud_note};
+
 /* Pole length (the "tip" geom's offset from the hinge) and hinge height, from the model. */
 static int cp_geometry(sgp_env *env, sgp_err *e) {
   cp_impl *c = env->impl;
@@ -211,10 +264,16 @@ static int cp_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   if (sgp_cfg_num_opt(cfg, "init_noise", 0.0, &noise, e)) return -1;
   if (!(noise >= 0 && noise <= 10))
     return sgp_fail(e, "%s: %s/init_noise: expected a number in [0, 10], got %g", cfg->file, cfg->path, noise);
+  const char *plant;
+  if (sgp_cfg_str_opt(cfg, "plant", "textbook", &plant, e)) return -1;
+  int authors = !strcmp(plant, "authors");
+  if (!authors && strcmp(plant, "textbook"))
+    return sgp_fail(e, "%s: %s/plant: expected \"textbook\" or \"authors\", got \"%s\"", cfg->file,
+                    cfg->path, plant);
   cp_impl *p = sgp_calloc(1, sizeof *p);
   p->init_noise = noise;
   sgp_env *env;
-  if (env_mj_new(&env_cartpole_vt, &cp_ops, p, &p->sim, "cartpole.xml", CP_DT, &env, e)) return -1;
+  if (env_mj_new(&env_cartpole_vt, authors ? &cp_ops_authors : &cp_ops, p, &p->sim, "cartpole.xml", CP_DT, &env, e)) return -1;
   if (cp_geometry(env, e)) {
     env_destroy(env);
     return -1;
@@ -222,7 +281,7 @@ static int cp_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   env_spec *s = &env->spec;
   env_spec_dims(s, 4, 1, CP_T, cp_ulo, cp_uhi, cp_goal);
   env_spec_box(s, cp_box_lo, cp_box_hi);
-  s->has_ref = noise == 0; /* the references are for the fixed hanging start */
+  s->has_ref = noise == 0 && !authors; /* the references: the textbook plant's hanging start */
   s->ref_random = CP_REF_RANDOM;
   s->ref_expert = CP_REF_EXPERT;
   s->tol.ref_random_abs = 1e-4; /* the stored references have 4 and 6 decimals */
@@ -231,7 +290,7 @@ static int cp_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   return env_start(env, out, e);
 }
 
-static const char *const cp_test_configs[] = {"{\"init_noise\":0.1}", NULL};
+static const char *const cp_test_configs[] = {"{\"init_noise\":0.1}", "{\"plant\":\"authors\"}", NULL};
 
 const env_vt env_cartpole_vt = {
     .name = "cartpole",

@@ -41,6 +41,38 @@ static void rk4(double *x, double u, double h, int n) {
   }
 }
 
+/* The authors' plant (envs/cartpole.c, "plant": "authors"), written here from the textbook: their
+ * θ̈ is the textbook's with I = 0, and their p̈ is the textbook's plus u (1 − 1/D), D = mc + mp sin²θ,
+ * since they leave the force out of the division by D. One explicit midpoint step of h. */
+static void f_authors(const double *x, double u, double *dx) {
+  double s = sin(x[1]), c = cos(x[1]), D = MC + MP * s * s;
+  dx[0] = x[2];
+  dx[1] = x[3];
+  dx[2] = (u + MP * s * (L * x[3] * x[3] + G * c)) / D + u * (1 - 1 / D);
+  dx[3] = (-u * c - MP * L * x[3] * x[3] * c * s - (MC + MP) * G * s) / (L * D);
+}
+
+static void midpoint_authors(double *x, double u, double h) {
+  double k[4], m[4];
+  f_authors(x, u, k);
+  for (int i = 0; i < 4; i++) m[i] = x[i] + 0.5 * h * k[i];
+  f_authors(m, u, k);
+  for (int i = 0; i < 4; i++) x[i] += h * k[i];
+}
+
+/* Largest |ṗ| over the expert's forces replayed open loop in `env`. */
+static double expert_max_pdot(sgp_env *env, sgp_err *e) {
+  double x[4], u, rew, m = 0;
+  int term;
+  env_reset(env, 0, x, e);
+  for (int t = 0; t < env->spec.T; t++) {
+    env->ops->expert_action(env, t, x, &u);
+    if (env_step(env, &u, x, &rew, &term, e)) return NAN;
+    m = fmax(m, fabs(x[2]));
+  }
+  return m;
+}
+
 static double maxdiff(const double *a, const double *b, int n) {
   double m = 0;
   for (int i = 0; i < n; i++) m = fmax(m, fabs(a[i] - b[i]));
@@ -160,6 +192,39 @@ int main(void) {
     CHECK(!memcmp(a, b, sizeof a) && memcmp(a, c, sizeof a) && a[1] != 0, "noisy reset: deterministic per seed");
     env_destroy(z);
     cJSON_Delete(j);
+  }
+  /* ---- the authors' plant: the env against the midpoint integration above, and the replay that
+   * explains their figure: the textbook expert's forces stay inside the data box's ±8 m/s in the
+   * textbook plant and leave it in theirs */
+  {
+    cJSON *j = NULL;
+    sgp_env *z = NULL;
+    sgp_json_parse("{\"plant\":\"authors\"}", "cp.json", &j, &e);
+    CHECK(env_create("cartpole", j, "cp.json", &z, &e) == 0, "plant authors: %s", e.msg);
+    cJSON_Delete(j);
+    sgp_json_parse("{\"plant\":\"Authors\"}", "cp.json", &j, &e);
+    sgp_env *bad = NULL;
+    CHECK(env_create("cartpole", j, "cp.json", &bad, &e) == -1 && strstr(e.msg, "cp.json: /plant"),
+          "unknown plant named: %s", e.msg);
+    cJSON_Delete(j);
+    if (z) {
+      CHECK(!z->spec.has_ref, "the textbook's references are not claimed for the authors' plant");
+      double x[4], ref[4], rew, worst = 0;
+      int term;
+      env_reset(z, 0, x, &e);
+      memcpy(ref, x, sizeof x);
+      for (int t = 0; t < 40; t++) {
+        double u = -80 + 160 * sgp_rng_uniform(&rng);
+        CHECK(env_step(z, &u, x, &rew, &term, &e) == 0, "authors step: %s", e.msg);
+        midpoint_authors(ref, u, 0.05);
+        worst = fmax(worst, maxdiff(x, ref, 4) / (1 + fabs(ref[2]) + fabs(ref[3])));
+      }
+      CHECK_WORST("authors' plant, 40 steps vs the midpoint reference (relative)", worst, 1e-12);
+      double mt = expert_max_pdot(env, &e), ma = expert_max_pdot(z, &e);
+      printf("expert forces replayed: max |pdot| %.4f (textbook) vs %.4f (authors' plant)\n", mt, ma);
+      CHECK(mt < 8 && ma > 8, "textbook stays in the ±8 box (%.3f), the authors' plant leaves it (%.3f)", mt, ma);
+      env_destroy(z);
+    }
   }
   /* ---- the expert of the reference return (its return: tests/test_env_references.c) swings the
    * pole up, and beats doing nothing (−π²) */
