@@ -262,6 +262,28 @@ static int import_minari(hid_t f, const char *file, const sgp_env *env, sink *s,
   return rc;
 }
 
+/* The manifest of an imported dataset: the source file and its hash, episodes and dropped rows. */
+static void import_manifest(ds_data *d, const char *env_name, const cJSON *env_cfg, int minari, const char *file,
+                            const char *hex, const import_stats *st) {
+  d->env = sgp_strdup(env_name);
+  cJSON *m = cJSON_CreateObject();
+  cJSON_AddNumberToObject(m, "format_version", DS_FORMAT_VERSION);
+  cJSON *je = cJSON_AddObjectToObject(m, "env");
+  cJSON_AddStringToObject(je, "name", env_name);
+  cJSON_AddItemToObject(je, "config", cJSON_Duplicate(env_cfg, 1));
+  cJSON *b = cJSON_AddObjectToObject(m, "behaviour");
+  cJSON_AddStringToObject(b, "type", "import");
+  cJSON_AddStringToObject(b, "format", minari ? "minari" : "d4rl");
+  cJSON_AddStringToObject(b, "file", file);
+  cJSON_AddStringToObject(b, "sha256", hex);
+  cJSON_AddStringToObject(m, "seed", "0");
+  cJSON *jc = cJSON_AddObjectToObject(m, "collection");
+  cJSON_AddNumberToObject(jc, "episodes", (double)st->episodes);
+  cJSON_AddNumberToObject(jc, "dropped_rows", (double)st->dropped);
+  d->manifest = m;
+  d->env_cfg = cJSON_GetObjectItem(je, "config");
+}
+
 static void usage(FILE *f) {
   fprintf(f, "usage: sgp import d4rl FILE.hdf5 --env ENV --out DIR [--env-config JSON] [--force]\n"
              "       sgp import minari DIR|FILE.hdf5 --env ENV --out DIR [--env-config JSON] [--force]\n"
@@ -336,23 +358,7 @@ int cmd_import(int argc, char **argv) {
   if (rc == 0) rc = sgp_sha256_file_hex(file, hex, &e);
   if (rc == 0) {
     ds_data *d = &sk.d;
-    d->env = sgp_strdup(env_name);
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddNumberToObject(m, "format_version", DS_FORMAT_VERSION);
-    cJSON *je = cJSON_AddObjectToObject(m, "env");
-    cJSON_AddStringToObject(je, "name", env_name);
-    cJSON_AddItemToObject(je, "config", cJSON_Duplicate(env_cfg, 1));
-    cJSON *b = cJSON_AddObjectToObject(m, "behaviour");
-    cJSON_AddStringToObject(b, "type", "import");
-    cJSON_AddStringToObject(b, "format", minari ? "minari" : "d4rl");
-    cJSON_AddStringToObject(b, "file", file);
-    cJSON_AddStringToObject(b, "sha256", hex);
-    cJSON_AddStringToObject(m, "seed", "0");
-    cJSON *jc = cJSON_AddObjectToObject(m, "collection");
-    cJSON_AddNumberToObject(jc, "episodes", (double)st.episodes);
-    cJSON_AddNumberToObject(jc, "dropped_rows", (double)st.dropped);
-    d->manifest = m;
-    d->env_cfg = cJSON_GetObjectItem(je, "config");
+    import_manifest(d, env_name, env_cfg, minari, file, hex, &st);
     rc = ds_write(out, d, cli_flag(argc, argv, "--force"), &e);
     if (rc == 0)
       printf("sgp import: %lld transitions, %ld episodes (%ld rows without a next observation dropped) -> %s\n",

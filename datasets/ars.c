@@ -293,6 +293,22 @@ static double ars_update(const ds_ars_cfg *c, ds_linear *p, const double *delta,
   return sd;
 }
 
+/* Folds the iteration's rollouts into the statistics (and the replay), in task order: deterministic.
+ * Returns the environment steps they took. */
+static long gather(ars_ctx *a, int ntasks, ds_obs_stats *total, const ds_ars_opts *o) {
+  long steps = 0;
+  for (int k = 0; k < ntasks; k++) {
+    ds_obs_stats_merge(total, &a->stats[k]);
+    steps += a->len[k];
+    if (a->rec) {
+      *o->replay = sgp_realloc(*o->replay, sizeof(ds_episode_rec) * (*o->nreplay + 1));
+      (*o->replay)[(*o->nreplay)++] = a->rec[k];
+      memset(&a->rec[k], 0, sizeof a->rec[k]);
+    }
+  }
+  return steps;
+}
+
 int ds_ars_train(const char *env_name, const cJSON *env_cfg, const ds_ars_cfg *c, const cJSON *cfg_json,
                  const ds_ars_opts *o, ds_linear *out, sgp_err *e) {
   par_pool pool;
@@ -332,15 +348,7 @@ int ds_ars_train(const char *env_name, const cJSON *env_cfg, const ds_ars_cfg *c
     for (size_t q = 0; q < (size_t)N * n; q++) delta[q] = sgp_rng_normal(&r);
     a.iter = j;
     if ((rc = par_run(&pool, 2 * N, ars_task, &a, e))) break;
-    for (int k = 0; k < 2 * N; k++) { /* in task order: deterministic */
-      ds_obs_stats_merge(&total, &a.stats[k]);
-      pr.env_steps += a.len[k];
-      if (a.rec) {
-        *o->replay = sgp_realloc(*o->replay, sizeof(ds_episode_rec) * (*o->nreplay + 1));
-        (*o->replay)[(*o->nreplay)++] = a.rec[k];
-        memset(&a.rec[k], 0, sizeof a.rec[k]);
-      }
-    }
+    pr.env_steps += gather(&a, 2 * N, &total, o);
     pr.episodes += 2 * N;
     ars_update(c, &pol, delta, a.ret);
     set_normalisation(&pol, &total);

@@ -132,6 +132,22 @@ static int replay_policy(sgp_cfg *c, const sgp_env *env, ds_linear *p, sgp_err *
   return 0;
 }
 
+/* Appends a recorded episode; its last row gets the timeout flag when it did not terminate. */
+static void append_episode(ds_data *out, const ds_episode_rec *r) {
+  int64_t o = out->n;
+  memcpy(out->x + o * out->nx, r->x, sizeof(float) * r->n * out->nx);
+  memcpy(out->u + o * out->nu, r->u, sizeof(float) * r->n * out->nu);
+  memcpy(out->xnext + o * out->nx, r->xn, sizeof(float) * r->n * out->nx);
+  memcpy(out->reward + o, r->r, sizeof(float) * r->n);
+  memcpy(out->terminal + o, r->term, (size_t)r->n);
+  if (out->nq) {
+    memcpy(out->qpos + o * out->nq, r->qpos, sizeof(double) * r->n * out->nq);
+    memcpy(out->qvel + o * out->nv, r->qvel, sizeof(double) * r->n * out->nv);
+  }
+  if (r->n > 0 && !r->term[r->n - 1]) out->timeout[o + r->n - 1] = 1; /* cut by the episode length */
+  out->n += r->n;
+}
+
 static int collect_replay(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, cJSON *spec,
                           const char *spec_file, const ds_collect_opts *opts, ds_data *out, sgp_err *e) {
   sgp_env *env = NULL;
@@ -184,21 +200,7 @@ static int collect_replay(const char *env_name, cJSON *env_cfg, const char *env_
     int64_t total = 0;
     for (int i = 0; i < neps; i++) total += eps[i].n;
     alloc_rows(out, env_name, target.nx, target.nu, nq, nv, total);
-    for (int i = 0; i < neps; i++) {
-      const ds_episode_rec *r = &eps[i];
-      int64_t o = out->n;
-      memcpy(out->x + o * out->nx, r->x, sizeof(float) * r->n * out->nx);
-      memcpy(out->u + o * out->nu, r->u, sizeof(float) * r->n * out->nu);
-      memcpy(out->xnext + o * out->nx, r->xn, sizeof(float) * r->n * out->nx);
-      memcpy(out->reward + o, r->r, sizeof(float) * r->n);
-      memcpy(out->terminal + o, r->term, (size_t)r->n);
-      if (nq) {
-        memcpy(out->qpos + o * nq, r->qpos, sizeof(double) * r->n * nq);
-        memcpy(out->qvel + o * nv, r->qvel, sizeof(double) * r->n * nv);
-      }
-      if (r->n > 0 && !r->term[r->n - 1]) out->timeout[o + r->n - 1] = 1; /* cut by the episode length */
-      out->n += r->n;
-    }
+    for (int i = 0; i < neps; i++) append_episode(out, &eps[i]);
     cJSON *m = tier_manifest(env_name, env_cfg, spec, opts->seed);
     cJSON *jc = cJSON_AddObjectToObject(m, "collection");
     cJSON_AddNumberToObject(jc, "collector_version", DS_COLLECTOR_VERSION);
