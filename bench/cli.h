@@ -48,7 +48,8 @@ const char *cli_nearest(const char *s, const char *const *names, int n);
 int cli_unknown_env(const char *verb, const char *name);
 /* An output path, checked before any work: its parent directory is created (mkdir -p), must be
  * writable, and loses the temporaries that dead processes left in it (sgp_clean_stale); `path`
- * itself must not be a directory unless is_dir. Prints "sgp VERB: ..." and returns 1 on failure. */
+ * itself must not be a directory unless is_dir, and a directory output (is_dir) must not be a
+ * symbolic link (what it points to would be written into). Prints "sgp VERB: ..." and returns 1 on failure. */
 int cli_prepare_out(const char *verb, const char *path, int is_dir);
 
 #endif

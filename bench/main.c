@@ -117,6 +117,8 @@ int cli_prepare_out(const char *verb, const char *path, int is_dir) {
   else if (sgp_mkdirs(dir, &e)) rc = sgp_fail_prefix(&e, "%s", path);
   else if (access(dir, W_OK | X_OK) != 0) rc = sgp_fail(&e, "%s: cannot write into %s: %s", path, dir, strerror(errno));
   else if (!is_dir && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) rc = sgp_fail(&e, "%s: cannot write: Is a directory", path);
+  else if (is_dir && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) /* files would land where it points */
+    rc = sgp_fail(&e, "%s: is a symbolic link; not writing through it", path);
   if (rc == 0) sgp_clean_stale(dir, NULL);
   free(parent);
   return rc ? cli_error(verb, &e) : 0;

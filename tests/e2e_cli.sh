@@ -87,6 +87,11 @@ EOF
   echo "ok   bench/runs/${env}_sgp.json runs (2 steps)"
 done
 
+# a rollout directory that is a link is not written through
+mkdir victim && ln -s "$W/victim" rlink
+expect 1 "rlink: is a symbolic link; not writing through it" "$SGP" eval --config run.json --out res/l.json --save-rollout rlink
+[[ -z $(ls victim) ]] || fail "eval wrote into the target of a linked rollout directory"
+
 # ---- 4. stale temporaries
 host=$(hostname | tr -c 'A-Za-z0-9\n' '-' | cut -c1-32)
 sh -c 'exit 0' & dead=$!
