@@ -17,7 +17,8 @@ static void usage(FILE *f) {
           "0.05). Direction aware: a higher score or success rate is better, a lower cost is better.\n"
           "  --metric NAME          compare this metric (default: each row's main metric)\n"
           "  --all                  every metric with a direction\n"
-          "  --fail-on-regression   exit status 1 if any cell is significantly worse in B\n"
+          "  --fail-on-regression   exit status 1 if any cell is significantly worse in B, has no result\n"
+          "                         in B where A has one, or if nothing could be compared\n"
           "example:\n  sgp compare results/quick-old/table.json results/quick/table.json --fail-on-regression\n");
 }
 
@@ -96,7 +97,10 @@ static void compare_metric(const char *where, const char *agent, const char *nam
   fmt(fb, sizeof fb, &sb);
   const char *verdict;
   t->compared++;
-  if (!w.valid) {
+  if (sa.n > 0 && sb.n == 0) { /* every run of the cell failed or is missing in B */
+    verdict = "WORSE (no result in B)";
+    t->worse++;
+  } else if (!w.valid) {
     verdict = "n/a (fewer than 2 seeds)";
     t->untestable++;
   } else if (w.p < sel->alpha && dir != 0) {
@@ -132,6 +136,23 @@ static void compare_cell(const cJSON *A, const cJSON *B, const cJSON *ca, const 
     const cJSON *mb = get(get(cb, "metrics"), name);
     if (mb) compare_metric(where, gets(ca, "agent"), name, dir, m, mb, sel, t);
   }
+}
+
+/* --metric NAME must be one of the table's metrics: exit status 2 (a usage error) if not. */
+static int check_metric(const cJSON *A, const char *name) {
+  const char *names[32];
+  int n = 0;
+  for (const cJSON *m = get(A, "metrics") ? get(A, "metrics")->child : NULL; m && n < 32; m = m->next) {
+    names[n++] = gets(m, "name");
+    if (!strcmp(names[n - 1], name)) return 0;
+  }
+  const char *near = cli_nearest(name, names, n);
+  fprintf(stderr, "sgp compare: --metric: unknown metric '%s'", name);
+  if (near) fprintf(stderr, " (did you mean '%s'?)", near);
+  fprintf(stderr, "; the table has:");
+  for (int i = 0; i < n; i++) fprintf(stderr, "%s %s", i ? "," : "", names[i]);
+  fprintf(stderr, "\n");
+  return 2;
 }
 
 /* Returns 0, or the exit status of a usage error (after printing it). */
@@ -175,6 +196,11 @@ int cmd_compare(int argc, char **argv) {
     cJSON_Delete(A);
     return cli_error("compare", &e);
   }
+  if (sel.only && (rc = check_metric(A, sel.only))) {
+    cJSON_Delete(A);
+    cJSON_Delete(B);
+    return rc;
+  }
   sel.conf = cJSON_IsNumber(get(A, "confidence")) ? get(A, "confidence")->valuedouble : 0.95;
   printf("B = %s against A = %s (Welch's t-test, two-sided, alpha %g)\n", pos[1], pos[0], sel.alpha);
   printf("%-28s %-22s %-18s %-26s %-26s %10s %8s %8s  %s\n", "environment/dataset", "agent", "metric", "A", "B",
@@ -194,6 +220,11 @@ int cmd_compare(int argc, char **argv) {
   cJSON_Delete(B);
   if (fail_on && t.worse) {
     fprintf(stderr, "sgp compare: %d significant regression(s)\n", t.worse);
+    return 1;
+  }
+  if (fail_on && t.compared == t.untestable) { /* a check that compared nothing cannot pass */
+    fprintf(stderr, "sgp compare: nothing was compared (%d cell(s) in both tables with a result in both; %d only in "
+                    "A, %d only in B)\n", t.compared - t.untestable, t.only_a, t.only_b);
     return 1;
   }
   return 0;

@@ -55,6 +55,12 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
   return 0;
 }
 
+static int has_control(const char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+  return 0;
+}
+
 /* The options of `sgp sweep`, checked. */
 typedef struct sweep_args {
   const char *file, *out, *cache;
@@ -97,6 +103,13 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
   a->reg = cli_flag(argc, argv, "--fake-jobs") ? sweep_registry_fake() : sweep_registry_builtin();
   a->out = cli_opt(argc, argv, "--out");
   a->cache = cli_opt(argc, argv, "--cache");
+  /* every path lands in --list's shell lines: a control character (a newline) would split one */
+  const char *paths[3][2] = {{"FILE.json", a->file}, {"--out", a->out}, {"--cache", a->cache}};
+  for (int k = 0; k < 3; k++)
+    if (paths[k][1] && has_control(paths[k][1])) {
+      fprintf(stderr, "sgp sweep: %s: the path contains a control character (a newline?); refusing it\n", paths[k][0]);
+      return 2;
+    }
   return 0;
 }
 
@@ -129,12 +142,16 @@ static void print_list(const sweep *sw, const sweep_args *a) {
     if (sweep_job_done(&sw->jobs[i])) done++;
     else pending++;
   }
-  printf("# sgp sweep %s: %d job(s) to run (%d already done), %d runs, in %d wave(s).\n", a->file, pending, done,
+  char *qf0 = sweep_shell_word(a->file);
+  printf("# sgp sweep %s: %d job(s) to run (%d already done), %d runs, in %d wave(s).\n", qf0, pending, done,
          sw->nruns, sw->nwaves);
+  free(qf0);
+  /* every word quoted for sh: the paths come from the command line and the sweep's name */
+  char *qp = sweep_shell_word(sw->prog), *qf = sweep_shell_word(a->file), *qo = sweep_shell_word(sw->out);
   printf("# Lines of one wave are independent (run them in any order, in parallel, on any machine that\n"
          "# sees the same output and cache directories); start a wave when the previous one is done.\n"
-         "# Then assemble the table:  %s sweep %s --out %s%s\n", sw->prog, a->file, sw->out,
-         a->reg->fake ? " --fake-jobs" : "");
+         "# Then assemble the table:  %s sweep %s --out %s%s\n", qp, qf, qo, a->reg->fake ? " --fake-jobs" : "");
+  free(qp), free(qf), free(qo);
   for (int w = 1; w <= sw->nwaves; w++) {
     int header = 0;
     for (int i = 0; i < sw->njobs; i++) {
@@ -210,6 +227,10 @@ int cmd_sweep(int argc, char **argv) {
   else prog[n] = 0;
   sgp_err e;
   sweep *sw = NULL;
+  if (has_control(prog)) {
+    fprintf(stderr, "sgp sweep: %s: the program's path contains a control character; refusing to list or run jobs\n", prog);
+    return 2;
+  }
   if (load(&a, prog, &sw, &e) || sweep_prepare(sw, &e)) {
     sweep_free(sw);
     return cli_error("sweep", &e);

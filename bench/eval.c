@@ -230,11 +230,7 @@ static void run_models_free(run_models *m) {
   if (m->have_ds) ds_free(&m->ds);
 }
 
-static const char *const run_keys[] = {"env",  "dataset", "models", "planner", "eval",
-                                       "seed", "meta", NULL};
 static const char *const model_keys[] = {"dynamics", "ensemble", "score", "dde", NULL};
-static const char *const eval_keys[] = {"episodes", "mode", "steps", NULL};
-static const char *const mode_names[] = {"mpc", "open_loop"};
 
 /* Path of a required model, or an error naming the field and who needs it. */
 static int need_model(sgp_cfg *models, const char *key, const char *planner, const char **path,
@@ -623,13 +619,7 @@ static int read_env(eval_state *s, sgp_err *e) {
 
 /* /eval: the evaluation protocol */
 static int read_protocol(eval_state *s, sgp_err *e) {
-  sgp_cfg ceval;
-  return sgp_cfg_obj_opt(&s->c, "eval", &ceval, e) || sgp_cfg_check_keys(&ceval, eval_keys, e) ||
-                 sgp_cfg_int_opt(&ceval, "episodes", 1, 100000, 5, &s->episodes, e) ||
-                 sgp_cfg_enum(&ceval, "mode", mode_names, 2, 0, &s->mode, e) ||
-                 sgp_cfg_int_opt(&ceval, "steps", 1, 1000000, s->env->spec.T, &s->steps, e)
-             ? -1
-             : 0;
+  return eval_read_protocol(&s->c, s->env->spec.T, &s->episodes, &s->mode, &s->steps, e);
 }
 
 /* /planner and /models: the planner's name, its parameters and which models it needs */
@@ -922,7 +912,7 @@ int eval_run(const eval_opts *o, sgp_err *e) {
   s.o = o;
   if (sgp_json_load(s.file, &s.root, e)) return -1;
   s.c = sgp_cfg_root(s.root, s.file);
-  int rc = sgp_cfg_check_keys(&s.c, run_keys, e) || sgp_cfg_int_opt(&s.c, "seed", 0, 0x7fffffffL, 0, &s.seed, e) ||
+  int rc = eval_read_header(&s.c, &s.seed, e) ||
            read_env(&s, e) || read_protocol(&s, e) || read_planner(&s, e) || make_planner(&s, e) ||
            run_episodes(&s, o, e);
   if (!rc) {

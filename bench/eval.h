@@ -17,6 +17,14 @@ typedef struct eval_opts {
   int lockstep;            /* episodes planned together per thread, at most (0: 16) */
 } eval_opts;
 
+/* Largest run seed (a run's streams are seeded from a 31-bit seed). */
+#define EVAL_MAX_SEED 2147483647L
+
+/* A run config's top-level fields (unknown ones rejected) and /seed (bench/run_check.c). */
+int eval_read_header(sgp_cfg *c, long *seed, sgp_err *e);
+/* /eval: episodes, mode (0 mpc, 1 open loop) and steps (default T), defaults inserted. */
+int eval_read_protocol(sgp_cfg *c, int T, long *episodes, int *mode, long *steps, sgp_err *e);
+
 /* Runs the whole evaluation. Episode failures (simulator errors) are recorded in the result, not
  * returned; -1 means the run could not be set up or the result not written. */
 int eval_run(const eval_opts *o, sgp_err *e);

@@ -29,6 +29,8 @@ typedef struct sweep_env_info {
   double hole_c[2], hole_r; /* excluded disk of the data box (radius 0: none) */
 } sweep_env_info;
 
+struct sweep_job;
+
 typedef struct sweep_registry {
   const char *what; /* "built-in" or "fake (test-only)" */
   /* Validates the env config (a copy; defaults may be inserted) and describes the environment.
@@ -39,6 +41,10 @@ typedef struct sweep_registry {
   int (*planner_needs)(cJSON *planner, const char *file, const char *path, int *mask, sgp_err *e);
   /* argv prefix of every job: {"collect"} becomes {"sweep","--fake-job","collect"} in fake mode */
   int fake;
+  /* Checks a job's config with the code the job itself will run (a dataset spec with the
+   * collector's parser, a training config with the trainer's, a run with sgp eval's), before any
+   * job starts; `label` names the job in the error. NULL: not checked (the fake registry). */
+  int (*check_job)(const struct sweep_job *j, const char *label, sgp_err *e);
 } sweep_registry;
 
 const sweep_registry *sweep_registry_builtin(void);
@@ -114,10 +120,20 @@ int sweep_load(const char *file, const char *out, const char *cache, const char 
 void sweep_free(sweep *sw);
 /* Writes the job config files (OUT/configs/...) and creates the directories jobs write into. */
 int sweep_prepare(const sweep *sw, sgp_err *e);
-/* 1 if the job's artefact exists. */
+/* 1 if the job's artefact exists and is valid (a dataset that ds_load accepts, a model file that
+ * parses, a run result with a summary that records its job's seed and config), 0 if absent, -1 if
+ * present but invalid: *why names the file and what is wrong. */
+int sweep_job_check(const sweep_job *j, sgp_err *why);
+/* sweep_job_check() == 1 */
 int sweep_job_done(const sweep_job *j);
 /* The job as one shell command line (single-quoted where needed), with the BLAS thread env. */
 char *sweep_job_shell(const sweep_job *j, int blas_threads);
+
+/* 1 if s is a valid sweep name: 1 to 64 characters of [A-Za-z0-9._-], the first a letter or digit
+ * (it names a directory under results/ and appears in --list's comments). */
+int sweep_name_ok(const char *s);
+/* w as one word for sh: bare when it holds only safe characters, else single-quoted (malloc'd). */
+char *sweep_shell_word(const char *w);
 
 /* Canonical JSON (keys sorted bytewise, no white space, shortest round-trip numbers) and its
  * content address (first 16 hex digits of its SHA-256). */

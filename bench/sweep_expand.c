@@ -7,15 +7,18 @@
  *   run      {"env":..,"dataset":<key>,"models":{kind:<key>},"planner":..,"eval":..,"seed":s}
  *                                                                       OUT/runs/<key>.json
  * Keys never contain paths, so moving the cache or the output directory keeps them. */
+#include "bench/eval.h"
 #include "bench/sweep.h"
 #include "datasets/dataset.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 const char *const sweep_model_kinds[SWEEP_NMODEL] = {"dynamics", "ensemble", "score", "dde"};
 
@@ -257,6 +260,14 @@ typedef struct shared {
   const cJSON *eval, *train, *planner; /* NULL when absent */
 } shared;
 
+int sweep_name_ok(const char *s) {
+  size_t n = strlen(s);
+  if (n < 1 || n > 64 || !isalnum((unsigned char)s[0])) return 0;
+  for (const char *p = s; *p; p++)
+    if (!isalnum((unsigned char)*p) && !strchr("._-", *p)) return 0;
+  return 1;
+}
+
 static char *name_from_file(const char *file) {
   const char *b = strrchr(file, '/');
   b = b ? b + 1 : file;
@@ -276,6 +287,12 @@ static int read_header(sweep *sw, const sgp_cfg *root, shared *sh, sgp_err *e) {
   } else {
     sw->name = name_from_file(sw->file);
   }
+  /* the name becomes a directory under results/ and a word of --list's comments */
+  if (!sweep_name_ok(sw->name))
+    return sgp_cfg_fail(e, root, "name",
+                        "'%.64s' is not a valid sweep name (1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter "
+                        "or digit: no path, no shell syntax)%s",
+                        sw->name, v ? "" : " (the name comes from the file name: add a \"name\")");
   if ((v = sgp_cfg_get(root, "description")) && !cJSON_IsString(v))
     return sgp_cfg_fail(e, root, "description", "expected a string, got %s", sgp_json_type(v));
   sh->metric = "auto";
@@ -317,8 +334,10 @@ static int read_seeds(sweep *sw, const sgp_cfg *root, sgp_err *e) {
   for (const cJSON *c = v->child; c; c = c->next, i++) {
     char k[16];
     snprintf(k, sizeof k, "%d", i);
-    if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) || c->valuedouble < 0 || c->valuedouble > 4e18)
-      return sgp_cfg_fail(e, &arr, k, "expected a whole number >= 0, got %s", sgp_json_type(c));
+    if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) || c->valuedouble < 0 ||
+        c->valuedouble > EVAL_MAX_SEED) /* the range of a run's seed (sgp eval) */
+      return cJSON_IsNumber(c) ? sgp_cfg_fail(e, &arr, k, "expected a whole number in [0, %ld], got %.17g", EVAL_MAX_SEED, c->valuedouble)
+                               : sgp_cfg_fail(e, &arr, k, "expected a whole number >= 0, got %s", sgp_json_type(c));
     sw->seeds[i] = (long)c->valuedouble;
     for (int q = 0; q < i; q++)
       if (sw->seeds[q] == sw->seeds[i]) return sgp_cfg_fail(e, &arr, k, "duplicate seed %ld", sw->seeds[i]);
@@ -740,14 +759,16 @@ static int add_data_job(builder *b, const cell *c, seed_jobs *s) {
   char *dir = cache_path(sw, "datasets", s->dkey, "");
   j->done_path = xfmt("%s/manifest.json", dir);
   j->log_path = xfmt("%s/logs/collect-%s.log", sw->out, s->dkey);
-  /* collect is deterministic whatever its thread count: one thread, like every job */
+  /* collect is deterministic whatever its thread count: one thread, like every job. --reuse: of
+   * several sweeps (or --list lines) building this key at once, one builds and the others wait
+   * and reuse it (docs/sweeps.md, "Shared caches") */
   const char *args[] = {"collect", en->name, "--spec", j->config_path, "--seed", s->sstr, "--out", dir,
-                        "--threads", "1", NULL, NULL, NULL};
+                        "--threads", "1", "--reuse", NULL, NULL, NULL};
   if (en->cfg.j && en->cfg.j->child) {
     j->config2 = cJSON_Duplicate(en->cfg.j, 1);
     j->config2_path = xfmt("%s/configs/env-%s.json", sw->out, s->dkey);
-    args[10] = "--env-config";
-    args[11] = j->config2_path;
+    args[11] = "--env-config";
+    args[12] = j->config2_path;
   }
   set_argv(j, sw, args);
   free(dir);
@@ -1036,6 +1057,16 @@ static void order_jobs(sweep *sw) {
   free(newidx);
 }
 
+/* Every job's config checked by the code the job will run, before anything is written. */
+static int check_jobs(const sweep *sw, sgp_err *e) {
+  for (int i = 0; sw->reg->check_job && i < sw->njobs; i++) {
+    char label[1024];
+    snprintf(label, sizeof label, "%s: %s", sw->file, sw->jobs[i].what);
+    if (sw->reg->check_job(&sw->jobs[i], label, e)) return -1;
+  }
+  return 0;
+}
+
 int sweep_load(const char *file, const char *out, const char *cache, const char *prog,
                const sweep_registry *reg, sweep **swp, sgp_err *e) {
   cJSON *root;
@@ -1061,11 +1092,81 @@ int sweep_load(const char *file, const char *out, const char *cache, const char 
     return -1;
   }
   order_jobs(sw);
+  if (check_jobs(sw, e)) {
+    sweep_free(sw);
+    return -1;
+  }
   *swp = sw;
   return 0;
 }
 
-int sweep_job_done(const sweep_job *j) { return sgp_path_exists(j->done_path); }
+/* 1 if every field of want is in got with the same value (got may hold more: the verbs insert
+ * their defaults into the configs they record). */
+static int json_subset(const cJSON *want, const cJSON *got) {
+  if (cJSON_IsObject(want)) {
+    if (!cJSON_IsObject(got)) return 0;
+    for (const cJSON *c = want->child; c; c = c->next)
+      if (!json_subset(c, cJSON_GetObjectItemCaseSensitive(got, c->string))) return 0;
+    return 1;
+  }
+  if (cJSON_IsArray(want)) {
+    if (!cJSON_IsArray(got) || cJSON_GetArraySize(want) != cJSON_GetArraySize(got)) return 0;
+    for (const cJSON *a = want->child, *b = got->child; a; a = a->next, b = b->next)
+      if (!json_subset(a, b)) return 0;
+    return 1;
+  }
+  return got && cJSON_Compare(want, got, 1);
+}
+
+static int is_fake(const sweep_job *j) { return j->argc > 2 && !strcmp(j->argv[2], "--fake-job"); }
+
+/* A run result: JSON, an object with a summary, recording the seed and the config of its job. */
+static int check_result(const sweep_job *j, sgp_err *why) {
+  cJSON *r = NULL;
+  if (sgp_json_load(j->done_path, &r, why)) return -1;
+  const cJSON *seed = cJSON_GetObjectItemCaseSensitive(j->config, "seed");
+  int rc = 0;
+  if (!cJSON_IsObject(r)) rc = sgp_fail(why, "%s: not a run result (expected an object)", j->done_path);
+  else if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r, "summary")))
+    rc = sgp_fail(why, "%s: /summary: missing (an incomplete result)", j->done_path);
+  else if (!json_subset(seed, cJSON_GetObjectItemCaseSensitive(r, "seed")))
+    rc = sgp_fail(why, "%s: /seed: not the seed of its key (%g)", j->done_path, seed->valuedouble);
+  else if (!json_subset(j->config, cJSON_GetObjectItemCaseSensitive(r, "config")))
+    rc = sgp_fail(why, "%s: /config: not the config of its key (%s)", j->done_path, j->config_path);
+  cJSON_Delete(r);
+  return rc;
+}
+
+int sweep_job_check(const sweep_job *j, sgp_err *why) {
+  if (!sgp_path_exists(j->done_path)) return 0;
+  if (j->kind == SWEEP_RUN) return check_result(j, why) ? -1 : 1;
+  if (is_fake(j)) { /* test-only artefacts: readable JSON */
+    cJSON *m = NULL;
+    if (sgp_json_load(j->done_path, &m, why)) return -1;
+    cJSON_Delete(m);
+    return 1;
+  }
+  if (j->kind == SWEEP_MODEL) {
+    sgp_st st;
+    sgp_st_init(&st);
+    if (sgp_st_read(j->done_path, &st, why)) return -1;
+    sgp_st_free(&st);
+    return 1;
+  }
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", j->done_path);
+  char *slash = strrchr(dir, '/');
+  if (slash) *slash = 0;
+  ds_data d;
+  if (ds_load(dir, &d, why)) return -1; /* every file, shape, value and hash */
+  ds_free(&d);
+  return 1;
+}
+
+int sweep_job_done(const sweep_job *j) {
+  sgp_err why;
+  return sweep_job_check(j, &why) == 1;
+}
 
 static void dirname_of(const char *path, char *out, size_t cap) {
   snprintf(out, cap, "%s", path);
@@ -1085,6 +1186,13 @@ int sweep_prepare(const sweep *sw, sgp_err *e) {
     snprintf(dir, sizeof dir, "%s/%s", sw->cache, i ? "models" : "datasets");
     if (sgp_mkdirs(dir, e)) return -1;
   }
+  /* temporaries of jobs killed earlier (kill -9, power loss) whose processes are gone */
+  const char *clean[][2] = {{sw->out, "configs"}, {sw->out, "runs"}, {sw->out, "logs"}, {sw->out, "rollouts"},
+                            {sw->cache, "datasets"}, {sw->cache, "models"}, {sw->out, "."}};
+  for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++) {
+    snprintf(dir, sizeof dir, "%s/%s", clean[i][0], clean[i][1]);
+    sgp_clean_stale(dir, NULL);
+  }
   for (int i = 0; i < sw->njobs; i++) {
     const sweep_job *j = &sw->jobs[i];
     if (sweep_job_done(j)) continue;
@@ -1103,11 +1211,24 @@ int sweep_prepare(const sweep *sw, sgp_err *e) {
       return -1;
     dirname_of(j->done_path, dir, sizeof dir);
     if (j->kind != SWEEP_DATA && sgp_mkdirs(dir, e)) return -1;
+    /* a link planted where the job writes its rollouts is removed, never written through */
+    for (int a = 0; a + 1 < j->argc; a++) {
+      struct stat st;
+      if (!strcmp(j->argv[a], "--save-rollout") && lstat(j->argv[a + 1], &st) == 0 && S_ISLNK(st.st_mode))
+        unlink(j->argv[a + 1]);
+    }
   }
   return 0;
 }
 
 /* ------------------------------------------------------------------ shell form */
+static void shell_word(sbuf *b, const char *w);
+char *sweep_shell_word(const char *w) {
+  sbuf b = {0};
+  shell_word(&b, w);
+  return b.s;
+}
+
 static void shell_word(sbuf *b, const char *w) {
   int plain = *w != 0;
   for (const char *p = w; *p && plain; p++)

@@ -95,7 +95,7 @@ static int fake_planner_needs(cJSON *planner, const char *file, const char *path
   return 0;
 }
 
-static const sweep_registry fake = {"fake (test-only)", fake_env_info, fake_planner_needs, 1};
+static const sweep_registry fake = {"fake (test-only)", fake_env_info, fake_planner_needs, 1, NULL};
 
 const sweep_registry *sweep_registry_fake(void) { return &fake; }
 

@@ -1,8 +1,11 @@
 /* The registries a sweep is validated against: the built-in environments (envs/env.h; the config
  * is validated by creating the environment once) and planners (agents/planner.h; needs() reads
  * and validates the planner's parameters and says which models to train). */
+#include "agents/models.h"
 #include "agents/planner.h"
+#include "bench/eval.h"
 #include "bench/sweep.h"
+#include "datasets/dataset.h"
 #include "envs/env.h"
 
 #include <math.h>
@@ -69,6 +72,58 @@ static int builtin_planner_needs(cJSON *planner, const char *file, const char *p
   return vt->needs(&c, mask, e);
 }
 
-static const sweep_registry builtin = {"built-in", builtin_env_info, builtin_planner_needs, 0};
+/* A dataset job: the spec through the collector's own parser, on the environment it collects. */
+static int check_data_job(const sweep_job *j, const char *label, sgp_err *e) {
+  cJSON *cfg = j->config2 ? cJSON_Duplicate(j->config2, 1) : cJSON_CreateObject();
+  cJSON *spec = cJSON_Duplicate(j->config, 1);
+  sgp_env *env = NULL;
+  ds_behaviour b;
+  int rc = env_create(j->argv[2], cfg, label, &env, e) || ds_behaviour_parse(spec, label, env, &b, e) ? -1 : 0;
+  if (env) env_destroy(env);
+  cJSON_Delete(cfg);
+  cJSON_Delete(spec);
+  return rc;
+}
+
+/* A model job: its /train object through the trainer's reader (sgp train reads it the same way). */
+static int check_model_job(const sweep_job *j, const char *label, sgp_err *e) {
+  cJSON *cfg = cJSON_Duplicate(j->config, 1);
+  sgp_cfg root = sgp_cfg_root(cfg, label), t;
+  train_cfg tc;
+  int rc = sgp_cfg_obj_opt(&root, "train", &t, e) || train_cfg_read(&t, &tc, e) ? -1 : 0;
+  cJSON_Delete(cfg);
+  return rc;
+}
+
+/* A run job: its fields, seed and evaluation protocol as sgp eval reads them. */
+static int check_run_job(const sweep_job *j, const char *label, sgp_err *e) {
+  cJSON *run = cJSON_Duplicate(j->config, 1);
+  sgp_cfg root = sgp_cfg_root(run, label);
+  const cJSON *en = cJSON_GetObjectItemCaseSensitive(run, "env");
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive(en, "name");
+  cJSON *cfg = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(en, "config"), 1);
+  sgp_env *env = NULL;
+  long seed, episodes, steps;
+  int mode;
+  int rc = eval_read_header(&root, &seed, e) ||
+                   env_create(cJSON_IsString(name) ? name->valuestring : "", cfg, label, &env, e) ||
+                   eval_read_protocol(&root, env->spec.T, &episodes, &mode, &steps, e)
+               ? -1
+               : 0;
+  if (env) env_destroy(env);
+  cJSON_Delete(cfg);
+  cJSON_Delete(run);
+  return rc;
+}
+
+static int builtin_check_job(const sweep_job *j, const char *label, sgp_err *e) {
+  switch (j->kind) {
+    case SWEEP_DATA: return check_data_job(j, label, e);
+    case SWEEP_MODEL: return check_model_job(j, label, e);
+    default: return check_run_job(j, label, e);
+  }
+}
+
+static const sweep_registry builtin = {"built-in", builtin_env_info, builtin_planner_needs, 0, builtin_check_job};
 
 const sweep_registry *sweep_registry_builtin(void) { return &builtin; }

@@ -6,7 +6,8 @@
  * failures are reported at the end with the tail of their logs.
  *
  * Ctrl-C / SIGTERM / SIGHUP: running jobs are sent SIGTERM and waited for (their half-written
- * temporaries are never mistaken for artefacts), then the sweep stops; run it again to resume. */
+ * temporaries are never mistaken for artefacts), then the sweep stops; run it again to resume.
+ * A kill -9 of the sweep itself: its jobs get SIGTERM from the kernel (PR_SET_PDEATHSIG). */
 #include "bench/sweep.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,16 +33,31 @@ typedef struct slot {
   double t0;
 } slot;
 
+/* The job's log, opened afresh: whatever is at its path (an old log, a planted link) is unlinked,
+ * never written through, and the new file is created with O_EXCL | O_NOFOLLOW. */
+static int open_log(const char *path) {
+  for (int tries = 0; tries < 10; tries++) {
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST) return fd;
+  }
+  return -1;
+}
+
 static pid_t launch(const sweep_job *j, int blas_threads) {
   fflush(stdout);
   fflush(stderr);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid != 0) return pid; /* parent (or -1) */
-  /* child: default signals, logs, single-threaded BLAS unless told otherwise */
+  /* child: dies with the sweep (a kill -9 of the sweep leaves no job running on: a re-run would
+   * meet it half way), default signals, logs, single-threaded BLAS unless told otherwise */
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) _exit(130); /* the sweep died before prctl */
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   signal(SIGHUP, SIG_DFL);
-  int fd = open(j->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  int fd = open_log(j->log_path);
   if (fd >= 0) {
     dup2(fd, 1);
     dup2(fd, 2);
@@ -114,8 +131,14 @@ static void sched_init(sched *s, const sweep *sw, const sweep_exec_opts *o, swee
   s->run = sgp_calloc((size_t)s->nslots, sizeof *s->run);
   s->run_job = sgp_calloc((size_t)s->nslots, sizeof *s->run_job);
   for (int i = 0; i < s->n; i++) {
+    sgp_err why;
+    int c = (int)sw->jobs[i].kind > o->max_kind ? 0 : sweep_job_check(&sw->jobs[i], &why);
+    if (c < 0) { /* corrupt: never counted as done; built again (collect --reuse replaces a dataset) */
+      fprintf(stderr, "sweep %s: %s; building it again\n", sw->name, why.msg);
+      if (sw->jobs[i].kind != SWEEP_DATA) unlink(sw->jobs[i].done_path);
+    }
     if ((int)sw->jobs[i].kind > o->max_kind) s->st[i] = J_EXCLUDED;
-    else if (sweep_job_done(&sw->jobs[i])) s->st[i] = J_CACHED, res->done_before++;
+    else if (c == 1) s->st[i] = J_CACHED, res->done_before++;
     else s->st[i] = J_PENDING;
     if (s->st[i] != J_EXCLUDED) s->total++;
   }

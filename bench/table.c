@@ -371,12 +371,10 @@ static int read_run(const sweep *sw, int q, cellv *cells, cJSON *runs, version_s
   cJSON *res = NULL;
   sgp_err le;
   const char *status = "ok";
-  if (!sgp_path_exists(j->done_path)) {
-    status = "missing";
-  } else if (sgp_json_load(j->done_path, &res, &le)) {
-    status = "unreadable";
-    res = NULL;
-  }
+  int c = sweep_job_check(j, &le);
+  if (c == 0) status = "missing";
+  else if (c < 0) status = "invalid"; /* truncated, no summary, another key's seed or config */
+  else if (sgp_json_load(j->done_path, &res, &le)) res = NULL, status = "invalid";
   int found = res != NULL;
   if (found) take_result(res, run->seed_index, cv, ro, vs);
   else cJSON_AddItemToObject(ro, "planner", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(j->config, "planner"), 1));

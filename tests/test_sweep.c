@@ -9,6 +9,7 @@
 #include "bench/sweep_expand.c"
 #include "bench/sweep_fake.c"
 #include "bench/sweep_registry.c"
+#include "bench/run_check.c"
 
 #include <stdlib.h>
 #include <string.h>
@@ -199,7 +200,7 @@ int main(void) {
   /* the same checks against the real registries: environment names and configs, planner names
    * and parameters (each planner's needs() validates its fields) */
   const sweep_registry *R = sweep_registry_builtin();
-  const char *envs_ok = "\"envs\":[{\"name\":\"point\",\"datasets\":[{\"name\":\"d\",\"spec\":{}}]}]";
+  const char *envs_ok = "\"envs\":[{\"name\":\"point\",\"datasets\":[{\"name\":\"d\",\"spec\":{\"type\":\"box\",\"n\":100}}]}]";
   char buf[2048];
   snprintf(buf, sizeof buf, "{\"seeds\":1,\"envs\":[{\"name\":\"pointt\",\"datasets\":[{\"name\":\"d\",\"spec\":{}}]}],"
                             "\"agents\":[{\"name\":\"a\",\"planner\":{\"name\":\"cem\"}}]}");
@@ -212,6 +213,10 @@ int main(void) {
   snprintf(buf, sizeof buf, "{\"seeds\":1,\"envs\":[{\"name\":\"point\",\"config\":{\"hole\":\"lava\"},\"datasets\":[{\"name\":\"d\",\"spec\":{}}]}],"
                             "\"agents\":[{\"name\":\"a\",\"planner\":{\"name\":\"cem\"}}]}");
   expect_error(dir, R, buf, "bad.json: /envs/0/config");
+  /* every job's config through the code the job runs: the collector's spec parser */
+  snprintf(buf, sizeof buf, "{\"seeds\":1,\"envs\":[{\"name\":\"point\",\"datasets\":[{\"name\":\"d\",\"spec\":{\"type\":\"box\",\"n\":0}}]}],"
+                            "\"agents\":[{\"name\":\"a\",\"planner\":{\"name\":\"cem\"}}]}");
+  expect_error(dir, R, buf, "bad.json: collect point/d seed 0: /n: 0 is out of range");
   /* and a valid file with the real registries: which models each planner needs */
   snprintf(buf, sizeof buf, "{\"seeds\":2,%s,\"agents\":[{\"name\":\"sgp\",\"planner\":{\"name\":\"sgp-shooting\",\"beta\":1}},"
                             "{\"name\":\"grad\",\"planner\":{\"name\":\"grad\"}},{\"name\":\"ens\",\"planner\":{\"name\":\"grad-ensemble\"}}]}", envs_ok);
