@@ -18,18 +18,7 @@ for verb in collect train eval; do
 done
 T=$(mktemp -d "${TMPDIR:-/tmp}/sgp-e2e-sweep-real.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok   $*"; }
-notiming() {
-  awk '
-    skip { if ($0 ~ "^" ind "}") { skip = 0 } ; next }
-    /^\t*"timing":/ { match($0, /^\t*/); ind = substr($0, 1, RLENGTH); if ($0 ~ /\{$/) skip = 1; next }
-    { print }' "$1"
-}
-same_table() {
-  diff <(notiming "$1") <(notiming "$2") > "$T/diff.txt" || { head -20 "$T/diff.txt" >&2; fail "$3: table.json differs (timing excluded)"; }
-  ok "$3: table.json identical outside timing"
-}
+source "$SRC/tests/sweep_tables.sh"
 count() { grep -c "$1" "$2" || true; }
 
 # 1. reference: 1 row x 2 agents = 2 cells, 4 runs; 2 datasets + 2x(dynamics, score) + 4 runs = 10 jobs

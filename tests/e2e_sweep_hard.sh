@@ -22,18 +22,7 @@ TINY=$SRC/bench/sweeps/tiny-test.json
 T=$(mktemp -d "${TMPDIR:-/tmp}/sgp-e2e-hard.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok   $*"; }
-notiming() {
-  awk '
-    skip { if ($0 ~ "^" ind "}") { skip = 0 } ; next }
-    /^\t*"timing":/ { match($0, /^\t*/); ind = substr($0, 1, RLENGTH); if ($0 ~ /\{$/) skip = 1; next }
-    { print }' "$1"
-}
-same_table() {
-  diff <(notiming "$1") <(notiming "$2") > diff.txt || { head -20 diff.txt >&2; fail "$3: table.json differs (timing excluded)"; }
-  ok "$3: table.json identical outside timing"
-}
+source "$SRC/tests/sweep_tables.sh"
 # copies of the tiny sweep with one JSON edit each (one python run: its start-up is slow)
 python3 - "$TINY" <<'EOF'
 import json, sys

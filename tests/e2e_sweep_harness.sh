@@ -11,22 +11,7 @@ SGP=${SGP_PROG:-$SRC/build/sgp}
 FIX=$SRC/tests/fixtures/sweep
 T=$(mktemp -d "${TMPDIR:-/tmp}/sgp-e2e-sweep.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok   $*"; }
-
-# table.json without its "timing" objects (cJSON's pretty print: the object ends at the line
-# with the same indentation), so the rest can be compared byte for byte
-notiming() {
-  awk '
-    skip { if ($0 ~ "^" ind "}") { skip = 0 } ; next }
-    /^\t*"timing":/ { match($0, /^\t*/); ind = substr($0, 1, RLENGTH); if ($0 ~ /\{$/) skip = 1; next }
-    { print }' "$1"
-}
-same_table() {
-  diff <(notiming "$1") <(notiming "$2") > "$T/diff.txt" || { head -20 "$T/diff.txt" >&2; fail "$3: table.json differs (timing excluded)"; }
-  grep -q '"timing"' "$1" || fail "no timing object in $1"
-  ok "$3: table.json identical outside timing"
-}
+source "$SRC/tests/sweep_tables.sh"
 count() { grep -c "$1" "$2" || true; }
 sweep() { "$SGP" sweep "$FIX/fake.json" --fake-jobs "$@"; }
 
