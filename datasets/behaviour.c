@@ -2,6 +2,7 @@
  * A new policy is one table entry below: create/destroy/reset/act in action-box coordinates. */
 #include "datasets/dataset.h"
 #include "datasets/policy.h"
+#include "datasets/push_script.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -68,6 +69,8 @@ static const ds_policy_vt policies[] = {
      pol_free, pol_noreset, constant_act},
     {"linear", "a linear policy (sgp train policy): {\"policy\": NAME} committed, or {\"file\": PATH}",
      ds_linear_policy_create, ds_linear_policy_destroy, pol_noreset, ds_linear_policy_act},
+    {"push_script", "randomised scripted pushes of the pusher box (datasets/push_script.c)", ds_push_script_create,
+     ds_push_script_destroy, ds_push_script_reset, ds_push_script_act},
 };
 
 int ds_policy_count(void) { return (int)(sizeof policies / sizeof policies[0]); }
@@ -98,6 +101,20 @@ static int num_array_opt(sgp_cfg *c, const char *key, double *out, int n, const 
   return 0;
 }
 
+/* "exclude": {"center": [..2], "radius": r}, the disk of box dimensions 0 and 1 that the data leaves
+ * out; the env's excluded disk fills what is missing (inserted). */
+static int parse_exclude(sgp_cfg *c, const env_spec *s, ds_behaviour *b, sgp_err *e) {
+  sgp_cfg ex;
+  if (sgp_cfg_obj_opt(c, "exclude", &ex, e)) return -1;
+  static const char *const exkeys[] = {"center", "radius", NULL};
+  if (sgp_cfg_check_keys(&ex, exkeys, e)) return -1;
+  if (num_array_opt(&ex, "center", b->excl_center, 2, s->excluded.center, e)) return -1;
+  if (sgp_cfg_num_opt(&ex, "radius", s->excluded.radius, &b->excl_radius, e)) return -1;
+  if (!(b->excl_radius >= 0)) return sgp_fail(e, "%s: %s/radius: must be >= 0", ex.file, ex.path);
+  if (b->excl_radius > 0 && s->nbx < 2) return sgp_fail(e, "%s: %s: the state box has fewer than 2 dimensions", ex.file, ex.path);
+  return 0;
+}
+
 static int parse_box(sgp_cfg *c, const sgp_env *env, ds_behaviour *b, sgp_err *e) {
   static const char *const keys[] = {"type", "n", "state_lo", "state_hi", "action_lo", "action_hi",
                                      "exclude", "next_in_box", NULL};
@@ -118,21 +135,14 @@ static int parse_box(sgp_cfg *c, const sgp_env *env, ds_behaviour *b, sgp_err *e
       return sgp_fail(e, "%s: %s/action_lo, action_hi/%d: [%g, %g] exceeds the action bounds [%g, %g]", c->file, c->path, i,
                       b->alo[i], b->ahi[i], s->abox_lo[i], s->abox_hi[i]);
   }
-  sgp_cfg ex;
-  if (sgp_cfg_obj_opt(c, "exclude", &ex, e)) return -1;
-  static const char *const exkeys[] = {"center", "radius", NULL};
-  if (sgp_cfg_check_keys(&ex, exkeys, e)) return -1;
-  if (num_array_opt(&ex, "center", b->excl_center, 2, s->excluded.center, e)) return -1;
-  if (sgp_cfg_num_opt(&ex, "radius", s->excluded.radius, &b->excl_radius, e)) return -1;
-  if (!(b->excl_radius >= 0)) return sgp_fail(e, "%s: %s/radius: must be >= 0", ex.file, ex.path);
-  if (b->excl_radius > 0 && s->nbx < 2) return sgp_fail(e, "%s: %s: the state box has fewer than 2 dimensions", ex.file, ex.path);
+  if (parse_exclude(c, s, b, e)) return -1;
   if (sgp_cfg_bool_opt(c, "next_in_box", 1, &b->next_in_box, e)) return -1;
   b->chunk = 4096;
   return 0;
 }
 
 static int parse_episodes(sgp_cfg *c, const sgp_env *env, ds_behaviour *b, sgp_err *e) {
-  static const char *const keys[] = {"type", "n", "policy", "action_noise", "episode_length", NULL};
+  static const char *const keys[] = {"type", "n", "policy", "action_noise", "episode_length", "exclude", NULL};
   if (sgp_cfg_check_keys(c, keys, e)) return -1;
   const env_spec *s = &env->spec;
   b->nbx = s->nbx;
@@ -156,6 +166,8 @@ static int parse_episodes(sgp_cfg *c, const sgp_env *env, ds_behaviour *b, sgp_e
   long L;
   if (sgp_cfg_int_opt(c, "episode_length", 1, 1000000, s->T, &L, e)) return -1;
   b->episode_length = (int)L;
+  /* only when given: episodes exclude nothing by default, whatever the env's data box leaves out */
+  if (sgp_cfg_has(c, "exclude") && parse_exclude(c, s, b, e)) return -1;
   /* a chunk holds whole episodes: ~4096 transitions */
   long per = 4096 / L;
   b->chunk = (int)((per < 1 ? 1 : per) * L);

@@ -152,7 +152,8 @@ static int run_box_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows, chun
 
 /* "episodes": rollouts of the behaviour policy from the env's reset distribution. A chunk holds
  * whole episodes; an episode cut by the end of the chunk (early terminations) or by N is
- * marked timeout on its last row, as is an episode cut by a simulator error. */
+ * marked timeout on its last row, as is an episode cut by a simulator error or (with "exclude") by
+ * a step that touches the excluded disk, which is not kept. */
 static int run_episodes_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows, chunk_stats *st, sgp_err *e) {
   const ds_behaviour *b = w->j->b;
   sgp_env *env = w->env;
@@ -169,6 +170,14 @@ static int run_episodes_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows,
       continue;
     }
     round_f(w->x, env->spec.nx);
+    if (b->excl_radius > 0) { /* a start in the excluded disk: another reset seed */
+      env_state_to_box(env, w->x, w->xb);
+      if (excluded(b, w->xb, w->xb)) {
+        if (++st->rejected_excluded > 1000 && st->episodes == 0)
+          return sgp_fail(e, "%s: /exclude: every reset state lies in the excluded disk", w->j->spec_file);
+        continue;
+      }
+    }
     if (!w->sim && env_set_state(env, w->x, &se)) return sgp_fail(e, "episodes: %s", se.msg);
     b->policy->reset(w->policy, w->x);
     st->episodes++;
@@ -192,6 +201,17 @@ static int run_episodes_chunk(worker *w, sgp_rng *r, int64_t row0, int64_t rows,
         break;
       }
       round_f(w->xn, env->spec.nx);
+      if (b->excl_radius > 0) { /* the step touches the excluded disk: not kept, the episode ends there */
+        double a[2];
+        env_state_to_box(env, w->x, w->xb);
+        a[0] = w->xb[0], a[1] = w->xb[1];
+        env_state_to_box(env, w->xn, w->xb);
+        if (excluded(b, a, w->xb)) {
+          st->rejected_path++;
+          if (t > 0) o->timeout[row0 + k - 1] = !o->terminal[row0 + k - 1];
+          break;
+        }
+      }
       int last = t == b->episode_length - 1;
       store(o, row0 + k, w->x, w->u, w->xn, rew, term, !term && last);
       k++;
