@@ -308,6 +308,8 @@ typedef struct ep_result {
   int success, steps, fallbacks, failed, has_score;
   long warnings;
   double plan_s, sim_s;
+  double envm[ENV_MAX_METRICS]; /* the environment's own metrics (envs/env.h spec.metrics) */
+  int nplans;                   /* plans summed into the ENV_METRIC_PLAN ones */
   char error[1100];
 } ep_result;
 
@@ -412,6 +414,19 @@ static void trace_plan(ep_trace *tr, const plan_view *v, int t, int nx) {
            sizeof(float) * (size_t)(H + 1) * nx);
 }
 
+/* The environment's per-plan metrics of plan v, summed into the episode (means at its end). */
+static void plan_metrics(episode *ep, const plan_view *v) {
+  const env_spec *sp = &ep->env->spec;
+  if (sp->nmetrics == 0) return;
+  size_t n = (size_t)(v->T + 1) * ep->nx;
+  double *xs = sgp_malloc(sizeof(double) * n);
+  for (size_t i = 0; i < n; i++) xs[i] = v->x[i];
+  for (int i = 0; i < sp->nmetrics; i++)
+    if (sp->metrics[i].kind == ENV_METRIC_PLAN) ep->r->envm[i] += env_metric_value(ep->env, i, xs, v->T + 1);
+  ep->r->nplans++;
+  free(xs);
+}
+
 /* What an episode keeps of the plan its lane just made: fallbacks, the open-loop plan, the trace. */
 static void keep_plan(episode *ep, int t, const plan_diag *d, double plan_s) {
   plan_view v;
@@ -426,6 +441,7 @@ static void keep_plan(episode *ep, int t, const plan_diag *d, double plan_s) {
     memcpy(ep->open_x, v.x, sizeof(float) * (size_t)(v.T + 1) * ep->nx);
   }
   if (ep->tr) trace_plan(ep->tr, &v, t, ep->nx);
+  plan_metrics(ep, &v);
 }
 
 /* The lockstep buffers of one planner: states, actions, lanes and diagnostics of L episodes. */
@@ -520,6 +536,9 @@ static void finish_episode(episode *ep, int steps) {
   r->ret -= r->final_cost;
   r->success = !r->failed && env_success(ep->env, ep->x);
   r->warnings = env_warnings(ep->env);
+  for (int i = 0; i < sp->nmetrics; i++)
+    r->envm[i] = sp->metrics[i].kind == ENV_METRIC_FINAL ? env_metric_value(ep->env, i, ep->x, 1)
+                 : r->nplans ? r->envm[i] / r->nplans : NAN;
   if (sp->has_ref && steps == sp->T) {
     r->has_score = 1;
     r->score = 100.0 * (r->ret - sp->ref_random) / (sp->ref_expert - sp->ref_random);
@@ -808,7 +827,14 @@ static int run_episodes(eval_state *s, const eval_opts *o, sgp_err *e) {
   return rc;
 }
 
-static cJSON *episode_json(const ep_result *r, long index, int have_dnn) {
+/* "env_metrics": {name: value} of the environment's own metrics (none: no member). */
+static void env_metrics_json(cJSON *o, const env_spec *sp, const double *v) {
+  if (sp->nmetrics == 0) return;
+  cJSON *m = cJSON_AddObjectToObject(o, "env_metrics");
+  for (int i = 0; i < sp->nmetrics; i++) cJSON_AddItemToObject(m, sp->metrics[i].name, num_or_null(v[i]));
+}
+
+static cJSON *episode_json(const ep_result *r, long index, int have_dnn, const env_spec *sp) {
   cJSON *j = cJSON_CreateObject();
   cJSON_AddNumberToObject(j, "index", (double)index);
   cJSON_AddNumberToObject(j, "seed", (double)r->seed);
@@ -819,6 +845,7 @@ static cJSON *episode_json(const ep_result *r, long index, int have_dnn) {
   cJSON_AddNumberToObject(j, "steps", r->steps);
   cJSON_AddItemToObject(j, "max_data_distance", have_dnn ? num_or_null(r->max_dd) : cJSON_CreateNull());
   cJSON_AddItemToObject(j, "plan_gap", num_or_null(r->gap));
+  env_metrics_json(j, sp, r->envm);
   cJSON_AddNumberToObject(j, "fallbacks", r->fallbacks);
   cJSON_AddNumberToObject(j, "mujoco_warnings", (double)r->warnings);
   cJSON_AddBoolToObject(j, "failed", r->failed);
@@ -865,10 +892,12 @@ static cJSON *result_json(const eval_state *s) {
   cJSON *result = result_header(s);
   cJSON *jeps = cJSON_AddArrayToObject(result, "episodes");
   double s_ret = 0, s_score = 0, s_succ = 0, s_fc = 0, s_dd = 0, s_gap = 0, t_plan = 0, t_sim = 0;
+  double s_envm[ENV_MAX_METRICS] = {0};
   long nfail = 0, nsteps = 0;
   for (long ep = 0; ep < s->episodes; ep++) {
     const ep_result *r = &s->eps[ep];
-    cJSON_AddItemToArray(jeps, episode_json(r, ep, s->have_dnn));
+    cJSON_AddItemToArray(jeps, episode_json(r, ep, s->have_dnn, sp));
+    for (int i = 0; i < sp->nmetrics; i++) s_envm[i] += r->envm[i] / (double)s->episodes;
     s_ret += r->ret, s_score += r->score, s_succ += r->success, s_fc += r->final_cost;
     s_dd += r->max_dd, s_gap += r->gap, nfail += r->failed;
     t_plan += r->plan_s, t_sim += r->sim_s, nsteps += r->steps;
@@ -882,6 +911,7 @@ static cJSON *result_json(const eval_state *s) {
   cJSON_AddItemToObject(sum, "final_cost_mean", num_or_null(s_fc / n));
   cJSON_AddItemToObject(sum, "max_data_distance_mean", s->have_dnn ? num_or_null(s_dd / n) : cJSON_CreateNull());
   cJSON_AddItemToObject(sum, "plan_gap_mean", num_or_null(s_gap / n));
+  env_metrics_json(sum, sp, s_envm); /* means over the episodes */
   cJSON_AddNumberToObject(sum, "episodes", n);
   cJSON_AddNumberToObject(sum, "failed_episodes", (double)nfail);
   cJSON *jt = cJSON_AddObjectToObject(result, "timing");

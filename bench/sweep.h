@@ -27,6 +27,8 @@ typedef struct sweep_env_info {
   int has_goal2;          /* the goal is drawn */
   double goal[ENV_FIG_MAX]; /* the goal in the figure's dimensions (planar: the first two) */
   double hole_c[2], hole_r; /* excluded disk of the data box (radius 0: none) */
+  int nmetrics;           /* the environment's own metrics (envs/env.h spec.metrics; static strings) */
+  env_metric metrics[ENV_MAX_METRICS];
 } sweep_env_info;
 
 struct sweep_job;

@@ -22,6 +22,8 @@ void sweep_env_describe(const env_spec *s, sweep_env_info *out) {
   out->has_ref = s->has_ref;
   out->T = s->T;
   out->fig = s->figure;
+  out->nmetrics = s->nmetrics;
+  memcpy(out->metrics, s->metrics, sizeof out->metrics);
   for (int k = 0; k < s->figure.n && k < ENV_FIG_MAX; k++) out->goal[k] = s->goal ? s->goal[s->figure.dims[k]] : NAN;
   if (s->figure.kind != ENV_FIG_PLANAR) return;
   const int *d = s->figure.dims;

@@ -33,12 +33,53 @@ static int metric_index(const char *name) {
   return 0;
 }
 
+/* After the built-in metrics come the environments' own (envs/env.h spec.metrics, in run results
+ * under summary.env_metrics), each name once, in the order of the rows that declare them: metric
+ * m >= NMETRIC is the (m − NMETRIC)-th of them. */
+static const env_metric *env_metric_at(const sweep *sw, int k) {
+  int seen = 0;
+  for (int r = 0; r < sw->nrows; r++)
+    for (int i = 0; i < sw->rows[r].info.nmetrics; i++) {
+      const env_metric *em = &sw->rows[r].info.metrics[i];
+      int first = 1;
+      for (int q = 0; q <= r && first; q++)
+        for (int j = 0; j < (q < r ? sw->rows[q].info.nmetrics : i) && first; j++)
+          first = strcmp(sw->rows[q].info.metrics[j].name, em->name) != 0;
+      if (first && seen++ == k) return em;
+    }
+  return NULL;
+}
+
+static int nmetric(const sweep *sw) {
+  int n = NMETRIC;
+  while (env_metric_at(sw, n - NMETRIC)) n++;
+  return n;
+}
+
+/* Metric m (built-in or an environment's) as a definition; its summary key is NULL for the
+ * environments' (read from summary.env_metrics). */
+static metric_def metric_at(const sweep *sw, int m) {
+  if (m < NMETRIC) return metrics[m];
+  const env_metric *em = env_metric_at(sw, m - NMETRIC);
+  metric_def d = {em->name, em->label, NULL, 1, em->better};
+  return d;
+}
+
+/* Does row r's environment report metric m? (the built-in ones: every row) */
+static int row_has_metric(const sweep *sw, int r, int m) {
+  if (m < NMETRIC) return 1;
+  const char *name = env_metric_at(sw, m - NMETRIC)->name;
+  for (int i = 0; i < sw->rows[r].info.nmetrics; i++)
+    if (!strcmp(sw->rows[r].info.metrics[i].name, name)) return 1;
+  return 0;
+}
+
 typedef struct cellv {
   int present;          /* the sweep runs this agent on this row */
   int nseen;            /* runs with a result */
-  double *v[NMETRIC];   /* per seed, NaN when missing / null */
+  double **v;           /* [nmetric(sw)] per seed, NaN when missing / null */
   double *ms;           /* plan ms per step, per seed */
-  stats_summary s[NMETRIC];
+  stats_summary *s;     /* [nmetric(sw)] */
 } cellv;
 
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
@@ -189,15 +230,17 @@ static void md_table(FILE *md, const sweep *sw, cellv *cells, int mi_fixed, cons
   fprintf(md, "\n");
   for (int r = 0; r < sw->nrows; r++) {
     int mi = mi_fixed >= 0 ? mi_fixed : metric_index(sw->rows[r].metric);
+    if (!row_has_metric(sw, r, mi)) continue;
+    const metric_def md_ = metric_at(sw, mi);
     double best = NAN;
     for (int c = 0; c < sw->ncols; c++) {
       const cellv *cv = &cells[r * sw->ncols + c];
       double m = cv->present ? cv->s[mi].mean : NAN;
-      if (!isfinite(m) || !metrics[mi].better) continue;
-      if (!isfinite(best) || (metrics[mi].better > 0 ? m > best : m < best)) best = m;
+      if (!isfinite(m) || !md_.better) continue;
+      if (!isfinite(best) || (md_.better > 0 ? m > best : m < best)) best = m;
     }
     fprintf(md, "| %s | %s |", sw->rows[r].env, sw->rows[r].dataset);
-    if (mi_fixed < 0) fprintf(md, " %s |", metrics[mi].name);
+    if (mi_fixed < 0) fprintf(md, " %s |", md_.name);
     for (int c = 0; c < sw->ncols; c++) {
       const cellv *cv = &cells[r * sw->ncols + c];
       char buf[256];
@@ -212,10 +255,12 @@ static void md_table(FILE *md, const sweep *sw, cellv *cells, int mi_fixed, cons
 /* ------------------------------------------------------------------ cells */
 
 static cellv *cells_alloc(const sweep *sw) {
-  int nc = sw->nrows * sw->ncols, ns = sw->nseeds;
+  int nc = sw->nrows * sw->ncols, ns = sw->nseeds, nm = nmetric(sw);
   cellv *cells = sgp_calloc((size_t)(nc ? nc : 1), sizeof *cells);
   for (int i = 0; i < nc; i++) {
-    for (int m = 0; m < NMETRIC; m++) {
+    cells[i].v = sgp_calloc((size_t)nm, sizeof *cells[i].v);
+    cells[i].s = sgp_calloc((size_t)nm, sizeof *cells[i].s);
+    for (int m = 0; m < nm; m++) {
       cells[i].v[m] = sgp_malloc(sizeof(double) * (size_t)ns);
       for (int s = 0; s < ns; s++) cells[i].v[m][s] = NAN;
     }
@@ -226,8 +271,11 @@ static cellv *cells_alloc(const sweep *sw) {
 }
 
 static void cells_free(const sweep *sw, cellv *cells) {
+  int nm = nmetric(sw);
   for (int i = 0; i < sw->nrows * sw->ncols; i++) {
-    for (int m = 0; m < NMETRIC; m++) free(cells[i].v[m]);
+    for (int m = 0; m < nm; m++) free(cells[i].v[m]);
+    free(cells[i].v);
+    free(cells[i].s);
     free(cells[i].ms);
   }
   free(cells);
@@ -235,8 +283,9 @@ static void cells_free(const sweep *sw, cellv *cells) {
 
 /* mean, spread and confidence interval of every metric of every cell the sweep runs */
 static void summarize_cells(const sweep *sw, cellv *cells) {
+  int nm = nmetric(sw);
   for (int i = 0; i < sw->nrows * sw->ncols; i++)
-    for (int m = 0; m < NMETRIC && cells[i].present; m++)
+    for (int m = 0; m < nm && cells[i].present; m++)
       stats_summarize(cells[i].v[m], sw->nseeds, sw->confidence, &cells[i].s[m]);
 }
 
@@ -263,11 +312,12 @@ static cJSON *table_header(const sweep *sw) {
   cJSON *seeds = cJSON_AddArrayToObject(tj, "seeds");
   for (int s = 0; s < sw->nseeds; s++) cJSON_AddItemToArray(seeds, cJSON_CreateNumber((double)sw->seeds[s]));
   cJSON *mj = cJSON_AddArrayToObject(tj, "metrics");
-  for (int m = 0; m < NMETRIC; m++) {
+  for (int m = 0, nm = nmetric(sw); m < nm; m++) {
+    const metric_def d = metric_at(sw, m);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", metrics[m].name);
-    cJSON_AddStringToObject(o, "label", metrics[m].label);
-    cJSON_AddStringToObject(o, "better", metrics[m].better > 0 ? "higher" : metrics[m].better < 0 ? "lower" : "none");
+    cJSON_AddStringToObject(o, "name", d.name);
+    cJSON_AddStringToObject(o, "label", d.label);
+    cJSON_AddStringToObject(o, "better", d.better > 0 ? "higher" : d.better < 0 ? "lower" : "none");
     cJSON_AddItemToArray(mj, o);
   }
   cJSON *aj = cJSON_AddArrayToObject(tj, "agents");
@@ -334,10 +384,13 @@ static cJSON *run_models(const sweep *sw, const sweep_job *j) {
 }
 
 /* A result's numbers into its cell (per seed), and what the "runs" entry records of it. */
-static void take_result(const cJSON *res, int seed_index, cellv *cv, cJSON *ro, version_set *vs) {
+static void take_result(const sweep *sw, const cJSON *res, int seed_index, cellv *cv, cJSON *ro, version_set *vs) {
   const cJSON *sum = cJSON_GetObjectItemCaseSensitive(res, "summary");
-  for (int m = 0; m < NMETRIC; m++)
-    cv->v[m][seed_index] = summary_num(sum, metrics[m].summary_key) * metrics[m].scale;
+  const cJSON *envm = cJSON_GetObjectItemCaseSensitive(sum, "env_metrics");
+  for (int m = 0, nm = nmetric(sw); m < nm; m++) {
+    const metric_def d = metric_at(sw, m);
+    cv->v[m][seed_index] = (d.summary_key ? summary_num(sum, d.summary_key) : summary_num(envm, d.name)) * d.scale;
+  }
   const cJSON *eps = cJSON_GetObjectItemCaseSensitive(res, "episodes");
   double t = 0;
   int k = 0;
@@ -376,7 +429,7 @@ static int read_run(const sweep *sw, int q, cellv *cells, cJSON *runs, version_s
   else if (c < 0) status = "invalid"; /* truncated, no summary, another key's seed or config */
   else if (sgp_json_load(j->done_path, &res, &le)) res = NULL, status = "invalid";
   int found = res != NULL;
-  if (found) take_result(res, run->seed_index, cv, ro, vs);
+  if (found) take_result(sw, res, run->seed_index, cv, ro, vs);
   else cJSON_AddItemToObject(ro, "planner", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(j->config, "planner"), 1));
   cJSON_Delete(res);
   cJSON_AddStringToObject(ro, "status", status);
@@ -409,9 +462,9 @@ static cJSON *cell_json(const sweep *sw, int r, int c, const cellv *cv) {
   cJSON_AddNumberToObject(o, "runs_expected", ns);
   cJSON_AddNumberToObject(o, "runs_found", cv->nseen);
   cJSON *ms = cJSON_AddObjectToObject(o, "metrics");
-  for (int m = 0; m < NMETRIC; m++) {
+  for (int m = 0, nm = nmetric(sw); m < nm; m++) {
     if (cv->s[m].n == 0 && m != metric_index(sw->rows[r].metric)) continue; /* metric not reported */
-    cJSON_AddItemToObject(ms, metrics[m].name, summary_json(cv->v[m], ns, &cv->s[m]));
+    cJSON_AddItemToObject(ms, metric_at(sw, m).name, summary_json(cv->v[m], ns, &cv->s[m]));
   }
   stats_summary ts;
   stats_summarize(cv->ms, ns, sw->confidence, &ts);
@@ -475,6 +528,12 @@ static void md_write(FILE *md, const sweep *sw, cellv *cells, int missing) {
   md_table(md, sw, cells, metric_index("final_cost"), "Final cost (lower is better)");
   md_table(md, sw, cells, metric_index("max_data_distance"), "Max distance of visited (x,u) to the data (normalised units)");
   md_table(md, sw, cells, metric_index("plan_gap"), "Plan gap: one-step model error along the executed trajectory");
+  for (int m = NMETRIC, nm = nmetric(sw); m < nm; m++) { /* the environments' own, for their rows */
+    const metric_def d = metric_at(sw, m);
+    char title[256];
+    snprintf(title, sizeof title, "%s%s", d.label, d.better < 0 ? " (lower is better)" : "");
+    md_table(md, sw, cells, m, title);
+  }
   md_timing_table(md, sw, cells);
   if (sw->figures) {
     char path[4096];

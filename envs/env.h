@@ -114,6 +114,23 @@ typedef struct env_overlay {
 } env_overlay;
 #define ENV_MAX_OVERLAYS 8
 
+/* Metrics of its own that an environment adds to run results and sweep tables (spec.metrics,
+ * ops.metric; docs/run-format.md). Each is a number per episode:
+ *  ENV_METRIC_PLAN:  the mean over the episode's plans (every MPC step's plan; the one plan of open
+ *                    loop) of the metric of a plan's states x_0 (measured), x_1..x_H (predicted);
+ *  ENV_METRIC_FINAL: the metric of the episode's final state (n = 1).
+ * Results carry them as "env_metrics": {name: value} per episode and their means in the summary;
+ * tables show them beside success and the other metrics for the rows of such environments. */
+typedef enum env_metric_kind { ENV_METRIC_PLAN = 1, ENV_METRIC_FINAL = 2 } env_metric_kind;
+#define ENV_MAX_METRICS 4
+typedef struct env_metric {
+  const char *name;     /* [a-z0-9_]+, unique: the key in results and tables (static strings,
+                         * they outlive the instance) */
+  const char *label;    /* for tables, with the unit: "plan rigidity violation (m)" */
+  env_metric_kind kind;
+  int better;           /* +1 higher is better, -1 lower, 0 a diagnostic */
+} env_metric;
+
 /* ------------------------------------------------------------------ the spec */
 /* The "data box" is the space in which box-shaped data collection samples states and actions.
  * For point and cartpole it is the state and the action itself (nbx = nx, nbu = nu); for pixels it
@@ -156,6 +173,8 @@ typedef struct env_spec {
 
   env_figure figure;          /* which figure suits a trajectory */
   env_test_tol tol;           /* tolerances of the conformance test */
+  int nmetrics;               /* metrics of its own (0..ENV_MAX_METRICS), computed by ops.metric */
+  env_metric metrics[ENV_MAX_METRICS];
 } env_spec;
 
 /* ------------------------------------------------------------------ the operations */
@@ -205,6 +224,13 @@ typedef struct env_ops {
   /* One line about the instance for the viewer's head-up display (the variant, what the drawn
    * paths show). Empty: none. */
   void (*hud_note)(const sgp_env *env, char *buf, size_t n);
+  /* Up to `max` scene points that mark state x besides its view point (a box's keypoints): the
+   * viewer draws them for every state of the current plan, so that a plan's shape shows. Returns
+   * how many (the same for every state of the instance), or -1 (p untouched) when x has none. */
+  int (*view_marks)(const sgp_env *env, const double *x, double (*p)[3], int max);
+  /* The value of metric i (spec.metrics[i]) for the n states xs (n×nx): a plan's states or, for
+   * ENV_METRIC_FINAL, the final state (n = 1). Required when spec.nmetrics > 0. Pure. */
+  double (*metric)(const sgp_env *env, int i, const double *xs, int n);
 } env_ops;
 
 /* MuJoCo plumbing shared by every environment (envs/env_mujoco.c). */
@@ -274,9 +300,13 @@ int env_overlays(const sgp_env *env, env_overlay *out, int max);
 void env_hud_note(const sgp_env *env, char *buf, size_t n);
 int env_view_camera(const sgp_env *env, const double *xs, int n, double aspect, double fovy,
                     double cam[6]);
+/* view_marks: 0 without the hook (or for a state without marks), else how many. */
+int env_view_marks(const sgp_env *env, const double *x, double (*p)[3], int max);
+/* Metric i of the spec for n states (NAN if i is not a metric of the spec). */
+double env_metric_value(const sgp_env *env, int i, const double *xs, int n);
 /* Checks an instance against the contract of this header (the operations that are required, the
  * spec's dimensions and bounds, data box and its maps, excluded region, figure, references and
- * their expert, overlays, the view point of the current state) and fills the default tolerances
+ * their expert, overlays, the view point of the current state, the metrics) and fills the default tolerances
  * and ref_episodes. A one-line error names the environment and the field:
  * "pendulum: spec.figure.dims[1] = 2 is not a state dimension (nx = 2)". */
 int env_check(sgp_env *env, sgp_err *e);

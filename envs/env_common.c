@@ -97,6 +97,17 @@ int env_view_camera(const sgp_env *env, const double *xs, int n, double aspect, 
   return 1;
 }
 
+int env_view_marks(const sgp_env *env, const double *x, double (*p)[3], int max) {
+  if (!env->ops->view_marks || max <= 0) return 0;
+  int n = env->ops->view_marks(env, x, p, max);
+  return n < 0 ? 0 : n > max ? max : n;
+}
+
+double env_metric_value(const sgp_env *env, int i, const double *xs, int n) {
+  if (i < 0 || i >= env->spec.nmetrics || !env->ops->metric) return NAN;
+  return env->ops->metric(env, i, xs, n);
+}
+
 /* ------------------------------------------------------------------ the check */
 static int bad(sgp_err *e, const sgp_env *env, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(sgp_err *e, const sgp_env *env, const char *fmt, ...) {
@@ -242,9 +253,29 @@ static int check_view(const sgp_env *env, sgp_err *e) {
   return ok ? 0 : bad(e, env, "ops.view_point gives no finite point for the reset state");
 }
 
+/* Metrics: a hook to compute them, names that can be keys, labels, kinds. */
+static int check_metrics(const sgp_env *env, sgp_err *e) {
+  const env_spec *s = &env->spec;
+  if (s->nmetrics < 0 || s->nmetrics > ENV_MAX_METRICS)
+    return bad(e, env, "spec.nmetrics = %d: expected 0..%d", s->nmetrics, ENV_MAX_METRICS);
+  if (s->nmetrics > 0 && !env->ops->metric) return bad(e, env, "spec.nmetrics = %d without ops.metric", s->nmetrics);
+  for (int i = 0; i < s->nmetrics; i++) {
+    const env_metric *m = &s->metrics[i];
+    int ok = m->name && m->name[0];
+    for (const char *c = ok ? m->name : ""; *c; c++) ok &= (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_';
+    if (!ok) return bad(e, env, "spec.metrics[%d].name: expected a name of [a-z0-9_]", i);
+    for (int k = 0; k < i; k++)
+      if (!strcmp(s->metrics[k].name, m->name)) return bad(e, env, "spec.metrics[%d].name '%s' repeats metric %d", i, m->name, k);
+    if (!m->label || !m->label[0]) return bad(e, env, "spec.metrics[%d].label is missing", i);
+    if (m->kind != ENV_METRIC_PLAN && m->kind != ENV_METRIC_FINAL) return bad(e, env, "spec.metrics[%d].kind = %d is not an env_metric_kind", i, (int)m->kind);
+    if (m->better < -1 || m->better > 1) return bad(e, env, "spec.metrics[%d].better = %d: expected -1, 0 or +1", i, m->better);
+  }
+  return 0;
+}
+
 int env_check(sgp_env *env, sgp_err *e) {
   if (check_ops(env, e) || check_spec(env, e) || check_figure(env, e) || check_refs(env, e) ||
-      check_tolerances(env, e) || check_view(env, e))
+      check_tolerances(env, e) || check_view(env, e) || check_metrics(env, e))
     return -1;
   return 0;
 }

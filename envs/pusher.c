@@ -341,6 +341,50 @@ static void pu_hud_note(const sgp_env *env, char *buf, size_t n) {
            pu_target[0], pu_target[1], pu_target[2] * 180 / M_PI);
 }
 
+/* The keypoints of every planned state, so that a plan that bends the box shows. */
+static int pu_view_marks(const sgp_env *env, const double *x, double (*q)[3], int max) {
+  (void)env;
+  if (!sgp_all_finite_d(x, 2 * PUSHER_NK)) return -1;
+  int n = max < PUSHER_NK ? max : PUSHER_NK;
+  for (int k = 0; k < n; k++) {
+    q[k][0] = x[2 * k];
+    q[k][1] = x[2 * k + 1];
+    q[k][2] = PU_DRAW_Z;
+  }
+  return n;
+}
+
+/* The metrics of spec.metrics (docs/environments.md):
+ *   0 rigidity: the RMS over a plan's predicted states x_1..x_H (x_0 alone for a plan of one state)
+ *     of their rigidity violation env_pusher_fit, i.e. sqrt(mean_t r_t²): how far the planned
+ *     keypoints are from any placement of the box (0 for a plan a rigid box can follow);
+ *   1, 2: the final pose's distance to the target (m) and angle to the target's (degrees). */
+enum { PU_M_RIGID = 0, PU_M_POS = 1, PU_M_ANG = 2 };
+static const env_metric pu_metrics[3] = {
+    {"rigidity", "plan rigidity violation (m, RMS distance of the planned keypoints from the best rigid fit)",
+     ENV_METRIC_PLAN, -1},
+    {"final_position_error", "final position error (m)", ENV_METRIC_FINAL, -1},
+    {"final_angle_error", "final angle error (deg)", ENV_METRIC_FINAL, -1},
+};
+
+static double pu_metric(const sgp_env *env, int i, const double *xs, int n) {
+  const int nx = env->spec.nx;
+  if (n < 1) return NAN;
+  if (i == PU_M_RIGID) {
+    int t0 = n > 1 ? 1 : 0;
+    double s = 0;
+    for (int t = t0; t < n; t++) {
+      double r = env_pusher_fit(xs + (size_t)t * nx, NULL);
+      s += r * r;
+    }
+    return sqrt(s / (n - t0));
+  }
+  double pose[3];
+  env_pusher_fit(xs + (size_t)(n - 1) * nx, pose);
+  if (i == PU_M_POS) return hypot(pose[0] - pu_target[0], pose[1] - pu_target[1]);
+  return fabs(remainder(pose[2] - pu_target[2], 2 * M_PI)) * 180 / M_PI; /* PU_M_ANG */
+}
+
 static const env_ops pu_ops = {
     .destroy = env_mj_destroy,
     .reset = pu_reset,
@@ -358,6 +402,8 @@ static const env_ops pu_ops = {
     .view_camera = pu_view_camera,
     .overlays = pu_overlays,
     .hud_note = pu_hud_note,
+    .view_marks = pu_view_marks,
+    .metric = pu_metric,
 };
 
 /* ---- building it ------------------------------------------------------------------------------ */
@@ -435,6 +481,8 @@ static int pu_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   /* datasets store qpos, qvel beside x, and episodes continue the simulation (the box's resting
    * height and its residual creep, ~1e-5 m/s, are not in x) */
   s->store_sim_state = 1;
+  s->nmetrics = 3;
+  memcpy(s->metrics, pu_metrics, sizeof pu_metrics);
   return env_start(env, out, e);
 }
 

@@ -8,7 +8,9 @@
  *     force on random perturbations;
  *   - set_state moves a pusher that overlaps the box out of it;
  *   - a scripted push sequence (policy "push_script") gives the same final pose for a seed;
- *   - an "episodes" collection with "exclude" keeps no step that touches the disk, stores qpos/qvel. */
+ *   - an "episodes" collection with "exclude" keeps no step that touches the disk, stores qpos/qvel;
+ *   - the metrics of the description (rigidity of a plan, final pose errors) against values
+ *     computed here (brute-force fit, known scalings, known pose offsets). */
 #include "datasets/dataset.h"
 #include "envs/pusher.h"
 #include "testutil.h"
@@ -309,7 +311,56 @@ static void test_exclude(void) {
   cJSON_Delete(spec);
 }
 
+/* The description's metrics: a plan of H+1 states whose predicted states are the box scaled by s_t
+ * has rigidity sqrt(mean_t (s_t − 1)²·4(a² + b²)/5) (x_0 is not counted); the brute-force fit agrees on a
+ * random plan; the final errors are the offsets put in. */
+static void test_metrics(void) {
+  sgp_env *env = make();
+  if (!env) return;
+  const env_spec *sp = &env->spec;
+  int ir = -1, ip = -1, ia = -1;
+  for (int i = 0; i < sp->nmetrics; i++) {
+    if (!strcmp(sp->metrics[i].name, "rigidity")) ir = i;
+    if (!strcmp(sp->metrics[i].name, "final_position_error")) ip = i;
+    if (!strcmp(sp->metrics[i].name, "final_angle_error")) ia = i;
+  }
+  CHECK(ir >= 0 && ip >= 0 && ia >= 0 && sp->metrics[ir].kind == ENV_METRIC_PLAN && sp->metrics[ip].kind == ENV_METRIC_FINAL,
+        "metrics rigidity (per plan), final_position_error and final_angle_error (final) declared");
+  if (ir < 0 || ip < 0 || ia < 0) {
+    env_destroy(env);
+    return;
+  }
+  enum { H = 4 };
+  double xs[(H + 1) * 12], scale[H + 1] = {1.7, 1.0, 1.05, 0.9, 1.2}, want = 0;
+  for (int t = 0; t <= H; t++) {
+    double th = 0.2 * t;
+    for (int k = 0; k < 5; k++) {
+      xs[t * 12 + 2 * k] = 0.01 * t + scale[t] * (cos(th) * Q[k][0] - sin(th) * Q[k][1]);
+      xs[t * 12 + 2 * k + 1] = -0.02 * t + scale[t] * (sin(th) * Q[k][0] + cos(th) * Q[k][1]);
+    }
+    xs[t * 12 + 10] = xs[t * 12 + 11] = 0.3;
+    if (t > 0) want += (scale[t] - 1) * (scale[t] - 1) * 4 * (A * A + B * B) / 5 / H;
+  }
+  CHECK_CLOSE("rigidity of a plan of scaled boxes (m)", env_metric_value(env, ir, xs, H + 1), sqrt(want), 1e-15);
+  CHECK_CLOSE("rigidity of its first state alone (m)", env_metric_value(env, ir, xs, 1), 0.7 * sqrt(4 * (A * A + B * B) / 5), 1e-15);
+  sgp_rng r;
+  sgp_rng_stream(&r, 9, "test");
+  double brute = 0;
+  for (int i = 12; i < (H + 1) * 12; i++) xs[i] += 0.005 * sgp_rng_normal(&r);
+  for (int t = 1; t <= H; t++) brute += pow(brute_fit(xs + 12 * t), 2) / H;
+  CHECK_CLOSE("rigidity of a perturbed plan vs brute force (m)", env_metric_value(env, ir, xs, H + 1), sqrt(brute), 1e-12);
+  /* final errors: the target (0.20, 0.05, 20°) offset by (0.03, −0.04) and −25° */
+  double pose[3] = {0.23, 0.01, (20.0 - 25.0) * M_PI / 180}, xf[12];
+  env_pusher_keypoints(pose, xf);
+  xf[10] = xf[11] = 0;
+  CHECK_CLOSE("final position error (m)", env_metric_value(env, ip, xf, 1), 0.05, 1e-12);
+  CHECK_CLOSE("final angle error (deg)", env_metric_value(env, ia, xf, 1), 25, 1e-9);
+  CHECK(isnan(env_metric_value(env, sp->nmetrics, xf, 1)), "a metric index beyond the spec: NaN");
+  env_destroy(env);
+}
+
 int main(void) {
+  test_metrics();
   test_contact();
   test_keypoints_by_hand();
   test_rigid_fit();

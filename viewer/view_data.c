@@ -72,6 +72,20 @@ static double *points(const sgp_env *env, const double *x, size_t n, int nx) {
   return p;
 }
 
+/* The marks (env view_marks, K per state) of n states; NULL when the environment has none. */
+static double *marks(const sgp_env *env, const double *x, size_t n, int nx, int *K) {
+  double probe[ENV_MAX_OVERLAYS][3];
+  *K = n ? env_view_marks(env, x, probe, ENV_MAX_OVERLAYS) : 0;
+  if (*K <= 0) return NULL;
+  double *p = sgp_malloc(sizeof(double) * 3 * (size_t)*K * n);
+  for (size_t i = 0; i < n; i++) {
+    double (*q)[3] = (double (*)[3])(p + 3 * (size_t)*K * i);
+    if (env_view_marks(env, x + i * (size_t)nx, q, *K) != *K)
+      for (int k = 0; k < 3 * *K; k++) q[0][k] = NAN;
+  }
+  return p;
+}
+
 /* The files of one episode and what was read from them. */
 typedef struct ro_files {
   char *px, *pu, *pp, *pc; /* ep<E>_x, _u, _plan_x, _cand_x */
@@ -164,6 +178,7 @@ int view_rollout_load(const char *dir, int episode, sgp_env *env, view_rollout *
     returns(env, f.x, f.u, &r);
     r.xp = points(env, f.x, (size_t)r.steps + 1, s->nx);
     if (f.plan) r.plan_p = points(env, f.plan, (size_t)r.steps * (r.H + 1), s->nx);
+    if (f.plan) r.plan_m = marks(env, f.plan, (size_t)r.steps * (r.H + 1), s->nx, &r.K);
     if (f.cand) r.cand_p = points(env, f.cand, (size_t)r.steps * r.M * (r.HC + 1), s->nx);
     r.dir = sgp_strdup(dir);
     r.episode = episode;
@@ -187,6 +202,7 @@ void view_rollout_free(view_rollout *r) {
   free(r->ret);
   free(r->xp);
   free(r->plan_p);
+  free(r->plan_m);
   free(r->cand_p);
   memset(r, 0, sizeof *r);
 }

@@ -197,6 +197,10 @@ static void add_trajectories(viewer *v) {
     const double *p = ro->plan_p + (size_t)t * (ro->H + 1) * 3;
     add_polyline(scn, p, ro->H + 1, 0.8 * w, COL_PLAN);
     for (int k = 1; k <= ro->H; k++) add_sphere(scn, p + 3 * k, 1.4 * w, COL_PLAN);
+    if (ro->plan_m) /* the marks of every planned state (a box's keypoints): the plan's shape */
+      for (int k = 1; k <= ro->H; k++)
+        for (int j = 0; j < ro->K; j++)
+          add_sphere(scn, ro->plan_m + (((size_t)t * (ro->H + 1) + k) * ro->K + j) * 3, (k == ro->H ? 1.6 : 0.9) * w, COL_PLAN);
   }
   if (ro && v->show_cand && ro->cand_p && t < ro->steps) {
     size_t stride = (size_t)(ro->HC + 1) * 3;

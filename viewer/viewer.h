@@ -48,6 +48,8 @@ typedef struct view_rollout {
   double *xp;       /* (steps+1)×3 scene points of the executed states */
   int H;            /* plan horizon: the plan file has H+1 states per step; 0 = no plan file */
   double *plan_p;   /* steps×(H+1)×3 scene points of the plans, or NULL */
+  int K;            /* marks per state (env view_marks, e.g. a box's keypoints); 0 = none */
+  double *plan_m;   /* steps×(H+1)×K×3 marks of the plans' states, or NULL (NaN: not drawn) */
   int M, HC;        /* candidate rollouts per step and their horizon; 0 = no candidate file */
   double *cand_p;   /* steps×M×(HC+1)×3, or NULL */
 } view_rollout;
