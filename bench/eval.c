@@ -564,9 +564,12 @@ static void start_episode(episode *ep, uint64_t seed) {
   for (int i = 0; i < ep->nx && ep->tr; i++) ep->tr->x[i] = (float)ep->x[i];
 }
 
-/* The episodes ep[0..n) in lockstep, `steps` steps at most. Simulator / planner errors end an
- * episode as failed (recorded, not returned). */
-static void run_lockstep(lock_buf *lb, episode *ep, int n, int steps) {
+typedef struct batch_report batch_report;
+static void report_step(batch_report *rep, const episode *ep, int n, int t);
+
+/* The episodes ep[0..n) in lockstep, `steps` steps at most, each step reported to rep. Simulator /
+ * planner errors end an episode as failed (recorded, not returned). */
+static void run_lockstep(lock_buf *lb, episode *ep, int n, int steps, batch_report *rep) {
   for (int t = 0; t < steps; t++) {
     int m = 0;
     for (int i = 0; i < n; i++)
@@ -586,6 +589,7 @@ static void run_lockstep(lock_buf *lb, episode *ep, int n, int steps) {
       }
       if (sim_step(p, t, pred)) p->done = 1;
     }
+    report_step(rep, ep, n, t);
   }
   for (int i = 0; i < n; i++)
     if (ep[i].started) finish_episode(&ep[i], steps);
@@ -616,9 +620,10 @@ typedef struct eval_state {
   double t_start, t_load;
   /* while the episodes run: */
   const eval_opts *o;
-  pthread_mutex_t mu; /* progress and the first error */
-  sgp_progress prog;
-  long finished;
+  pthread_mutex_t mu; /* progress */
+  sgp_progress prog;  /* counts episode-steps */
+  long step_done;
+  int plain;          /* progress as plain lines (stderr is not a terminal) */
 } eval_state;
 
 /* /env: the environment, created from its config (defaults inserted into the run's config). */
@@ -682,6 +687,68 @@ static int make_planner(eval_state *s, sgp_err *e) {
   if (s->pvt->create(&s->cpl, ctx, &s->pl, e)) return sgp_fail_prefix(e, "%s: /planner", s->file);
   s->t_load = sgp_now() - s->t_load;
   return 0;
+}
+
+/* ------------------------------------------------------------------ progress */
+
+/* Progress of a lockstep batch, episodes first .. first+n-1. The bar (a terminal) counts
+ * episode-steps, an episode that ended early counting its remaining steps, and shows the batch's
+ * step, the mean running return of its live episodes and the wall time per lockstep step. Piped
+ * (a log), a plain line every tenth of the steps or every 10 s, and one when the batch is done. */
+struct batch_report {
+  eval_state *s;
+  long first, n;
+  long counted;          /* episode-steps of the batch added to s->step_done */
+  double t0, last_line;  /* batch start, last plain line */
+  int steps_run;         /* lockstep steps taken */
+};
+
+static void report_step(batch_report *rep, const episode *ep, int n, int t) {
+  eval_state *s = rep->s;
+  long counted = 0;
+  int live = 0;
+  double ret = 0;
+  for (int i = 0; i < n; i++) {
+    counted += ep[i].done ? s->steps : ep[i].r->steps;
+    if (!ep[i].done) live++, ret += ep[i].r->ret;
+  }
+  double now = sgp_now(), ms = 1e3 * (now - rep->t0) / (t + 1);
+  rep->steps_run = t + 1;
+  char ret_s[32] = "-";
+  if (live) snprintf(ret_s, sizeof ret_s, "%.4g", ret / live);
+  pthread_mutex_lock(&s->mu);
+  s->step_done += counted - rep->counted;
+  rep->counted = counted;
+  char extra[160];
+  snprintf(extra, sizeof extra, "ep %ld-%ld step %d/%ld return %s (%d live) %.3g ms/step", rep->first + 1,
+           rep->first + rep->n, t + 1, s->steps, ret_s, live, ms);
+  sgp_progress_update(&s->prog, s->step_done, extra);
+  long every = s->steps >= 10 ? s->steps / 10 : 1;
+  if (s->plain && t + 1 < s->steps && ((t + 1) % every == 0 || now - rep->last_line >= 10)) {
+    fprintf(stderr, "eval: episodes %ld-%ld of %ld: step %d/%ld, mean return %s over %d live, %.3g ms/step, %.1f s elapsed\n",
+            rep->first + 1, rep->first + rep->n, s->episodes, t + 1, s->steps, ret_s, live, ms, now - s->t_start);
+    fflush(stderr);
+    rep->last_line = now;
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* The batch is done (returns final, terminal costs included). */
+static void report_batch(batch_report *rep) {
+  eval_state *s = rep->s;
+  double ret = 0, now = sgp_now();
+  int succ = 0;
+  for (long i = rep->first; i < rep->first + rep->n; i++) ret += s->eps[i].ret, succ += s->eps[i].success;
+  pthread_mutex_lock(&s->mu);
+  s->step_done += rep->n * s->steps - rep->counted;
+  sgp_progress_update(&s->prog, s->step_done, NULL);
+  if (s->plain) {
+    fprintf(stderr, "eval: episodes %ld-%ld of %ld done: mean return %.4g, success %d/%ld, %.3g ms/step, %.1f s elapsed\n",
+            rep->first + 1, rep->first + rep->n, s->episodes, ret / rep->n, succ, rep->n,
+            rep->steps_run ? 1e3 * (now - rep->t0) / rep->steps_run : 0.0, now - s->t_start);
+    fflush(stderr);
+  }
+  pthread_mutex_unlock(&s->mu);
 }
 
 /* A thread's share of the episodes: its planner (L lanes, its own task-cost environment), L
@@ -767,14 +834,12 @@ static void *worker_run(void *arg) {
       if (w->tr) trace_alloc(&w->tr[i], v.T > 0 ? v.T : sp->T, s->steps, sp->nx, sp->nu);
       start_episode(&w->ep[i], s->seeds[b + i]);
     }
-    run_lockstep(&w->lb, w->ep, n, (int)s->steps);
+    batch_report rep = {s, b, n, 0, sgp_now(), sgp_now(), 0};
+    run_lockstep(&w->lb, w->ep, n, (int)s->steps, &rep);
     for (int i = 0; i < n && w->tr && !w->rc; i++)
       w->rc = save_trace(s->o->rollout_dir, (int)(b + i), &w->tr[i], s->eps[b + i].steps, sp->nx,
                          sp->nu, &w->e);
-    pthread_mutex_lock(&s->mu);
-    s->finished += n;
-    sgp_progress_update(&s->prog, s->finished, NULL);
-    pthread_mutex_unlock(&s->mu);
+    report_batch(&rep);
   }
   return NULL;
 }
@@ -811,7 +876,8 @@ static int run_episodes(eval_state *s, const eval_opts *o, sgp_err *e) {
   }
   if (!rc) {
     pthread_mutex_init(&s->mu, NULL);
-    sgp_progress_begin(&s->prog, "eval", s->episodes);
+    sgp_progress_begin(&s->prog, "eval", s->episodes * s->steps);
+    s->plain = o->progress && !s->prog.enabled;
     if (!o->progress) s->prog.enabled = 0;
     pthread_t th[256];
     for (int k = 1; k < nw; k++) pthread_create(&th[k], NULL, worker_run, &w[k]);
@@ -934,6 +1000,37 @@ static void eval_state_free(eval_state *s) {
 }
 
 /* config -> environment -> protocol -> planner and its models -> episodes -> result file */
+/* --episodes / --steps: written into /eval, so that the result's config says what ran. */
+static void apply_overrides(cJSON *root, const eval_opts *o) {
+  if (!o->episodes && !o->steps) return;
+  cJSON *ev = cJSON_GetObjectItemCaseSensitive(root, "eval");
+  if (!ev) ev = cJSON_AddObjectToObject(root, "eval");
+  if (!cJSON_IsObject(ev)) return; /* reported by the protocol's reader */
+  const char *keys[2] = {"episodes", "steps"};
+  long v[2] = {o->episodes, o->steps};
+  for (int k = 0; k < 2; k++)
+    if (v[k]) {
+      cJSON_DeleteItemFromObjectCaseSensitive(ev, keys[k]);
+      cJSON_AddNumberToObject(ev, keys[k], (double)v[k]);
+    }
+}
+
+/* The one-line summary on stdout: mean return, normalised score, success rate. */
+static void print_summary(const cJSON *result, const char *out) {
+  const cJSON *sum = cJSON_GetObjectItemCaseSensitive(result, "summary");
+  const cJSON *ret = cJSON_GetObjectItemCaseSensitive(sum, "return_mean");
+  const cJSON *ns = cJSON_GetObjectItemCaseSensitive(sum, "normalized_score_mean");
+  const cJSON *sr = cJSON_GetObjectItemCaseSensitive(sum, "success_rate");
+  const cJSON *n = cJSON_GetObjectItemCaseSensitive(sum, "episodes");
+  const cJSON *nf = cJSON_GetObjectItemCaseSensitive(sum, "failed_episodes");
+  char score[32] = "n/a";
+  if (cJSON_IsNumber(ns)) snprintf(score, sizeof score, "%.4g", ns->valuedouble);
+  printf("sgp eval: %g episode(s): mean return %.4g, normalised score %s, success %.0f%%%s -> %s\n",
+         cJSON_IsNumber(n) ? n->valuedouble : 0, cJSON_IsNumber(ret) ? ret->valuedouble : NAN, score,
+         cJSON_IsNumber(sr) ? 100 * sr->valuedouble : 0,
+         cJSON_IsNumber(nf) && nf->valuedouble > 0 ? " (some episodes failed)" : "", out);
+}
+
 int eval_run(const eval_opts *o, sgp_err *e) {
   eval_state s;
   memset(&s, 0, sizeof s);
@@ -942,12 +1039,14 @@ int eval_run(const eval_opts *o, sgp_err *e) {
   s.o = o;
   if (sgp_json_load(s.file, &s.root, e)) return -1;
   s.c = sgp_cfg_root(s.root, s.file);
+  apply_overrides(s.root, o);
   int rc = eval_read_header(&s.c, &s.seed, e) ||
            read_env(&s, e) || read_protocol(&s, e) || read_planner(&s, e) || make_planner(&s, e) ||
            run_episodes(&s, o, e);
   if (!rc) {
     cJSON *result = result_json(&s);
     rc = sgp_json_write(o->out_path, result, e);
+    if (!rc) print_summary(result, o->out_path);
     cJSON_Delete(result);
   }
   eval_state_free(&s);

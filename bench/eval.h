@@ -12,9 +12,10 @@ typedef struct eval_opts {
   const char *config_path; /* RUN.json */
   const char *out_path;    /* RESULT.json */
   const char *rollout_dir; /* --save-rollout DIR, or NULL */
-  int progress;            /* progress bar on stderr (when a terminal) */
+  int progress;            /* progress on stderr: a bar on a terminal, else a line per batch */
   int threads;             /* episodes split over this many threads (0 or 1: one) */
   int lockstep;            /* episodes planned together per thread, at most (0: 16) */
+  long episodes, steps;    /* > 0: override /eval/episodes, /eval/steps */
 } eval_opts;
 
 /* Largest run seed (a run's streams are seeded from a 31-bit seed). */

@@ -5,7 +5,8 @@
 #  2. outputs are checked before the work: a missing parent directory is created (train, eval,
 #     sample, collect), a parent that cannot be created fails at once, before any training;
 #  3. the run configs the README and `eval --help` name exist, and each (point, cartpole, pixels)
-#     runs through the README's pipeline (collect -> train --epochs 1 -> eval);
+#     runs through the README's pipeline (collect -> train --epochs 1 -> eval --episodes --steps),
+#     eval printing plain progress lines when piped and a one-line summary;
 #  4. temporaries that a killed process left next to an output are removed by the next command,
 #     those of a live process are kept;
 #  5. `sgp check` of a dataset whose manifest lost its statistics is an error naming the field, not
@@ -76,16 +77,26 @@ for env in point cartpole pixels; do
 import json, sys
 s = json.load(open(sys.argv[1])); s["n"] = 3000; json.dump(s, open("s.json", "w"))
 r = json.load(open(sys.argv[2])); json.dump(r["env"].get("config", {}), open("cfg.json", "w"))
-r["eval"]["steps"] = 2; json.dump(r, open("run.json", "w"))
 EOF
   "$SGP" collect $env --env-config cfg.json --spec s.json --seed 1 --out data/$env --quiet >/dev/null
   "$SGP" train score --data data/$env --config "$score" --out models/${env}_score.safetensors --epochs 1 --quiet >/dev/null
   "$SGP" train dynamics --data data/$env --config "$SRC/agents/configs/dynamics_default.json" \
     --out models/${env}_dyn.safetensors --epochs 1 --quiet >/dev/null
-  "$SGP" eval --config run.json --out res/$env.json --quiet
+  # the shipped config as is, shortened on the command line; progress piped: plain lines
+  "$SGP" eval --config "$SRC/bench/runs/${env}_sgp.json" --out res/$env.json --episodes 2 --steps 2 > sum.txt 2> prog.txt
   grep -q '"summary"' res/$env.json || fail "$env: no summary in the result"
-  echo "ok   bench/runs/${env}_sgp.json runs (2 steps)"
+  python3 -c 'import json, sys; e = json.load(open(sys.argv[1]))["config"]["eval"]; sys.exit(not (e["episodes"] == 2 and e["steps"] == 2))' res/$env.json ||
+    fail "$env: --episodes/--steps not recorded in the result's config"
+  grep -q "^sgp eval: 2 episode(s): mean return .*, normalised score .*, success .*% -> res/$env.json" sum.txt ||
+    fail "$env: no one-line summary: $(cat sum.txt)"
+  grep -q "^eval: episodes 1-2 of 2: step 1/2, mean return .* over 2 live, .* ms/step, .* s elapsed" prog.txt ||
+    fail "$env: no per-step progress line when piped: $(cat prog.txt)"
+  grep -q "^eval: episodes 1-2 of 2 done: mean return .*, success [0-2]/2, .* ms/step, .* s elapsed" prog.txt ||
+    fail "$env: no batch progress line when piped: $(cat prog.txt)"
+  grep -q $'\r' prog.txt && fail "$env: terminal control characters in piped progress"
+  echo "ok   bench/runs/${env}_sgp.json runs (--episodes 2 --steps 2): $(cat sum.txt)"
 done
+cp "$SRC/bench/runs/point_sgp.json" run.json
 
 # a rollout directory that is a link is not written through
 mkdir victim && ln -s "$W/victim" rlink
@@ -97,7 +108,7 @@ host=$(hostname | tr -c 'A-Za-z0-9\n' '-' | cut -c1-32)
 sh -c 'exit 0' & dead=$!
 wait $dead
 touch "res/point.json.tmp.$host.$dead.abcdefgh" "res/point.json.tmp.$host.$$.abcdefgh"
-"$SGP" eval --config run.json --out res/again.json --quiet
+"$SGP" eval --config run.json --out res/again.json --steps 2 --episodes 1 --quiet > /dev/null
 [[ -e "res/point.json.tmp.$host.$dead.abcdefgh" ]] && fail "a dead process's temporary was left"
 [[ -e "res/point.json.tmp.$host.$$.abcdefgh" ]] || fail "a live process's temporary was removed"
 echo "ok   stale temporary of dead pid $dead removed, live pid $$ kept"
