@@ -12,7 +12,9 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage: sgp sweep FILE.json [--out DIR] [--jobs N] [--cache DIR] [--threads N]\n"
-          "                 [--list] [--stage data|models|runs] [--table-only]\n"
+          "                 [--list] [--stage data|models|runs] [--table-only] [--status] [--estimate]\n"
+          "                 [--slurm [--partition P] [--account A] [--time HH:MM:SS] [--cpus-per-task N]\n"
+          "                          [--max-parallel K] [--dry-run]]\n"
           "Expands the sweep into jobs (collect datasets, train models, evaluate runs), runs the ones\n"
           "not done yet, and writes DIR/table.json, DIR/table.md and DIR/figures/.\n\n"
           "  --out DIR      output directory (default results/NAME, NAME the sweep's name)\n"
@@ -24,6 +26,14 @@ static void usage(FILE *f) {
           "                 the table\n"
           "  --stage S      only run jobs up to datasets (data), models, or everything (runs)\n"
           "  --table-only   run nothing; (re)write the tables from the results present\n"
+          "  --status       done / failed / missing jobs from the cache and DIR alone (any engine),\n"
+          "                 the failures by name with the end of their logs; exit 0 iff all done\n"
+          "  --estimate     CPU-hours of the jobs left, from measured jobs of the same setting\n"
+          "  --slurm        submit to Slurm: one job array per wave (afterok), then a final job that\n"
+          "                 assembles the table; prints the job ids. Again: submits what is missing.\n"
+          "    --partition P, --account A, --time T, --cpus-per-task N (default 1; also --threads'\n"
+          "    default), --max-parallel K (tasks of an array at a time), --dry-run (write and print\n"
+          "    the sbatch scripts, submit nothing)\n"
           "  --fake-jobs    TEST ONLY: fake-* environments and planners, jobs that write dummy\n"
           "                 artefacts (exercises the harness; never a benchmark)\n\n"
           "Interrupt at any time and run the same command again: finished artefacts are reused.\n"
@@ -64,14 +74,56 @@ static int has_control(const char *s) {
 /* The options of `sgp sweep`, checked. */
 typedef struct sweep_args {
   const char *file, *out, *cache;
-  int jobs, threads, max_kind, list, table_only;
+  int jobs, threads, max_kind, list, table_only, status, estimate, slurm;
+  const char *slurm_final; /* the final job of a submission (internal) */
+  sweep_slurm_opts so;
   const sweep_registry *reg;
 } sweep_args;
 
+/* The cluster options (--slurm and its settings, --status, --estimate), checked. */
+static int parse_cluster_args(int argc, char **argv, sweep_args *a) {
+  static const char *const slurm_only[] = {"--partition", "--account", "--time", "--cpus-per-task", "--max-parallel",
+                                           "--dry-run", NULL};
+  a->status = cli_flag(argc, argv, "--status"), a->estimate = cli_flag(argc, argv, "--estimate");
+  a->slurm = cli_flag(argc, argv, "--slurm"), a->slurm_final = cli_opt(argc, argv, "--slurm-final");
+  if (a->list + a->table_only + a->status + a->estimate + a->slurm + !!a->slurm_final > 1) {
+    fprintf(stderr, "sgp sweep: --list, --table-only, --status, --estimate and --slurm exclude each other\n");
+    return 2;
+  }
+  for (int k = 0; slurm_only[k] && !a->slurm; k++)
+    if (cli_flag(argc, argv, slurm_only[k]) || cli_opt(argc, argv, slurm_only[k])) {
+      fprintf(stderr, "sgp sweep: %s needs --slurm\n", slurm_only[k]);
+      return 2;
+    }
+  sweep_slurm_opts *o = &a->so;
+  o->file = a->file, o->max_kind = a->max_kind, o->dry_run = cli_flag(argc, argv, "--dry-run");
+  o->partition = cli_opt(argc, argv, "--partition"), o->account = cli_opt(argc, argv, "--account");
+  o->time = cli_opt(argc, argv, "--time");
+  o->cpus = 1;
+  const char *s;
+  if ((s = cli_opt(argc, argv, "--cpus-per-task")) && parse_int(s, 1, 1024, &o->cpus)) {
+    fprintf(stderr, "sgp sweep: --cpus-per-task: expected a whole number >= 1, got '%s'\n", s);
+    return 2;
+  }
+  if ((s = cli_opt(argc, argv, "--max-parallel")) && parse_int(s, 1, 1000000, &o->max_parallel)) {
+    fprintf(stderr, "sgp sweep: --max-parallel: expected a whole number >= 1, got '%s'\n", s);
+    return 2;
+  }
+  o->threads = cli_opt(argc, argv, "--threads") ? a->threads : o->cpus;
+  sgp_err e;
+  if (sweep_slurm_check(o, &e)) {
+    fprintf(stderr, "sgp sweep: %s\n", e.msg);
+    return 2;
+  }
+  return 0;
+}
+
 /* Returns 0, or the exit status of a usage error (after printing it). */
 static int parse_args(int argc, char **argv, sweep_args *a) {
-  static const char *const valued[] = {"--out", "--jobs", "--cache", "--threads", "--stage", NULL};
-  static const char *const boolean[] = {"--list", "--table-only", "--fake-jobs", NULL};
+  static const char *const valued[] = {"--out", "--jobs", "--cache", "--threads", "--stage", "--partition", "--account",
+                                       "--time", "--cpus-per-task", "--max-parallel", "--slurm-final", NULL};
+  static const char *const boolean[] = {"--list", "--table-only", "--fake-jobs", "--status", "--estimate", "--slurm",
+                                        "--dry-run", NULL};
   const char *pos[1];
   int npos;
   int rc = cli_parse("sweep", argc, argv, valued, boolean, 1, 1, pos, &npos);
@@ -110,7 +162,7 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
       fprintf(stderr, "sgp sweep: %s: the path contains a control character (a newline?); refusing it\n", paths[k][0]);
       return 2;
     }
-  return 0;
+  return parse_cluster_args(argc, argv, a);
 }
 
 /* Loads the sweep. The output directory defaults to results/NAME: the file is validated once with
@@ -214,6 +266,7 @@ static int run(const sweep *sw, const sweep_args *a) {
 
 int cmd_sweep(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "--fake-job")) return sweep_fake_job(argc - 2, argv + 2);
+  if (argc >= 2 && !strcmp(argv[1], "--task")) return sweep_slurm_task(argc - 2, argv + 2);
   if (cli_wants_help(argc, argv)) {
     usage(stdout);
     return 0;
@@ -231,11 +284,16 @@ int cmd_sweep(int argc, char **argv) {
     fprintf(stderr, "sgp sweep: %s: the program's path contains a control character; refusing to list or run jobs\n", prog);
     return 2;
   }
-  if (load(&a, prog, &sw, &e) || sweep_prepare(sw, &e)) {
+  /* --status and --estimate only read: nothing is written */
+  if (load(&a, prog, &sw, &e) || (!a.status && !a.estimate && sweep_prepare(sw, &e))) {
     sweep_free(sw);
     return cli_error("sweep", &e);
   }
   if (a.list) print_list(sw, &a);
+  else if (a.status) rc = sweep_status(sw, a.max_kind, stdout);
+  else if (a.estimate) rc = sweep_estimate(sw, a.max_kind, stdout);
+  else if (a.slurm) rc = sweep_slurm_submit(sw, &a.so);
+  else if (a.slurm_final) rc = sweep_slurm_final(sw, a.slurm_final);
   else rc = run(sw, &a);
   sweep_free(sw);
   return rc;

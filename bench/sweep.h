@@ -6,6 +6,9 @@
  *   sweep_sched.c    runs the job graph (fork/exec, --jobs in parallel, logs, progress, signals)
  *   sweep_registry.c the real environment and planner registries seen by the expansion
  *   sweep_fake.c     test-only registry and job implementations (--fake-jobs)
+ *   sweep_status.c   what jobs leave behind (outcomes, times, cost classes); --status
+ *   sweep_estimate.c --estimate: CPU-hours of the jobs left from measured jobs of their class
+ *   sweep_slurm.c    --slurm: job arrays per wave, the task runner, the final assembling job
  *   table.c          table.json / table.md from the run results (a pure function of them)
  *   svg.c            figures: bar charts with CI whiskers, 2-D trajectories over the data
  */
@@ -14,6 +17,10 @@
 
 #include "core/core.h"
 #include "envs/env.h"
+
+#include <stdio.h>
+
+struct rusage;
 
 /* ------------------------------------------------------------------ registries */
 /* What the expansion needs to know about an environment (filled by sweep_registry.info). */
@@ -160,6 +167,65 @@ typedef struct sweep_exec_result {
 /* Runs every pending job. Returns 0 when all succeeded, -1 when some failed (reported on stderr
  * with the tail of their logs) or the sweep was interrupted (res->interrupted). */
 int sweep_execute(const sweep *sw, const sweep_exec_opts *o, sweep_exec_result *res, sgp_err *e);
+
+/* The last `lines` lines of a log, indented, on out ("(no log: ...)" if it cannot be read). */
+void sweep_print_tail(FILE *out, const char *path, int lines);
+
+/* ------------------------------------------------------------------ outcomes, status, cost (sweep_status.c) */
+/* A job as whoever runs it sees it (the local scheduler from the sweep, a Slurm task from a line
+ * of its task file). It leaves OUT/logs/<verb>-<key>.outcome.json when it ends, and on success
+ * CACHE/timings/<verb>-<key>.json with its cost class and measured time (docs/sweeps.md). */
+typedef struct sweep_task {
+  char *what, *key, *verb;
+  char *cost_class;   /* key of the job up to its seed: jobs of one class cost the same */
+  char *log_path, *done_path, *outcome_path, *timing_path;
+  int threads;        /* OPENBLAS_NUM_THREADS */
+  int argc;
+  char **argv;        /* NULL-terminated */
+} sweep_task;
+
+/* The cost class of job i: its verb, configs without seed and paths, its dependencies' classes. */
+void sweep_job_class(const sweep *sw, int i, char out[17]);
+void sweep_task_of(const sweep *sw, int i, int threads, sweep_task *t);
+void sweep_task_free(sweep_task *t);
+cJSON *sweep_task_json(const sweep_task *t);
+/* Reads sweep_task_json's object; errors name `where`. */
+int sweep_task_parse(const cJSON *o, const char *where, sweep_task *t, sgp_err *e);
+/* Before a job starts: its previous outcome is removed (a stale failure would be reported). */
+void sweep_outcome_clear(const sweep_task *t);
+/* After it ended (wait status, wall seconds, its rusage or NULL, ok = exit 0 and artefact written):
+ * the outcome, and on success the time record. engine: "local" or "slurm". */
+void sweep_outcome_write(const sweep_task *t, const char *engine, int wst, double wall_s,
+                         const struct rusage *ru, int ok);
+/* The same for job i of the local scheduler. */
+void sweep_record_start(const sweep *sw, int i);
+void sweep_record_end(const sweep *sw, int i, int threads, int wst, double wall_s, const struct rusage *ru, int ok);
+/* --status: done / failed / missing jobs (kinds up to max_kind) from the artefacts, outcomes and
+ * logs alone, every failure by name with the tail of its log. 0 when every job is done, else 1. */
+int sweep_status(const sweep *sw, int max_kind, FILE *out);
+/* --estimate (sweep_estimate.c): CPU-hours of the jobs left from measured jobs of their class. */
+int sweep_estimate(const sweep *sw, int max_kind, FILE *out);
+
+/* ------------------------------------------------------------------ Slurm (sweep_slurm.c) */
+typedef struct sweep_slurm_opts {
+  const char *file;                  /* the sweep file as given (the final job loads it) */
+  const char *partition, *account, *time; /* NULL: the cluster's defaults */
+  int cpus;                          /* --cpus-per-task of every task */
+  int threads;                       /* OPENBLAS_NUM_THREADS of every job */
+  int max_parallel;                  /* tasks of one array at a time (0: no limit) */
+  int max_kind;                      /* --stage */
+  int dry_run;                       /* write and print the scripts, submit nothing */
+} sweep_slurm_opts;
+/* Checks --partition, --account and --time (they become #SBATCH lines). */
+int sweep_slurm_check(const sweep_slurm_opts *o, sgp_err *e);
+/* --slurm: one job array per wave of the pending jobs, chained with afterok, and a final job that
+ * assembles the table. Prints the job ids (or, dry run, the scripts). Returns the exit status. */
+int sweep_slurm_submit(const sweep *sw, const sweep_slurm_opts *o);
+/* The final job (--slurm-final DIR; DIR NULL: run here): status with the failures by name, then
+ * the tables. 0 when every job is done and every run has its result, else 1. */
+int sweep_slurm_final(const sweep *sw, const char *dir);
+/* `sgp sweep --task FILE N`: runs the job on line N of a task file, records its outcome. */
+int sweep_slurm_task(int argc, char **argv);
 
 /* ------------------------------------------------------------------ tables and figures */
 /* table.json, table.md and figures/ under sw->out from the run results. *missing receives the

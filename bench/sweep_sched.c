@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,12 +78,12 @@ static pid_t launch(const sweep_job *j, int blas_threads) {
   _exit(127);
 }
 
-static void print_tail(const char *path, int lines) {
+void sweep_print_tail(FILE *out, const char *path, int lines) {
   void *buf;
   size_t n;
   sgp_err e;
   if (sgp_read_file(path, &buf, &n, 64u << 20, &e)) {
-    fprintf(stderr, "    (no log: %s)\n", e.msg);
+    fprintf(out, "    (no log: %s)\n", e.msg);
     return;
   }
   const char *s = buf;
@@ -96,7 +97,7 @@ static void print_tail(const char *path, int lines) {
   while (*p) {
     const char *nl = strchr(p, '\n');
     int len = nl ? (int)(nl - p) : (int)strlen(p);
-    fprintf(stderr, "    | %.*s\n", len, p);
+    fprintf(out, "    | %.*s\n", len, p);
     if (!nl) break;
     p = nl + 1;
   }
@@ -205,6 +206,7 @@ static int launch_ready(sched *s, int *pending_left) {
     s->run[k].t0 = sgp_now();
     s->run_job[k] = i;
     s->st[i] = J_RUNNING;
+    sweep_record_start(sw, i);
     s->nrunning++;
     launched_any = 1;
   }
@@ -212,7 +214,7 @@ static int launch_ready(sched *s, int *pending_left) {
 }
 
 /* A child exited: its job is done iff it exited 0 and wrote its artefact. */
-static void reap(sched *s, pid_t pid, int wst) {
+static void reap(sched *s, pid_t pid, int wst, const struct rusage *ru) {
   sweep_exec_result *res = s->res;
   int k = 0;
   while (k < s->nslots && s->run[k].pid != pid) k++;
@@ -233,6 +235,7 @@ static void reap(sched *s, pid_t pid, int wst) {
       fclose(lf);
     }
   }
+  if (!res->interrupted) sweep_record_end(s->sw, i, s->blas_threads, wst, dt, ru, ok);
   if (ok) {
     s->st[i] = J_DONE;
     res->ran++;
@@ -298,7 +301,7 @@ static void report_failures(const sched *s) {
     if (WIFEXITED(w)) fprintf(stderr, "  FAILED %s (exit status %d), log %s:\n", j->what, WEXITSTATUS(w), j->log_path);
     else if (WIFSIGNALED(w)) fprintf(stderr, "  FAILED %s (killed by signal %d), log %s:\n", j->what, WTERMSIG(w), j->log_path);
     else fprintf(stderr, "  FAILED %s, log %s:\n", j->what, j->log_path);
-    print_tail(j->log_path, 8);
+    sweep_print_tail(stderr, j->log_path, 8);
   }
 }
 
@@ -319,9 +322,10 @@ int sweep_execute(const sweep *sw, const sweep_exec_opts *o, sweep_exec_result *
     int pending_left, launched_any = launch_ready(&s, &pending_left);
     if (s.nrunning == 0 && (!pending_left || res->interrupted) && !launched_any) break;
     int wst;
-    pid_t pid = waitpid(-1, &wst, WNOHANG);
+    struct rusage ru;
+    pid_t pid = wait4(-1, &wst, WNOHANG, &ru);
     if (pid > 0) {
-      reap(&s, pid, wst);
+      reap(&s, pid, wst, &ru);
       continue;
     }
     if (pid < 0 && errno != EINTR && errno != ECHILD) break;

@@ -356,7 +356,7 @@ static void versions_add(version_set *vs, const cJSON *ver) {
 static cJSON *versions_json(version_set *vs, sgp_err *e) {
   cJSON *vj = cJSON_CreateObject();
   cJSON_AddItemToObject(vj, "table", sgp_versions_json());
-  qsort(vs->v, (size_t)vs->n, sizeof *vs->v, cmp_str);
+  if (vs->n) qsort(vs->v, (size_t)vs->n, sizeof *vs->v, cmp_str); /* no results at all: v is NULL */
   cJSON *vr = cJSON_AddArrayToObject(vj, "runs");
   for (int i = 0; i < vs->n; i++) {
     cJSON *x;
