@@ -202,6 +202,8 @@ void sweep_record_start(const sweep *sw, int i);
 void sweep_record_end(const sweep *sw, int i, int threads, int wst, double wall_s, const struct rusage *ru, int ok);
 /* --status: done / failed / missing jobs (kinds up to max_kind) from the artefacts, outcomes and
  * logs alone, every failure by name with the tail of its log. 0 when every job is done, else 1. */
+/* Jobs started (a log) that have left neither their artefact nor an outcome record. */
+int sweep_count_started(const sweep *sw, int max_kind);
 int sweep_status(const sweep *sw, int max_kind, FILE *out);
 /* --estimate (sweep_estimate.c): CPU-hours of the jobs left from measured jobs of their class. */
 int sweep_estimate(const sweep *sw, int max_kind, FILE *out);

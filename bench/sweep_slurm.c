@@ -588,6 +588,11 @@ int sweep_slurm_final(const sweep *sw, const char *dir) {
     free(p);
     if (rc) return cli_error("sweep", &e);
   }
+  /* Slurm marks a cancelled task ended before its processes have exited: give the task runners of
+   * jobs that started and left nothing yet the time to record their outcome (60 s at most, since a
+   * task killed by SIGKILL never records one). */
+  for (int k = 0; dir && k < 120 && sweep_count_started(sw, SWEEP_RUN); k++)
+    nanosleep(&(struct timespec){0, 500000000}, NULL);
   int st = sweep_status(sw, SWEEP_RUN, stdout);
   cJSON *timing = cJSON_CreateObject();
   cJSON_AddStringToObject(timing, "engine", "slurm");

@@ -258,6 +258,18 @@ static int job_state(const sweep_task *t, char *why, size_t cap) {
   return sgp_path_exists(t->log_path) ? ST_STARTED : ST_MISSING;
 }
 
+int sweep_count_started(const sweep *sw, int max_kind) {
+  int n = 0;
+  for (int i = 0; i < sw->njobs; i++) {
+    if ((int)sw->jobs[i].kind > max_kind) continue;
+    sweep_task t;
+    sweep_task_of(sw, i, 1, &t);
+    n += job_state(&t, NULL, 0) == ST_STARTED;
+    sweep_task_free(&t);
+  }
+  return n;
+}
+
 int sweep_status(const sweep *sw, int max_kind, FILE *out) {
   int n[3][4] = {{0}}, tot[4] = {0};
   for (int i = 0; i < sw->njobs; i++) {
