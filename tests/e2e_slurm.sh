@@ -89,10 +89,11 @@ for _ in $(seq 3000); do
     killed=$job
     break 2
   done
-  [[ -n $(squeue -h) ]] || break
+  # stop looking once the queue is known to be empty (squeue may fail while slurmctld is busy)
+  if q=$(squeue -h 2> /dev/null) && [[ -z $q ]]; then break; fi
   sleep 0.01
 done
-[[ -n $killed ]] || fail "could not catch a training task running"
+[[ -n $killed ]] || { sweep "${S[@]}" --status >&2 || true; fail "could not catch a training task running"; }
 ok "froze and cancelled array task (job $killed) running: $what"
 wait_job "$final"
 out1=$(ls "$T"/s/slurm/*/final-"$final".out)
