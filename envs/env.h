@@ -130,6 +130,11 @@ typedef struct env_metric {
   env_metric_kind kind;
   int better;           /* +1 higher is better, -1 lower, 0 a diagnostic */
 } env_metric;
+/* An arrow of the viewer's action display (env_ops.view_action), scene coordinates. */
+typedef struct env_arrow {
+  double from[3], to[3];
+} env_arrow;
+#define ENV_MAX_ARROWS 16
 
 /* ------------------------------------------------------------------ the spec */
 /* The "data box" is the space in which box-shaped data collection samples states and actions.
@@ -231,6 +236,11 @@ typedef struct env_ops {
   /* The value of metric i (spec.metrics[i]) for the n states xs (n×nx): a plan's states or, for
    * ENV_METRIC_FINAL, the final state (n = 1). Required when spec.nmetrics > 0. Pure. */
   double (*metric)(const sgp_env *env, int i, const double *xs, int n);
+  /* The action u (nu) taken in state x, as up to `max` arrows for the viewer (the point's step from
+   * p to p + u). Returns how many. Pure: must not touch the simulator. NULL: the viewer draws the
+   * model's actuators instead (an arrow along each actuated joint, as long as the control is a
+   * fraction of its range), which suits force and torque actions (cartpole, locomotion). */
+  int (*view_action)(const sgp_env *env, const double *x, const double *u, env_arrow *out, int max);
 } env_ops;
 
 /* MuJoCo plumbing shared by every environment (envs/env_mujoco.c). */
@@ -294,7 +304,8 @@ void env_action_to_box(const sgp_env *env, const double *u, double *a);
 void env_clip_action(const sgp_env *env, double *u);
 
 /* The description's hooks with their defaults: view_point -1 without the hook; overlays 0;
- * hud_note ""; view_camera 0 (cam untouched) without the hook, 1 with it. */
+ * hud_note ""; view_camera 0 (cam untouched) without the hook, 1 with it; view_action -1 without
+ * the hook (the viewer then draws the actuators), else the arrows' count. */
 int env_view_point(const sgp_env *env, const double *x, double p[3]);
 int env_overlays(const sgp_env *env, env_overlay *out, int max);
 void env_hud_note(const sgp_env *env, char *buf, size_t n);
@@ -304,6 +315,7 @@ int env_view_camera(const sgp_env *env, const double *xs, int n, double aspect, 
 int env_view_marks(const sgp_env *env, const double *x, double (*p)[3], int max);
 /* Metric i of the spec for n states (NAN if i is not a metric of the spec). */
 double env_metric_value(const sgp_env *env, int i, const double *xs, int n);
+int env_view_action(const sgp_env *env, const double *x, const double *u, env_arrow *out, int max);
 /* Checks an instance against the contract of this header (the operations that are required, the
  * spec's dimensions and bounds, data box and its maps, excluded region, figure, references and
  * their expert, overlays, the view point of the current state, the metrics) and fills the default tolerances

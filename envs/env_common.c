@@ -90,6 +90,12 @@ void env_hud_note(const sgp_env *env, char *buf, size_t n) {
   if (env->ops->hud_note && n) env->ops->hud_note(env, buf, n);
 }
 
+int env_view_action(const sgp_env *env, const double *x, const double *u, env_arrow *out, int max) {
+  if (!env->ops->view_action) return -1;
+  int n = max > 0 ? env->ops->view_action(env, x, u, out, max) : 0;
+  return n < 0 ? 0 : n > max ? max : n;
+}
+
 int env_view_camera(const sgp_env *env, const double *xs, int n, double aspect, double fovy,
                     double cam[6]) {
   if (!env->ops->view_camera) return 0;

@@ -80,6 +80,8 @@ void env_point_expert(const sgp_env *point, const double *p, double *u);
 /* The point's head-up display note and default camera (shared with pixels). */
 void env_point_note(const sgp_env *point, char *buf, size_t n);
 void env_point_camera(double fovy, double cam[6]);
+/* The viewer's arrow of a commanded step u from the position p (view_action of point and pixels). */
+int env_point_step_arrow(const sgp_env *point, const double *p, const double *u, env_arrow *out, int max);
 double env_point_height(const sgp_env *point); /* z of the drawn path (the point body's height) */
 
 #endif

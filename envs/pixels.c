@@ -351,6 +351,15 @@ static void px_view_camera(const sgp_env *env, const double *xs, int n, double a
   env_point_camera(fovy, cam);
 }
 
+/* The commanded displacement (decoded from an image action) from the decoded position. */
+static int px_view_action(const sgp_env *env, const double *x, const double *u, env_arrow *out, int max) {
+  const px_impl *p = env->impl;
+  double q[3], a[2];
+  if (px_view_point(env, x, q)) return 0;
+  env_action_to_box(env, u, a);
+  return env_point_step_arrow(p->pt, q, a, out, max);
+}
+
 /* The observation: the state image in a panel. */
 static int px_overlays(const sgp_env *env, env_overlay *out, int max) {
   const px_impl *p = env->impl;
@@ -373,7 +382,7 @@ static const env_ops px_ops = {
     .cost_batch = px_cost_batch, .terminal_cost_batch = px_terminal_batch, .box_to_state = px_box_to_state,
     .state_to_box = px_state_to_box, .box_to_action = px_box_to_action, .action_to_box = px_action_to_box,
     .expert_action = px_expert_action, .view_point = px_view_point, .view_camera = px_view_camera,
-    .overlays = px_overlays, .hud_note = px_hud_note};
+    .overlays = px_overlays, .hud_note = px_hud_note, .view_action = px_view_action};
 
 static int px_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   sgp_env *pt = NULL;

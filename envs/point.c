@@ -228,6 +228,20 @@ static int point_view_point(const sgp_env *env, const double *x, double p[3]) {
   return 0;
 }
 
+/* The commanded step (clipped as env_step clips it): an arrow from p to p + u. Shared with pixels. */
+int env_point_step_arrow(const sgp_env *point, const double *p, const double *u, env_arrow *out, int max) {
+  if (max < 1 || !isfinite(p[0]) || !isfinite(p[1])) return 0;
+  double uc[2] = {u[0], u[1]};
+  env_clip_action(point, uc);
+  out->from[0] = p[0], out->from[1] = p[1], out->from[2] = env_point_height(point);
+  out->to[0] = p[0] + uc[0], out->to[1] = p[1] + uc[1], out->to[2] = out->from[2];
+  return 1;
+}
+
+static int point_view_action(const sgp_env *env, const double *x, const double *u, env_arrow *out, int max) {
+  return env_point_step_arrow(env, x, u, out, max);
+}
+
 /* From above, x to the right, y up (like the model's "top" camera), the floor filling the view. */
 void env_point_camera(double fovy, double cam[6]) {
   cam[0] = cam[1] = cam[2] = 0;
@@ -255,7 +269,7 @@ static const env_ops point_ops = {
     .get_state = point_get_state, .step = point_step, .cost = point_cost, .terminal_cost = point_terminal,
     .success = point_success, .cost_batch = point_cost_batch, .terminal_cost_batch = point_terminal_batch,
     .expert_action = point_expert_action, .view_point = point_view_point, .view_camera = point_view_camera,
-    .hud_note = env_point_note};
+    .hud_note = env_point_note, .view_action = point_view_action};
 
 /* Reference returns (episode return = Σ_t −c(x_t,u_t) − c_T(x_T) over T = 40 steps from the
  * start), recomputed by tests/test_env_references.c:

@@ -3,8 +3,11 @@
  * libsgp): the cartpole pole-tip point against MuJoCo's own tip geom position, the pixels point
  * against the position the image was rendered from (the environments' view_point hooks), the
  * recomputed returns against the rewards of actually stepping the environment (and the terminal
- * cost), every malformed rollout rejected with the file named and the output untouched, the PPM
- * writer's bytes, and the head-up note of the variant. */
+ * cost), the simulator's own rewards and the planner's numbers read from ep<E>_step.npy, a trace
+ * grown step by step (the live agent's) equal to the same episode loaded from files, a dataset's
+ * episodes against a brute-force split of its flags, every malformed rollout rejected with the
+ * file named and the output untouched, the PPM writer's bytes, and the head-up note of the
+ * variant. */
 #include "viewer/view_data.c"
 
 #include "testutil.h"
@@ -237,6 +240,113 @@ static void test_rejects(const char *dir) {
   env_destroy(cp);
 }
 
+
+/* ep<E>_step.npy: the rewards are the simulator's (not recomputed) and the planner's numbers per
+ * step are read; a trace grown with view_trace_push from the same steps is the same episode. */
+static void test_step_file(const char *dir) {
+  sgp_env *env = make("point", "{\"hole\":\"mud\"}");
+  enum { S = 6, H = 3 };
+  double x[(S + 1) * 2], u[S * 2], step[S * 5], timing[S * 2], rew[S];
+  float plan[S * (H + 1) * 2];
+  sgp_err e;
+  int term;
+  env_reset(env, 3, x, &e);
+  for (int t = 0; t < S; t++) {
+    u[2 * t] = -0.1, u[2 * t + 1] = 0.05;
+    env_step(env, u + 2 * t, x + 2 * (t + 1), &rew[t], &term, &e);
+    double row[5] = {rew[t] + 0.25 /* not the cost's: the file must win */, 10 + t, 9 + t, 1, 0.1 * t};
+    memcpy(step + 5 * t, row, sizeof row);
+    timing[2 * t] = 3.5 + t, timing[2 * t + 1] = 0.01;
+    for (int k = 0; k <= H; k++) {
+      plan[(t * (H + 1) + k) * 2] = (float)(x[2 * t] - 0.1 * k);
+      plan[(t * (H + 1) + k) * 2 + 1] = (float)x[2 * t + 1];
+    }
+  }
+  write_f64(dir, "ep20_x.npy", 2, (int64_t[]){S + 1, 2}, x);
+  write_f64(dir, "ep20_u.npy", 2, (int64_t[]){S, 2}, u);
+  write_f64(dir, "ep20_step.npy", 2, (int64_t[]){S, 5}, step);
+  write_f64(dir, "ep20_timing.npy", 2, (int64_t[]){S, 2}, timing);
+  char *pp = sgp_path_join(dir, "ep20_plan_x.npy");
+  sgp_npy_write_raw(pp, SGP_F32, 3, (int64_t[]){S, H + 1, 2}, plan, &e);
+  free(pp);
+  view_rollout r;
+  int rc = view_rollout_load(dir, 20, env, &r, &e);
+  CHECK(rc == 0, "a rollout with a step file loads: %s", rc ? e.msg : "");
+  if (rc) return;
+  double worst = 0, sum = 0;
+  for (int t = 0; t < S; t++) {
+    sum += rew[t] + 0.25;
+    worst = fmax(worst, fabs(r.r[t] - (rew[t] + 0.25)) + fabs(r.ret[t + 1] - sum));
+    worst = fmax(worst, fabs(r.obj[t] - (10 + t)) + fabs(r.pcost[t] - (9 + t)) + fabs(r.pen[t] - 1) +
+                            fabs(r.dd[t] - 0.1 * t) + fabs(r.plan_ms[t] - (3.5 + t)));
+  }
+  CHECK(r.rewards_exact && r.has_planner && r.has_dd && r.has_time, "the step file's columns are used");
+  CHECK_WORST("rewards, returns and planner numbers vs the step file", worst, 0);
+
+  /* the same episode, pushed step by step as a live agent's */
+  view_rollout g;
+  view_trace_init(&g, env, 0, 0, 2);
+  memcpy(g.x, x, sizeof(double) * 2);
+  view_point(env, x, g.xp);
+  for (int t = 0; t < S; t++) {
+    view_step st = {u + 2 * t, x + 2 * (t + 1), NULL, NULL, rew[t] + 0.25, H, 0, plan + t * (H + 1) * 2, NULL,
+                    10 + t, 9 + t, 1, 0.1 * t, 3.5 + t};
+    view_trace_push(&g, env, &st);
+  }
+  worst = 0;
+  for (int t = 0; t <= S; t++) {
+    for (int k = 0; k < 3; k++) worst = fmax(worst, fabs(g.xp[3 * t + k] - r.xp[3 * t + k]));
+    worst = fmax(worst, fabs(g.ret[t] - r.ret[t]));
+  }
+  for (int i = 0; i < S * (H + 1) * 3; i++) worst = fmax(worst, fabs(g.plan_p[i] - r.plan_p[i]));
+  CHECK(g.steps == S && g.H == H && g.cap >= S, "pushed trace: %d steps, H %d (grown past its first capacity)", g.steps, g.H);
+  CHECK_WORST("pushed trace vs the loaded one (points, returns, plans)", worst, 1e-15);
+  CHECK_CLOSE("terminal cost of the pushed trace", g.final_cost, r.final_cost, 0);
+  view_rollout_free(&g);
+  view_rollout_free(&r);
+  /* a step file of the wrong shape */
+  write_f64(dir, "ep21_x.npy", 2, (int64_t[]){S + 1, 2}, x);
+  write_f64(dir, "ep21_u.npy", 2, (int64_t[]){S, 2}, u);
+  write_f64(dir, "ep21_step.npy", 2, (int64_t[]){S, 4}, step);
+  expect_reject(dir, 21, env, "ep21_step.npy", "expected (6, 5)");
+  env_destroy(env);
+}
+
+/* A dataset's episodes end where terminal or timeout is set: against a brute-force split. */
+static void test_dataset_episodes(void) {
+  enum { N = 50 };
+  float x[N * 2] = {0}, u[N * 2] = {0}, xn[N * 2] = {0}, rw[N];
+  uint8_t term[N] = {0}, tmo[N] = {0};
+  for (int i = 0; i < N; i++) {
+    x[2 * i] = 0.01f * i, xn[2 * i] = 0.01f * i + 0.005f, rw[i] = -(float)i;
+    term[i] = i % 13 == 12;
+    tmo[i] = i % 7 == 6;
+  }
+  view_dataset ds = {"data", N, 2, 2, x, u, xn, rw, term, tmo, 0, 0, NULL, NULL, 1};
+  int64_t *start;
+  int n = view_dataset_episodes(&ds, &start), want = 0, ok = start[0] == 0 && start[n] == N;
+  for (int i = 0; i + 1 < N; i++)
+    if (term[i] || tmo[i]) ok &= start[++want] == i + 1;
+  CHECK(ok && n == want + 1, "%d episodes at the flags (brute force: %d)", n, want + 1);
+  sgp_env *env = make("point", "{}");
+  view_rollout r;
+  view_dataset_trace(&ds, start, 1, env, &r);
+  int len = (int)(start[2] - start[1]);
+  double sum = 0;
+  for (int64_t i = start[1]; i < start[2]; i++) sum += rw[i];
+  CHECK(r.steps == len && r.x[2 * len] == xn[2 * (start[2] - 1)] && r.ret[len] == sum,
+        "episode 1: %d steps, last state the last x', return the sum of its rewards (%g)", r.steps, r.ret[r.steps]);
+  view_rollout_free(&r);
+  ds.episodic = 0;
+  free(start);
+  n = view_dataset_episodes(&ds, &start);
+  view_dataset_trace(&ds, start, 0, env, &r);
+  CHECK(n == 1 && r.transitions && r.steps == N - 1 && r.xnp[3 * 10] == xn[20], "box data: one range of %d independent transitions", N);
+  view_rollout_free(&r);
+  free(start);
+  env_destroy(env);
+}
+
 static void test_ppm(void) {
   const unsigned char rgb[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; /* 2x2, rows bottom-up */
   char *buf = NULL;
@@ -277,6 +387,8 @@ int main(void) {
   test_planar();
   test_rollout_returns(dir);
   test_rejects(dir);
+  test_step_file(dir);
+  test_dataset_episodes();
   test_ppm();
   test_note();
   tu_rmtree(dir);

@@ -1,416 +1,112 @@
-/* The viewer's window and rendering (viewer/viewer.h): GLFW 3 for the window and input, MuJoCo
- * 2.2.2's mjv_/mjr_ for the scene. The layout follows MuJoCo's simulate sample: a free camera
- * moved with the mouse, mjv_updateScene from a private mjData, extra geoms appended to the
- * abstract scene (here the trajectories, as capsules made by mjv_makeConnector), mjr_render, then
- * 2-D overlays (mjr_overlay text, mjr_drawPixels for the environment's image panels).
+/* The viewer's window, camera and main loop (viewer/viewer.h): GLFW 3 for the window and input,
+ * MuJoCo 2.2.2's mjv_/mjr_ for the scene. The layout follows MuJoCo's simulate sample: a free
+ * camera moved with the mouse, mjv_updateScene from a private mjData, extra geoms appended to the
+ * abstract scene (viewer/view_scene.c), mjr_render, then the 2-D layer (viewer/view_panels.c).
+ * Input goes through the input layer (viewer/view_ui.c), which turns keys and mouse into state and
+ * commands carried out here; a recording's --events script goes through the same path.
  *
- * Recording never shows a window: a hidden GLFW window provides the OpenGL context and every
- * frame is rendered into MuJoCo's offscreen framebuffer (mjFB_OFFSCREEN, sized to the frame by a
- * private copy of the model's visual options), read back with mjr_readPixels and written as PPM. */
-#include "viewer/viewer.h"
+ * The render thread is the main thread (GLFW's rule). A live agent plans in a worker thread
+ * (viewer/view_live.c); this thread only collects its published steps once per frame, so the
+ * window keeps answering while a plan takes seconds.
+ *
+ * Recording never shows a window: a hidden GLFW window provides the OpenGL context and every frame
+ * is rendered into MuJoCo's offscreen framebuffer (mjFB_OFFSCREEN, sized to the frame by a private
+ * copy of the model's visual options) and read back (viewer/view_out.c). */
+#include "viewer/view_private.h"
 
-#include <GLFW/glfw3.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define VIEW_MAX_EXTRA 30000 /* geoms we add on top of the model's */
+#define VIEW_MAX_CLOUD 4000  /* dataset points drawn */
 
-/* colours of what we draw (kept in sync with docs/viewer.md) */
-static const float COL_EXEC[4] = {0.95f, 0.10f, 0.08f, 1.0f};  /* executed trajectory: red */
-static const float COL_PLAN[4] = {0.85f, 0.05f, 0.90f, 1.0f};  /* current plan: magenta */
-static const float COL_CAND[4] = {0.10f, 0.65f, 0.95f, 0.25f}; /* candidate rollouts: faint cyan */
+void view_set_status(viewer *v, const char *msg) { snprintf(v->status, sizeof v->status, "%.250s", msg); }
+#define set_status view_set_status
 
-typedef struct viewer {
-  const view_opts *o;
-  sgp_env *env;
-  const view_rollout *ro;
-  char note[256];
-  env_overlay ov[ENV_MAX_OVERLAYS]; /* the environment's overlays */
-  int nov;
-
-  /* rendering: a private copy of the model (visual options, offscreen size) and data */
-  mjModel *m;
-  mjData *d;
-  const mjModel *em; /* the environment's model and data (set_state writes them) */
-  mjData *ed;
-  mjvCamera cam;
-  mjvOption opt;
-  mjvScene scn;
-  mjrContext con;
-  int have_scene, have_con;
-  GLFWwindow *win;
-  int glfw_up; /* glfwInit succeeded */
-  int recording;
-
-  /* playback: step t of the rollout, or of the live history */
-  int t, paused;
-  double speed, acc, last_time;
-  int show_plan, show_cand;
-  char status[256];
-
-  /* live mode: the states visited so far (stepped with zero action) */
-  int nhist, caphist;
-  double *hist, *hist_p, *hist_ret;
-  double *u0;
-
-  /* mouse */
-  int bl, bm, br;
-  double lastx, lasty;
-
-  /* image overlays: one RGB buffer, as large as the largest panel */
-  unsigned char *panel;
-} viewer;
-
-/* ------------------------------------------------------------------ state and history */
-static int nsteps(const viewer *v) { return v->ro ? v->ro->steps : v->nhist - 1; }
-static const double *state_at(const viewer *v, int t) {
-  return v->ro ? v->ro->x + (size_t)t * v->ro->nx : v->hist + (size_t)t * v->env->spec.nx;
+/* ------------------------------------------------------------------ the episode shown */
+int view_total(const viewer *v) {
+  if (v->live && !v->tr.ended) return v->agent->steps;
+  return v->tr.steps;
 }
 
-/* Puts the environment in state t and copies its positions into the viewer's data. */
-static int show_state(viewer *v, int t, sgp_err *e) {
-  v->env->t = t;
-  if (env_set_state(v->env, state_at(v, t), e)) return -1;
+void view_show(viewer *v, int t) {
+  if (!v->have_tr) return;
+  if (t > v->tr.steps) t = v->tr.steps;
+  if (t < 0) t = 0;
+  sgp_err e;
+  if (view_trace_show(&v->tr, v->env, t, &e)) set_status(v, e.msg);
   mju_copy(v->d->qpos, v->ed->qpos, v->m->nq);
   mju_copy(v->d->qvel, v->ed->qvel, v->m->nv);
   v->d->time = v->ed->time;
   mj_forward(v->m, v->d);
   v->t = t;
+}
+
+/* Live: the step shown while following the agent: the newest state whose plan is made (the plan,
+ * the candidates and the action of a step appear together with its state), the final state once
+ * the episode is over. */
+static int follow_step(const viewer *v) {
+  if (v->tr.ended || v->tr.steps == 0) return v->tr.steps;
+  return v->tr.steps - 1;
+}
+
+static void live_sync(viewer *v) {
+  if (!v->live) return;
+  int changed = view_live_sync(v->live, &v->tr, v->env, &v->lst);
+  v->have_tr = 1;
+  if (changed || v->follow) view_show(v, v->follow ? follow_step(v) : v->t);
+}
+
+static int load_episode(viewer *v, int k, sgp_err *e) {
+  const view_opts *o = v->o;
+  if (v->mode == VIEW_MODE_REPLAY) {
+    view_rollout r;
+    if (view_rollout_load(o->rollout_dir, k, v->env, &r, e)) return -1;
+    if (v->have_tr) view_rollout_free(&v->tr);
+    v->tr = r;
+  } else if (v->mode == VIEW_MODE_DATASET) {
+    if (v->have_tr) view_rollout_free(&v->tr);
+    view_dataset_trace(o->dataset, v->ds_start, k, v->env, &v->tr);
+  }
+  v->have_tr = 1;
+  v->episode = k;
   return 0;
 }
 
-static void hist_push(viewer *v, const double *x, double ret) {
-  int nx = v->env->spec.nx;
-  if (v->nhist == v->caphist) {
-    v->caphist = v->caphist ? 2 * v->caphist : 64;
-    v->hist = sgp_realloc(v->hist, sizeof(double) * (size_t)v->caphist * nx);
-    v->hist_p = sgp_realloc(v->hist_p, sizeof(double) * 3 * (size_t)v->caphist);
-    v->hist_ret = sgp_realloc(v->hist_ret, sizeof(double) * (size_t)v->caphist);
-  }
-  memcpy(v->hist + (size_t)v->nhist * nx, x, sizeof(double) * nx);
-  view_point(v->env, x, v->hist_p + 3 * (size_t)v->nhist);
-  v->hist_ret[v->nhist] = ret;
-  v->nhist++;
-}
-
-static int live_reset(viewer *v, sgp_err *e) {
-  double *x0 = sgp_malloc(sizeof(double) * v->env->spec.nx);
-  int rc = env_reset(v->env, 0, x0, e);
-  if (!rc) {
-    v->nhist = 0;
-    hist_push(v, x0, 0);
-    rc = show_state(v, 0, e);
-  }
-  free(x0);
-  return rc;
-}
-
-/* One control period with zero action from the last visited state (live mode). */
-static int live_step(viewer *v, sgp_err *e) {
-  int nx = v->env->spec.nx;
-  double *x = sgp_malloc(sizeof(double) * nx), r = 0;
-  int term = 0, rc = show_state(v, v->nhist - 1, e);
-  if (!rc) rc = env_step(v->env, v->u0, x, &r, &term, e);
-  if (!rc) {
-    hist_push(v, x, v->hist_ret[v->nhist - 1] + r);
-    rc = show_state(v, v->nhist - 1, e);
-  }
-  free(x);
-  return rc;
-}
-
-/* Moves to step t (clamped); in live mode stepping past the end simulates. */
-static void go_to(viewer *v, int t) {
-  sgp_err e;
-  if (t < 0) t = 0;
-  if (!v->ro && t > nsteps(v)) {
-    if (live_step(v, &e)) {
-      snprintf(v->status, sizeof v->status, "%.250s", e.msg);
-      v->paused = 1;
-    }
+/* Switches to episode k (clamped). */
+static void go_episode(viewer *v, int k) {
+  if (k < 0) k = 0;
+  if (k >= v->nepisodes) k = v->nepisodes - 1;
+  if (k == v->episode && v->mode != VIEW_MODE_LIVE && v->mode != VIEW_MODE_ENV) return;
+  v->status[0] = 0;
+  if (v->live) {
+    v->episode = k;
+    view_live_reset(v->live, k);
+    v->follow = 1;
     return;
   }
-  if (t > nsteps(v)) t = nsteps(v);
-  if (show_state(v, t, &e)) {
-    snprintf(v->status, sizeof v->status, "%.250s", e.msg);
-    v->paused = 1;
+  sgp_err e;
+  if (load_episode(v, k, &e)) {
+    set_status(v, e.msg);
+    return;
   }
+  view_show(v, 0);
+  v->acc = 0;
 }
 
-/* ------------------------------------------------------------------ scene */
-static int add_geom_ok(const mjvScene *scn, const double *a) {
-  return scn->ngeom < scn->maxgeom && isfinite(a[0]) && isfinite(a[1]) && isfinite(a[2]);
-}
-
-static void finish_geom(mjvScene *scn, mjvGeom *g) {
-  g->category = mjCAT_DECOR;
-  g->objtype = mjOBJ_UNKNOWN;
-  g->objid = -1;
-  g->segid = scn->ngeom;
-  g->emission = 0.7f; /* nearly flat colour: the trajectory colours read the same from any side */
-  g->specular = 0;
-  g->shininess = 0;
-  g->reflectance = 0;
-  scn->ngeom++;
-}
-
-static void add_segment(mjvScene *scn, const double *a, const double *b, double width,
-                        const float rgba[4]) {
-  if (!add_geom_ok(scn, a) || !add_geom_ok(scn, b)) return;
-  double dx = b[0] - a[0], dy = b[1] - a[1], dz = b[2] - a[2];
-  if (dx * dx + dy * dy + dz * dz < 1e-14) return;
-  mjvGeom *g = scn->geoms + scn->ngeom;
-  mjv_initGeom(g, mjGEOM_CAPSULE, NULL, NULL, NULL, rgba);
-  mjv_makeConnector(g, mjGEOM_CAPSULE, width, a[0], a[1], a[2], b[0], b[1], b[2]);
-  finish_geom(scn, g);
-}
-
-static void add_sphere(mjvScene *scn, const double *p, double radius, const float rgba[4]) {
-  if (!add_geom_ok(scn, p)) return;
-  mjvGeom *g = scn->geoms + scn->ngeom;
-  mjtNum size[3] = {radius, radius, radius};
-  mjv_initGeom(g, mjGEOM_SPHERE, size, p, NULL, rgba);
-  finish_geom(scn, g);
-}
-
-static void add_polyline(mjvScene *scn, const double *p, int n, double width, const float rgba[4]) {
-  for (int i = 0; i + 1 < n; i++) add_segment(scn, p + 3 * i, p + 3 * (i + 1), width, rgba);
-}
-
-/* Line radius in scene units: proportional to the camera distance, so lines keep their width on
- * screen (about 2 pixels at 800x600) whatever the zoom. */
-static double line_width(const viewer *v) { return 0.0024 * v->cam.distance; }
-
-static void add_trajectories(viewer *v) {
-  mjvScene *scn = &v->scn;
-  double w = line_width(v);
-  const view_rollout *ro = v->ro;
-  int t = v->t;
-  /* the executed path first, then the plan, then the candidates: when there are more candidates
-   * than the scene holds, the last ones are dropped, never the rest (MuJoCo sorts transparent
-   * geoms itself, so the order does not change the picture) */
-  const double *xp = ro ? ro->xp : v->hist_p;
-  add_polyline(scn, xp, t + 1, w, COL_EXEC);
-  add_sphere(scn, xp + 3 * t, 1.3 * w, COL_EXEC);
-  if (ro && v->show_plan && ro->plan_p && t < ro->steps) {
-    const double *p = ro->plan_p + (size_t)t * (ro->H + 1) * 3;
-    add_polyline(scn, p, ro->H + 1, 0.8 * w, COL_PLAN);
-    for (int k = 1; k <= ro->H; k++) add_sphere(scn, p + 3 * k, 1.4 * w, COL_PLAN);
-    if (ro->plan_m) /* the marks of every planned state (a box's keypoints): the plan's shape */
-      for (int k = 1; k <= ro->H; k++)
-        for (int j = 0; j < ro->K; j++)
-          add_sphere(scn, ro->plan_m + (((size_t)t * (ro->H + 1) + k) * ro->K + j) * 3, (k == ro->H ? 1.6 : 0.9) * w, COL_PLAN);
-  }
-  if (ro && v->show_cand && ro->cand_p && t < ro->steps) {
-    size_t stride = (size_t)(ro->HC + 1) * 3;
-    for (int c = 0; c < ro->M; c++)
-      add_polyline(scn, ro->cand_p + ((size_t)t * ro->M + c) * stride, ro->HC + 1, 0.4 * w, COL_CAND);
-  }
-}
-
-/* The environment's spheres and disks (flat cylinders). */
-static void add_env_overlays(viewer *v) {
-  mjvScene *scn = &v->scn;
-  for (int i = 0; i < v->nov; i++) {
-    const env_overlay *o = &v->ov[i];
-    if (o->kind == ENV_OVERLAY_SPHERE) {
-      add_sphere(scn, o->pos, o->size, o->rgba);
-    } else if (o->kind == ENV_OVERLAY_DISK && add_geom_ok(scn, o->pos)) {
-      mjvGeom *g = scn->geoms + scn->ngeom;
-      mjtNum size[3] = {o->size, o->size, 0.001};
-      mjv_initGeom(g, mjGEOM_CYLINDER, size, o->pos, NULL, o->rgba);
-      finish_geom(scn, g);
-    }
-  }
-}
-
-/* ------------------------------------------------------------------ 2-D overlays */
-static void draw_overlay(viewer *v, mjrRect vp) {
-  char l[1024], r[1024];
-  const env_spec *s = &v->env->spec;
-  int T = nsteps(v);
-  double ret = v->ro ? v->ro->ret[v->t] : v->hist_ret[v->t];
-  int n = snprintf(l, sizeof l, "env\n"), k = 0;
-  k += snprintf(r + k, sizeof r - k, "%s (nx %d, nu %d, dt %g s)\n", s->name, s->nx, s->nu, s->dt);
-  if (v->ro) {
-    n += snprintf(l + n, sizeof l - n, "rollout\n");
-    k += snprintf(r + k, sizeof r - k, "%s  episode %d\n", v->ro->dir, v->ro->episode);
-  }
-  n += snprintf(l + n, sizeof l - n, "step\nreturn\nspeed\n");
-  k += snprintf(r + k, sizeof r - k, "%d / %d%s\n", v->t, T, v->ro ? "" : "  (live, zero action)");
-  if (v->ro && v->t == T)
-    k += snprintf(r + k, sizeof r - k, "%.3f  (episode)   terminal cost %.4g\n", ret, v->ro->final_cost);
-  else
-    k += snprintf(r + k, sizeof r - k, "%.3f  (so far)\n", ret);
-  k += snprintf(r + k, sizeof r - k, "%gx%s\n", v->speed, v->paused ? "  PAUSED" : "");
-  if (v->env->ops->view_point) {
-    n += snprintf(l + n, sizeof l - n, "colours\n");
-    k += snprintf(r + k, sizeof r - k, "red: executed%s%s\n",
-                  v->ro && v->ro->plan_p ? "   magenta: plan at this step" : "",
-                  v->ro && v->ro->cand_p ? "   cyan: candidates" : "");
-  }
-  if (v->note[0]) {
-    n += snprintf(l + n, sizeof l - n, "note\n");
-    k += snprintf(r + k, sizeof r - k, "%s\n", v->note);
-  }
-  if (v->status[0]) {
-    n += snprintf(l + n, sizeof l - n, "!\n");
-    k += snprintf(r + k, sizeof r - k, "%s\n", v->status);
-  }
-  if (n > 0 && l[n - 1] == '\n') l[n - 1] = 0;
-  if (k > 0 && r[k - 1] == '\n') r[k - 1] = 0;
-  mjr_overlay(mjFONT_NORMAL, mjGRID_TOPLEFT, vp, l, r, &v->con);
-  if (!v->recording)
-    mjr_overlay(mjFONT_NORMAL, mjGRID_BOTTOMLEFT, vp,
-                "space\nleft / right\n+ / -\nR\nP / C\nmouse\nEsc",
-                "pause / play\nstep back / forward\nspeed\nrestart\nplan / candidates on-off\n"
-                "left: rotate, right: move, middle / wheel: zoom\nquit",
-                &v->con);
-}
-
-/* Side of the square panel of an image overlay in screen pixels: a quarter of the frame's shorter
- * side, a whole number of pixels per cell. */
-static int panel_side(const viewer *v, const env_overlay *o) {
-  int side = (v->o->width < v->o->height ? v->o->width : v->o->height) / 4;
-  int big = o->w > o->h ? o->w : o->h, cell = side / big > 1 ? side / big : 1;
-  return cell * big;
-}
-
-/* One image overlay (w×h state values, row 0 = top) upscaled into a panel whose top-right corner
- * is at (right, top) in the viewport. Returns the panel's height with its frame and caption. */
-static int draw_image(viewer *v, const env_overlay *o, int right, int top) {
-  int P = panel_side(v, o), big = o->w > o->h ? o->w : o->h, cell = P / big;
-  int W = cell * o->w, H = cell * o->h;
-  const double *x = state_at(v, v->t) + o->offset;
-  for (int r = 0; r < H; r++)
-    for (int c = 0; c < W; c++) {
-      int ir = o->h - 1 - (r / cell), ic = c / cell; /* GL rows are bottom-up */
-      double val = x[ir * o->w + ic];
-      val = val < 0 ? 0 : val > 1 ? 1 : val;
-      unsigned char g = (unsigned char)lrint(255 * val);
-      unsigned char *px = v->panel + 3 * ((size_t)r * W + c);
-      px[0] = px[1] = px[2] = g;
-    }
-  mjrRect box = {right - W - 2, top - H - 2, W + 4, H + 4};
-  mjr_rectangle(box, 0.9f, 0.9f, 0.2f, 1.0f); /* a frame around the image */
-  mjrRect img = {box.left + 2, box.bottom + 2, W, H};
-  mjr_drawPixels(v->panel, NULL, img, &v->con);
-  mjrRect label = {box.left, box.bottom - 30, box.width, 28};
-  if (o->label[0]) mjr_overlay(mjFONT_NORMAL, mjGRID_TOPRIGHT, label, o->label, NULL, &v->con);
-  return H + 4 + 30;
-}
-
-/* The image overlays, stacked down from the top-right corner. */
-static void draw_images(viewer *v, mjrRect vp) {
-  int margin = 10, top = vp.bottom + vp.height - margin;
-  for (int i = 0; i < v->nov; i++)
-    if (v->ov[i].kind == ENV_OVERLAY_IMAGE) top -= draw_image(v, &v->ov[i], vp.left + vp.width - margin, top);
-}
-
-static void render(viewer *v, mjrRect vp) {
-  mjv_updateScene(v->m, v->d, &v->opt, NULL, &v->cam, mjCAT_ALL, &v->scn);
-  add_trajectories(v);
-  add_env_overlays(v);
-  mjr_render(vp, &v->scn, &v->con);
-  draw_overlay(v, vp);
-  draw_images(v, vp);
-}
-
-/* ------------------------------------------------------------------ input (interactive) */
-static void on_key(GLFWwindow *w, int key, int scancode, int act, int mods) {
-  (void)scancode;
-  (void)mods;
-  viewer *v = glfwGetWindowUserPointer(w);
-  if (act == GLFW_RELEASE) return;
-  switch (key) {
-  case GLFW_KEY_ESCAPE:
-    glfwSetWindowShouldClose(w, 1);
-    break;
-  case GLFW_KEY_SPACE:
-    if (v->paused && v->ro && v->t >= nsteps(v)) go_to(v, 0); /* play again from the start */
-    v->paused = !v->paused;
-    v->acc = 0;
-    break;
-  case GLFW_KEY_RIGHT:
-    v->paused = 1;
-    go_to(v, v->t + 1);
-    break;
-  case GLFW_KEY_LEFT:
-    v->paused = 1;
-    go_to(v, v->t - 1);
-    break;
-  case GLFW_KEY_EQUAL:
-  case GLFW_KEY_KP_ADD:
-    if (v->speed < 64) v->speed *= 2;
-    break;
-  case GLFW_KEY_MINUS:
-  case GLFW_KEY_KP_SUBTRACT:
-    if (v->speed > 1.0 / 64) v->speed /= 2;
-    break;
-  case GLFW_KEY_R: {
-    sgp_err e;
-    v->status[0] = 0;
-    if (v->ro) go_to(v, 0);
-    else if (live_reset(v, &e)) snprintf(v->status, sizeof v->status, "%.250s", e.msg);
-    v->acc = 0;
-    break;
-  }
-  case GLFW_KEY_P:
-    v->show_plan = !v->show_plan;
-    break;
-  case GLFW_KEY_C:
-    v->show_cand = !v->show_cand;
-    break;
-  default:
-    break;
-  }
-}
-
-static void on_button(GLFWwindow *w, int button, int act, int mods) {
-  (void)button;
-  (void)act;
-  (void)mods;
-  viewer *v = glfwGetWindowUserPointer(w);
-  v->bl = glfwGetMouseButton(w, GLFW_MOUSE_BUTTON_LEFT) == GLFW_PRESS;
-  v->bm = glfwGetMouseButton(w, GLFW_MOUSE_BUTTON_MIDDLE) == GLFW_PRESS;
-  v->br = glfwGetMouseButton(w, GLFW_MOUSE_BUTTON_RIGHT) == GLFW_PRESS;
-  glfwGetCursorPos(w, &v->lastx, &v->lasty);
-}
-
-/* As in MuJoCo's simulate: left rotates, right translates, middle zooms; shift: horizontal. */
-static void on_move(GLFWwindow *w, double x, double y) {
-  viewer *v = glfwGetWindowUserPointer(w);
-  double dx = x - v->lastx, dy = y - v->lasty;
-  v->lastx = x;
-  v->lasty = y;
-  if (!v->bl && !v->bm && !v->br) return;
-  int width, height;
-  glfwGetWindowSize(w, &width, &height);
-  if (height < 1) return;
-  int shift = glfwGetKey(w, GLFW_KEY_LEFT_SHIFT) == GLFW_PRESS ||
-              glfwGetKey(w, GLFW_KEY_RIGHT_SHIFT) == GLFW_PRESS;
-  int action = v->br ? (shift ? mjMOUSE_MOVE_H : mjMOUSE_MOVE_V)
-             : v->bl ? (shift ? mjMOUSE_ROTATE_H : mjMOUSE_ROTATE_V)
-                     : mjMOUSE_ZOOM;
-  mjv_moveCamera(v->m, action, dx / height, dy / height, &v->scn, &v->cam);
-}
-
-static void on_scroll(GLFWwindow *w, double xoff, double yoff) {
-  (void)xoff;
-  viewer *v = glfwGetWindowUserPointer(w);
-  mjv_moveCamera(v->m, mjMOUSE_ZOOM, 0, -0.05 * yoff, &v->scn, &v->cam);
-}
-
-/* ------------------------------------------------------------------ setup */
+/* ------------------------------------------------------------------ camera */
 static void default_camera(viewer *v) {
+  v->cam.type = mjCAMERA_FREE;
   mjv_defaultFreeCamera(v->m, &v->cam);
   double cam[6];
   if (v->o->has_camera) {
     memcpy(cam, v->o->camera, sizeof cam);
   } else {
-    const double *xs = v->ro ? v->ro->x : v->hist;
-    int n = v->ro ? v->ro->steps + 1 : v->nhist;
+    const double *xs = v->have_tr ? v->tr.x : NULL;
+    int n = v->have_tr ? v->tr.steps + 1 : 0;
+    double x0[1] = {0};
+    if (!xs) xs = x0, n = 0;
     if (!env_view_camera(v->env, xs, n, (double)v->o->width / v->o->height, v->m->vis.global.fovy, cam))
       return; /* MuJoCo's default free camera */
   }
@@ -420,6 +116,278 @@ static void default_camera(viewer *v) {
   v->cam.elevation = cam[5];
 }
 
+/* The body the tracking camera follows: the first body below the world that moves (the root of
+ * the moving tree: the point, the cart, a torso). MuJoCo's tracking camera follows the centre of
+ * mass of its subtree. */
+static int moving_root(const mjModel *m) {
+  for (int b = 1; b < m->nbody; b++)
+    if (m->body_parentid[b] == 0 && m->body_dofnum[b] > 0) return b;
+  for (int b = 1; b < m->nbody; b++)
+    if (m->body_dofnum[b] > 0) return m->body_rootid[b];
+  return m->nbody > 1 ? 1 : 0;
+}
+
+static void camera_command(viewer *v, const view_cmd *c) {
+  switch (c->kind) {
+  case VIEW_CMD_CAM_RESET:
+    default_camera(v);
+    break;
+  case VIEW_CMD_CAM_TRACK:
+    if (v->cam.type == mjCAMERA_TRACKING) {
+      v->cam.type = mjCAMERA_FREE;
+    } else if (v->track_body > 0) {
+      if (v->cam.type == mjCAMERA_FIXED) default_camera(v);
+      v->cam.type = mjCAMERA_TRACKING;
+      v->cam.trackbodyid = v->track_body;
+    }
+    break;
+  case VIEW_CMD_CAM_CYCLE: {
+    int n = v->m->ncam, cur = v->cam.type == mjCAMERA_FIXED ? v->cam.fixedcamid : -1;
+    int next = cur + c->arg; /* -1 and n: the free camera */
+    if (next < -1) next = n - 1;
+    if (next >= n) next = -1;
+    if (next < 0) {
+      default_camera(v);
+    } else {
+      v->cam.type = mjCAMERA_FIXED;
+      v->cam.fixedcamid = next;
+    }
+    break;
+  }
+  case VIEW_CMD_CAM_MOVE:
+    if (v->cam.type == mjCAMERA_FIXED) { /* moving a fixed camera starts a free one from the default */
+      default_camera(v);
+    }
+    mjv_moveCamera(v->m, c->arg, c->a, c->b, &v->scn, &v->cam);
+    break;
+  default:
+    break;
+  }
+}
+
+/* ------------------------------------------------------------------ selection and perturbation */
+/* The body under pixel (x, y) (origin top-left), or -1; *pt: the point hit. */
+static int body_at(viewer *v, double x, double y, double pt[3]) {
+  int w = v->ui.width > 0 ? v->ui.width : v->o->width, h = v->ui.height > 0 ? v->ui.height : v->o->height;
+  int geom = -1, skin = -1;
+  return mjv_select(v->m, v->d, &v->opt, (mjtNum)w / h, x / w, 1 - y / h, &v->scn, pt, &geom, &skin);
+}
+
+static void select_body(viewer *v, double x, double y) {
+  double pt[3];
+  int b = body_at(v, x, y, pt);
+  if (b > 0) {
+    v->pert.select = b;
+    double tmp[3];
+    mju_sub3(tmp, pt, v->d->xpos + 3 * b);
+    mju_mulMatTVec(v->pert.localpos, v->d->xmat + 9 * b, tmp, 3, 3);
+  } else {
+    v->pert.select = 0;
+  }
+  v->pert.active = 0;
+}
+
+static void perturb_command(viewer *v, const view_cmd *c) {
+  switch (c->kind) {
+  case VIEW_CMD_SELECT:
+    select_body(v, c->a, c->b);
+    break;
+  case VIEW_CMD_PERT_BEGIN:
+    if (!v->live) {
+      set_status(v, "perturbations act on a live agent or environment (sgp view --live RUN.json, sgp view ENV)");
+      return;
+    }
+    select_body(v, c->a, c->b);
+    if (v->pert.select > 0) {
+      mjv_initPerturb(v->m, v->d, &v->scn, &v->pert);
+      v->pert.active = c->arg;
+    }
+    break;
+  case VIEW_CMD_PERT_MOVE:
+    if (v->pert.active) mjv_movePerturb(v->m, v->d, c->arg, c->a, c->b, &v->scn, &v->pert);
+    break;
+  case VIEW_CMD_PERT_END:
+    v->pert.active = 0;
+    break;
+  default:
+    return;
+  }
+  if (v->live) view_live_perturb(v->live, &v->pert);
+}
+
+/* ------------------------------------------------------------------ commands */
+static void step_command(viewer *v, int dir) {
+  if (v->live) {
+    if (dir > 0 && v->t >= follow_step(v) && !v->tr.ended) {
+      view_live_step_once(v->live); /* the agent takes one step; following shows it */
+      v->follow = 1;
+    } else {
+      v->follow = 0;
+      view_show(v, v->t + dir);
+      if (v->t == follow_step(v)) v->follow = 1;
+    }
+    return;
+  }
+  view_show(v, v->t + dir);
+}
+
+static void command(viewer *v, const view_cmd *c) {
+  int total = view_total(v);
+  switch (c->kind) {
+  case VIEW_CMD_QUIT:
+    if (v->win && !v->recording) glfwSetWindowShouldClose(v->win, 1);
+    break;
+  case VIEW_CMD_STEP:
+    step_command(v, c->arg);
+    break;
+  case VIEW_CMD_JUMP:
+    v->follow = v->live && c->arg > 0;
+    view_show(v, c->arg > 0 ? (v->live ? follow_step(v) : v->tr.steps) : 0);
+    break;
+  case VIEW_CMD_SCRUB: {
+    int t = (int)lrint(c->a * total);
+    v->follow = v->live && t >= follow_step(v);
+    view_show(v, t);
+    break;
+  }
+  case VIEW_CMD_RESTART:
+    v->status[0] = 0;
+    if (v->live) {
+      view_live_reset(v->live, v->episode);
+      v->follow = 1;
+    } else {
+      view_show(v, 0);
+    }
+    v->acc = 0;
+    break;
+  case VIEW_CMD_EPISODE:
+    go_episode(v, v->episode + c->arg);
+    break;
+  case VIEW_CMD_SCREENSHOT:
+    v->want_shot = 1;
+    break;
+  case VIEW_CMD_CAM_RESET:
+  case VIEW_CMD_CAM_TRACK:
+  case VIEW_CMD_CAM_CYCLE:
+  case VIEW_CMD_CAM_MOVE:
+    camera_command(v, c);
+    break;
+  default:
+    perturb_command(v, c);
+    break;
+  }
+}
+
+void view_handle(viewer *v, const view_event *ev) {
+  view_cmd cmds[VIEW_MAX_CMDS];
+  int was_paused = v->ui.paused;
+  double speed = v->ui.speed;
+  int n = view_ui_event(&v->ui, ev, cmds);
+  for (int i = 0; i < n; i++) command(v, &cmds[i]);
+  if (v->live) {
+    if (was_paused != v->ui.paused) {
+      view_live_set_running(v->live, !v->ui.paused && !v->recording);
+      if (!v->ui.paused) v->follow = 1;
+    }
+    if (speed != v->ui.speed && !v->recording) view_live_set_speed(v->live, v->ui.speed);
+  } else if (was_paused && !v->ui.paused && v->t >= v->tr.steps) {
+    view_show(v, 0); /* play again from the start */
+  }
+  if (was_paused != v->ui.paused) v->acc = 0;
+}
+
+/* ------------------------------------------------------------------ rendering */
+void view_render(viewer *v, mjrRect vp) {
+  v->ui.width = vp.width;
+  v->ui.height = vp.height;
+  mju_zero(v->d->xfrc_applied, 6 * v->m->nbody);
+  if (v->pert.active) mjv_applyPerturbForce(v->m, v->d, &v->pert); /* drawn as MuJoCo draws it */
+  mjv_updateScene(v->m, v->d, &v->opt, &v->pert, &v->cam, mjCAT_ALL, &v->scn);
+  view_scene_add(v);
+  mjr_render(vp, &v->scn, &v->con);
+  view_panels_draw(v, vp);
+}
+
+/* Recording: what frame f shows. Playback moves one step per frame unless paused; a live agent
+ * takes one step per frame (lockstep with the frames, so that a recording is reproducible). */
+void view_advance_frame(viewer *v, int f) {
+  if (v->live) {
+    if (f == 0 || v->ui.paused) {
+      view_live_wait(v->live, v->tr.steps); /* a reset asked for by the script */
+    } else {
+      int want = v->tr.steps + 1;
+      if (!v->tr.ended) view_live_step_once(v->live);
+      view_live_wait(v->live, want);
+    }
+    live_sync(v);
+    return;
+  }
+  if (f > 0 && !v->ui.paused) view_show(v, v->t + 1);
+}
+
+/* ------------------------------------------------------------------ input (interactive) */
+static viewer *of(GLFWwindow *w) { return glfwGetWindowUserPointer(w); }
+
+/* Cursor position in framebuffer pixels (HiDPI screens scale them). */
+static void cursor(GLFWwindow *w, double *x, double *y) {
+  int ww, wh, fw, fh;
+  glfwGetCursorPos(w, x, y);
+  glfwGetWindowSize(w, &ww, &wh);
+  glfwGetFramebufferSize(w, &fw, &fh);
+  if (ww > 0 && wh > 0) *x *= (double)fw / ww, *y *= (double)fh / wh;
+}
+
+static int mods_of(int glfw_mods) {
+  return (glfw_mods & GLFW_MOD_SHIFT ? VIEW_MOD_SHIFT : 0) | (glfw_mods & GLFW_MOD_CONTROL ? VIEW_MOD_CTRL : 0);
+}
+
+static void on_key(GLFWwindow *w, int key, int scancode, int act, int mods) {
+  (void)scancode;
+  if (act == GLFW_RELEASE) return;
+  view_event ev = {VIEW_EV_KEY, key, 0, 1, mods_of(mods), 0, 0, 0};
+  view_handle(of(w), &ev);
+}
+
+static void on_button(GLFWwindow *w, int button, int act, int mods) {
+  viewer *v = of(w);
+  view_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = VIEW_EV_BUTTON;
+  ev.button = button == GLFW_MOUSE_BUTTON_LEFT ? VIEW_BUTTON_LEFT : button == GLFW_MOUSE_BUTTON_RIGHT ? VIEW_BUTTON_RIGHT
+            : button == GLFW_MOUSE_BUTTON_MIDDLE ? VIEW_BUTTON_MIDDLE : -1;
+  if (ev.button < 0) return;
+  ev.press = act == GLFW_PRESS;
+  ev.mods = mods_of(mods);
+  cursor(w, &ev.x, &ev.y);
+  if (ev.press) {
+    double now = glfwGetTime();
+    ev.dblclick = now - v->last_press < 0.3 && fabs(ev.x - v->press_x) < 5 && fabs(ev.y - v->press_y) < 5;
+    v->last_press = now, v->press_x = ev.x, v->press_y = ev.y;
+  }
+  view_handle(v, &ev);
+}
+
+static void on_move(GLFWwindow *w, double x, double y) {
+  (void)x, (void)y;
+  view_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = VIEW_EV_MOVE;
+  cursor(w, &ev.x, &ev.y);
+  ev.mods = (glfwGetKey(w, GLFW_KEY_LEFT_SHIFT) == GLFW_PRESS || glfwGetKey(w, GLFW_KEY_RIGHT_SHIFT) == GLFW_PRESS)
+                ? VIEW_MOD_SHIFT : 0;
+  view_handle(of(w), &ev);
+}
+
+static void on_scroll(GLFWwindow *w, double xoff, double yoff) {
+  (void)xoff;
+  view_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = VIEW_EV_SCROLL;
+  ev.y = yoff;
+  view_handle(of(w), &ev);
+}
+
+/* ------------------------------------------------------------------ setup */
 static const char *glfw_message(void) {
   const char *desc = NULL;
   glfwGetError(&desc);
@@ -431,8 +399,7 @@ static int check_gl(const viewer *v, sgp_err *e) {
   const char *ver = (const char *)glGetString(GL_VERSION);
   int major = 0, minor = 0;
   if (!ver || sscanf(ver, "%d.%d", &major, &minor) != 2 || major * 10 + minor < 15)
-    return sgp_fail(e, "cannot render: OpenGL 1.5 or later needed, the context has %s",
-                    ver ? ver : "none");
+    return sgp_fail(e, "cannot render: OpenGL 1.5 or later needed, the context has %s", ver ? ver : "none");
   if (!glfwExtensionSupported("GL_ARB_framebuffer_object") && major < 3)
     return sgp_fail(e, "cannot render: OpenGL has no framebuffer objects (GL_ARB_framebuffer_object)");
   GLint maxrb = 0;
@@ -448,43 +415,79 @@ static int open_window(viewer *v, sgp_err *e) {
   if ((!dpy || !*dpy) && (!wl || !*wl))
     return sgp_fail(e, "cannot open a window: no display (set DISPLAY, or use --record under xvfb-run)");
   if (!glfwInit())
-    return sgp_fail(e, "cannot open a window: %s (DISPLAY=%s; or use --record under xvfb-run)",
-                    glfw_message(), dpy ? dpy : "");
+    return sgp_fail(e, "cannot open a window: %s (DISPLAY=%s; or use --record under xvfb-run)", glfw_message(),
+                    dpy ? dpy : "");
   v->glfw_up = 1;
   glfwWindowHint(GLFW_SAMPLES, 4);
   glfwWindowHint(GLFW_VISIBLE, v->recording ? GLFW_FALSE : GLFW_TRUE);
   char title[256];
-  snprintf(title, sizeof title, "sgp view: %s%s%s", v->env->spec.name, v->ro ? "  " : "",
-           v->ro ? v->ro->dir : "");
-  v->win = glfwCreateWindow(v->recording ? 64 : v->o->width, v->recording ? 64 : v->o->height, title,
-                            NULL, NULL);
+  snprintf(title, sizeof title, "sgp view: %s%s%s", v->env->spec.name, v->o->rollout_dir ? "  " : "",
+           v->o->rollout_dir ? v->o->rollout_dir : "");
+  int w = v->recording ? 64 : v->o->width, h = v->recording ? 64 : v->o->height;
+  v->win = glfwCreateWindow(w, h, title, NULL, NULL);
   if (!v->win) {
     glfwDefaultWindowHints();
     glfwWindowHint(GLFW_VISIBLE, v->recording ? GLFW_FALSE : GLFW_TRUE);
-    v->win = glfwCreateWindow(v->recording ? 64 : v->o->width, v->recording ? 64 : v->o->height,
-                              title, NULL, NULL); /* retry without multisampling */
+    v->win = glfwCreateWindow(w, h, title, NULL, NULL); /* retry without multisampling */
   }
-  if (!v->win)
-    return sgp_fail(e, "cannot open a window: %s", glfw_message());
+  if (!v->win) return sgp_fail(e, "cannot open a window: %s", glfw_message());
   glfwMakeContextCurrent(v->win);
   glfwSwapInterval(1);
   return check_gl(v, e);
 }
 
+/* What is shown: a rollout's episode, a dataset, or the live agent's (or the zero action's) first
+ * state. Everything here that can fail does so before a window opens. */
+static int setup_content(viewer *v, sgp_err *e) {
+  const view_opts *o = v->o;
+  if (o->agent) {
+    v->mode = VIEW_MODE_LIVE;
+    v->agent = o->agent;
+  } else if (o->rollout_dir) {
+    v->mode = VIEW_MODE_REPLAY;
+  } else if (o->dataset) {
+    v->mode = VIEW_MODE_DATASET;
+  } else {
+    v->mode = VIEW_MODE_ENV;
+    if (!o->env_worker) return sgp_fail(e, "%s: the viewer needs a second instance to step", v->env->spec.name);
+    view_zero_agent(&v->zero, o->env_worker);
+    v->agent = &v->zero;
+  }
+  if (view_env_check(v->env, v->mode == VIEW_MODE_REPLAY || v->mode == VIEW_MODE_DATASET, e)) return -1;
+  if (v->mode == VIEW_MODE_REPLAY) {
+    v->nepisodes = view_rollout_count(o->rollout_dir);
+    if (load_episode(v, o->episode, e)) return -1;
+  } else if (v->mode == VIEW_MODE_DATASET) {
+    v->nepisodes = view_dataset_episodes(o->dataset, &v->ds_start);
+    if (o->episode >= v->nepisodes)
+      return sgp_fail(e, "%s: episode %d: the dataset has %d episode%s", o->dataset->dir, o->episode, v->nepisodes,
+                      v->nepisodes == 1 ? "" : "s");
+    load_episode(v, o->episode, e);
+    if (v->env->ops->view_point) v->ncloud = view_dataset_cloud(o->dataset, v->env, VIEW_MAX_CLOUD, &v->cloud);
+  } else {
+    v->nepisodes = v->agent->episodes;
+    if (o->episode >= v->nepisodes)
+      return sgp_fail(e, "--episode %d: the run has %d episode%s", o->episode, v->nepisodes, v->nepisodes == 1 ? "" : "s");
+    v->episode = o->episode;
+  }
+  return 0;
+}
+
 static int setup(viewer *v, const view_opts *o, sgp_err *e) {
   v->o = o;
   v->env = o->env;
-  v->ro = o->ro;
   v->recording = o->record != NULL;
-  v->speed = o->speed > 0 ? o->speed : 1;
-  v->show_plan = v->show_cand = 1;
-  v->paused = 0;
-  if (view_env_check(v->env, v->ro != NULL, e)) return -1;
+  if (setup_content(v, e) || view_load_script(v, e)) return -1;
+  view_ui_init(&v->ui, v->mode == VIEW_MODE_LIVE || v->mode == VIEW_MODE_ENV);
+  v->ui.speed = o->speed > 0 ? o->speed : 1;
+  v->ui.plots = o->plots;
+  v->ui.help = o->help;
+  v->follow = 1;
   env_mj(v->env, &v->em, &v->ed);
   env_hud_note(v->env, v->note, sizeof v->note);
   if (!v->env->ops->view_point)
-    snprintf(v->note + strlen(v->note), sizeof v->note - strlen(v->note), "%sno paths drawn: the environment has no view_point hook",
-             v->note[0] ? "; " : "");
+    snprintf(v->note + strlen(v->note), sizeof v->note - strlen(v->note),
+             "%sno paths drawn: the environment has no view_point hook", v->note[0] ? "; " : "");
   v->nov = env_overlays(v->env, v->ov, ENV_MAX_OVERLAYS);
   v->m = mj_copyModel(NULL, v->em);
   if (!v->m) return sgp_fail(e, "cannot copy the MuJoCo model");
@@ -498,117 +501,90 @@ static int setup(viewer *v, const view_opts *o, sgp_err *e) {
   }
   for (int i = 0; i < 3 * v->m->nlight; i++) v->m->light_diffuse[i] *= 0.8f;
   v->d = mj_makeData(v->m);
-  v->u0 = sgp_calloc((size_t)v->env->spec.nu, sizeof(double));
-  int panel = 0;
-  for (int i = 0; i < v->nov; i++)
-    if (v->ov[i].kind == ENV_OVERLAY_IMAGE && panel_side(v, &v->ov[i]) > panel) panel = panel_side(v, &v->ov[i]);
-  if (panel) v->panel = sgp_malloc((size_t)3 * panel * panel);
-  if (v->ro) {
-    if (show_state(v, 0, e)) return -1;
-  } else if (live_reset(v, e)) {
-    return -1;
-  }
+  v->track_body = moving_root(v->m);
+  mjv_defaultPerturb(&v->pert);
+  int pb = view_panel_bytes(v);
+  if (pb) v->panel = sgp_malloc((size_t)pb);
+  if (v->have_tr) view_show(v, 0);
   if (open_window(v, e)) return -1;
 
+  if (v->agent) { /* the agent's first state (the worker resets its environment) */
+    if (view_live_start(&v->live, v->agent, v->episode, 0, e)) return -1;
+    view_live_set_speed(v->live, v->recording ? 0 : v->ui.speed);
+    view_live_wait(v->live, 0);
+    live_sync(v);
+    if (v->lst.ended && v->lst.error[0]) return sgp_fail(e, "%s", v->lst.error);
+    if (!v->recording) view_live_set_running(v->live, 1);
+  }
   default_camera(v);
   mjv_defaultOption(&v->opt);
+  v->opt.flags[mjVIS_PERTFORCE] = 1;
   mjv_defaultScene(&v->scn);
-  int extra = 64 + nsteps(v) + 2 * (v->ro ? v->ro->H + 1 : 0) +
-              (v->ro ? v->ro->M * (v->ro->HC + 1) : 0);
-  if (!v->ro) extra += 4096; /* the live history grows */
-  if (extra > VIEW_MAX_EXTRA) extra = VIEW_MAX_EXTRA; /* add_* stop when the scene is full */
-  mjv_makeScene(v->m, &v->scn, v->m->ngeom + v->m->nsite + extra);
+  int steps = v->have_tr ? v->tr.steps : 0;
+  int extra = 64 + steps + 2 * (v->tr.H + 1) + v->tr.M * (v->tr.HC + 1) + v->ncloud + 2 * ENV_MAX_ARROWS;
+  if (v->live) extra += 2 * v->agent->steps + 4096; /* the episode grows; plans are known later */
+  if (extra > VIEW_MAX_EXTRA) extra = VIEW_MAX_EXTRA; /* the scene's adders stop when it is full */
+  mjv_makeScene(v->m, &v->scn, v->m->ngeom + v->m->nsite + v->m->nu + extra);
   v->have_scene = 1;
   mjr_defaultContext(&v->con);
-  mjr_makeContext(v->m, &v->con, o->width >= 1600 ? mjFONTSCALE_200 : mjFONTSCALE_100);
+  mjr_makeContext(v->m, &v->con, o->width >= 1600 ? mjFONTSCALE_200 : o->width >= 1200 ? mjFONTSCALE_150 : mjFONTSCALE_100);
   v->have_con = 1;
+  v->fig = sgp_calloc(VIEW_NPLOTS + 1, sizeof(mjvFigure));
+  view_figures_init(v);
   if (v->recording) {
     mjr_setBuffer(mjFB_OFFSCREEN, &v->con);
-    if (v->con.currentBuffer != mjFB_OFFSCREEN)
-      return sgp_fail(e, "cannot record: OpenGL gave no offscreen framebuffer");
+    if (v->con.currentBuffer != mjFB_OFFSCREEN) return sgp_fail(e, "cannot record: OpenGL gave no offscreen framebuffer");
   }
   return 0;
 }
 
 static void teardown(viewer *v) {
+  view_live_stop(v->live); /* before the environments go (the worker steps one) */
   if (v->have_con) mjr_freeContext(&v->con);
   if (v->have_scene) mjv_freeScene(&v->scn);
   if (v->win) glfwDestroyWindow(v->win);
   if (v->glfw_up) glfwTerminate();
   if (v->d) mj_deleteData(v->d);
   if (v->m) mj_deleteModel(v->m);
-  free(v->hist);
-  free(v->hist_p);
-  free(v->hist_ret);
-  free(v->u0);
+  if (v->have_tr) view_rollout_free(&v->tr);
+  free(v->fig);
   free(v->panel);
-}
-
-/* ------------------------------------------------------------------ recording */
-static int is_ppm_path(const char *p) {
-  size_t n = strlen(p);
-  return n >= 4 && !strcmp(p + n - 4, ".ppm");
-}
-
-static int record(viewer *v, sgp_err *e) {
-  const view_opts *o = v->o;
-  int nframes = o->frames > 0 ? o->frames : (v->ro ? v->ro->steps + 1 : 1);
-  if (v->ro && nframes > v->ro->steps + 1) nframes = v->ro->steps + 1;
-  int single = is_ppm_path(o->record);
-  sgp_atomic_file af = {0};
-  if (single) {
-    if (sgp_atomic_open(&af, o->record, e)) return -1;
-  } else if (sgp_mkdirs(o->record, e)) {
-    return -1;
-  }
-  size_t fsz = (size_t)3 * o->width * o->height;
-  unsigned char *rgb = sgp_malloc(fsz);
-  char *buf = NULL;
-  size_t cap = 0;
-  int rc = 0;
-  sgp_progress pg;
-  sgp_progress_begin(&pg, "view: frames", nframes);
-  if (o->quiet) pg.enabled = 0;
-  mjrRect vp = {0, 0, o->width, o->height};
-  for (int f = 0; f < nframes && !rc; f++) {
-    if (f > 0) {
-      if (v->ro) {
-        if (show_state(v, f, e)) rc = -1;
-      } else if (live_step(v, e)) {
-        rc = -1;
-      }
-      if (rc) break;
-    }
-    render(v, vp);
-    mjr_readPixels(rgb, NULL, vp, &v->con);
-    if (single) {
-      if (view_ppm_write(af.f, o->width, o->height, rgb, 1))
-        rc = sgp_fail(e, "%s: cannot write frame %d", o->record, f);
-    } else {
-      FILE *mf = open_memstream(&buf, &cap);
-      int bad = !mf || view_ppm_write(mf, o->width, o->height, rgb, 1);
-      if (mf) fclose(mf);
-      char name[32];
-      snprintf(name, sizeof name, "frame_%05d.ppm", f);
-      char *path = sgp_path_join(o->record, name);
-      if (bad) rc = sgp_fail(e, "%s: cannot encode the frame", path);
-      else if (sgp_write_file_atomic(path, buf, cap, e)) rc = -1;
-      free(path);
-      free(buf);
-      buf = NULL;
-    }
-    sgp_progress_update(&pg, f + 1, NULL);
-  }
-  sgp_progress_end(&pg);
-  free(rgb);
-  if (single) {
-    if (rc) sgp_atomic_abort(&af);
-    else if (sgp_atomic_commit(&af, e)) rc = -1;
-  }
-  return rc;
+  free(v->ds_start);
+  free(v->cloud);
+  view_script_free(&v->script);
 }
 
 /* ------------------------------------------------------------------ interactive */
+static void playback(viewer *v, double now) {
+  double dt = v->env->spec.dt;
+  if (v->live) {
+    live_sync(v);
+  } else if (!v->ui.paused && v->have_tr) {
+    v->acc += (now - v->last_time) * v->ui.speed;
+    while (v->acc >= dt && !v->ui.paused) {
+      v->acc -= dt;
+      if (v->t >= v->tr.steps) {
+        v->ui.paused = 1; /* the end of the episode: space plays again */
+        break;
+      }
+      view_show(v, v->t + 1);
+    }
+  }
+  v->last_time = now;
+}
+
+void view_take_screenshot(viewer *v, mjrRect vp) {
+  char path[256], msg[300];
+  sgp_err e;
+  v->want_shot = 0;
+  if (view_screenshot(v, vp, path, sizeof path, &e)) {
+    set_status(v, e.msg);
+    return;
+  }
+  snprintf(msg, sizeof msg, "saved %s", path);
+  set_status(v, msg);
+}
+
 static void interactive(viewer *v) {
   glfwSetWindowUserPointer(v->win, v);
   glfwSetKeyCallback(v->win, on_key);
@@ -617,23 +593,12 @@ static void interactive(viewer *v) {
   glfwSetScrollCallback(v->win, on_scroll);
   v->last_time = glfwGetTime();
   while (!glfwWindowShouldClose(v->win)) {
-    double now = glfwGetTime(), dt = v->env->spec.dt;
-    if (!v->paused) {
-      v->acc += (now - v->last_time) * v->speed;
-      while (v->acc >= dt && !v->paused) {
-        v->acc -= dt;
-        if (v->ro && v->t >= nsteps(v)) {
-          v->paused = 1; /* the end of the rollout: space plays again */
-          break;
-        }
-        go_to(v, v->t + 1);
-      }
-    }
-    v->last_time = now;
+    playback(v, glfwGetTime());
     mjrRect vp = {0, 0, 0, 0};
     glfwGetFramebufferSize(v->win, &vp.width, &vp.height);
     if (vp.width > 0 && vp.height > 0) { /* 0×0 while minimised */
-      render(v, vp);
+      view_render(v, vp);
+      if (v->want_shot) view_take_screenshot(v, vp);
       glfwSwapBuffers(v->win);
     } else {
       glfwWaitEventsTimeout(0.1);
@@ -647,7 +612,7 @@ int view_run(const view_opts *o, sgp_err *e) {
   memset(&v, 0, sizeof v);
   int rc = setup(&v, o, e);
   if (!rc) {
-    if (v.recording) rc = record(&v, e);
+    if (v.recording) rc = view_record(&v, e);
     else interactive(&v);
   }
   teardown(&v);
