@@ -15,7 +15,9 @@
  * kernel alone), measured in the same process:
  *   limit = Σ_networks (forward rows × t_fwd + VJP rows × t_vjp) per episode-step.
  * With --threads N the lanes are split over N threads (each its own planner) and the bare sgemm
- * runs with N BLAS threads. Repetitions are interleaved over E so that noise hits all alike. */
+ * runs with N BLAS threads. Repetitions are interleaved over E so that noise hits all alike.
+ * Then E = 1 and 16 again on the float32 training path (what evaluation ran before it froze its
+ * networks; with N BLAS threads) and with bfloat16 weights. */
 #include "bench/bench_lockstep.h"
 
 #include "agents/plan_testsys.h"
@@ -258,6 +260,32 @@ static double lk_limit(const lk_config *c, const plan_diag *d, int cpu, sgp_rng 
 }
 
 /* ------------------------------------------------------------------ one configuration */
+/* E = 1 and 16 again with the networks on another path: wt < 0 the float32 training path (what
+ * evaluation ran before it froze its networks), else packed weights of type wt. Adds
+ * {"1": eps, "16": eps} under `key`; the networks are frozen as float32 again afterwards. */
+static int lk_variant(lk_config *c, lk_group (*gs)[LK_TMAX], const int *ng, int wt, int reps,
+                      const char *key, cJSON *o, int json, sgp_err *e) {
+  static const int qs[2] = {0, 2};
+  double t[2][64];
+  for (int k = 0; k < c->nnet; k++) {
+    if (wt < 0) nn_thaw(c->net[k].m);
+    else nn_freeze(c->net[k].m, (nn_wtype)wt);
+  }
+  for (int rep = -1; rep < reps; rep++) /* rep -1: warm-up */
+    for (int i = 0; i < 2; i++) {
+      double v = lk_step(gs[qs[i]], ng[qs[i]], c, 0, e);
+      if (v < 0) return -1;
+      if (rep >= 0) t[i][rep] = v;
+    }
+  for (int k = 0; k < c->nnet; k++) nn_freeze(c->net[k].m, NN_WT_F32);
+  cJSON *v = cJSON_AddObjectToObject(o, key);
+  double a = lk_E[0] / bench_median(t[0], reps), b = lk_E[2] / bench_median(t[1], reps);
+  cJSON_AddNumberToObject(v, "1", a);
+  cJSON_AddNumberToObject(v, "16", b);
+  if (!json) printf("   %-13s   %s: E=1 %.2f, E=16 %.2f episode-steps/s\n", "", key, a, b);
+  return 0;
+}
+
 static cJSON *lk_run(lk_config *c, int threads, int reps, int json, sgp_rng *r, sgp_err *e) {
   lk_group (*gs)[LK_TMAX] = sgp_calloc(LK_NE, sizeof *gs);
   int ng[LK_NE];
@@ -293,6 +321,11 @@ static cJSON *lk_run(lk_config *c, int threads, int reps, int json, sgp_rng *r, 
   cJSON_AddNumberToObject(o, "gflop_per_episode_step", gflop);
   cJSON_AddNumberToObject(o, "iters", c->iters);
   if (!json) printf(" %8.1fx %9.4f %7.2f\n", s1 / s16, limit, gflop);
+  if (lk_variant(c, gs, ng, -1, reps, "float32_path_episode_steps_per_s", o, json, e) ||
+      lk_variant(c, gs, ng, NN_WT_BF16, reps, "bf16_episode_steps_per_s", o, json, e)) {
+    cJSON_Delete(o);
+    o = NULL;
+  }
 out:
   for (int q = 0; q < LK_NE; q++)
     for (int g = 0; g < LK_TMAX; g++) lk_group_free(&gs[q][g]);

@@ -210,11 +210,11 @@ typedef struct run_models {
 
 /* The loaded networks no longer change: pack them for the inference kernels (core/nn_kernels.h),
  * whose rows do not depend on the batch, so that lockstep equals one episode at a time. */
-static void freeze_models(run_models *m) {
-  for (int k = 0; m->dyn && k < m->dyn->K; k++) nn_freeze(m->dyn->net[k], NN_WT_F32);
-  for (int k = 0; m->ens && k < m->ens->K; k++) nn_freeze(m->ens->net[k], NN_WT_F32);
-  if (m->score) nn_freeze(m->score->net, NN_WT_F32);
-  if (m->dde) nn_freeze(m->dde->net, NN_WT_F32);
+static void freeze_models(run_models *m, nn_wtype wt) {
+  for (int k = 0; m->dyn && k < m->dyn->K; k++) nn_freeze(m->dyn->net[k], wt);
+  for (int k = 0; m->ens && k < m->ens->K; k++) nn_freeze(m->ens->net[k], wt);
+  if (m->score) nn_freeze(m->score->net, wt);
+  if (m->dde) nn_freeze(m->dde->net, wt);
 }
 
 static void run_models_free(run_models *m) {
@@ -606,6 +606,7 @@ typedef struct eval_state {
   sgp_cfg c, cenvcfg, cpl, cmodels;
   long seed, episodes, steps;
   int mode; /* 0 mpc, 1 open loop */
+  nn_wtype wtype; /* the networks' weight type for inference */
   const char *env_name, *pname;
   sgp_env *env;
   const plan_vt *pvt;
@@ -643,7 +644,10 @@ static int read_env(eval_state *s, sgp_err *e) {
 
 /* /eval: the evaluation protocol */
 static int read_protocol(eval_state *s, sgp_err *e) {
-  return eval_read_protocol(&s->c, s->env->spec.T, &s->episodes, &s->mode, &s->steps, e);
+  int bf16;
+  if (eval_read_protocol(&s->c, s->env->spec.T, &s->episodes, &s->mode, &s->steps, &bf16, e)) return -1;
+  s->wtype = bf16 ? NN_WT_BF16 : NN_WT_F32;
+  return 0;
 }
 
 /* /planner and /models: the planner's name, its parameters and which models it needs */
@@ -673,7 +677,7 @@ static int make_planner(eval_state *s, sgp_err *e) {
   ctx->seed = sgp_rng_u64(&r);
   s->t_load = sgp_now();
   if (load_models(&s->c, &s->cmodels, s->mask, s->pname, s->env, &s->m, ctx, e)) return -1;
-  freeze_models(&s->m);
+  freeze_models(&s->m, s->wtype);
   if (s->mask & PLAN_NEEDS_TRUTH) {
     s->m.truth.env_name = s->env_name;
     s->m.truth.env_cfg = s->cenvcfg.j;

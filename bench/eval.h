@@ -23,8 +23,9 @@ typedef struct eval_opts {
 
 /* A run config's top-level fields (unknown ones rejected) and /seed (bench/run_check.c). */
 int eval_read_header(sgp_cfg *c, long *seed, sgp_err *e);
-/* /eval: episodes, mode (0 mpc, 1 open loop) and steps (default T), defaults inserted. */
-int eval_read_protocol(sgp_cfg *c, int T, long *episodes, int *mode, long *steps, sgp_err *e);
+/* /eval: episodes, mode (0 mpc, 1 open loop) and steps (default T), defaults inserted; weights
+ * (*bf16 = 1 for "bf16", 0 for "float32" or when absent, which is not inserted). */
+int eval_read_protocol(sgp_cfg *c, int T, long *episodes, int *mode, long *steps, int *bf16, sgp_err *e);
 
 /* Runs the whole evaluation. Episode failures (simulator errors) are recorded in the result, not
  * returned; -1 means the run could not be set up or the result not written. */

@@ -106,10 +106,10 @@ static int check_run_job(const sweep_job *j, const char *label, sgp_err *e) {
   cJSON *cfg = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(en, "config"), 1);
   sgp_env *env = NULL;
   long seed, episodes, steps;
-  int mode;
+  int mode, bf16;
   int rc = eval_read_header(&root, &seed, e) ||
                    env_create(cJSON_IsString(name) ? name->valuestring : "", cfg, label, &env, e) ||
-                   eval_read_protocol(&root, env->spec.T, &episodes, &mode, &steps, e)
+                   eval_read_protocol(&root, env->spec.T, &episodes, &mode, &steps, &bf16, e)
                ? -1
                : 0;
   if (env) env_destroy(env);

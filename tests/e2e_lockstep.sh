@@ -4,7 +4,7 @@
 # early when it falls) with a tiny learned model, for a first-order and a sampling planner:
 #   --lockstep 1 (one at a time), the default (all 6 episodes in one batch), --lockstep 4 (batches
 #   of 4 and 2) and --threads 2 (3 episodes per thread) give result files identical outside their
-#   timing objects, saved rollouts included;
+#   timing objects, saved rollouts included; also with "weights": "bf16";
 #   with the sampling planner the episodes end at different steps (some fall early and leave the
 #   batch, others go on), so the early-leave path is exercised (the first-order one falls at the
 #   same step in every episode).
@@ -50,6 +50,15 @@ EOF
   done
   ok "$p: one at a time, all 6 together, batches of 4 and 2, and 2 threads give the same result and rollouts"
 done
+# bfloat16 weights: also row-independent, so lockstep still equals one at a time; and they do plan
+sed 's/"steps": 40}/"steps": 40, "weights": "bf16"}/' run_grad.json > run_bf16.json
+"$SGP" eval --config run_bf16.json --out bf16_one.json --lockstep 1 --quiet
+"$SGP" eval --config run_bf16.json --out bf16_all.json --threads 2 --quiet
+diff <(notiming bf16_one.json) <(notiming bf16_all.json) > d.txt ||
+  { head -20 d.txt >&2; fail "bf16: --lockstep 1 and --threads 2 differ outside timing"; }
+grep -q '"weights":[[:space:]]*"bf16"' bf16_one.json || fail "bf16: the resolved config lost eval.weights"
+! grep -q '"weights"' grad_one.json || fail "float32: eval.weights was inserted into the config"
+ok "bf16 weights: one at a time and 2 threads give the same result; float32 configs stay as they were"
 # episode objects are the only ones with an "index"; their "steps" follows it
 steps=$(awk '/"index":/ { e = 1 } e && /"steps":/ { gsub(/[^0-9]/, ""); print; e = 0 }' mppi_one.json | tr '\n' ' ')
 n=$(echo $steps | tr ' ' '\n' | sort -u | grep -c .)
