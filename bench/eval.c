@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ============================== the environment as planner models ========================== */
 
@@ -310,6 +311,7 @@ typedef struct ep_result {
   double plan_s, sim_s;
   double envm[ENV_MAX_METRICS]; /* the environment's own metrics (envs/env.h spec.metrics) */
   int nplans;                   /* plans summed into the ENV_METRIC_PLAN ones */
+  double plan_cpu_s; /* CPU time of the planning thread: robust to other processes on the cores */
   char error[1100];
 } ep_result;
 
@@ -428,10 +430,11 @@ static void plan_metrics(episode *ep, const plan_view *v) {
 }
 
 /* What an episode keeps of the plan its lane just made: fallbacks, the open-loop plan, the trace. */
-static void keep_plan(episode *ep, int t, const plan_diag *d, double plan_s) {
+static void keep_plan(episode *ep, int t, const plan_diag *d, double plan_s, double cpu_s) {
   plan_view v;
   ep->r->fallbacks += d->fallback;
   ep->r->plan_s += plan_s;
+  ep->r->plan_cpu_s += cpu_s;
   ep->pl->vt->view_lane(ep->pl, ep->lane, &v);
   if (ep->open_loop) { /* keep the whole plan */
     ep->H_open = v.T;
@@ -455,6 +458,12 @@ typedef struct lock_buf {
 
 /* One act_lanes call for the n running episodes run[0..n) at step t; each gets its share of the
  * time. A planner error ends all of them as failed. */
+static double thread_cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void plan_lanes(lock_buf *lb, episode **run, int n, int t) {
   planner *pl = run[0]->pl;
   int nx = run[0]->nx, nu = run[0]->nu;
@@ -464,18 +473,19 @@ static void plan_lanes(lock_buf *lb, episode **run, int n, int t) {
     memset(&lb->d[i], 0, sizeof lb->d[i]);
   }
   sgp_err e;
-  double t0 = sgp_now();
+  double t0 = sgp_now(), c0 = thread_cpu_now();
   int rc = pl->vt->act_lanes(pl, n, lb->lanes, lb->X, lb->U, lb->d, &e);
-  double share = (sgp_now() - t0) / n;
+  double share = (sgp_now() - t0) / n, cpu = (thread_cpu_now() - c0) / n;
   for (int i = 0; i < n; i++) {
     if (rc) {
       run[i]->r->plan_s += share;
+      run[i]->r->plan_cpu_s += cpu;
       fail_episode(run[i]->r, t, &e);
       run[i]->done = 1;
       continue;
     }
     memcpy(run[i]->u, lb->U + (size_t)i * nu, sizeof(double) * nu);
-    keep_plan(run[i], t, &lb->d[i], share);
+    keep_plan(run[i], t, &lb->d[i], share, cpu);
   }
 }
 
@@ -923,6 +933,7 @@ static cJSON *episode_json(const ep_result *r, long index, int have_dnn, const e
   else cJSON_AddNullToObject(j, "error");
   cJSON *jt = cJSON_AddObjectToObject(j, "timing");
   cJSON_AddNumberToObject(jt, "plan_ms_per_step", r->steps ? 1e3 * r->plan_s / r->steps : 0);
+  cJSON_AddNumberToObject(jt, "plan_cpu_s", r->plan_cpu_s);
   cJSON_AddNumberToObject(jt, "sim_ms_per_step", r->steps ? 1e3 * r->sim_s / r->steps : 0);
   return j;
 }
@@ -963,6 +974,7 @@ static cJSON *result_json(const eval_state *s) {
   cJSON *jeps = cJSON_AddArrayToObject(result, "episodes");
   double s_ret = 0, s_score = 0, s_succ = 0, s_fc = 0, s_dd = 0, s_gap = 0, t_plan = 0, t_sim = 0;
   double s_envm[ENV_MAX_METRICS] = {0};
+  double c_plan = 0;
   long nfail = 0, nsteps = 0;
   for (long ep = 0; ep < s->episodes; ep++) {
     const ep_result *r = &s->eps[ep];
@@ -970,7 +982,7 @@ static cJSON *result_json(const eval_state *s) {
     for (int i = 0; i < sp->nmetrics; i++) s_envm[i] += r->envm[i] / (double)s->episodes;
     s_ret += r->ret, s_score += r->score, s_succ += r->success, s_fc += r->final_cost;
     s_dd += r->max_dd, s_gap += r->gap, nfail += r->failed;
-    t_plan += r->plan_s, t_sim += r->sim_s, nsteps += r->steps;
+    t_plan += r->plan_s, t_sim += r->sim_s, nsteps += r->steps, c_plan += r->plan_cpu_s;
   }
   double n = (double)s->episodes;
   cJSON *sum = cJSON_AddObjectToObject(result, "summary");
@@ -988,6 +1000,7 @@ static cJSON *result_json(const eval_state *s) {
   cJSON_AddNumberToObject(jt, "total_s", sgp_now() - s->t_start);
   cJSON_AddNumberToObject(jt, "load_s", s->t_load);
   cJSON_AddNumberToObject(jt, "plan_s", t_plan);
+  cJSON_AddNumberToObject(jt, "plan_cpu_s", c_plan);
   cJSON_AddNumberToObject(jt, "sim_s", t_sim);
   cJSON_AddNumberToObject(jt, "plan_ms_per_step", nsteps ? 1e3 * t_plan / nsteps : 0);
   return result;
