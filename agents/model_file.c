@@ -83,7 +83,14 @@ int mf_put_vec(sgp_st *st, const char *name, const float *v, int n, sgp_err *e) 
   return put_f32(st, name, v, 1, shape, e);
 }
 
-int mf_write(const char *path, const sgp_st *st, sgp_err *e) { return sgp_st_write(path, st, e); }
+int mf_write(const char *path, sgp_st *st, sgp_err *e) {
+  char hex[65];
+  sgp_st_tensors_sha256(st, hex);
+  sgp_st_set_meta(st, "sgp.tensors_sha256", hex);
+  return sgp_st_write(path, st, e);
+}
+
+const char *mf_tensors_sha256(const sgp_st *st) { return sgp_st_get_meta(st, "sgp.tensors_sha256"); }
 
 /* ---------------------------------------------------------------------------------------------- */
 
@@ -99,6 +106,13 @@ int mf_open(const char *path, const char *kind, sgp_st *st, sgp_err *e) {
     rc = sgp_fail(e, "%s: model file format '%s', this build reads '%s'", path, f ? f : "(none)", MF_FORMAT);
   else if (kind && strcmp(k, kind))
     rc = sgp_fail(e, "%s: model kind is '%s', expected '%s'", path, k, kind);
+  const char *want = mf_tensors_sha256(st);
+  char hex[65];
+  if (!rc && want) { /* files written before the hash was recorded have none */
+    sgp_st_tensors_sha256(st, hex);
+    if (strcmp(hex, want))
+      rc = sgp_fail(e, "%s: corrupt: the tensors' SHA-256 is %.16s..., the file records %.16s...", path, hex, want);
+  }
   if (rc) sgp_st_free(st);
   return rc;
 }

@@ -22,6 +22,8 @@ extern "C" {
  *   "sgp.dataset"         JSON: which data it was trained on (path, sizes, hashes)
  *   "sgp.train"           JSON: train_result_json
  *   "sgp.versions"        JSON: sgp_versions_json
+ *   "sgp.tensors_sha256"  sgp_st_tensors_sha256 of the file's tensors (written by mf_write, checked
+ *                         by mf_open: a corrupt weight fails to load; older files have none)
  *   "<prefix>.arch"       JSON: nn_arch_to_json of the MLP stored under <prefix>
  * MLP tensors (PyTorch-like names, layer k = 0..nhidden, the last is the output layer):
  *   <prefix>.<k>.weight [out,in]  <prefix>.<k>.bias [out]  <prefix>.<k>.ln_weight / ln_bias [out]
@@ -35,7 +37,9 @@ void mf_begin(sgp_st *st, const char *kind, const cJSON *model, const cJSON *con
 int mf_put_mlp(sgp_st *st, const char *prefix, const nn_mlp *m, sgp_err *e);
 int mf_put_norm(sgp_st *st, const char *name, const sgp_norm *n, sgp_err *e);
 int mf_put_vec(sgp_st *st, const char *name, const float *v, int n, sgp_err *e);
-int mf_write(const char *path, const sgp_st *st, sgp_err *e);
+int mf_write(const char *path, sgp_st *st, sgp_err *e); /* records sgp.tensors_sha256 first */
+/* The recorded sgp.tensors_sha256 (NULL: none). */
+const char *mf_tensors_sha256(const sgp_st *st);
 
 /* Reading: mf_open reads the file and checks its kind ("m.safetensors: model kind is 'dynamics',
  * expected 'score'"; kind NULL accepts any). Every getter validates shapes and finiteness and names

@@ -6,6 +6,7 @@
 #include "bench/train_kinds.h"
 
 #include "agents/dde.h"
+#include "agents/model_file.h"
 #include "agents/score.h"
 #include "core/array.h"
 #include "core/err.h"
@@ -40,7 +41,7 @@ static const tk_entry kinds[] = {
 
 static void usage(FILE *f) {
   fprintf(f, "usage: sgp train KIND --data DIR|FILE.npy --config FILE.json --out FILE.safetensors\n"
-             "                 [--seed S] [--epochs E] [--threads N] [--quiet]\n"
+             "                 [--seed S] [--epochs E] [--threads N] [--reuse] [--quiet]\n"
              "  Trains a model and writes it (with its resolved config, the data's hashes and the\n"
              "  training curves) as one .safetensors file. Deterministic for a seed and thread count.\n"
              "kinds:\n");
@@ -55,6 +56,10 @@ static void usage(FILE *f) {
              "  --threads N  OpenBLAS threads (default 1: the trained bits depend on the thread count,\n"
              "               so the default is the reproducible one; sgp collect, whose bytes do not,\n"
              "               uses every core)\n"
+             "  --reuse      keep the model at --out if it is this one: it loads (its tensors' recorded\n"
+             "               SHA-256 verified), its kind, its config (the file's fields and overrides),\n"
+             "               its data (sizes and hashes) and its thread count are these; else train\n"
+             "               and replace it (the reason is printed)\n"
              "  --quiet      no progress bar\n"
              "example:\n"
              "  sgp train score --data data/point --config agents/configs/score_point.json \\\n"
@@ -274,6 +279,37 @@ static int load_config(const train_args *t, cJSON **cfg, sgp_err *e) {
   return 0;
 }
 
+/* 1 if path holds the model this command would train: it opens as a model of this kind (its tensors'
+ * hash verified), training finished (sgp.train), its recorded config holds every field of cfg, its
+ * data record equals info apart from the path, and it was trained with `threads` BLAS threads.
+ * 0 if absent; -1 if present but different or invalid, with the reason in *why. */
+static int model_reusable(const char *path, const char *kind, const cJSON *cfg, const cJSON *info, long threads,
+                          sgp_err *why) {
+  if (!sgp_path_exists(path)) return 0;
+  sgp_st st;
+  if (mf_open(path, kind, &st, why)) return -1;
+  cJSON *rec_cfg = mf_get_json(&st, path, "config", why), *rec_data = NULL, *rec_train = NULL, *rec_ver = NULL;
+  if (rec_cfg) rec_data = mf_get_json(&st, path, "dataset", why);
+  if (rec_data) rec_train = mf_get_json(&st, path, "train", why);
+  if (rec_train) rec_ver = mf_get_json(&st, path, "versions", why);
+  int rc = rec_ver ? 1 : -1;
+  cJSON *want = cJSON_Duplicate(info, 1), *got = cJSON_Duplicate(rec_data, 1);
+  cJSON_DeleteItemFromObjectCaseSensitive(want, "path"); /* the same data may sit elsewhere */
+  cJSON_DeleteItemFromObjectCaseSensitive(got, "path");
+  const cJSON *bt = cJSON_GetObjectItemCaseSensitive(rec_ver, "blas_threads");
+  if (rc == 1 && !sgp_json_subset(cfg, rec_cfg))
+    rc = sgp_fail(why, "%s: /sgp.config: trained with another config", path);
+  else if (rc == 1 && !cJSON_Compare(want, got, 1))
+    rc = sgp_fail(why, "%s: /sgp.dataset: trained on other data", path);
+  else if (rc == 1 && !(cJSON_IsNumber(bt) && bt->valuedouble == (double)threads))
+    rc = sgp_fail(why, "%s: /sgp.versions/blas_threads: trained with %g threads, not %ld", path,
+                  cJSON_IsNumber(bt) ? bt->valuedouble : -1.0, threads);
+  cJSON *all[] = {rec_cfg, rec_data, rec_train, rec_ver, want, got};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) cJSON_Delete(all[i]);
+  sgp_st_free(&st);
+  return rc;
+}
+
 static void print_summary(const tk_entry *k, const train_result *r, const char *out) {
   printf("sgp train %s: %d epochs, %ld steps, %.1f s (%.0f samples/s); ", k->name, r->epochs, r->steps, r->seconds,
          r->samples_per_s);
@@ -288,7 +324,7 @@ static void print_summary(const tk_entry *k, const train_result *r, const char *
 /* arguments -> config -> data -> the kind trains and saves -> one summary line */
 int cmd_train(int argc, char **argv) {
   static const char *const valued[] = {"--data", "--config", "--out", "--seed", "--epochs", "--threads", NULL};
-  static const char *const boolean[] = {"--quiet", NULL};
+  static const char *const boolean[] = {"--quiet", "--reuse", NULL};
   if (argc > 1 && !strcmp(argv[1], "policy")) return cmd_train_policy(argc, argv); /* bench/cmd_train_policy.c */
   if (cli_wants_help(argc, argv)) {
     usage(stdout);
@@ -319,7 +355,15 @@ int cmd_train(int argc, char **argv) {
   rc = load_data(t.data, &d, &e);
   if (!rc && d.points && !k->points_ok)
     rc = sgp_fail(&e, "%s: 'sgp train %s' needs a dataset directory, not a .npy of points", t.data, k->name);
-  if (!rc) {
+  int reused = 0;
+  if (!rc && cli_flag(argc, argv, "--reuse")) {
+    sgp_err why = {{0}};
+    int r = model_reusable(t.out, k->name, cfg, d.info, t.threads, &why);
+    if (r < 0) fprintf(stderr, "sgp train: %s; training it again\n", why.msg);
+    if (r == 1) printf("sgp train: %s already holds this model (reused)\n", t.out);
+    reused = r == 1;
+  }
+  if (!rc && !reused) {
     train_kind_args a = {.kind = k->name,
                          .data_dir = t.data,
                          .data = d.points ? NULL : &d.ds,

@@ -6,6 +6,7 @@
 #include "agents/adapters.h"
 #include "agents/dde.h"
 #include "agents/distance.h"
+#include "agents/model_file.h"
 #include "agents/dynamics.h"
 #include "agents/score.h"
 #include "core/array.h"
@@ -207,6 +208,7 @@ typedef struct run_models {
   plan_dist pdist;
   int have_pscore, have_pdist;
   eval_truth truth;
+  cJSON *hashes; /* {"score": sgp_st_tensors_sha256 of its file, ...} of the models loaded */
 } run_models;
 
 /* The loaded networks no longer change: pack them for the inference kernels (core/nn_kernels.h),
@@ -229,17 +231,27 @@ static void run_models_free(run_models *m) {
   if (m->dde) dde_free(m->dde);
   if (m->dist_idx) dist_free(m->dist_idx);
   if (m->have_ds) ds_free(&m->ds);
+  cJSON_Delete(m->hashes);
 }
 
 static const char *const model_keys[] = {"dynamics", "ensemble", "score", "dde", NULL};
 
-/* Path of a required model, or an error naming the field and who needs it. */
-static int need_model(sgp_cfg *models, const char *key, const char *planner, const char **path,
+/* Path of a required model, or an error naming the field and who needs it; the hash of its
+ * tensors is recorded in m->hashes (the result's "models_sha256"). */
+static int need_model(sgp_cfg *models, const char *key, const char *planner, run_models *m, const char **path,
                       sgp_err *e) {
   if (!sgp_cfg_has(models, key))
     return sgp_fail(e, "%s: %s/%s: missing (planner '%s' needs a %s model)", models->file,
                     models->path, key, planner, key);
-  return sgp_cfg_str(models, key, path, e);
+  if (sgp_cfg_str(models, key, path, e)) return -1;
+  sgp_st st;
+  if (mf_open(*path, NULL, &st, e)) return -1;
+  char hex[65];
+  sgp_st_tensors_sha256(&st, hex);
+  sgp_st_free(&st);
+  if (!m->hashes) m->hashes = cJSON_CreateObject();
+  cJSON_AddStringToObject(m->hashes, key, hex);
+  return 0;
 }
 
 /* Loads the dataset and models the planner's mask asks for and builds the planner context. */
@@ -259,21 +271,21 @@ static int load_models(sgp_cfg *root, sgp_cfg *models, int mask, const char *pla
                     "penalty)", root->file, planner_name);
   }
   if (mask & PLAN_NEEDS_DYN) {
-    if (need_model(models, "dynamics", planner_name, &path, e)) return -1;
+    if (need_model(models, "dynamics", planner_name, m, &path, e)) return -1;
     if (!(m->dyn = dyn_load(path, "dynamics", e))) return -1;
     if (dyn_check_dims(m->dyn, path, env->spec.name, nx, nu, e)) return -1;
     adapt_dyn(m->dyn, &m->pdyn);
     ctx->dyn = &m->pdyn;
   }
   if (mask & PLAN_NEEDS_ENSEMBLE) {
-    if (need_model(models, "ensemble", planner_name, &path, e)) return -1;
+    if (need_model(models, "ensemble", planner_name, m, &path, e)) return -1;
     if (!(m->ens = dyn_load(path, "ensemble", e))) return -1;
     if (dyn_check_dims(m->ens, path, env->spec.name, nx, nu, e)) return -1;
     adapt_dyn(m->ens, &m->pens);
     ctx->ensemble = &m->pens;
   }
   if (mask & PLAN_NEEDS_SCORE) {
-    if (need_model(models, "score", planner_name, &path, e)) return -1;
+    if (need_model(models, "score", planner_name, m, &path, e)) return -1;
     if (!(m->score = score_load(path, e))) return -1;
     if (score_check_dims(m->score, path, nx, nu, e)) return -1;
     if (adapt_score(m->score, path, &m->pscore, e)) return -1;
@@ -281,7 +293,7 @@ static int load_models(sgp_cfg *root, sgp_cfg *models, int mask, const char *pla
     ctx->score = &m->pscore;
   }
   if (mask & PLAN_NEEDS_DDE) {
-    if (need_model(models, "dde", planner_name, &path, e)) return -1;
+    if (need_model(models, "dde", planner_name, m, &path, e)) return -1;
     if (!(m->dde = dde_load(path, e))) return -1;
     if (dde_check_dims(m->dde, path, nx, nu, e)) return -1;
     if (adapt_dist_dde(m->dde, path, &m->pdist, e)) return -1;
@@ -950,6 +962,7 @@ static cJSON *result_header(const eval_state *s) {
   sgp_sha256_hex(canon, strlen(canon), hex);
   free(canon);
   cJSON_AddStringToObject(result, "config_hash", hex);
+  if (s->m.hashes) cJSON_AddItemToObject(result, "models_sha256", cJSON_Duplicate(s->m.hashes, 1));
   cJSON_AddNumberToObject(result, "seed", (double)s->seed);
   cJSON *jenv = cJSON_AddObjectToObject(result, "env");
   cJSON_AddStringToObject(jenv, "name", sp->name);

@@ -50,10 +50,10 @@ typedef struct sweep_registry {
   int (*planner_needs)(cJSON *planner, const char *file, const char *path, int *mask, sgp_err *e);
   /* argv prefix of every job: {"collect"} becomes {"sweep","--fake-job","collect"} in fake mode */
   int fake;
-  /* Checks a job's config with the code the job itself will run (a dataset spec with the
+  /* Checks every job's config with the code the job itself will run (a dataset spec with the
    * collector's parser, a training config with the trainer's, a run with sgp eval's), before any
-   * job starts; `label` names the job in the error. NULL: not checked (the fake registry). */
-  int (*check_job)(const struct sweep_job *j, const char *label, sgp_err *e);
+   * job starts; errors name `file` and the job. NULL: not checked (the fake registry). */
+  int (*check_jobs)(const struct sweep_job *jobs, int njobs, const char *file, sgp_err *e);
 } sweep_registry;
 
 const sweep_registry *sweep_registry_builtin(void);
@@ -126,11 +126,14 @@ typedef struct sweep {
 /* Loads, validates and expands `file`. Nothing is written. Errors name the file and JSON path. */
 int sweep_load(const char *file, const char *out, const char *cache, const char *prog,
                const sweep_registry *reg, sweep **sw, sgp_err *e);
+/* The same on a parsed sweep file (`file` names it in errors); takes ownership of root. */
+int sweep_from_json(cJSON *root, const char *file, const char *out, const char *cache, const char *prog,
+                    const sweep_registry *reg, sweep **sw, sgp_err *e);
 void sweep_free(sweep *sw);
 /* Writes the job config files (OUT/configs/...) and creates the directories jobs write into. */
 int sweep_prepare(const sweep *sw, sgp_err *e);
 /* 1 if the job's artefact exists and is valid (a dataset that ds_load accepts, a model file that
- * parses, a run result with a summary that records its job's seed and config), 0 if absent, -1 if
+ * mf_open accepts: parsed, its tensors' recorded hash verified, a run result with a summary that records its job's seed and config), 0 if absent, -1 if
  * present but invalid: *why names the file and what is wrong. */
 int sweep_job_check(const sweep_job *j, sgp_err *why);
 /* sweep_job_check() == 1 */

@@ -7,6 +7,7 @@
  *   run      {"env":..,"dataset":<key>,"models":{kind:<key>},"planner":..,"eval":..,"seed":s}
  *                                                                       OUT/runs/<key>.json
  * Keys never contain paths, so moving the cache or the output directory keeps them. */
+#include "agents/model_file.h"
 #include "bench/eval.h"
 #include "bench/sweep.h"
 #include "datasets/dataset.h"
@@ -1057,20 +1058,15 @@ static void order_jobs(sweep *sw) {
   free(newidx);
 }
 
-/* Every job's config checked by the code the job will run, before anything is written. */
-static int check_jobs(const sweep *sw, sgp_err *e) {
-  for (int i = 0; sw->reg->check_job && i < sw->njobs; i++) {
-    char label[1024];
-    snprintf(label, sizeof label, "%s: %s", sw->file, sw->jobs[i].what);
-    if (sw->reg->check_job(&sw->jobs[i], label, e)) return -1;
-  }
-  return 0;
-}
-
 int sweep_load(const char *file, const char *out, const char *cache, const char *prog,
                const sweep_registry *reg, sweep **swp, sgp_err *e) {
   cJSON *root;
   if (sgp_json_load(file, &root, e)) return -1;
+  return sweep_from_json(root, file, out, cache, prog, reg, swp, e);
+}
+
+int sweep_from_json(cJSON *root, const char *file, const char *out, const char *cache, const char *prog,
+                    const sweep_registry *reg, sweep **swp, sgp_err *e) {
   if (!cJSON_IsObject(root)) {
     cJSON_Delete(root);
     return sgp_fail(e, "%s: /: expected an object", file);
@@ -1092,30 +1088,13 @@ int sweep_load(const char *file, const char *out, const char *cache, const char 
     return -1;
   }
   order_jobs(sw);
-  if (check_jobs(sw, e)) {
+  /* every job's config checked by the code the job will run, before anything is written */
+  if (sw->reg->check_jobs && sw->reg->check_jobs(sw->jobs, sw->njobs, sw->file, e)) {
     sweep_free(sw);
     return -1;
   }
   *swp = sw;
   return 0;
-}
-
-/* 1 if every field of want is in got with the same value (got may hold more: the verbs insert
- * their defaults into the configs they record). */
-static int json_subset(const cJSON *want, const cJSON *got) {
-  if (cJSON_IsObject(want)) {
-    if (!cJSON_IsObject(got)) return 0;
-    for (const cJSON *c = want->child; c; c = c->next)
-      if (!json_subset(c, cJSON_GetObjectItemCaseSensitive(got, c->string))) return 0;
-    return 1;
-  }
-  if (cJSON_IsArray(want)) {
-    if (!cJSON_IsArray(got) || cJSON_GetArraySize(want) != cJSON_GetArraySize(got)) return 0;
-    for (const cJSON *a = want->child, *b = got->child; a; a = a->next, b = b->next)
-      if (!json_subset(a, b)) return 0;
-    return 1;
-  }
-  return got && cJSON_Compare(want, got, 1);
 }
 
 static int is_fake(const sweep_job *j) { return j->argc > 2 && !strcmp(j->argv[2], "--fake-job"); }
@@ -1129,9 +1108,9 @@ static int check_result(const sweep_job *j, sgp_err *why) {
   if (!cJSON_IsObject(r)) rc = sgp_fail(why, "%s: not a run result (expected an object)", j->done_path);
   else if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r, "summary")))
     rc = sgp_fail(why, "%s: /summary: missing (an incomplete result)", j->done_path);
-  else if (!json_subset(seed, cJSON_GetObjectItemCaseSensitive(r, "seed")))
+  else if (!sgp_json_subset(seed, cJSON_GetObjectItemCaseSensitive(r, "seed")))
     rc = sgp_fail(why, "%s: /seed: not the seed of its key (%g)", j->done_path, seed->valuedouble);
-  else if (!json_subset(j->config, cJSON_GetObjectItemCaseSensitive(r, "config")))
+  else if (!sgp_json_subset(j->config, cJSON_GetObjectItemCaseSensitive(r, "config")))
     rc = sgp_fail(why, "%s: /config: not the config of its key (%s)", j->done_path, j->config_path);
   cJSON_Delete(r);
   return rc;
@@ -1147,9 +1126,8 @@ int sweep_job_check(const sweep_job *j, sgp_err *why) {
     return 1;
   }
   if (j->kind == SWEEP_MODEL) {
-    sgp_st st;
-    sgp_st_init(&st);
-    if (sgp_st_read(j->done_path, &st, why)) return -1;
+    sgp_st st; /* parsed, an sgpbench model, its tensors' recorded hash verified */
+    if (mf_open(j->done_path, NULL, &st, why)) return -1;
     sgp_st_free(&st);
     return 1;
   }

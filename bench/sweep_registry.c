@@ -74,15 +74,52 @@ static int builtin_planner_needs(cJSON *planner, const char *file, const char *p
   return vt->needs(&c, mask, e);
 }
 
+/* The environments the jobs' checks create, one per name and config: a sweep's jobs share a few
+ * (creating one compiles a MuJoCo model). */
+typedef struct env_memo {
+  int n;
+  char **keys; /* name, a newline, the config's canonical JSON */
+  sgp_env **envs;
+} env_memo;
+
+static int memo_env(env_memo *m, const char *name, const cJSON *config, const char *label, sgp_env **env,
+                    sgp_err *e) {
+  char *c = config ? sweep_canonical(config) : sgp_strdup("{}");
+  size_t len = strlen(name) + strlen(c) + 2;
+  char *key = sgp_malloc(len);
+  snprintf(key, len, "%s\n%s", name, c);
+  free(c);
+  for (int i = 0; i < m->n; i++)
+    if (!strcmp(m->keys[i], key)) {
+      free(key);
+      *env = m->envs[i];
+      return 0;
+    }
+  cJSON *cfg = config ? cJSON_Duplicate(config, 1) : cJSON_CreateObject();
+  int rc = env_create(name, cfg, label, env, e);
+  cJSON_Delete(cfg);
+  if (rc) {
+    free(key);
+    return -1;
+  }
+  m->keys = sgp_realloc(m->keys, sizeof *m->keys * (size_t)(m->n + 1));
+  m->envs = sgp_realloc(m->envs, sizeof *m->envs * (size_t)(m->n + 1));
+  m->keys[m->n] = key, m->envs[m->n++] = *env;
+  return 0;
+}
+
+static void memo_free(env_memo *m) {
+  for (int i = 0; i < m->n; i++) free(m->keys[i]), env_destroy(m->envs[i]);
+  free(m->keys);
+  free(m->envs);
+}
+
 /* A dataset job: the spec through the collector's own parser, on the environment it collects. */
-static int check_data_job(const sweep_job *j, const char *label, sgp_err *e) {
-  cJSON *cfg = j->config2 ? cJSON_Duplicate(j->config2, 1) : cJSON_CreateObject();
+static int check_data_job(const sweep_job *j, const char *label, env_memo *m, sgp_err *e) {
   cJSON *spec = cJSON_Duplicate(j->config, 1);
   sgp_env *env = NULL;
   ds_behaviour b;
-  int rc = env_create(j->argv[2], cfg, label, &env, e) || ds_behaviour_parse(spec, label, env, &b, e) ? -1 : 0;
-  if (env) env_destroy(env);
-  cJSON_Delete(cfg);
+  int rc = memo_env(m, j->argv[2], j->config2, label, &env, e) || ds_behaviour_parse(spec, label, env, &b, e) ? -1 : 0;
   cJSON_Delete(spec);
   return rc;
 }
@@ -98,34 +135,39 @@ static int check_model_job(const sweep_job *j, const char *label, sgp_err *e) {
 }
 
 /* A run job: its fields, seed and evaluation protocol as sgp eval reads them. */
-static int check_run_job(const sweep_job *j, const char *label, sgp_err *e) {
+static int check_run_job(const sweep_job *j, const char *label, env_memo *m, sgp_err *e) {
   cJSON *run = cJSON_Duplicate(j->config, 1);
   sgp_cfg root = sgp_cfg_root(run, label);
   const cJSON *en = cJSON_GetObjectItemCaseSensitive(run, "env");
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(en, "name");
-  cJSON *cfg = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(en, "config"), 1);
+  const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(en, "config");
   sgp_env *env = NULL;
   long seed, episodes, steps;
   int mode, bf16;
   int rc = eval_read_header(&root, &seed, e) ||
-                   env_create(cJSON_IsString(name) ? name->valuestring : "", cfg, label, &env, e) ||
+                   memo_env(m, cJSON_IsString(name) ? name->valuestring : "", cfg, label, &env, e) ||
                    eval_read_protocol(&root, env->spec.T, &episodes, &mode, &steps, &bf16, e)
                ? -1
                : 0;
-  if (env) env_destroy(env);
-  cJSON_Delete(cfg);
   cJSON_Delete(run);
   return rc;
 }
 
-static int builtin_check_job(const sweep_job *j, const char *label, sgp_err *e) {
-  switch (j->kind) {
-    case SWEEP_DATA: return check_data_job(j, label, e);
-    case SWEEP_MODEL: return check_model_job(j, label, e);
-    default: return check_run_job(j, label, e);
+static int builtin_check_jobs(const sweep_job *jobs, int njobs, const char *file, sgp_err *e) {
+  env_memo m = {0, NULL, NULL};
+  int rc = 0;
+  for (int i = 0; i < njobs && !rc; i++) {
+    char label[1024];
+    snprintf(label, sizeof label, "%s: %s", file, jobs[i].what);
+    const sweep_job *j = &jobs[i];
+    rc = j->kind == SWEEP_DATA ? check_data_job(j, label, &m, e)
+         : j->kind == SWEEP_MODEL ? check_model_job(j, label, e)
+                                  : check_run_job(j, label, &m, e);
   }
+  memo_free(&m);
+  return rc;
 }
 
-static const sweep_registry builtin = {"built-in", builtin_env_info, builtin_planner_needs, 0, builtin_check_job};
+static const sweep_registry builtin = {"built-in", builtin_env_info, builtin_planner_needs, 0, builtin_check_jobs};
 
 const sweep_registry *sweep_registry_builtin(void) { return &builtin; }

@@ -570,3 +570,19 @@ int sgp_cfg_fail(sgp_err *e, const sgp_cfg *c, const char *key, const char *fmt,
   va_end(ap);
   return sgp_fail(e, "%s: %s: %s", c->file, p, msg);
 }
+
+int sgp_json_subset(const cJSON *want, const cJSON *got) {
+  if (cJSON_IsObject(want)) {
+    if (!cJSON_IsObject(got)) return 0;
+    for (const cJSON *c = want->child; c; c = c->next)
+      if (!sgp_json_subset(c, cJSON_GetObjectItemCaseSensitive(got, c->string))) return 0;
+    return 1;
+  }
+  if (cJSON_IsArray(want)) {
+    if (!cJSON_IsArray(got) || cJSON_GetArraySize(want) != cJSON_GetArraySize(got)) return 0;
+    for (const cJSON *a = want->child, *b = got->child; a; a = a->next, b = b->next)
+      if (!sgp_json_subset(a, b)) return 0;
+    return 1;
+  }
+  return got && cJSON_Compare(want, got, 1);
+}

@@ -27,6 +27,9 @@ int sgp_json_parse(const char *text, const char *name, cJSON **out, sgp_err *e);
 int sgp_json_parse_len(const char *text, size_t len, const char *name, cJSON **out, sgp_err *e);
 /* Deterministic pretty print, written atomically. */
 int sgp_json_write(const char *path, const cJSON *j, sgp_err *e);
+/* 1 if every field of want is in got with the same value, recursively (got may hold more: the
+ * verbs insert their defaults into the configs they record); arrays must have equal lengths. */
+int sgp_json_subset(const cJSON *want, const cJSON *got);
 
 sgp_cfg sgp_cfg_root(cJSON *j, const char *file);
 int sgp_cfg_has(const sgp_cfg *c, const char *key);

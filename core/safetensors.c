@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/array.h"
 #include "core/safetensors.h"
+#include "core/sha256.h"
 #include "core/files.h"
 #include "core/json.h"
 
@@ -415,4 +416,30 @@ int sgp_st_write(const char *path, const sgp_st *s, sgp_err *e) {
     return sgp_fail(e, "%s: cannot write: %s", path, strerror(err ? err : EIO));
   }
   return sgp_atomic_commit(&af, e);
+}
+
+static void sha_i64(sgp_sha256 *c, int64_t v) {
+  uint8_t b[8];
+  for (int i = 0; i < 8; i++) b[i] = (uint8_t)((uint64_t)v >> (8 * i));
+  sgp_sha256_update(c, b, 8);
+}
+
+void sgp_st_tensors_sha256(const sgp_st *s, char hex[65]) {
+  const sgp_tensor **order = sgp_malloc((size_t)(s->n ? s->n : 1) * sizeof *order);
+  for (int i = 0; i < s->n; i++) order[i] = &s->t[i];
+  qsort(order, (size_t)s->n, sizeof *order, cmp_tensor_ptr);
+  sgp_sha256 c;
+  sgp_sha256_init(&c);
+  for (int i = 0; i < s->n; i++) {
+    const sgp_tensor *t = order[i];
+    sgp_sha256_update(&c, t->name, strlen(t->name) + 1);
+    sgp_sha256_update(&c, st_dtype_names[t->a.dtype], strlen(st_dtype_names[t->a.dtype]) + 1);
+    sha_i64(&c, t->a.ndim);
+    for (int d = 0; d < t->a.ndim; d++) sha_i64(&c, t->a.shape[d]);
+    if (t->a.nbytes) sgp_sha256_update(&c, t->a.data, t->a.nbytes);
+  }
+  free(order);
+  uint8_t out[32];
+  sgp_sha256_final(&c, out);
+  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
 }

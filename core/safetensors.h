@@ -37,6 +37,10 @@ int sgp_st_get_f32(const sgp_st *s, const char *what, const char *name, int ndim
 int sgp_st_parse(const void *buf, size_t len, const char *name, sgp_st *out, sgp_err *e);
 int sgp_st_read(const char *path, sgp_st *out, sgp_err *e);
 int sgp_st_write(const char *path, const sgp_st *s, sgp_err *e); /* atomic; tensors sorted by name */
+/* SHA-256 (hex) of the tensors alone, in name order: of every tensor its name, a NUL, its dtype
+ * name, a NUL, its shape (int64 little-endian, ndim of them, after ndim as one int64) and its bytes.
+ * The metadata is left out, so the hash says which weights a file holds, whatever else it records. */
+void sgp_st_tensors_sha256(const sgp_st *s, char hex[65]);
 
 #ifdef __cplusplus
 }

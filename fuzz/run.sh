@@ -16,7 +16,12 @@ for bin in build-fuzz/fuzz_*; do
   corpus=fuzz/corpus/${name#fuzz_}
   work=$(mktemp -d)
   [[ -d "$corpus" ]] && cp -r "$corpus"/. "$work"/
+  # the sweep parser's seeds are the shipped sweep files
+  [[ "$name" == fuzz_sweep ]] && cp bench/sweeps/*.json "$work"/
+  # inputs up to 4 KiB, or the largest seed
+  maxlen=$(find "$work" -type f -printf '%s\n' | sort -n | tail -n 1)
+  (( ${maxlen:-0} < 4096 )) && maxlen=4096
   echo "fuzz: $name for ${secs}s"
-  "$bin" -max_total_time="$secs" -max_len=4096 -timeout=5 -print_final_stats=1 "$work" 2>&1 | tail -n 8
+  "$bin" -max_total_time="$secs" -max_len="$maxlen" -timeout=5 -print_final_stats=1 "$work" 2>&1 | tail -n 8
   rm -rf "$work"
 done

@@ -10,7 +10,10 @@
 #  4. temporaries that a killed process left next to an output are removed by the next command,
 #     those of a live process are kept;
 #  5. `sgp check` of a dataset whose manifest lost its statistics is an error naming the field, not
-#     a crash.
+#     a crash;
+#  6. `sgp train --reuse` keeps a model that is the one asked for, and trains again (saying why)
+#     when it was trained with another config, data, thread count or kind or its weights are
+#     corrupt; eval refuses a corrupt model; results record the SHA-256 of their models' tensors.
 set -euo pipefail
 SGP=$(realpath "${SGP_PROG:-build/sgp}")
 SRC=$(realpath "${SGP_SOURCE_DIR:-.}")
@@ -120,4 +123,73 @@ m = json.load(open("data/point/manifest.json")); del m["stats"]
 json.dump(m, open("data/point/manifest.json", "w"))
 EOF
 expect 1 "manifest.json: /stats: missing" "$SGP" check data/point
+# ---- 6. train --reuse; the tensors' SHA-256 recorded in model files and results
+# tsha.py FILE: the SHA-256 of the tensors computed here from the file's bytes (name, dtype, ndim,
+# shape, data, in name order, as docs/file-formats.md specifies), and the one the file records
+cat > tsha.py <<'EOF'
+import hashlib, json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n]); meta = h.pop("__metadata__", {}); data = b[8 + n:]
+s = hashlib.sha256()
+for name in sorted(h, key=lambda k: k.encode()):
+    t = h[name]
+    s.update(name.encode() + b"\0" + t["dtype"].encode() + b"\0" + struct.pack("<q", len(t["shape"])))
+    for d in t["shape"]:
+        s.update(struct.pack("<q", d))
+    s.update(data[t["data_offsets"][0]:t["data_offsets"][1]])
+print(s.hexdigest(), meta.get("sgp.tensors_sha256"))
+EOF
+same_sha() {
+  local got rec
+  read -r got rec < <(python3 tsha.py "$1")
+  [[ $got == "$rec" ]] || fail "$1: tensors' hash $got, the file records $rec"
+  echo "$got"
+}
+D=new/deep/data
+"$SGP" train dynamics --data $D --config dyn.json --out r/m.safetensors --epochs 2 --quiet > out.txt
+same_sha r/m.safetensors > /dev/null
+cp r/m.safetensors first.safetensors
+"$SGP" train dynamics --data $D --config dyn.json --out r/m.safetensors --epochs 2 --quiet --reuse > out.txt 2> err.txt
+grep -q "r/m.safetensors already holds this model (reused)" out.txt || fail "reuse: $(cat out.txt err.txt)"
+cmp -s r/m.safetensors first.safetensors || fail "--reuse rewrote an identical model"
+cp -r $D moved
+"$SGP" train dynamics --data moved --config dyn.json --out r/m.safetensors --epochs 2 --quiet --reuse > out.txt
+grep -q "(reused)" out.txt || fail "the same data at another path was not reused: $(cat out.txt)"
+echo "ok   train --reuse keeps the same model (also trained from the same data elsewhere)"
+# reason PATTERN ARGS...: --reuse trains again, says why on stderr, and the new file's hash is right
+reason() {
+  local pat=$1
+  shift
+  "$SGP" train "$@" --out r/m.safetensors --quiet --reuse > out.txt 2> err.txt || fail "train $*: $(cat err.txt)"
+  grep -qF "r/m.safetensors: $pat" err.txt || fail "train $* --reuse: $(cat err.txt)"
+  grep -q "; training it again" err.txt || fail "train $* --reuse: $(cat err.txt)"
+  grep -q "(reused)" out.txt && fail "train $* --reuse reused a different model"
+  same_sha r/m.safetensors > /dev/null
+  echo "ok   train $* --reuse trains again: $(cat err.txt)"
+}
+reason "/sgp.config: trained with another config" dynamics --data $D --config dyn.json --epochs 3
+reason "/sgp.versions/blas_threads: trained with 1 threads, not 2" dynamics --data $D --config dyn.json --epochs 3 --threads 2
+"$SGP" collect point --spec spec.json --seed 2 --out other --quiet > /dev/null
+reason "/sgp.dataset: trained on other data" dynamics --data other --config dyn.json --epochs 3 --threads 2
+reason "model kind is 'dynamics', expected 'score'" score --data other --config dyn.json --epochs 3 --threads 2
+# one flipped bit in the weights: the model is corrupt, named, never used, and rebuilt by --reuse
+cp first.safetensors corrupt.safetensors
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-3] ^= 1; open(sys.argv[1], "wb").write(b)' \
+  corrupt.safetensors
+cp corrupt.safetensors r/m.safetensors
+reason "corrupt: the tensors' SHA-256 is" dynamics --data $D --config dyn.json --epochs 2
+cmp -s r/m.safetensors corrupt.safetensors && fail "the corrupt model was kept"
+python3 -c 'import json; r = json.load(open("run.json")); r["models"]["dynamics"] = "corrupt.safetensors"; r["dataset"] = "new/deep/data"
+json.dump(r, open("bad_run.json", "w"))'
+expect 1 "corrupt.safetensors: corrupt: the tensors' SHA-256 is" "$SGP" eval --config bad_run.json --out res/bad.json --steps 2 --episodes 1
+[[ -e res/bad.json ]] && fail "eval wrote a result from a corrupt model"
+# the result records the hash of every model it loaded
+python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))
+for k, v in sorted(r["models_sha256"].items()): print(k, r["config"]["models"][k], v)' res/again.json > want.txt
+[[ -s want.txt ]] || fail "res/again.json records no models_sha256"
+while read -r kind path sha; do
+  [[ $(same_sha "$path") == "$sha" ]] || fail "models_sha256/$kind: $sha is not the hash of $path"
+done < want.txt
+echo "ok   models_sha256 of res/again.json: $(tr '\n' ' ' < want.txt)"
 echo "e2e_cli: all checks passed"

@@ -12,7 +12,8 @@
 #     one succeeds, each dataset and model is built once, every table is identical;
 #  7. invalid job configs (eval fields, episodes, steps, seeds, dataset specs) are refused before
 #     any job runs and before anything is written;
-#  8. corrupt artefacts are named, rebuilt and never counted as done;
+#  8. corrupt artefacts (cut, null, incomplete or foreign results, a changed dataset byte, a
+#     flipped bit in a model) are named, rebuilt and never counted as done;
 # 10. sgp compare --fail-on-regression fails when nothing was compared.
 set -euo pipefail
 SRC=$(realpath "${SGP_SOURCE_DIR:-$(dirname "$0")/..}")
@@ -157,8 +158,11 @@ b = json.load(open(sys.argv[2])); b["seed"] = b["seed"] + 1; json.dump(b, open(s
 EOF
 ds=$(ls -d c8/datasets/*/ | head -1)
 printf 'X' | dd of="$ds/x.npy" bs=1 seek=200 conv=notrunc 2> /dev/null
+# one flipped bit in a model's weights (its recorded tensors' SHA-256 no longer matches)
+model=$(ls c8/models/*.safetensors | head -1)
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-3] ^= 1; open(sys.argv[1], "wb").write(b)' "$model"
 "$SGP" sweep "$TINY" --out r8 --cache c8 --jobs 2 2> r8.log || { cat r8.log >&2; fail "re-run over corrupt artefacts"; }
-for f in "${runs[@]:0:4}" "$ds"; do
+for f in "${runs[@]:0:4}" "$ds" "$model"; do
   grep -q "$(basename "$f")" r8.log || { cat r8.log >&2; fail "corrupt $f not named"; }
 done
 grep -q "0 of 4 runs missing" r8.log || fail "runs still missing after the rebuild"
