@@ -1,10 +1,11 @@
 /* sgp view: watch an environment, a dataset, a saved rollout or an agent acting live, in a window or
  * recorded to PNG frames / a video (docs/viewer.md). Every input is checked here, before any window
  * opens; the window and the rendering live in viewer/ (built when SGP_VIEWER=ON, which defines
- * SGP_HAVE_VIEWER). The live agent is the run's planner (bench/view_agent.c). */
+ * SGP_HAVE_VIEWER). The live agent is the run's planner, set up by bench/eval.c (eval_agent). */
 #include "bench/cli.h"
 #include "envs/env.h"
 #ifdef SGP_HAVE_VIEWER
+#include "bench/eval.h"
 #include "datasets/dataset.h"
 #include "viewer/view_ui.h"
 #include "viewer/viewer.h"
@@ -168,6 +169,8 @@ static int what_options(int argc, char **argv, view_opts *o) {
   if ((o->rollout_dir != NULL) + (live != NULL) + (ds != NULL) > 1)
     return usage_error("--rollout / --dataset / --live", "one of them", o->rollout_dir ? o->rollout_dir : ds);
   if ((s = cli_opt(argc, argv, "--result")) && !o->rollout_dir) return usage_error("--result", "--rollout DIR with it", s);
+  if (live && (s = cli_opt(argc, argv, "--env-config")))
+    return usage_error("--env-config", "nothing with --live (the run's env config is used)", s);
   if ((s = cli_opt(argc, argv, "--episode"))) {
     if (parse_long(s, 0, 1000000000, &v)) return usage_error("--episode", "a whole number >= 0", s);
     o->episode = (int)v;
@@ -323,6 +326,8 @@ static int read_result(const char *file, cJSON *root, result_info *ri, view_opts
 
 /* ------------------------------------------------------------------ the environment and what is shown */
 typedef struct view_job {
+  eval_agent *agent;      /* --live: the run's planner */
+  view_agent ag;
   const char *envname;
   char *envname_buf;      /* a copy of the name read from a config file */
   cJSON *cfg;             /* the environment's config */
@@ -382,7 +387,63 @@ static int job_dataset(view_job *j, const char *dir, view_opts *o, sgp_err *e) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ the live agent */
+static int live_reset(void *self, int episode, double *x0, sgp_err *e) {
+  return eval_agent_reset(self, episode, x0, e);
+}
+
+static int live_act(void *self, int t, const double *x, double *u, view_plan *p, sgp_err *e) {
+  plan_view v;
+  plan_diag d;
+  if (eval_agent_act(self, t, x, u, &v, &d, e)) return -1;
+  memset(p, 0, sizeof *p);
+  p->T = v.T;
+  p->x = v.x;
+  p->ncand = v.ncand;
+  p->cand = v.cand_x;
+  p->obj = d.objective, p->cost = d.cost, p->pen = d.penalty;
+  p->fallback = d.fallback;
+  return 0;
+}
+
+static double live_distance(void *self, const double *x, const double *u) {
+  return eval_agent_distance(self, x, u);
+}
+
+/* --live RUN.json: the run's planner and models (as sgp eval sets them up); the environment shown
+ * is the run's, with the run's config. */
+static int job_live(view_job *j, const char *run, view_opts *o, sgp_err *e) {
+  if (eval_agent_open(run, &j->agent, e)) return -1;
+  eval_agent_info info;
+  eval_agent_describe(j->agent, &info);
+  if (o->episode >= info.episodes)
+    return sgp_fail(e, "--episode %d: the run has %ld episode%s (%s: /eval/episodes)", o->episode,
+                    info.episodes, info.episodes == 1 ? "" : "s", run);
+  view_agent *ag = &j->ag;
+  ag->self = j->agent;
+  ag->name = info.planner;
+  ag->samples = info.samples;
+  ag->episodes = (int)info.episodes;
+  ag->steps = (int)info.steps;
+  ag->env = info.env;
+  ag->reset = live_reset;
+  ag->act = live_act;
+  ag->distance = info.has_distance ? live_distance : NULL;
+  o->agent = ag;
+  o->planner = info.planner;
+  o->samples = info.samples;
+  cJSON *root = NULL;
+  const char *where = NULL;
+  if (sgp_json_load(run, &root, e)) return -1;
+  int rc = env_config(run, &j->envname, root, &j->cfg, &where, e);
+  if (!rc && !j->envname_buf) j->envname = j->envname_buf = sgp_strdup(j->envname);
+  cJSON_Delete(root);
+  if (!rc) snprintf(j->label, sizeof j->label, "%s (%s)", run, where ? where : "/env/config");
+  return rc;
+}
+
 static void job_free(view_job *j) {
+  eval_agent_close(j->agent);
   free(j->envname_buf);
   env_destroy(j->env);
   env_destroy(j->worker);
@@ -416,7 +477,7 @@ static int run_view(view_job *j, int argc, char **argv, view_opts *o) {
   const char *live = cli_opt(argc, argv, "--live"), *ds = cli_opt(argc, argv, "--dataset");
   int rc = job_config(j, argc, argv, o, &e);
   if (!rc && ds) rc = job_dataset(j, ds, o, &e);
-  if (!rc && live) rc = sgp_fail(&e, "--live %s: not available yet", live);
+  if (!rc && live) rc = job_live(j, live, o, &e);
   if (!rc && !j->envname) {
     fprintf(stderr, "sgp view: missing ENV (or --result / --live, which name it; see sgp view --help)\n");
     return 2;

@@ -328,10 +328,16 @@ typedef struct ep_result {
 } ep_result;
 
 /* Rollout buffers of one episode (for --save-rollout). */
+#define TRACE_STEP_COLS 5   /* ep<e>_step.npy: reward, objective, cost, penalty, data distance */
+#define TRACE_TIMING_COLS 2 /* ep<e>_timing.npy: plan ms, sim ms */
 typedef struct ep_trace {
   float *x, *u, *plan_x, *cand_x;
   int H, ncand;    /* horizon and candidate slots per step */
   int ncand_seen;  /* candidates the planner actually exposed (0: not a sampling planner) */
+  double *step;    /* steps × TRACE_STEP_COLS (NaN: not known at that step) */
+  double *timing;  /* steps × TRACE_TIMING_COLS */
+  int nq, nv;      /* > 0: the simulator state is saved too (spec.store_sim_state) */
+  double *qpos, *qvel; /* (steps+1)×nq, (steps+1)×nv */
 } ep_trace;
 
 static int save_npy(const char *dir, int ep, const char *what, int ndim, const int64_t *shape,
@@ -344,13 +350,30 @@ static int save_npy(const char *dir, int ep, const char *what, int ndim, const i
   return rc;
 }
 
-/* docs/run-format.md: ep<e>_x, ep<e>_u, ep<e>_plan_x and, for sampling planners, ep<e>_cand_x. */
+static int save_npy64(const char *dir, int ep, const char *what, int64_t rows, int64_t cols,
+                      const double *data, sgp_err *e) {
+  char name[64];
+  snprintf(name, sizeof name, "ep%d_%s.npy", ep, what);
+  char *p = sgp_path_join(dir, name);
+  int rc = sgp_npy_write_raw(p, SGP_F64, 2, (int64_t[]){rows, cols}, data, e);
+  free(p);
+  return rc;
+}
+
+/* docs/run-format.md: ep<e>_x, ep<e>_u, ep<e>_plan_x, ep<e>_step, ep<e>_timing, for environments
+ * whose state does not determine the simulator's ep<e>_qpos and ep<e>_qvel, and for sampling
+ * planners ep<e>_cand_x. */
 static int save_trace(const char *dir, int ep, const ep_trace *tr, int steps, int nx, int nu,
                       sgp_err *e) {
   int64_t sx[2] = {steps + 1, nx}, su[2] = {steps, nu};
   int64_t sp[3] = {steps, tr->H + 1, nx};
   if (save_npy(dir, ep, "x", 2, sx, tr->x, e) || save_npy(dir, ep, "u", 2, su, tr->u, e) ||
-      save_npy(dir, ep, "plan_x", 3, sp, tr->plan_x, e))
+      save_npy(dir, ep, "plan_x", 3, sp, tr->plan_x, e) ||
+      save_npy64(dir, ep, "step", steps, TRACE_STEP_COLS, tr->step, e) ||
+      save_npy64(dir, ep, "timing", steps, TRACE_TIMING_COLS, tr->timing, e))
+    return -1;
+  if (tr->nq > 0 && (save_npy64(dir, ep, "qpos", steps + 1, tr->nq, tr->qpos, e) ||
+                     save_npy64(dir, ep, "qvel", steps + 1, tr->nv, tr->qvel, e)))
     return -1;
   if (tr->ncand_seen == 0) return 0;
   /* candidates were stored with a stride of ncand slots per step; keep the ones seen */
@@ -377,12 +400,26 @@ static void trace_free(ep_trace *tr) {
   free(tr->u);
   free(tr->plan_x);
   free(tr->cand_x);
+  free(tr->step);
+  free(tr->timing);
+  free(tr->qpos);
+  free(tr->qvel);
   memset(tr, 0, sizeof *tr);
 }
 
-/* Zeroed rollout buffers for an episode of `steps` steps with plans of horizon H. */
-static void trace_alloc(ep_trace *tr, int H, long steps, int nx, int nu) {
+/* Zeroed rollout buffers for an episode of `steps` steps with plans of horizon H (the per-step
+ * numbers NaN until known); the simulator states too when env stores them. */
+static void trace_alloc(ep_trace *tr, int H, long steps, const sgp_env *env) {
+  int nx = env->spec.nx, nu = env->spec.nu;
   trace_free(tr);
+  tr->step = sgp_malloc(sizeof(double) * (size_t)(steps > 0 ? steps : 1) * TRACE_STEP_COLS);
+  for (long i = 0; i < steps * TRACE_STEP_COLS; i++) tr->step[i] = NAN;
+  tr->timing = sgp_calloc((size_t)(steps > 0 ? steps : 1) * TRACE_TIMING_COLS, sizeof(double));
+  if (env->spec.store_sim_state) {
+    env_sim_dims(env, &tr->nq, &tr->nv);
+    tr->qpos = sgp_calloc((size_t)(steps + 1) * tr->nq, sizeof(double));
+    tr->qvel = sgp_calloc((size_t)(steps + 1) * tr->nv, sizeof(double));
+  }
   tr->H = H;
   tr->ncand = 8; /* slots; sampling planners expose their candidates only after act */
   tr->ncand_seen = 0;
@@ -455,7 +492,12 @@ static void keep_plan(episode *ep, int t, const plan_diag *d, double plan_s, dou
     for (int i = 0; i < v.T * ep->nu; i++) ep->open_u[i] = v.u[i];
     memcpy(ep->open_x, v.x, sizeof(float) * (size_t)(v.T + 1) * ep->nx);
   }
-  if (ep->tr) trace_plan(ep->tr, &v, t, ep->nx);
+  if (ep->tr) {
+    trace_plan(ep->tr, &v, t, ep->nx);
+    double *row = ep->tr->step + (size_t)t * TRACE_STEP_COLS;
+    if (!d->fallback) row[1] = d->objective, row[2] = d->cost, row[3] = d->penalty;
+    ep->tr->timing[(size_t)t * TRACE_TIMING_COLS] = 1e3 * plan_s;
+  }
   plan_metrics(ep, &v);
 }
 
@@ -520,17 +562,29 @@ static int choose_action(episode *ep, int t, const float **pred) {
   return 0;
 }
 
+/* Step t in the trace: the action, the state reached (and the simulator's), reward, time. */
+static void trace_step(ep_trace *tr, const episode *ep, int t, double reward, double sim_s) {
+  int nx = ep->nx, nu = ep->nu;
+  for (int i = 0; i < nu; i++) tr->u[(size_t)t * nu + i] = (float)ep->u[i];
+  for (int i = 0; i < nx; i++) tr->x[(size_t)(t + 1) * nx + i] = (float)ep->xn[i];
+  tr->step[(size_t)t * TRACE_STEP_COLS] = reward;
+  tr->timing[(size_t)t * TRACE_TIMING_COLS + 1] = 1e3 * sim_s;
+  if (tr->nq > 0)
+    env_get_sim_state(ep->env, tr->qpos + (size_t)(t + 1) * tr->nq, tr->qvel + (size_t)(t + 1) * tr->nv);
+}
+
 /* The true environment takes step t: return, plan gap and trace. Returns 0, or nonzero to end the
  * episode (termination, or a simulator error recorded in ep->r). */
 static int sim_step(episode *ep, int t, const float *pred) {
   ep_result *r = ep->r;
-  int nx = ep->nx, nu = ep->nu;
+  int nx = ep->nx;
   double reward;
   int term = 0;
   sgp_err e;
   double t0 = sgp_now();
   int rc = env_step(ep->env, ep->u, ep->xn, &reward, &term, &e);
-  r->sim_s += sgp_now() - t0;
+  double sim_s = sgp_now() - t0;
+  r->sim_s += sim_s;
   if (rc) {
     fail_episode(r, t, &e);
     return -1;
@@ -540,10 +594,7 @@ static int sim_step(episode *ep, int t, const float *pred) {
   r->gap += sqrt(g2);
   r->ret += reward;
   r->steps = t + 1;
-  if (ep->tr) {
-    for (int i = 0; i < nu; i++) ep->tr->u[(size_t)t * nu + i] = (float)ep->u[i];
-    for (int i = 0; i < nx; i++) ep->tr->x[(size_t)(t + 1) * nx + i] = (float)ep->xn[i];
-  }
+  if (ep->tr) trace_step(ep->tr, ep, t, reward, sim_s);
   memcpy(ep->x, ep->xn, sizeof(double) * nx);
   return term;
 }
@@ -584,6 +635,7 @@ static void start_episode(episode *ep, uint64_t seed) {
   ep->started = 1;
   ep->pl->vt->reset_lane(ep->pl, ep->lane, seed ^ 0x9e3779b97f4a7c15ULL);
   for (int i = 0; i < ep->nx && ep->tr; i++) ep->tr->x[i] = (float)ep->x[i];
+  if (ep->tr && ep->tr->nq > 0) env_get_sim_state(ep->env, ep->tr->qpos, ep->tr->qvel);
 }
 
 typedef struct batch_report batch_report;
@@ -608,6 +660,7 @@ static void run_lockstep(lock_buf *lb, episode *ep, int n, int steps, batch_repo
       if (p->dnn) {
         double dd = data_nn_dist(p->dnn, p->x, p->nx, p->u, p->nu);
         if (dd > p->r->max_dd) p->r->max_dd = dd;
+        if (p->tr) p->tr->step[(size_t)t * TRACE_STEP_COLS + 4] = dd;
       }
       if (sim_step(p, t, pred)) p->done = 1;
     }
@@ -857,7 +910,7 @@ static void *worker_run(void *arg) {
     int n = (int)(w->first + w->count - b < w->L ? w->first + w->count - b : w->L);
     for (int i = 0; i < n; i++) {
       w->ep[i].r = &s->eps[b + i];
-      if (w->tr) trace_alloc(&w->tr[i], v.T > 0 ? v.T : sp->T, s->steps, sp->nx, sp->nu);
+      if (w->tr) trace_alloc(&w->tr[i], v.T > 0 ? v.T : sp->T, s->steps, w->ep[i].env);
       start_episode(&w->ep[i], s->seeds[b + i]);
     }
     batch_report rep = {s, b, n, 0, sgp_now(), sgp_now(), 0};
@@ -880,19 +933,21 @@ static int lanes_for(const eval_state *s, long count) {
   return (int)(L < 1 ? 1 : L);
 }
 
+/* Episode ep's seed: child ep of the run's stream "episodes" (< 2^53: exact in JSON). */
+static uint64_t episode_seed(long run_seed, long ep) {
+  sgp_rng ep_rng, er;
+  sgp_rng_stream(&ep_rng, (uint64_t)run_seed, "episodes");
+  sgp_rng_child(&er, &ep_rng, (uint64_t)ep);
+  return sgp_rng_u64(&er) >> 11;
+}
+
 /* Every episode, seeded from the stream "episodes" (so the split over threads and batches does not
  * matter): the episodes are split over o->threads threads, each planning its share in lockstep. */
 static int run_episodes(eval_state *s, const eval_opts *o, sgp_err *e) {
   s->eps = sgp_calloc((size_t)s->episodes, sizeof *s->eps);
   s->seeds = sgp_calloc((size_t)s->episodes, sizeof *s->seeds);
   if (o->rollout_dir && sgp_mkdirs(o->rollout_dir, e)) return -1;
-  sgp_rng ep_rng;
-  sgp_rng_stream(&ep_rng, (uint64_t)s->seed, "episodes");
-  for (long ep = 0; ep < s->episodes; ep++) {
-    sgp_rng er;
-    sgp_rng_child(&er, &ep_rng, (uint64_t)ep);
-    s->seeds[ep] = sgp_rng_u64(&er) >> 11; /* < 2^53: exact in JSON */
-  }
+  for (long ep = 0; ep < s->episodes; ep++) s->seeds[ep] = episode_seed(s->seed, ep);
   int nw = o->threads > 1 ? o->threads : 1, rc = 0;
   if (nw > s->episodes) nw = (int)s->episodes;
   eval_worker *w = sgp_calloc((size_t)nw, sizeof *w);
@@ -1081,4 +1136,100 @@ int eval_run(const eval_opts *o, sgp_err *e) {
   }
   eval_state_free(&s);
   return rc ? -1 : 0;
+}
+
+/* ============================== one episode at a time, for the viewer ======================= */
+/* The run set up as eval_run sets it up (environment, protocol, models, a 1-lane planner), plus
+ * the simulator the caller steps: the same episodes, seeds and plans as `sgp eval`, one step per
+ * call (docs/viewer.md, live mode). */
+struct eval_agent {
+  eval_state s;
+  eval_opts o;
+  sgp_env *env;     /* the true environment the caller steps */
+  double *open_u;   /* open loop: the plan made at t = 0 */
+  float *open_x;
+  int H_open;
+};
+
+int eval_agent_open(const char *config_path, eval_agent **out, sgp_err *e) {
+  eval_agent *a = sgp_calloc(1, sizeof *a);
+  eval_state *s = &a->s;
+  s->t_start = sgp_now();
+  s->file = config_path;
+  s->o = &a->o;
+  a->o.config_path = config_path;
+  int rc = sgp_json_load(s->file, &s->root, e);
+  if (!rc) {
+    s->c = sgp_cfg_root(s->root, s->file);
+    rc = eval_read_header(&s->c, &s->seed, e) || read_env(s, e) || read_protocol(s, e) ||
+         read_planner(s, e) || make_planner(s, e) || !(a->env = new_env(s, e)) ? -1 : 0;
+  }
+  if (rc) {
+    eval_agent_close(a);
+    return -1;
+  }
+  *out = a;
+  return 0;
+}
+
+void eval_agent_close(eval_agent *a) {
+  if (!a) return;
+  env_destroy(a->env);
+  free(a->open_u);
+  free(a->open_x);
+  eval_state_free(&a->s);
+  free(a);
+}
+
+void eval_agent_describe(const eval_agent *a, eval_agent_info *info) {
+  const eval_state *s = &a->s;
+  memset(info, 0, sizeof *info);
+  info->planner = s->pname;
+  info->env = a->env;
+  info->episodes = s->episodes;
+  info->steps = s->steps;
+  info->open_loop = s->mode == 1;
+  const cJSON *n = cJSON_GetObjectItemCaseSensitive(s->cpl.j, "samples");
+  if (cJSON_IsNumber(n) && n->valuedouble >= 1 && n->valuedouble < 1e9) info->samples = n->valueint;
+  info->has_distance = s->have_dnn;
+}
+
+int eval_agent_reset(eval_agent *a, long episode, double *x0, sgp_err *e) {
+  uint64_t seed = episode_seed(a->s.seed, episode);
+  free(a->open_u), free(a->open_x);
+  a->open_u = NULL, a->open_x = NULL, a->H_open = 0;
+  if (env_reset(a->env, seed, x0, e)) return -1;
+  a->s.pl->vt->reset_lane(a->s.pl, 0, seed ^ 0x9e3779b97f4a7c15ULL); /* as start_episode */
+  return 0;
+}
+
+int eval_agent_act(eval_agent *a, int t, const double *x, double *u, plan_view *v, plan_diag *d,
+                   sgp_err *e) {
+  eval_state *s = &a->s;
+  int nx = s->env->spec.nx, nu = s->env->spec.nu;
+  memset(d, 0, sizeof *d);
+  if (s->mode == 1 && t > 0) { /* open loop: the plan made at t = 0 */
+    if (t >= a->H_open) return sgp_fail(e, "step %d: past the open-loop plan's %d steps", t, a->H_open);
+    for (int i = 0; i < nu; i++) u[i] = a->open_u[(size_t)t * nu + i];
+    memset(v, 0, sizeof *v);
+    v->T = a->H_open, v->nx = nx, v->nu = nu, v->x = a->open_x;
+    d->objective = d->cost = d->penalty = NAN;
+    return 0;
+  }
+  int lane = 0;
+  if (s->pl->vt->act_lanes(s->pl, 1, &lane, x, u, d, e)) return -1;
+  s->pl->vt->view_lane(s->pl, 0, v);
+  if (s->mode == 1) {
+    a->H_open = v->T;
+    a->open_u = sgp_calloc((size_t)v->T * nu, sizeof(double));
+    a->open_x = sgp_falloc((size_t)(v->T + 1) * nx);
+    for (int i = 0; i < v->T * nu; i++) a->open_u[i] = v->u[i];
+    memcpy(a->open_x, v->x, sizeof(float) * (size_t)(v->T + 1) * nx);
+  }
+  return 0;
+}
+
+double eval_agent_distance(const eval_agent *a, const double *x, const double *u) {
+  const eval_state *s = &a->s;
+  return s->have_dnn ? data_nn_dist(&s->dnn, x, s->env->spec.nx, u, s->env->spec.nu) : NAN;
 }

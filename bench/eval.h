@@ -42,4 +42,29 @@ typedef struct eval_truth {
 } eval_truth;
 void eval_truth_dyn(const eval_truth *t, int nx, int nu, plan_dyn *out);
 
+/* One run's planner acting in one episode at a time, in a simulator the caller steps (the viewer's
+ * live mode, docs/viewer.md): the run's environment, protocol, dataset, models and planner set up
+ * as eval_run sets them up, and its episodes' seeds, so that stepping episode k with the actions
+ * returned gives the trajectory `sgp eval` gives for episode k. Not thread-safe: one thread uses it. */
+typedef struct eval_agent eval_agent;
+typedef struct eval_agent_info {
+  const char *planner; /* the planner's name */
+  sgp_env *env;        /* the true environment to step (owned by the agent) */
+  long episodes, steps;
+  int open_loop;       /* one plan at t = 0, followed */
+  int samples;         /* samples per iteration of a sampling planner (0: not one) */
+  int has_distance;    /* the run has a dataset: eval_agent_distance is defined */
+} eval_agent_info;
+int eval_agent_open(const char *config_path, eval_agent **out, sgp_err *e);
+void eval_agent_close(eval_agent *a);
+void eval_agent_describe(const eval_agent *a, eval_agent_info *info);
+/* Episode start: resets info.env with episode `episode`'s seed into x0, and the planner. */
+int eval_agent_reset(eval_agent *a, long episode, double *x0, sgp_err *e);
+/* The action at step t from state x, the plan (valid until the next call) and its diagnostics
+ * (open loop after t = 0: the first plan, NaN diagnostics). */
+int eval_agent_act(eval_agent *a, int t, const double *x, double *u, plan_view *v, plan_diag *d,
+                   sgp_err *e);
+/* The run's data distance of (x, u) (max_data_distance's), NaN without a dataset. */
+double eval_agent_distance(const eval_agent *a, const double *x, const double *u);
+
 #endif

@@ -218,12 +218,14 @@ def check_panels(stream, clean):
     box = changed_box(c, fr[6])  # frame 6: information, plots and help off; the timeline remains
     check(box is not None and box[1] >= 480 - 8 - 10 and box[3] <= 480 - 8, '--clean: the same scene without the timeline (changed box %s)' % (box,))
 
+def where(f):
+    """The centre of the blue point body in a frame (col, row)."""
+    rows, cols = np.nonzero(cls(f, 'blue'))
+    return (cols.mean(), rows.mean()) if len(rows) else (float('nan'), float('nan'))
+
 def check_perturb(stream, still):
     """The point (live, zero action) under a Ctrl + right drag: it moves; without it, it stays put."""
     fr, st = read_ppms(stream), read_ppms(still)
-    def where(f):
-        rows, cols = np.nonzero(cls(f, 'blue'))
-        return (cols.mean(), rows.mean()) if len(rows) else (float('nan'), float('nan'))
     x0, xl = where(fr[0])[0], where(fr[-1])[0]
     s0, sl = where(st[0])[0], where(st[-1])[0]
     check(abs(sl - s0) < 0.5, 'without the perturbation the point stays put (%.1f -> %.1f px)' % (s0, sl))
@@ -252,6 +254,46 @@ def check_dataset(path):
     slate = (abs(f[..., 0] - 64) < 40) & (abs(f[..., 1] - 77) < 40) & (f[..., 2] > f[..., 0] + 20)
     check(slate.sum() > 200, 'dataset: its states are drawn (%d slate pixels)' % slate.sum())
 
+def viewer_return(err):
+    """The return the viewer printed (view: episode E: return R over N steps (rewards ...)...)."""
+    for line in open(err):
+        if line.startswith('view: episode ') and ': return ' in line:
+            return float(line.split(': return ')[1].split()[0]), 'rewards of the simulator' in line
+    return None, False
+
+def check_return(err, result, episode, tol, what):
+    """The viewer's return (stderr file err) against RESULT.json's return of the episode."""
+    import json
+    want = json.load(open(result))['episodes'][int(episode)]['return']
+    got, exact = viewer_return(err)
+    ok = got is not None and abs(got - want) <= float(tol) * max(1.0, abs(want))
+    check(ok and exact, '%s: the viewer\'s return %r, RESULT.json %r (tolerance %s relative, rewards of the simulator: %s)'
+          % (what, got, want, tol, exact))
+
+def start_pixel(x_npy):
+    """Where state 0 of a point rollout projects with the test's top-down camera (col row)."""
+    x = np.load(x_npy)[0]
+    c, r = project(float(x[0]), float(x[1]), 0.04)
+    print('%d %d' % (round(c), round(r)))
+
+def check_live(stream, steps):
+    """A live recording of `steps` steps: steps+1 frames, every one different from the next, the plan
+    (magenta) drawn while the agent plans and not on the final state."""
+    fr, n = read_ppms(stream), int(steps)
+    check(len(fr) == n + 1, 'live: %d frames for %d steps (got %d)' % (n + 1, n, len(fr)))
+    check(all(not np.array_equal(fr[t], fr[t + 1]) for t in range(len(fr) - 1)), 'live: every frame differs from the next')
+    planned = [t for t in range(len(fr)) if cls(fr[t], 'magenta').sum() > 3]
+    check(planned == list(range(n)), 'live: the plan (magenta) in frames %s, expected 0..%d' % (planned, n - 1))
+
+def check_live_pert(err_a, err_b, stream_a, stream_b, frame):
+    """A live episode and the same one under a drag to the right: different returns, the point
+    further right in the dragged one at the given frame."""
+    a, b = viewer_return(err_a)[0], viewer_return(err_b)[0]
+    check(a is not None and b is not None and a != b, 'live, Ctrl + right drag: the episode changed (return %r -> %r)' % (a, b))
+    k = int(frame)
+    dx = where(read_ppms(stream_b)[k])[0] - where(read_ppms(stream_a)[k])[0]
+    check(dx > 10, 'live, Ctrl + right drag: at frame %d the point is %.1f px right of where the agent alone took it' % (k, dx))
+
 if __name__ == '__main__':
     cmd, a = sys.argv[1], sys.argv[2:]
     {'point': lambda: point_rollout(a[0]), 'point-bad-nx': lambda: point_rollout(a[0], nx=3),
@@ -260,6 +302,8 @@ if __name__ == '__main__':
      'check-point': lambda: check_point(*a), 'check-panels': lambda: check_panels(*a),
      'check-perturb': lambda: check_perturb(*a), 'check-pixels': lambda: check_pixels(*a),
      'check-cartpole': lambda: check_cartpole(*a), 'check-dataset': lambda: check_dataset(*a),
+     'check-return': lambda: check_return(*a), 'start-pixel': lambda: start_pixel(*a),
+     'check-live': lambda: check_live(*a), 'check-live-pert': lambda: check_live_pert(*a),
      'count': lambda: print(len(read_ppms(a[0])))}[cmd]()
     sys.exit(1 if fails else 0)
 EOF
@@ -332,6 +376,24 @@ expect_error "bad --plots" "--plots" -- "$PROG" view point --plots cost --record
 expect_error "no ENV" "missing ENV" -- "$PROG" view --record "$tmp/out.ppm"
 expect_error "record into a missing directory" "$tmp/nodir" -- "$PROG" view point --record "$tmp/nodir/out.ppm"
 expect_error "no display" "no display" "xvfb-run" -- "$PROG" view point
+
+# --live RUN.json: the run's planner in the loop; its errors come before any window too
+cat >"$tmp/run_live.json" <<'EOF'
+{"env": {"name": "point", "config": {"hole": "mud"}},
+ "planner": {"name": "oracle", "method": "mppi", "horizon": 8, "samples": 32, "iters": 2},
+ "eval": {"episodes": 2, "mode": "mpc", "steps": 6}, "seed": 1}
+EOF
+sed 's/"oracle"/"nosuch"/' "$tmp/run_live.json" >"$tmp/run_badplanner.json"
+expect_error "--live: no such run" "$tmp/nosuch.json" -- "$PROG" view --live "$tmp/nosuch.json" --record "$tmp/out.ppm"
+expect_error "--live: unknown planner" "$tmp/run_badplanner.json: /planner/name" "nosuch" -- \
+  "$PROG" view --live "$tmp/run_badplanner.json" --record "$tmp/out.ppm"
+expect_error "--live: an episode the run does not have" "--episode 2: the run has 2 episodes" -- \
+  "$PROG" view --live "$tmp/run_live.json" --episode 2 --record "$tmp/out.ppm"
+expect_error "--live: the run of another environment" "the run is for 'point', not 'cartpole'" -- \
+  "$PROG" view cartpole --live "$tmp/run_live.json" --record "$tmp/out.ppm"
+expect_error "--live with --env-config" "--env-config" "the run's env config is used" -- \
+  "$PROG" view --live "$tmp/run_live.json" --env-config "$tmp/lava.json" --record "$tmp/out.ppm"
+expect_error "--live, no display" "no display" -- "$PROG" view --live "$tmp/run_live.json"
 expect_error "no display, recording" "no display" -- "$PROG" view point --rollout "$tmp/good" --record "$tmp/out.ppm"
 
 # ---------------------------------------------------------------- 2. rendering under Xvfb
@@ -353,6 +415,20 @@ echo '{"init_noise": 0}' >"$tmp/still.json"
 echo '1 key S' >"$tmp/shot.txt"
 echo '{"type": "box", "n": 400}' >"$tmp/box.json"
 mkdir -p "$tmp/shots" "$tmp/force"
+# real runs (sgp eval needs no display): the oracle planner (MPPI on the true simulator) for a few
+# steps of every environment, rollouts saved; and the live run above
+envs=$("$PROG" list | awk '/^environments:/ { f = 1; next } /^$/ { f = 0 } f && $1 != "name" { printf "%s ", $1 }')
+for env in $envs; do
+  printf '{"env": {"name": "%s"}, "planner": {"name": "oracle", "method": "mppi", "horizon": 5, "samples": 16, "iters": 2},
+ "eval": {"episodes": 2, "mode": "mpc", "steps": 5}, "seed": 2}\n' "$env" >"$tmp/run_$env.json"
+  "$PROG" eval --config "$tmp/run_$env.json" --out "$tmp/res_$env.json" --save-rollout "$tmp/roll_$env" --quiet >/dev/null
+done
+"$PROG" eval --config "$tmp/run_live.json" --out "$tmp/res_live.json" --save-rollout "$tmp/roll_live" --quiet >/dev/null
+# the live perturbation: Ctrl + right press at frame 1 on the point where frame 0 shows it (episode
+# 0's first state), dragged 60 pixels to the right over frames 2..4, released at frame 5
+read -r pc pr < <(T start-pixel "$tmp/roll_live/ep0_x.npy")
+printf '1 press right %d %d ctrl\n2 move %d %d\n3 move %d %d\n4 move %d %d\n5 release right %d %d\n' \
+  "$pc" "$pr" $((pc + 20)) "$pr" $((pc + 40)) "$pr" $((pc + 60)) "$pr" $((pc + 60)) "$pr" >"$tmp/pert_live.txt"
 touch "$tmp/force/frame_00099.png" "$tmp/force/keep.txt"
 cat >"$tmp/render.sh" <<EOF
 set -e
@@ -370,6 +446,16 @@ set -e
 (cd "$tmp/shots" && "$PROG" view point --rollout "$tmp/good" --record "$tmp/shot.ppm" --frames 2 --size 200x200 \
   --events "$tmp/shot.txt" --quiet)
 "$PROG" view point --rollout "$tmp/good" --record "$tmp/piped" --frames 3 --size 200x200 2>"$tmp/piped.err"
+for env in $envs; do
+  "$PROG" view --rollout "$tmp/roll_\$env" --result "$tmp/res_\$env.json" --episode 1 --record "$tmp/ret_\$env.ppm" \
+    --frames 1 --size 160x120 --quiet 2>"$tmp/ret_\$env.err"
+done
+for ep in 0 1; do
+  "$PROG" view --live "$tmp/run_live.json" --episode \$ep --record "$tmp/live_\$ep.ppm" ${cam[*]} --clean --quiet 2>"$tmp/live_\$ep.err"
+done
+"$PROG" view --live "$tmp/run_live.json" --record "$tmp/live_pert.ppm" --events "$tmp/pert_live.txt" $pcam --clean \
+  --quiet 2>"$tmp/live_pert.err"
+"$PROG" view --live "$tmp/run_live.json" --record "$tmp/live_plots.ppm" --plots all --size 640x480 --quiet 2>/dev/null
 # the interactive window: plays the rollout until stopped (timeout's 124), no crash, no error
 rc=0; timeout 2 "$PROG" view point --rollout "$tmp/good" --speed 4 --plots all 2>"$tmp/interactive.err" || rc=\$?
 if [[ \$rc -ne 124 || -s "$tmp/interactive.err" ]]; then echo "interactive: exit \$rc: \$(cat "$tmp/interactive.err")"; exit 1; fi
@@ -387,6 +473,18 @@ if "${run[@]}" >"$tmp/render.log" 2>&1; then
   T check-pixels "$tmp/pixels.ppm" || fails=$((fails + 1))
   T check-cartpole "$tmp/cartpole.ppm" || fails=$((fails + 1))
   T check-dataset "$tmp/dataset.ppm" || fails=$((fails + 1))
+  # the return the viewer computes from a real rollout's files equals RESULT.json's (its states are
+  # float32, from which the terminal cost is recomputed: 1e-6 relative), for every environment
+  for env in $envs; do
+    T check-return "$tmp/ret_$env.err" "$tmp/res_$env.json" 1 1e-6 "$env: sgp eval rollout replayed" || fails=$((fails + 1))
+  done
+  # live: the viewer's agent plays sgp eval's episodes exactly (same seeds, same plans, same return)
+  for ep in 0 1; do
+    T check-return "$tmp/live_$ep.err" "$tmp/res_live.json" $ep 0 "live episode $ep vs sgp eval" || fails=$((fails + 1))
+  done
+  T check-live "$tmp/live_0.ppm" 6 || fails=$((fails + 1))
+  T check-live-pert "$tmp/live_0.err" "$tmp/live_pert.err" "$tmp/live_0.ppm" "$tmp/live_pert.ppm" 5 || fails=$((fails + 1))
+  [[ $(T count "$tmp/live_plots.ppm") == 7 ]] && ok "live with every plot: 7 frames" || bad "live with every plot"
   got=$(cd "$tmp/force" && ls | tr '\n' ' ')
   [[ $got == "frame_00000.png frame_00001.png keep.txt " ]] && ok "--force: the old frames are gone, other files kept ($got)" \
     || bad "--force left: $got"

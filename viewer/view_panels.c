@@ -398,14 +398,18 @@ static void fill_figure(viewer *v, int which, mjvFigure *f) {
 
 /* The plots shown, stacked from the top of the right column (below the image panels). */
 static void draw_plots(viewer *v, mjrRect vp, int top) {
-  int W = (int)(0.36 * vp.width), slot = (int)(0.24 * vp.height);
+  int W = (int)(0.36 * vp.width), slot = (int)(0.24 * vp.height), top0 = top;
   if (W < 240) W = 240;
   if (slot < 120) slot = 120;
   int left = vp.left + vp.width - MARGIN - W;
   for (int p = 0; p < VIEW_NPLOTS; p++) {
     v->lay.plots[p] = (mjrRect){0, 0, 0, 0};
     if (!(v->ui.plots & (1u << p)) || !v->have_tr) continue;
-    if (top - slot < vp.bottom + 24) break; /* no room left above the timeline */
+    if (top - slot < vp.bottom + 24) { /* the column is full down to the timeline: one more to its left */
+      left -= W + 4;
+      top = top0;
+      if (left < vp.left || top - slot < vp.bottom + 24) break;
+    }
     mjrRect rect = {left, top - slot, W, slot};
     if (p == VIEW_PLOT_RETURN) { /* two panels side by side */
       mjrRect a = {left, rect.bottom, W / 2, slot}, b = {left + W / 2, rect.bottom, W - W / 2, slot};

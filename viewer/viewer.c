@@ -309,17 +309,23 @@ void view_render(viewer *v, mjrRect vp) {
 }
 
 /* Recording: what frame f shows. Playback moves one step per frame unless paused; a live agent
- * takes one step per frame (lockstep with the frames, so that a recording is reproducible). */
+ * takes one step per frame (lockstep with the frames, so that a recording is reproducible) and
+ * frame t shows state t with the plan made there (the agent's first plan is made for frame 0;
+ * the zero action of the environment view starts stepping at frame 1), the last frame the final
+ * state: T + 1 frames show the T steps of an episode, as in a replay. */
 void view_advance_frame(viewer *v, int f) {
   if (v->live) {
-    if (f == 0 || v->ui.paused) {
-      view_live_wait(v->live, v->tr.steps); /* a reset asked for by the script */
-    } else {
-      int want = v->tr.steps + 1;
-      if (!v->tr.ended) view_live_step_once(v->live);
-      view_live_wait(v->live, want);
-    }
+    int shown = v->t;
+    view_live_wait(v->live, 0); /* a reset asked for by the script */
     live_sync(v);
+    if (v->ui.paused || (f == 0 && v->mode != VIEW_MODE_LIVE)) return;
+    if (!v->tr.ended) view_live_step_once(v->live);
+    view_live_wait(v->live, v->tr.steps + 1);
+    live_sync(v);
+    if (v->follow) { /* one step further per frame, never past the newest */
+      int t = follow_step(v);
+      view_show(v, f == 0 || t < shown + 1 ? t : shown + 1);
+    }
     return;
   }
   if (f > 0 && !v->ui.paused) view_show(v, v->t + 1);
