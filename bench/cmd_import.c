@@ -317,12 +317,17 @@ int cmd_import(int argc, char **argv) {
     fprintf(stderr, "sgp import: unknown format '%s' (d4rl, minari)\n", pos[0]);
     return 2;
   }
+  static const char *const required[] = {"--env", "--out", NULL};
+  if ((rc = cli_require("import", argc, argv, required))) return rc;
   const char *env_name = cli_opt(argc, argv, "--env"), *out = cli_opt(argc, argv, "--out"), *s;
-  if (!env_name || !out) {
-    fprintf(stderr, "sgp import: --env and --out are required (see sgp import --help)\n");
-    return 2;
-  }
+  if (!env_find(env_name)) return cli_unknown_env("import", env_name);
   sgp_err e = {{0}};
+  /* the output is checked before the import reads anything: an existing one, its parent, a link */
+  if (sgp_path_exists(out) && !cli_flag(argc, argv, "--force")) {
+    sgp_fail(&e, "%s: already exists (use --force to replace it)", out);
+    return cli_error("import", &e);
+  }
+  if ((rc = cli_prepare_out("import", out, 1))) return rc;
   cJSON *env_cfg = NULL;
   if ((s = cli_opt(argc, argv, "--env-config")) && sgp_json_parse(s, "--env-config", &env_cfg, &e))
     return cli_error("import", &e);

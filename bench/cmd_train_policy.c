@@ -159,11 +159,11 @@ int cmd_train_policy(int argc, char **argv) {
   const char *pos[2];
   int rc = cli_parse("train policy", argc, argv, valued, boolean, 2, 2, pos, NULL);
   if (rc) return rc;
+  static const char *const required[] = {"--config", "--out", NULL};
+  if ((rc = cli_require("train policy", argc, argv, required))) return rc;
   const char *env_name = pos[1], *config = cli_opt(argc, argv, "--config"), *out = cli_opt(argc, argv, "--out");
-  if (!config || !out) {
-    fprintf(stderr, "sgp train policy: --config and --out are required (see sgp train policy --help)\n");
-    return 2;
-  }
+  if (!env_find(env_name)) return cli_unknown_env("train policy", env_name);
+  if ((rc = cli_prepare_out("train policy", out, 1))) return rc; /* before any training */
   long threads = 0;
   const char *s;
   char *end;

@@ -44,6 +44,10 @@ expect 2 "missing KIND" "$SGP" train --data d --config c --out o
 expect 2 "missing --out" "$SGP" eval --config c.json
 expect 2 "missing B/table.json" "$SGP" compare a.json
 expect 2 "unknown option '--seeds' (did you mean '--seed'?)" "$SGP" collect point --spec spec.json --seeds 0 --out d
+expect 2 "missing --out" "$SGP" import d4rl f.hdf5 --env point
+expect 2 "unknown environment 'pont' (did you mean 'point'?)" "$SGP" import d4rl f.hdf5 --env pont --out d
+expect 2 "missing --config" "$SGP" train policy hopper --out o
+expect 2 "unknown environment 'hoper' (did you mean 'hopper'?)" "$SGP" train policy hoper --config c.json --out o
 "$SGP" eval --help | head -n1 | grep -q -- "--threads" || fail "eval's usage line lacks --threads"
 "$SGP" train --help | grep -q "depend on the thread count" || fail "train --help does not explain its --threads default"
 
@@ -60,6 +64,13 @@ rc=0
 grep -q "afile/m.safetensors: afile: cannot create directory" err.txt || fail "train: $(cat err.txt)"
 grep -q "epochs" out.txt && fail "train trained before finding that afile/ cannot hold its output"
 echo "ok   train --out afile/m.safetensors fails before training: $(cat err.txt)"
+# import and train policy check their output before reading or training anything
+mkdir taken
+expect 1 "taken: already exists (use --force to replace it)" "$SGP" import d4rl missing.hdf5 --env point --out taken
+expect 1 "afile/p: afile: cannot create directory" "$SGP" import d4rl missing.hdf5 --env point --out afile/p
+expect 1 "afile/p: afile: cannot create directory" "$SGP" train policy hopper --config missing.json --out afile/p
+ln -s taken plink
+expect 1 "plink: is a symbolic link; not writing through it" "$SGP" train policy hopper --config missing.json --out plink
 mkdir adir.safetensors
 expect 1 "adir.safetensors: cannot write: Is a directory" "$SGP" train dynamics --data new/deep/data --config dyn.json --out adir.safetensors
 "$SGP" train dynamics --data new/deep/data --config dyn.json --out m/sub/dyn.safetensors --epochs 1 --quiet >out.txt
