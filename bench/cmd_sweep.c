@@ -12,7 +12,7 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage: sgp sweep FILE.json [--out DIR] [--jobs N] [--cache DIR] [--threads N]\n"
-          "                 [--list] [--stage data|models|runs] [--table-only] [--status] [--estimate]\n"
+          "                 [--list] [--stage data|models|runs] [--table-only] [--retune] [--status] [--estimate]\n"
           "                 [--slurm [--partition P] [--account A] [--time HH:MM:SS] [--cpus-per-task N]\n"
           "                          [--max-parallel K] [--dry-run]]\n"
           "Expands the sweep into jobs (collect datasets, train models, evaluate runs), runs the ones\n"
@@ -26,6 +26,8 @@ static void usage(FILE *f) {
           "                 the table\n"
           "  --stage S      only run jobs up to datasets (data), models, or everything (runs)\n"
           "  --table-only   run nothing; (re)write the tables from the results present\n"
+          "  --retune       run the tuning stage (/tuning) even if the sweep names a stored result;\n"
+          "                 the choice is written to DIR/tuning.json\n"
           "  --status       done / failed / missing jobs from the cache and DIR alone (any engine),\n"
           "                 the failures by name with the end of their logs; exit 0 iff all done\n"
           "  --estimate     CPU-hours of the jobs left, from measured jobs of the same setting\n"
@@ -74,7 +76,7 @@ static int has_control(const char *s) {
 /* The options of `sgp sweep`, checked. */
 typedef struct sweep_args {
   const char *file, *out, *cache;
-  int jobs, threads, max_kind, list, table_only, status, estimate, slurm;
+  int jobs, threads, max_kind, list, table_only, retune, status, estimate, slurm;
   const char *slurm_final; /* the final job of a submission (internal) */
   sweep_slurm_opts so;
   const sweep_registry *reg;
@@ -123,7 +125,7 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
   static const char *const valued[] = {"--out", "--jobs", "--cache", "--threads", "--stage", "--partition", "--account",
                                        "--time", "--cpus-per-task", "--max-parallel", "--slurm-final", NULL};
   static const char *const boolean[] = {"--list", "--table-only", "--fake-jobs", "--status", "--estimate", "--slurm",
-                                        "--dry-run", NULL};
+                                        "--dry-run", "--retune", NULL};
   const char *pos[1];
   int npos;
   int rc = cli_parse("sweep", argc, argv, valued, boolean, 1, 1, pos, &npos);
@@ -152,6 +154,7 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     }
   }
   a->list = cli_flag(argc, argv, "--list"), a->table_only = cli_flag(argc, argv, "--table-only");
+  a->retune = cli_flag(argc, argv, "--retune");
   a->reg = cli_flag(argc, argv, "--fake-jobs") ? sweep_registry_fake() : sweep_registry_builtin();
   a->out = cli_opt(argc, argv, "--out");
   a->cache = cli_opt(argc, argv, "--cache");
@@ -171,16 +174,17 @@ static int load(const sweep_args *a, const char *prog, sweep **sw, sgp_err *e) {
   char *cache = a->cache ? sgp_strdup(a->cache) : default_cache(prog);
   char *out_owned = NULL;
   const char *out = a->out;
+  sweep_load_opts lo = {a->retune};
   int rc = 0;
   if (!out) {
-    rc = sweep_load(a->file, "results/_", cache, prog, a->reg, sw, e);
+    rc = sweep_load_ex(a->file, "results/_", cache, prog, a->reg, &lo, sw, e);
     if (!rc) {
       out = out_owned = sgp_path_join("results", (*sw)->name);
       sweep_free(*sw);
       *sw = NULL;
     }
   }
-  if (!rc) rc = sweep_load(a->file, out, cache, prog, a->reg, sw, e);
+  if (!rc) rc = sweep_load_ex(a->file, out, cache, prog, a->reg, &lo, sw, e);
   free(cache);
   free(out_owned);
   return rc;
@@ -195,14 +199,18 @@ static void print_list(const sweep *sw, const sweep_args *a) {
     else pending++;
   }
   char *qf0 = sweep_shell_word(a->file);
-  printf("# sgp sweep %s: %d job(s) to run (%d already done), %d runs, in %d wave(s).\n", qf0, pending, done,
-         sw->nruns, sw->nwaves);
+  printf("# sgp sweep %s: %d job(s) to run (%d already done), %d %sruns, in %d wave(s).\n", qf0, pending, done,
+         sw->tuning.pending ? sw->tuning.nruns : sw->nruns, sw->tuning.pending ? "tuning " : "", sw->nwaves);
   free(qf0);
   /* every word quoted for sh: the paths come from the command line and the sweep's name */
   char *qp = sweep_shell_word(sw->prog), *qf = sweep_shell_word(a->file), *qo = sweep_shell_word(sw->out);
   printf("# Lines of one wave are independent (run them in any order, in parallel, on any machine that\n"
          "# sees the same output and cache directories); start a wave when the previous one is done.\n"
          "# Then assemble the table:  %s sweep %s --out %s%s\n", qp, qf, qo, a->reg->fake ? " --fake-jobs" : "");
+  if (sw->tuning.pending)
+    printf("# These are the jobs of the tuning stage (/tuning): when they are done, run\n"
+           "#   %s sweep %s --out %s%s%s\n# which chooses every agent's setting (OUT/tuning.json), then --list again for the\n"
+           "# report jobs.\n", qp, qf, qo, a->reg->fake ? " --fake-jobs" : "", a->retune ? " --retune" : "");
   free(qp), free(qf), free(qo);
   for (int w = 1; w <= sw->nwaves; w++) {
     int header = 0;
@@ -238,6 +246,47 @@ static int write_tables(const sweep *sw, const sweep_args *a, const sweep_exec_r
     return 1;
   }
   return missing ? 1 : 0;
+}
+
+/* The tuning stage when its result is not known yet: runs the tuning jobs, chooses the settings
+ * (OUT/tuning.json) and loads the sweep again, now with the report jobs. Returns 0 to go on, else the
+ * exit status. */
+static int tune(sweep **swp, const sweep_args *a, const char *prog) {
+  sweep *sw = *swp;
+  sgp_err e = {{0}};
+  if (a->table_only) {
+    fprintf(stderr, "sgp sweep: --table-only: the tuning stage has not finished (no %s/tuning.json matching the sweep)\n",
+            sw->out);
+    return 1;
+  }
+  sweep_exec_result res;
+  memset(&res, 0, sizeof res);
+  sweep_exec_opts o = {a->jobs, a->threads, a->max_kind, 0};
+  fprintf(stderr, "sweep %s: tuning stage: %d tuning runs (%d seeds x %d settings per agent and row), %d jobs, output %s\n",
+          sw->name, sw->tuning.nruns, sw->tuning.nseeds, sw->tuning.settings, sw->njobs, sw->out);
+  int rc = sweep_execute(sw, &o, &res, &e);
+  if (res.interrupted) {
+    fprintf(stderr, "sgp sweep: %s\n", e.msg);
+    return 130;
+  }
+  if (rc) {
+    fprintf(stderr, "sgp sweep: tuning stage: %s\n", e.msg);
+    return 1;
+  }
+  if (a->max_kind < SWEEP_RUN) return -1;
+  if (sweep_tune_finish(sw, &e)) return cli_error("sweep", &e);
+  fprintf(stderr, "sweep %s: tuning stage done (%d ran, %d reused): settings chosen in %s/tuning.json\n", sw->name,
+          res.ran, res.done_before, sw->out);
+  sweep_free(sw);
+  *swp = NULL;
+  sweep_args again = *a;
+  again.out = a->out;
+  if (load(&again, prog, swp, &e) || sweep_prepare(*swp, &e)) return cli_error("sweep", &e);
+  if ((*swp)->tuning.pending) {
+    fprintf(stderr, "sgp sweep: internal error: the tuning result just written does not match the sweep\n");
+    return 1;
+  }
+  return 0;
 }
 
 /* Runs the pending jobs (unless --table-only), then writes the tables. */
@@ -289,12 +338,27 @@ int cmd_sweep(int argc, char **argv) {
     sweep_free(sw);
     return cli_error("sweep", &e);
   }
-  if (a.list) print_list(sw, &a);
-  else if (a.status) rc = sweep_status(sw, a.max_kind, stdout);
-  else if (a.estimate) rc = sweep_estimate(sw, a.max_kind, stdout);
-  else if (a.slurm) rc = sweep_slurm_submit(sw, &a.so);
-  else if (a.slurm_final) rc = sweep_slurm_final(sw, a.slurm_final);
-  else rc = run(sw, &a);
+  if (a.list) {
+    print_list(sw, &a);
+  } else if (a.status) {
+    rc = sweep_status(sw, a.max_kind, stdout);
+  } else if (a.estimate) {
+    rc = sweep_estimate(sw, a.max_kind, stdout);
+  } else if (sw->tuning.pending && (a.slurm || a.slurm_final)) {
+    fprintf(stderr, "sgp sweep: --slurm: the tuning stage (/tuning) has not run yet: run it first (sgp sweep %s, "
+                    "or the jobs of --list), or name a stored result in /tuning/result\n", a.file);
+    rc = 2;
+  } else if (a.slurm) {
+    rc = sweep_slurm_submit(sw, &a.so);
+  } else if (a.slurm_final) {
+    rc = sweep_slurm_final(sw, a.slurm_final);
+  } else if (sw->tuning.pending) {
+    rc = tune(&sw, &a, prog);
+    if (rc < 0) rc = 0; /* --stage data|models: stopped before the tuning runs */
+    else if (rc == 0) rc = run(sw, &a);
+  } else {
+    rc = run(sw, &a);
+  }
   sweep_free(sw);
   return rc;
 }

@@ -319,6 +319,8 @@ typedef struct ep_result {
   uint64_t seed;
   double ret, score, final_cost, max_dd, gap;
   int success, steps, fallbacks, failed, has_score;
+  int plans;                   /* act() calls (MPC: every step; open loop: one) */
+  double model_rows, score_rows; /* rows through the models, summed over the plans */
   long warnings;
   double plan_s, sim_s;
   double envm[ENV_MAX_METRICS]; /* the environment's own metrics (envs/env.h spec.metrics) */
@@ -482,6 +484,9 @@ static void plan_metrics(episode *ep, const plan_view *v) {
 static void keep_plan(episode *ep, int t, const plan_diag *d, double plan_s, double cpu_s) {
   plan_view v;
   ep->r->fallbacks += d->fallback;
+  ep->r->plans++;
+  ep->r->model_rows += (double)d->model_rows;
+  ep->r->score_rows += (double)d->score_rows;
   ep->r->plan_s += plan_s;
   ep->r->plan_cpu_s += cpu_s;
   ep->pl->vt->view_lane(ep->pl, ep->lane, &v);
@@ -994,6 +999,9 @@ static cJSON *episode_json(const ep_result *r, long index, int have_dnn, const e
   cJSON_AddItemToObject(j, "plan_gap", num_or_null(r->gap));
   env_metrics_json(j, sp, r->envm);
   cJSON_AddNumberToObject(j, "fallbacks", r->fallbacks);
+  cJSON_AddNumberToObject(j, "plans", r->plans);
+  cJSON_AddItemToObject(j, "model_rows_per_plan", r->plans ? num_or_null(r->model_rows / r->plans) : cJSON_CreateNull());
+  cJSON_AddItemToObject(j, "score_rows_per_plan", r->plans ? num_or_null(r->score_rows / r->plans) : cJSON_CreateNull());
   cJSON_AddNumberToObject(j, "mujoco_warnings", (double)r->warnings);
   cJSON_AddBoolToObject(j, "failed", r->failed);
   if (r->failed) cJSON_AddStringToObject(j, "error", r->error);
@@ -1028,6 +1036,9 @@ static cJSON *result_header(const eval_state *s) {
   if (sp->has_ref) {
     cJSON_AddNumberToObject(jenv, "ref_random", sp->ref_random);
     cJSON_AddNumberToObject(jenv, "ref_expert", sp->ref_expert);
+    /* means over the start distribution, with their episode counts */
+    cJSON_AddNumberToObject(jenv, "ref_random_episodes", sp->ref_episodes);
+    cJSON_AddNumberToObject(jenv, "ref_expert_episodes", sp->ref_expert_episodes);
   }
   cJSON *ver = sgp_versions_json();
   cJSON_AddStringToObject(ver, "mujoco", env_mujoco_version());
@@ -1043,7 +1054,8 @@ static cJSON *result_json(const eval_state *s) {
   double s_ret = 0, s_score = 0, s_succ = 0, s_fc = 0, s_dd = 0, s_gap = 0, t_plan = 0, t_sim = 0;
   double s_envm[ENV_MAX_METRICS] = {0};
   double c_plan = 0;
-  long nfail = 0, nsteps = 0;
+  double s_mrows = 0, s_srows = 0;
+  long nfail = 0, nsteps = 0, nplans = 0;
   for (long ep = 0; ep < s->episodes; ep++) {
     const ep_result *r = &s->eps[ep];
     cJSON_AddItemToArray(jeps, episode_json(r, ep, s->have_dnn, sp));
@@ -1051,6 +1063,7 @@ static cJSON *result_json(const eval_state *s) {
     s_ret += r->ret, s_score += r->score, s_succ += r->success, s_fc += r->final_cost;
     s_dd += r->max_dd, s_gap += r->gap, nfail += r->failed;
     t_plan += r->plan_s, t_sim += r->sim_s, nsteps += r->steps, c_plan += r->plan_cpu_s;
+    s_mrows += r->model_rows, s_srows += r->score_rows, nplans += r->plans;
   }
   double n = (double)s->episodes;
   cJSON *sum = cJSON_AddObjectToObject(result, "summary");
@@ -1064,6 +1077,9 @@ static cJSON *result_json(const eval_state *s) {
   env_metrics_json(sum, sp, s_envm); /* means over the episodes */
   cJSON_AddNumberToObject(sum, "episodes", n);
   cJSON_AddNumberToObject(sum, "failed_episodes", (double)nfail);
+  /* the budget of one plan (one MPC step): rows through the dynamics models and the score/distance */
+  cJSON_AddItemToObject(sum, "model_rows_per_plan", nplans ? num_or_null(s_mrows / nplans) : cJSON_CreateNull());
+  cJSON_AddItemToObject(sum, "score_rows_per_plan", nplans ? num_or_null(s_srows / nplans) : cJSON_CreateNull());
   cJSON *jt = cJSON_AddObjectToObject(result, "timing");
   cJSON_AddNumberToObject(jt, "total_s", sgp_now() - s->t_start);
   cJSON_AddNumberToObject(jt, "load_s", s->t_load);

@@ -9,6 +9,8 @@
  *   sweep_status.c   what jobs leave behind (outcomes, times, cost classes); --status
  *   sweep_estimate.c --estimate: CPU-hours of the jobs left from measured jobs of their class
  *   sweep_slurm.c    --slurm: job arrays per wave, the task runner, the final assembling job
+ *   sweep_tune.c     the tuning stage: the tuning section, the choice of every agent's setting on
+ *                    the tuning seeds, tuning.json (written, stored, checked against the sweep)
  *   table.c          table.json / table.md from the run results (a pure function of them)
  *   svg.c            figures: bar charts with CI whiskers, 2-D trajectories over the data
  */
@@ -101,6 +103,31 @@ typedef struct sweep_run {
   int data_job;     /* its dataset job */
 } sweep_run;
 
+/* One tuning run: a cell (row, col) at one point of its tuning grid, on one tuning seed. */
+typedef struct sweep_trun {
+  int row, col, setting, seed_index;
+  long seed;
+  int job;
+} sweep_trun;
+
+/* The tuning stage (docs/sweeps.md, "Tuning"): every agent's own grid ("tune") is run on the
+ * tuning seeds, disjoint from the report seeds; the setting with the best main metric there is the
+ * only one run on the report seeds. */
+typedef struct sweep_tuning {
+  int on;           /* the sweep file has a "tuning" section */
+  int nseeds;
+  long *seeds;
+  int settings;     /* the rule: every agent has exactly this many settings on every row */
+  cJSON *eval;      /* "eval" merged over each row's eval for the tuning runs (may be NULL) */
+  char *stored;     /* "result": a stored tuning result (path relative to the sweep file), or NULL */
+  cJSON *points;    /* per cell (row-major, NULL when not run): array of {"setting", "sets"} */
+  int nruns;
+  sweep_trun *runs; /* the tuning runs (only while the choice is pending) */
+  int pending;      /* 1: no valid result yet; the job graph holds the tuning jobs only */
+  cJSON *result;    /* the result (docs/sweeps.md) when known, else NULL */
+  char *source;     /* where the result came from: the stored file or OUT/tuning.json */
+} sweep_tuning;
+
 typedef struct sweep {
   const sweep_registry *reg;
   char *file;       /* sweep file as given */
@@ -121,7 +148,12 @@ typedef struct sweep {
   sweep_job *jobs;  /* sorted by wave, then kind, then first use */
   int nwaves;
   int figures;
+  sweep_tuning tuning;
 } sweep;
+
+typedef struct sweep_load_opts {
+  int retune; /* ignore the stored tuning result ("tuning"."result") */
+} sweep_load_opts;
 
 /* Loads, validates and expands `file`. Nothing is written. Errors name the file and JSON path. */
 int sweep_load(const char *file, const char *out, const char *cache, const char *prog,
@@ -129,6 +161,9 @@ int sweep_load(const char *file, const char *out, const char *cache, const char 
 /* The same on a parsed sweep file (`file` names it in errors); takes ownership of root. */
 int sweep_from_json(cJSON *root, const char *file, const char *out, const char *cache, const char *prog,
                     const sweep_registry *reg, sweep **sw, sgp_err *e);
+/* The same with options (a stored tuning result ignored: retune). */
+int sweep_load_ex(const char *file, const char *out, const char *cache, const char *prog,
+                  const sweep_registry *reg, const sweep_load_opts *o, sweep **sw, sgp_err *e);
 void sweep_free(sweep *sw);
 /* Writes the job config files (OUT/configs/...) and creates the directories jobs write into. */
 int sweep_prepare(const sweep *sw, sgp_err *e);
@@ -153,6 +188,26 @@ char *sweep_canonical(const cJSON *j);
 void sweep_key(const cJSON *j, char key[17]);
 /* Deep merge: a copy of base with every field of over replacing (objects merged recursively). */
 cJSON *sweep_merge(const cJSON *base, const cJSON *over);
+
+/* ------------------------------------------------------------------ the tuning stage (sweep_tune.c) */
+/* /tuning of the file (NULL: none): seeds disjoint from the report seeds, the rule, eval, result. */
+int sweep_tune_read(sweep *sw, const cJSON *tuning, sgp_err *e);
+/* The tuning grid of a cell as an array of {"setting": {axis: value}, "sets": [[pointer, value]]}
+ * (grid is the agent's "tune", or its envs.LABEL.tune), checked against the rule; `where` names the
+ * grid's JSON path in errors. */
+int sweep_tune_points(const sweep *sw, const cJSON *grid, const char *where, const char *row, const char *col,
+                      cJSON **points, sgp_err *e);
+/* Looks for a valid result: the stored file (unless retune), else OUT/tuning.json; sets
+ * sw->tuning.result and source. keys(row, col, setting, seed_index) are the tuning runs' keys the
+ * sweep expands to; a stored file that does not match them is an error (stale), OUT/tuning.json is
+ * then ignored. */
+int sweep_tune_find(sweep *sw, int retune, sgp_err *e);
+/* The chosen setting's sets ([[pointer, value]]) of a cell, from sw->tuning.result (NULL if none). */
+const cJSON *sweep_tune_chosen(const sweep *sw, int row, int col);
+/* After the tuning runs: reads their results, chooses every cell's setting by the row's main metric
+ * on the tuning seeds, writes OUT/tuning.json. Fails when a tuning run has no result. */
+int sweep_tune_finish(sweep *sw, sgp_err *e);
+void sweep_tune_free(sweep_tuning *t);
 
 /* ------------------------------------------------------------------ running */
 typedef struct sweep_exec_opts {

@@ -279,7 +279,7 @@ static char *name_from_file(const char *file) {
 
 static int read_header(sweep *sw, const sgp_cfg *root, shared *sh, sgp_err *e) {
   static const char *const top_keys[] = {"name", "description", "seeds", "metric", "confidence", "figures",
-                                         "eval", "train", "planner", "envs", "agents", NULL};
+                                         "eval", "train", "planner", "envs", "agents", "tuning", NULL};
   if (sgp_cfg_check_keys(root, top_keys, e)) return -1;
   const cJSON *v;
   if ((v = sgp_cfg_get(root, "name"))) {
@@ -384,7 +384,7 @@ static int env_label_exists(const cJSON *envs, const char *label) {
 
 /* /agents/<i>/envs/<label>: overrides of the agent for one environment */
 static int read_agent_env(const sgp_cfg *ae, const char *label, const cJSON *envs, sgp_err *e) {
-  static const char *const keys[] = {"planner", "train", NULL};
+  static const char *const keys[] = {"planner", "train", "tune", NULL};
   sgp_cfg c, x;
   if (!env_label_exists(envs, label)) return sgp_cfg_fail(e, ae, label, "no environment labelled '%s' in /envs", label);
   if (sgp_cfg_obj(ae, label, &c, e) || sgp_cfg_check_keys(&c, keys, e)) return -1;
@@ -394,7 +394,7 @@ static int read_agent_env(const sgp_cfg *ae, const char *label, const cJSON *env
 
 static int read_agent(const agent_set *ag, int i, const sgp_cfg *a, const cJSON *envs, const char **name,
                       sgp_err *e) {
-  static const char *const keys[] = {"name", "planner", "grid", "train", "envs", NULL};
+  static const char *const keys[] = {"name", "planner", "grid", "tune", "train", "envs", NULL};
   const char *pname;
   sgp_cfg pl, t, ae;
   if (sgp_cfg_check_keys(a, keys, e) || req_name(a, "name", name, e)) return -1;
@@ -496,6 +496,58 @@ static int expand_grid(const sgp_cfg *a, int ai, const char *name, agent_set *ag
   return 0;
 }
 
+/* The tuning grid of one cell: its points in the grid's order (the last axis fastest), each
+ * {"setting": {axis: value}, "label": "k1=v1,k2=v2", "sets": [[pointer, value], ...]}. */
+int sweep_tune_points(const sweep *sw, const cJSON *grid, const char *where, const char *row, const char *col,
+                      cJSON **out, sgp_err *e) {
+  if (!grid)
+    return sgp_fail(e, "%s: agent '%s' has no tuning grid (\"tune\") for row %s: the tuning rule gives every "
+                    "agent %d settings on every row", sw->file, col, row, sw->tuning.settings);
+  if (!cJSON_IsObject(grid)) return sgp_fail(e, "%s: %s: expected an object of grid axes, got %s", sw->file, where, sgp_json_type(grid));
+  sgp_cfg g = sgp_cfg_root((cJSON *)grid, sw->file);
+  snprintf(g.path, sizeof g.path, "%s", where);
+  int nk = 0, npts = 1;
+  for (const cJSON *c = grid->child; c; c = c->next, nk++) {
+    if (check_grid_axis(&g, c, e)) return -1;
+    npts *= cJSON_GetArraySize(c);
+  }
+  if (npts != sw->tuning.settings)
+    return sgp_fail(e, "%s: %s: %d setting(s) for agent '%s' on row %s; the tuning rule (/tuning/settings) gives "
+                    "every agent exactly %d", sw->file, where, npts, col, row, sw->tuning.settings);
+  cJSON *pts = cJSON_CreateArray();
+  int *at = sgp_calloc((size_t)(nk ? nk : 1), sizeof *at);
+  do {
+    cJSON *pt = cJSON_CreateObject(), *set = cJSON_AddObjectToObject(pt, "setting");
+    cJSON *sets = cJSON_CreateArray();
+    sbuf lab = {0};
+    sb_put(&lab, "", 0);
+    int k = 0;
+    for (const cJSON *c = grid->child; c; c = c->next, k++) {
+      const cJSON *val = cJSON_GetArrayItem(c, at[k]);
+      cJSON_AddItemToObject(set, c->string, cJSON_Duplicate(val, 1));
+      cJSON *pair = cJSON_CreateArray();
+      char *ptr = c->string[0] == '/' ? sgp_strdup(c->string) : xfmt("/planner/%s", c->string);
+      cJSON_AddItemToArray(pair, cJSON_CreateString(ptr));
+      cJSON_AddItemToArray(pair, cJSON_Duplicate(val, 1));
+      cJSON_AddItemToArray(sets, pair);
+      free(ptr);
+      char *vt = value_text(val);
+      if (k) sb_str(&lab, ",");
+      sb_str(&lab, c->string);
+      sb_str(&lab, "=");
+      sb_str(&lab, vt);
+      free(vt);
+    }
+    cJSON_AddStringToObject(pt, "label", lab.s);
+    cJSON_AddItemToObject(pt, "sets", sets);
+    cJSON_AddItemToArray(pts, pt);
+    free(lab.s);
+  } while (grid_next(grid, at, nk));
+  free(at);
+  *out = pts;
+  return 0;
+}
+
 /* /agents: validated, expanded into the table's columns (sw->cols). */
 static int read_agents(sweep *sw, const sgp_cfg *root, agent_set *ag, sgp_err *e) {
   if (sgp_cfg_array(root, "agents", &ag->arr, &ag->n, e)) return -1;
@@ -507,6 +559,13 @@ static int read_agents(sweep *sw, const sgp_cfg *root, agent_set *ag, sgp_err *e
     if (sgp_cfg_index(&ag->arr, i, &a, e) || read_agent(ag, i, &a, envs, &name, e) ||
         expand_grid(&a, i, name, ag, e))
       return -1;
+    if (!sw->tuning.on && sgp_cfg_get(&a, "tune"))
+      return sgp_cfg_fail(e, &a, "tune", "a tuning grid needs the sweep's /tuning section (its seeds and rule)");
+    const cJSON *aenvs = sgp_cfg_get(&a, "envs");
+    for (const cJSON *x = !sw->tuning.on && cJSON_IsObject(aenvs) ? aenvs->child : NULL; x; x = x->next)
+      if (member(x, "tune"))
+        return sgp_fail(e, "%s: %s/envs/%s/tune: a tuning grid needs the sweep's /tuning section (its seeds and rule)",
+                        sw->file, a.path, x->string);
   }
   for (int i = 0; i < ag->nv; i++)
     for (int k = 0; k < i; k++)
@@ -728,6 +787,8 @@ typedef struct cell {
   const variant *v;
   cJSON *holder; /* {"planner": resolved, "train": {kind: resolved}} */
   int mask;      /* PLAN_NEEDS_* of the resolved planner */
+  const cJSON *eval; /* the runs' eval (the row's; merged with tuning.eval for tuning runs) */
+  int setting;   /* the tuning grid point of a tuning run, -1 for a report run */
 } cell;
 
 /* The jobs of one cell and seed, as they are made. */
@@ -821,7 +882,7 @@ static cJSON *run_json(const cell *c, const seed_jobs *s, const char *dataset, c
   cJSON_AddStringToObject(r, "dataset", dataset);
   cJSON_AddItemToObject(r, "models", cJSON_Duplicate(models, 1));
   cJSON_AddItemToObject(r, "planner", cJSON_Duplicate(member(c->holder, "planner"), 1));
-  cJSON_AddItemToObject(r, "eval", cJSON_Duplicate(c->en->resolved_eval, 1));
+  cJSON_AddItemToObject(r, "eval", cJSON_Duplicate(c->eval, 1));
   cJSON_AddNumberToObject(r, "seed", (double)s->seed);
   return r;
 }
@@ -835,7 +896,8 @@ static int add_run_job(builder *b, const cell *c, const seed_jobs *s) {
   int isnew, rj = add_job(b, SWEEP_RUN, rkey, &isnew);
   if (!isnew) return rj;
   sweep_job *j = &sw->jobs[rj];
-  j->what = xfmt("eval %s/%s %s seed %ld", c->en->label, c->d->name, c->v->label, s->seed);
+  j->what = xfmt("%s %s/%s %s seed %ld", c->setting >= 0 ? "tune" : "eval", c->en->label, c->d->name,
+                 c->v->label, s->seed);
   j->config = run_json(c, s, s->ddir, s->mpaths);
   j->config_path = xfmt("%s/configs/run-%s.json", sw->out, rkey);
   j->done_path = xfmt("%s/runs/%s.json", sw->out, rkey);
@@ -850,9 +912,23 @@ static int add_run_job(builder *b, const cell *c, const seed_jobs *s) {
   return rj;
 }
 
+/* A tuning run of cell c at its grid point c->setting and tuning seed si. */
+static void add_tuning_run(builder *b, const cell *c, int si, int rj) {
+  sweep_tuning *t = &b->sw->tuning;
+  t->runs = sgp_realloc(t->runs, sizeof *t->runs * (size_t)(t->nruns + 1));
+  sweep_trun *r = &t->runs[t->nruns++];
+  r->row = c->row, r->col = c->col, r->setting = c->setting, r->seed_index = si;
+  r->seed = t->seeds[si];
+  r->job = rj;
+}
+
 /* Two cells may resolve to the same run (identical configs): they share it. */
 static void add_run(builder *b, const cell *c, int si, int rj, int dj) {
   sweep *sw = b->sw;
+  if (c->setting >= 0) {
+    add_tuning_run(b, c, si, rj);
+    return;
+  }
   if (sw->nruns == b->capruns) {
     b->capruns = b->capruns ? 2 * b->capruns : 64;
     sw->runs = sgp_realloc(sw->runs, sizeof *sw->runs * (size_t)b->capruns);
@@ -866,11 +942,11 @@ static void add_run(builder *b, const cell *c, int si, int rj, int dj) {
   run->data_job = dj;
 }
 
-/* dataset -> models -> run for one cell and seed */
+/* dataset -> models -> run for one cell and seed (a tuning seed for a tuning run) */
 static void add_seed(builder *b, const cell *c, int si) {
   seed_jobs s;
   memset(&s, 0, sizeof s);
-  s.seed = b->sw->seeds[si];
+  s.seed = c->setting >= 0 ? b->sw->tuning.seeds[si] : b->sw->seeds[si];
   snprintf(s.sstr, sizeof s.sstr, "%ld", s.seed);
   s.dj = add_data_job(b, c, &s);
   s.ddir = cache_path(b->sw, "datasets", s.dkey, "");
@@ -915,18 +991,73 @@ static cJSON *resolve_cell(const shared *sh, const env_entry *en, const cJSON *a
   return holder;
 }
 
-static int expand_cell(builder *b, const env_entry *en, const dataset_entry *d, const shared *sh,
-                       const agent_set *ag, int row, int col, sgp_err *e) {
-  sweep *sw = b->sw;
-  cell c = {en, d, row, col, &ag->v[col], NULL, 0};
-  c.holder = resolve_cell(sh, en, agent_json(ag, c.v->agent), c.v);
-  /* the registry validates the resolved planner and says which models it needs */
+/* The registry validates the cell's resolved planner and says which models it needs. */
+static int cell_needs(const sweep *sw, cell *c, sgp_err *e) {
   char path[96];
-  snprintf(path, sizeof path, "/agents/%d/planner", c.v->agent);
-  cJSON *copy = cJSON_Duplicate(member(c.holder, "planner"), 1);
-  int rc = sw->reg->planner_needs(copy, sw->file, path, &c.mask, e);
+  snprintf(path, sizeof path, "/agents/%d/planner", c->v->agent);
+  cJSON *copy = cJSON_Duplicate(member(c->holder, "planner"), 1);
+  int rc = sw->reg->planner_needs(copy, sw->file, path, &c->mask, e);
   cJSON_Delete(copy);
-  for (int si = 0; si < sw->nseeds && !rc; si++) add_seed(b, &c, si);
+  return rc;
+}
+
+/* [[pointer, value], ...] applied to a cell's {"planner", "train"} */
+static void apply_sets(cJSON *holder, const cJSON *sets) {
+  for (const cJSON *s = sets ? sets->child : NULL; s; s = s->next)
+    pointer_set(holder, cJSON_GetArrayItem(s, 0)->valuestring, cJSON_GetArrayItem(s, 1));
+}
+
+/* The tuning stage of a cell: every point of its tuning grid on every tuning seed. */
+static int expand_cell_tuning(builder *b, cell *c, const cJSON *agent, sgp_err *e) {
+  sweep *sw = b->sw;
+  const cJSON *ov = member(member(agent, "envs"), c->en->label);
+  const cJSON *grid = member(ov, "tune") ? member(ov, "tune") : member(agent, "tune");
+  char where[256];
+  if (member(ov, "tune")) snprintf(where, sizeof where, "/agents/%d/envs/%s/tune", c->v->agent, c->en->label);
+  else snprintf(where, sizeof where, "/agents/%d/tune", c->v->agent);
+  char rowname[512];
+  snprintf(rowname, sizeof rowname, "%s/%s", c->en->label, c->d->name);
+  cJSON *points;
+  if (sweep_tune_points(sw, grid, where, rowname, c->v->label, &points, e)) return -1;
+  cJSON *entry = cJSON_CreateObject();
+  cJSON_AddNumberToObject(entry, "row", c->row);
+  cJSON_AddNumberToObject(entry, "col", c->col);
+  cJSON_AddItemToObject(entry, "grid", cJSON_Duplicate(grid, 1));
+  cJSON_AddItemToObject(entry, "points", points);
+  cJSON_AddItemToArray(sw->tuning.points, entry);
+  cJSON *eval = sweep_merge(c->en->resolved_eval, sw->tuning.eval);
+  cJSON *base = c->holder;
+  int rc = 0, k = 0;
+  for (const cJSON *p = points->child; p && !rc; p = p->next, k++) {
+    c->holder = cJSON_Duplicate(base, 1);
+    apply_sets(c->holder, member(p, "sets"));
+    c->eval = eval;
+    c->setting = k;
+    rc = cell_needs(sw, c, e);
+    for (int si = 0; si < sw->tuning.nseeds && !rc; si++) add_seed(b, c, si);
+    cJSON_Delete(c->holder);
+  }
+  c->holder = base;
+  cJSON_Delete(eval);
+  return rc;
+}
+
+/* pass 0: the tuning runs of the cell (a sweep with a tuning stage); pass 1: its report runs, at the
+ * chosen tuning setting. */
+static int expand_cell(builder *b, const env_entry *en, const dataset_entry *d, const shared *sh,
+                       const agent_set *ag, int row, int col, int pass, sgp_err *e) {
+  sweep *sw = b->sw;
+  cell c = {en, d, row, col, &ag->v[col], NULL, 0, en->resolved_eval, -1};
+  const cJSON *agent = agent_json(ag, c.v->agent);
+  c.holder = resolve_cell(sh, en, agent, c.v);
+  int rc;
+  if (pass == 0) {
+    rc = expand_cell_tuning(b, &c, agent, e);
+  } else {
+    if (sw->tuning.on) apply_sets(c.holder, sweep_tune_chosen(sw, row, col));
+    rc = cell_needs(sw, &c, e);
+    for (int si = 0; si < sw->nseeds && !rc; si++) add_seed(b, &c, si);
+  }
   cJSON_Delete(c.holder);
   return rc;
 }
@@ -955,42 +1086,68 @@ static int add_row(builder *b, const env_entry *en, const char *dataset) {
   return sw->nrows++;
 }
 
-/* Every row of one environment (one per dataset) and its cells. */
-static int expand_env(builder *b, const env_entry *en, const shared *sh, const agent_set *ag, sgp_err *e) {
-  for (int k = 0; k < en->ndatasets; k++) {
+/* Every row of one environment (one per dataset) and its cells; the rows are made by the first
+ * pass, *row counts them. */
+static int expand_env(builder *b, const env_entry *en, const shared *sh, const agent_set *ag, int pass,
+                      int first, int *row, sgp_err *e) {
+  for (int k = 0; k < en->ndatasets; k++, (*row)++) {
     dataset_entry d;
     if (read_dataset(en, k, &d, e)) return -1;
-    int row = add_row(b, en, d.name);
+    if (first) add_row(b, en, d.name);
     for (int col = 0; col < ag->nv; col++)
-      if (runs_agent(en, ag, col) && expand_cell(b, en, &d, sh, ag, row, col, e)) return -1;
+      if (runs_agent(en, ag, col) && expand_cell(b, en, &d, sh, ag, *row, col, pass, e)) return -1;
   }
   return 0;
 }
 
-static int expand_envs(sweep *sw, const sgp_cfg *root, const shared *sh, const agent_set *ag, sgp_err *e) {
+static void job_free(sweep_job *j);
+
+/* Once the tuning result is known, the tuning jobs leave the graph (their runs are in the result). */
+static void drop_tuning_jobs(sweep *sw) {
+  for (int i = 0; i < sw->njobs; i++) job_free(&sw->jobs[i]);
+  sw->njobs = 0;
+  free(sw->tuning.runs);
+  sw->tuning.runs = NULL;
+  sw->tuning.nruns = 0;
+}
+
+/* Pass 0 (a sweep with a tuning stage): the tuning runs. Then, when a tuning result matches them,
+ * pass 1: the report runs at the chosen settings; otherwise the tuning runs are the whole graph. */
+static int expand_envs(sweep *sw, const sgp_cfg *root, const shared *sh, const agent_set *ag,
+                       const sweep_load_opts *o, sgp_err *e) {
   sgp_cfg envs;
   int n;
   if (sgp_cfg_array(root, "envs", &envs, &n, e)) return -1;
   if (!n) return sgp_cfg_fail(e, root, "envs", "empty list (the grid would be empty)");
   builder b = {sw, 0, 0, 0};
-  for (int i = 0; i < n; i++) {
-    env_entry en;
-    int rc = read_env(sw, &envs, i, sh, ag, &en, e) || expand_env(&b, &en, sh, ag, e);
-    env_entry_free(&en);
-    if (rc) return -1;
+  for (int pass = sw->tuning.on ? 0 : 1; pass < 2; pass++) {
+    if (pass == 1 && sw->tuning.on) {
+      if (sweep_tune_find(sw, o->retune, e)) return -1;
+      if (sw->tuning.pending) return 0;
+      drop_tuning_jobs(sw);
+    }
+    int row = 0;
+    for (int i = 0; i < n; i++) {
+      env_entry en;
+      int first = pass == 0 || !sw->tuning.on;
+      int rc = read_env(sw, &envs, i, sh, ag, &en, e) || expand_env(&b, &en, sh, ag, pass, first, &row, e);
+      env_entry_free(&en);
+      if (rc) return -1;
+    }
   }
   if (!sw->nruns) return sgp_cfg_fail(e, root, "envs", "the grid is empty (no environment runs any agent)");
   return 0;
 }
 
 /* The sweep file -> validated header and defaults -> agent columns -> rows, cells and their jobs. */
-static int load_impl(sweep *sw, sgp_err *e) {
+static int load_impl(sweep *sw, const sweep_load_opts *o, sgp_err *e) {
   sgp_cfg root = sgp_cfg_root(sw->root, sw->file);
   shared sh;
   agent_set ag;
   memset(&ag, 0, sizeof ag);
-  int rc = read_header(sw, &root, &sh, e) || read_seeds(sw, &root, e) || read_shared(&root, &sh, e) ||
-           read_agents(sw, &root, &ag, e) || expand_envs(sw, &root, &sh, &ag, e);
+  int rc = read_header(sw, &root, &sh, e) || read_seeds(sw, &root, e) ||
+           sweep_tune_read(sw, sgp_cfg_get(&root, "tuning"), e) || read_shared(&root, &sh, e) ||
+           read_agents(sw, &root, &ag, e) || expand_envs(sw, &root, &sh, &ag, o, e);
   agents_free(&ag);
   return rc ? -1 : 0;
 }
@@ -1010,6 +1167,7 @@ static void job_free(sweep_job *j) {
 void sweep_free(sweep *sw) {
   if (!sw) return;
   for (int i = 0; i < sw->njobs; i++) job_free(&sw->jobs[i]);
+  sweep_tune_free(&sw->tuning);
   for (int i = 0; i < sw->nrows; i++) {
     void *row[] = {sw->rows[i].env, sw->rows[i].env_name, sw->rows[i].dataset, sw->rows[i].metric};
     free_all(row, 4);
@@ -1052,21 +1210,32 @@ static void order_jobs(sweep *sw) {
     sw->runs[r].job = newidx[sw->runs[r].job];
     sw->runs[r].data_job = newidx[sw->runs[r].data_job];
   }
+  for (int r = 0; r < sw->tuning.nruns; r++) sw->tuning.runs[r].job = newidx[sw->tuning.runs[r].job];
   free(sw->jobs);
   sw->jobs = jobs;
   free(order);
   free(newidx);
 }
 
+static int from_json(cJSON *root, const char *file, const char *out, const char *cache, const char *prog,
+                     const sweep_registry *reg, const sweep_load_opts *o, sweep **swp, sgp_err *e);
+
 int sweep_load(const char *file, const char *out, const char *cache, const char *prog,
                const sweep_registry *reg, sweep **swp, sgp_err *e) {
-  cJSON *root;
-  if (sgp_json_load(file, &root, e)) return -1;
-  return sweep_from_json(root, file, out, cache, prog, reg, swp, e);
+  sweep_load_opts o = {0};
+  return sweep_load_ex(file, out, cache, prog, reg, &o, swp, e);
 }
 
-int sweep_from_json(cJSON *root, const char *file, const char *out, const char *cache, const char *prog,
-                    const sweep_registry *reg, sweep **swp, sgp_err *e) {
+int sweep_load_ex(const char *file, const char *out, const char *cache, const char *prog,
+                  const sweep_registry *reg, const sweep_load_opts *o, sweep **swp, sgp_err *e) {
+  cJSON *root;
+  if (sgp_json_load(file, &root, e)) return -1;
+  return from_json(root, file, out, cache, prog, reg, o, swp, e);
+}
+
+/* sweep_load_ex on a parsed file (takes ownership of root). */
+static int from_json(cJSON *root, const char *file, const char *out, const char *cache, const char *prog,
+                     const sweep_registry *reg, const sweep_load_opts *o, sweep **swp, sgp_err *e) {
   if (!cJSON_IsObject(root)) {
     cJSON_Delete(root);
     return sgp_fail(e, "%s: /: expected an object", file);
@@ -1083,7 +1252,7 @@ int sweep_from_json(cJSON *root, const char *file, const char *out, const char *
   sgp_sha256_hex(c, strlen(c), hex);
   free(c);
   sw->sha256 = sgp_strdup(hex);
-  if (load_impl(sw, e)) {
+  if (load_impl(sw, o, e)) {
     sweep_free(sw);
     return -1;
   }
@@ -1095,6 +1264,12 @@ int sweep_from_json(cJSON *root, const char *file, const char *out, const char *
   }
   *swp = sw;
   return 0;
+}
+
+int sweep_from_json(cJSON *root, const char *file, const char *out, const char *cache, const char *prog,
+                    const sweep_registry *reg, sweep **swp, sgp_err *e) {
+  sweep_load_opts o = {0};
+  return from_json(root, file, out, cache, prog, reg, &o, swp, e);
 }
 
 static int is_fake(const sweep_job *j) { return j->argc > 2 && !strcmp(j->argv[2], "--fake-job"); }

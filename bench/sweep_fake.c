@@ -7,7 +7,9 @@
  *                 fake-4d (nx 4, reference returns: the main metric is the normalised score)
  *   planners      fake-grad (needs dynamics, and a score when beta > 0), fake-ens (ensemble),
  *                 fake-sample (no model). Parameters: quality (0..1, the expected success),
- *                 beta, horizon, sleep_ms (slows the eval job down), fail (the eval job fails).
+ *                 beta, horizon, sleep_ms (slows the eval job down), fail (the eval job fails),
+ *                 flip_below (seeds below it use 1 − quality: a setting that wins on high seeds
+ *                 loses on low ones, so a choice that looked at the wrong seeds shows).
  *   dataset spec  {"n": rows, "sleep_ms": .., "fail": bool}
  *   train config  {"sleep_ms": .., "fail": bool}
  * Results are a deterministic function of the run config and seed, except their timing objects. */
@@ -82,7 +84,7 @@ static int fake_planner_needs(cJSON *planner, const char *file, const char *path
     sgp_fail_unknown(e, "planner", n->valuestring, 3, sgp_name_in_list, names);
     return sgp_fail_prefix(e, "%s: %s/name", file, path);
   }
-  static const char *const keys[] = {"name", "quality", "beta", "horizon", "sleep_ms", "fail", NULL};
+  static const char *const keys[] = {"name", "quality", "beta", "horizon", "sleep_ms", "fail", "flip_below", NULL};
   double q, beta, sl;
   long h;
   int fail;
@@ -365,6 +367,7 @@ static int fake_eval(int argc, char **argv) {
   int two = fe && !fe->has_ref, H = (int)num(planner, "horizon", 10), steps = 20;
   double q = num(planner, "quality", 0.5), beta = num(planner, "beta", 0);
   long seed = (long)num(c, "seed", 0);
+  if (seed < num(planner, "flip_below", -1)) q = 1 - q;
   int episodes = (int)num(cJSON_GetObjectItemCaseSensitive(c, "eval"), "episodes", 3);
   char *pc = sweep_canonical(planner);
   sgp_rng r;

@@ -322,6 +322,13 @@ static cJSON *table_header(const sweep *sw) {
   }
   cJSON *aj = cJSON_AddArrayToObject(tj, "agents");
   for (int c = 0; c < sw->ncols; c++) cJSON_AddItemToArray(aj, cJSON_CreateString(sw->cols[c]));
+  if (sw->tuning.result) {
+    cJSON *tu = cJSON_Duplicate(sw->tuning.result, 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(tu, "schema_version");
+    cJSON_DeleteItemFromObjectCaseSensitive(tu, "kind");
+    cJSON_AddStringToObject(tu, "source", sw->tuning.source);
+    cJSON_AddItemToObject(tj, "tuning", tu);
+  }
   cJSON *rj = cJSON_AddArrayToObject(tj, "rows");
   for (int r = 0; r < sw->nrows; r++) {
     cJSON *o = cJSON_CreateObject();
@@ -498,6 +505,46 @@ static void md_timing_table(FILE *md, const sweep *sw, const cellv *cells) {
   }
 }
 
+/* The tuning stage: seeds, rule, and per row and agent the chosen setting among its scores. */
+static void md_tuning(FILE *md, const sweep *sw) {
+  const cJSON *res = sw->tuning.result;
+  if (!res) return;
+  const cJSON *agents = cJSON_GetObjectItemCaseSensitive(res, "agents");
+  fprintf(md, "\n## Tuning\n\nEvery agent chose its setting on each row from its own grid of %d settings (the "
+              "rule: the same number for every agent), by the best mean of the row's main metric over the tuning "
+              "seeds", sw->tuning.settings);
+  for (int i = 0; i < sw->tuning.nseeds; i++) fprintf(md, "%s%ld", i ? ", " : " ", sw->tuning.seeds[i]);
+  fprintf(md, ", none of which is a report seed; only the chosen setting ran on the report seeds. Result: `%s` "
+              "(every score and its runs: `table.json`, `tuning`).\n\n| environment | dataset | agent | chosen | "
+              "its tuning mean | the other settings |\n|---|---|---|---|---|---|\n", sw->tuning.source);
+  for (int r = 0; r < sw->nrows; r++) {
+    char rk[512];
+    snprintf(rk, sizeof rk, "%s/%s", sw->rows[r].env, sw->rows[r].dataset);
+    for (int c = 0; c < sw->ncols; c++) {
+      const cJSON *ag = cJSON_GetObjectItemCaseSensitive(agents, sw->cols[c]);
+      const cJSON *sc = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ag, "scores"), rk);
+      const cJSON *ch = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ag, "chosen"), rk);
+      if (!cJSON_IsArray(sc)) continue;
+      const cJSON *best = NULL;
+      for (const cJSON *x = sc->child; x; x = x->next)
+        if (cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "setting"), ch, 1)) best = x;
+      if (!best) continue;
+      const cJSON *bm = cJSON_GetObjectItemCaseSensitive(best, "mean");
+      fprintf(md, "| %s | %s | %s | %s | %.3g |", sw->rows[r].env, sw->rows[r].dataset, sw->cols[c],
+              cJSON_GetObjectItemCaseSensitive(best, "label")->valuestring, cJSON_IsNumber(bm) ? bm->valuedouble : NAN);
+      int first = 1;
+      for (const cJSON *x = sc->child; x; x = x->next) {
+        if (x == best) continue;
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(x, "mean");
+        fprintf(md, "%s%s: %.3g", first ? " " : "; ", cJSON_GetObjectItemCaseSensitive(x, "label")->valuestring,
+                cJSON_IsNumber(m) ? m->valuedouble : NAN);
+        first = 0;
+      }
+      fprintf(md, " |\n");
+    }
+  }
+}
+
 static void md_provenance(FILE *md, const sweep *sw, int missing) {
   fprintf(md, "\n## Provenance\n\n- sweep file: `%s` (sha256 of its canonical JSON `%.16s…`), seeds:", file_base(sw->file),
           sw->sha256);
@@ -535,6 +582,7 @@ static void md_write(FILE *md, const sweep *sw, cellv *cells, int missing) {
     md_table(md, sw, cells, m, title);
   }
   md_timing_table(md, sw, cells);
+  md_tuning(md, sw);
   if (sw->figures) {
     char path[4096];
     sgp_err fe;

@@ -162,11 +162,13 @@ typedef struct env_spec {
    * continues the simulation instead of restarting every step from the stored (float) x. */
   int store_sim_state;
 
-  /* Reference returns (normalised scores 100·(R − ref_random)/(ref_expert − ref_random)).
-   * Either measured here, each the return Σ_t r_t − c_T(x_T) of T steps from env_reset(seed 0):
-   *   ref_random: the mean over ref_episodes episodes of actions drawn uniformly from the action
-   *               box (abox, env_box_to_action), one sgp_rng stream "reference" (seed 0) for all;
-   *   ref_expert: one episode of ops->expert_action;
+  /* Reference returns (normalised scores 100·(R − ref_random)/(ref_expert − ref_random)), means
+   * over the start distribution. Either measured here, each a mean of returns Σ_t r_t − c_T(x_T)
+   * of T steps, episode i (i = 0, 1, ...) starting from env_reset(seed i):
+   *   ref_random: over ref_episodes episodes of actions drawn uniformly from the action box
+   *               (abox, env_box_to_action), one sgp_rng stream "reference" (seed 0) for all;
+   *   ref_expert: over ref_expert_episodes episodes of ops->expert_action;
+   * (a fixed start makes every reset the same state, and one expert episode exact);
    * tests/test_env_references.c reproduces both; or taken from elsewhere: ref_source names where
    * (e.g. "D4RL"), and no policy is needed (nor checked).
    * Without references (has_ref 0) results report success and returns but no normalised score,
@@ -174,6 +176,7 @@ typedef struct env_spec {
   int has_ref;
   double ref_random, ref_expert;
   int ref_episodes;           /* [1000] */
+  int ref_expert_episodes;    /* [1] */
   const char *ref_source;     /* NULL: measured here (ops->expert_action required) */
 
   env_figure figure;          /* which figure suits a trajectory */

@@ -212,7 +212,9 @@ static int check_refs(const sgp_env *env, sgp_err *e) {
   if (!isfinite(s->ref_random) || !isfinite(s->ref_expert) || !(s->ref_expert > s->ref_random))
     return bad(e, env, "spec.ref_random = %g, spec.ref_expert = %g: expected finite values, expert above random",
                     s->ref_random, s->ref_expert);
-  if (s->ref_episodes < 0) return bad(e, env, "spec.ref_episodes = %d is negative", s->ref_episodes);
+  if (s->ref_episodes < 0 || s->ref_expert_episodes < 0)
+    return bad(e, env, "spec.ref_episodes = %d, spec.ref_expert_episodes = %d: expected >= 0", s->ref_episodes,
+               s->ref_expert_episodes);
   return 0;
 }
 
@@ -224,6 +226,7 @@ static int check_tolerances(sgp_env *env, sgp_err *e) {
   if (t->ref_random_abs == 0) t->ref_random_abs = 1e-3;
   if (t->ref_expert_abs == 0) t->ref_expert_abs = 1e-3;
   if (env->spec.ref_episodes == 0) env->spec.ref_episodes = 1000;
+  if (env->spec.ref_expert_episodes == 0) env->spec.ref_expert_episodes = 1;
   if (!(t->batch_rel > 0 && t->fd_step > 0 && t->fd_rel > 0 && t->ref_random_abs > 0 &&
         t->ref_expert_abs > 0 && t->state_abs >= 0))
     return bad(e, env, "spec.tol: tolerances must be positive");
@@ -333,6 +336,46 @@ void env_spec_box(env_spec *s, const double *box_lo, const double *box_hi) {
   memcpy(s->box_hi, box_hi, sizeof(double) * (size_t)s->nx);
   memcpy(s->abox_lo, s->u_lo, sizeof(double) * (size_t)s->nu);
   memcpy(s->abox_hi, s->u_hi, sizeof(double) * (size_t)s->nu);
+}
+
+/* One episode of T steps from env_reset(seed): uniform actions from r, or the expert's (r NULL). */
+static int ref_episode(sgp_env *env, uint64_t seed, sgp_rng *r, double *x, double *u, double *ret, sgp_err *e) {
+  const env_spec *s = &env->spec;
+  double a[ENV_MAX_BOX], rew;
+  int term;
+  *ret = 0;
+  if (env_reset(env, seed, x, e)) return -1;
+  for (int t = 0; t < s->T; t++) {
+    if (r) {
+      for (int i = 0; i < s->nbu; i++) a[i] = s->abox_lo[i] + (s->abox_hi[i] - s->abox_lo[i]) * sgp_rng_uniform(r);
+      env_box_to_action(env, a, u);
+    } else {
+      env->ops->expert_action(env, t, x, u);
+    }
+    if (env_step(env, u, x, &rew, &term, e)) return -1;
+    *ret += rew;
+  }
+  *ret -= env_terminal_cost(env, x, NULL);
+  return 0;
+}
+
+int env_measure_refs(sgp_env *env, int n_random, int n_expert, sgp_err *e) {
+  env_spec *s = &env->spec;
+  double *x = sgp_malloc(sizeof(double) * (size_t)s->nx), *u = sgp_malloc(sizeof(double) * (size_t)s->nu);
+  double sr = 0, se = 0, ret;
+  int rc = 0;
+  sgp_rng r;
+  sgp_rng_stream(&r, 0, "reference");
+  for (int i = 0; i < n_random && !rc; i++) rc = ref_episode(env, (uint64_t)i, &r, x, u, &ret, e), sr += ret;
+  for (int i = 0; i < n_expert && !rc; i++) rc = ref_episode(env, (uint64_t)i, NULL, x, u, &ret, e), se += ret;
+  free(x), free(u);
+  if (rc) return sgp_fail_prefix(e, "%s: measuring the reference returns", s->name);
+  s->has_ref = 1;
+  s->ref_random = sr / n_random;
+  s->ref_expert = se / n_expert;
+  s->ref_episodes = n_random;
+  s->ref_expert_episodes = n_expert;
+  return 0;
 }
 
 int env_start(sgp_env *env, sgp_env **out, sgp_err *e) {

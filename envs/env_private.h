@@ -46,6 +46,10 @@ void env_spec_dims(env_spec *s, int nx, int nu, int T, const double *u_lo, const
 /* A data box that is the state and the action itself: nbx = nx, nbu = nu, the state box given,
  * the action box equal to the bounds. Call after env_spec_dims. */
 void env_spec_box(env_spec *s, const double *box_lo, const double *box_hi);
+/* Measures ref_random and ref_expert as envs/env.h defines them, over n_random and n_expert
+ * episodes from env_reset(i), and sets has_ref, ref_episodes and ref_expert_episodes (for a start
+ * distribution without stored references; needs ops->expert_action and the spec complete). */
+int env_measure_refs(sgp_env *env, int n_random, int n_expert, sgp_err *e);
 /* The last step of create: env_reset(seed 0) and *out = env; on failure env is destroyed. */
 int env_start(sgp_env *env, sgp_env **out, sgp_err *e);
 /* ops.step for an environment whose actions are the model's controls (nu = its actuators; nx, nu

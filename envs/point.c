@@ -271,13 +271,18 @@ static const env_ops point_ops = {
     .expert_action = point_expert_action, .view_point = point_view_point, .view_camera = point_view_camera,
     .hud_note = env_point_note, .view_action = point_view_action};
 
-/* Reference returns (episode return = Σ_t −c(x_t,u_t) − c_T(x_T) over T = 40 steps from the
- * start), recomputed by tests/test_env_references.c:
+/* Reference returns (episode return = Σ_t −c(x_t,u_t) − c_T(x_T) over T = 40 steps, means over the
+ * start distribution, envs/env.h), recomputed by tests/test_env_references.c:
  *   random: mean over 1000 seeded episodes of uniform random actions;
  *   expert: env_point_expert (straight at full speed for "same", around the disk along its
- *           tangent for "mud"). */
-static const double point_ref_random[2] = {-135.994, -136.348}; /* same, mud */
-static const double point_ref_expert[2] = {-14.976, -19.549};
+ *           tangent for "mud"), one episode from the fixed start, the mean of 1000 from a noisy one.
+ * Stored for the default mud factor and init_noise 0 and 0.05; other start distributions and mud
+ * factors measure theirs when the environment is created (200 + 200 episodes, env_measure_refs). */
+static const struct {
+  double noise, random[2], expert[2]; /* [same, mud] */
+  int n_random, n_expert;
+} point_refs[] = {{0, {-135.994, -136.348}, {-14.976, -19.549}, 1000, 1},
+                  {0.05, {-136.555, -136.885}, {-15.062, -19.243}, 1000, 1000}};
 static const double point_box_lo[2] = {-1, -1}, point_box_hi[2] = {1, 1};
 
 static int point_config(sgp_cfg *cfg, const char *const *extra_keys, point_impl *p, sgp_err *e) {
@@ -314,18 +319,26 @@ int env_point_make(sgp_cfg *cfg, const char *const *extra_keys, sgp_env **out, s
   env_spec_dims(s, 2, 2, POINT_T, point_ulo, point_uhi, point_goal);
   env_spec_box(s, point_box_lo, point_box_hi);
   s->excluded = (env_region){{0, 0}, POINT_HOLE_R};
-  /* the references hold for the documented start (no init noise) and the default mud factor */
-  s->has_ref = p->init_noise == 0 && (p->hole == HOLE_SAME || p->mud == 0.2);
-  s->ref_random = point_ref_random[p->hole];
-  s->ref_expert = point_ref_expert[p->hole];
   s->tol.ref_random_abs = s->tol.ref_expert_abs = 1e-3; /* the stored references have 3 decimals */
   s->figure = (env_figure){ENV_FIG_PLANAR, 1, 2, {0, 1}, {"x", "y"}};
+  for (size_t i = 0; i < sizeof point_refs / sizeof point_refs[0] && !s->has_ref; i++)
+    if (point_refs[i].noise == p->init_noise && (p->hole == HOLE_SAME || p->mud == 0.2)) {
+      s->has_ref = 1;
+      s->ref_random = point_refs[i].random[p->hole], s->ref_expert = point_refs[i].expert[p->hole];
+      s->ref_episodes = point_refs[i].n_random, s->ref_expert_episodes = point_refs[i].n_expert;
+    }
+  if (!s->has_ref && env_measure_refs(env, 200, 200, e)) {
+    env_destroy(env);
+    return -1;
+  }
   return env_start(env, out, e);
 }
 
 static int point_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) { return env_point_make(cfg, NULL, out, e); }
 
-static const char *const point_test_configs[] = {"{\"hole\":\"same\"}", NULL};
+static const char *const point_test_configs[] = {"{\"hole\":\"same\"}", "{\"init_noise\":0.05}",
+                                                 "{\"hole\":\"same\",\"init_noise\":0.05}",
+                                                 "{\"init_noise\":0.02}" /* references measured at create */, NULL};
 
 const env_vt env_point_vt = {
     .name = "point",

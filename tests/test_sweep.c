@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include "bench/sweep_expand.c"
+#include "bench/sweep_tune.c"
 #include "bench/sweep_fake.c"
 #include "bench/sweep_registry.c"
 #include "bench/run_check.c"
