@@ -1,5 +1,7 @@
-/* sgp compare A/table.json B/table.json: cell by cell, B against A, with Welch's t-test
- * (unequal variances, Welch–Satterthwaite degrees of freedom) on the per-seed values. */
+/* sgp compare A/table.json B/table.json: cell by cell, B against A, with the test the tables use
+ * to mark significance: a two-sided permutation test of the difference of the seed means
+ * (bench/stats.h); beside it the interquartile mean of each side over its seeds × episodes and the
+ * probability of improvement P(B > A) over those runs. */
 #include "bench/cli.h"
 #include "bench/stats.h"
 
@@ -12,9 +14,11 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: sgp compare A/table.json B/table.json [--metric NAME | --all] [--alpha P]\n"
           "                   [--fail-on-regression]\n"
-          "Compares B against A cell by cell (same environment, dataset and agent): the difference of\n"
-          "the means and whether it is significant (Welch's t-test, two-sided, level --alpha, default\n"
-          "0.05). Direction aware: a higher score or success rate is better, a lower cost is better.\n"
+          "Compares B against A cell by cell (same environment, dataset and agent): the interquartile\n"
+          "mean of each over its seeds x episodes, the difference of the seed means, the probability\n"
+          "of improvement P(B > A) over runs, and whether the difference is significant (the tables'\n"
+          "test: two-sided permutation test of the seed means, level --alpha, default 0.05). Direction\n"
+          "aware: a higher score or success rate is better, a lower cost is better.\n"
           "  --metric NAME          compare this metric (default: each row's main metric)\n"
           "  --all                  every metric with a direction\n"
           "  --fail-on-regression   exit status 1 if any cell is significantly worse in B, has no result\n"
@@ -49,19 +53,45 @@ static int better_of(const cJSON *t, const char *metric) {
   return 0;
 }
 
-static void summarize(const cJSON *m, double conf, stats_summary *s) {
-  const cJSON *vals = get(m, "values");
-  int n = cJSON_GetArraySize(vals), i = 0;
-  double *v = sgp_malloc(sizeof *v * (size_t)(n ? n : 1));
-  for (const cJSON *x = vals ? vals->child : NULL; x; x = x->next) v[i++] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
-  stats_summarize(v, n, conf, s);
-  free(v);
+/* A metric of a cell: its seed means ("values") and its runs (every episode of every seed, or the
+ * seed means where the table has no "episode_values"). */
+typedef struct side {
+  double *seed, *runs;
+  int nseed, nruns;
+} side;
+
+static void read_side(const cJSON *m, side *s) {
+  const cJSON *vals = get(m, "values"), *ev = get(m, "episode_values");
+  memset(s, 0, sizeof *s);
+  s->seed = sgp_malloc(sizeof *s->seed * (size_t)(cJSON_GetArraySize(vals) + 1));
+  for (const cJSON *x = vals ? vals->child : NULL; x; x = x->next)
+    s->seed[s->nseed++] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+  int cap = 1;
+  for (const cJSON *a = ev ? ev->child : NULL; a; a = a->next) cap += cJSON_GetArraySize(a);
+  s->runs = sgp_malloc(sizeof *s->runs * (size_t)(cap + s->nseed));
+  if (cJSON_IsArray(ev)) {
+    for (const cJSON *a = ev->child; a; a = a->next)
+      for (const cJSON *x = a->child; x; x = x->next) s->runs[s->nruns++] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+  } else {
+    for (int i = 0; i < s->nseed; i++) s->runs[s->nruns++] = s->seed[i];
+  }
 }
 
-static void fmt(char *buf, size_t cap, const stats_summary *s) {
-  if (s->n == 0) snprintf(buf, cap, "—");
-  else if (s->n == 1) snprintf(buf, cap, "%.4g (n=1)", s->mean);
-  else snprintf(buf, cap, "%.4g ± %.3g (n=%d)", s->mean, s->half, s->n);
+static void side_free(side *s) {
+  free(s->seed);
+  free(s->runs);
+}
+
+static int finite_count(const double *x, int n) {
+  int k = 0;
+  for (int i = 0; i < n; i++) k += isfinite(x[i]) != 0;
+  return k;
+}
+
+static void fmt(char *buf, size_t cap, const side *s) {
+  int n = finite_count(s->runs, s->nruns), ns = finite_count(s->seed, s->nseed);
+  if (n == 0) snprintf(buf, cap, "—");
+  else snprintf(buf, cap, "%.4g (%d seeds, %d runs)", stats_iqm(s->runs, s->nruns), ns, n);
 }
 
 /* The counts of the final line. */
@@ -84,38 +114,42 @@ static const cJSON *find_cell(const cJSON *table, const cJSON *like) {
   return NULL;
 }
 
-/* One metric of one cell: Welch's test of B against A, one line. */
+/* One metric of one cell: the permutation test of B against A, one line. */
 static void compare_metric(const char *where, const char *agent, const char *name, int dir, const cJSON *ma,
                            const cJSON *mb, const selection *sel, tally *t) {
-  stats_summary sa, sb;
-  summarize(ma, sel->conf, &sa);
-  summarize(mb, sel->conf, &sb);
-  stats_welch w;
-  stats_welch_test(&sa, &sb, &w);
-  char fa[64], fb[64], dof[32], p[32];
-  fmt(fa, sizeof fa, &sa);
-  fmt(fb, sizeof fb, &sb);
+  side a, b;
+  read_side(ma, &a);
+  read_side(mb, &b);
+  char fa[64], fb[64], ps[32], pi[32];
+  fmt(fa, sizeof fa, &a);
+  fmt(fb, sizeof fb, &b);
+  double diff = stats_mean(b.seed, b.nseed) - stats_mean(a.seed, a.nseed);
+  double p = stats_permutation_p(a.seed, a.nseed, b.seed, b.nseed, 0);
+  double poi = stats_prob_improvement(b.runs, b.nruns, a.runs, a.nruns);
+  if (dir < 0) poi = 1 - poi; /* lower is better: P(B < A) */
   const char *verdict;
   t->compared++;
-  if (sa.n > 0 && sb.n == 0) { /* every run of the cell failed or is missing in B */
-    verdict = "WORSE (no result in B)";
+  if (finite_count(a.seed, a.nseed) > 0 && finite_count(b.seed, b.nseed) == 0) {
+    verdict = "WORSE (no result in B)"; /* every run of the cell failed or is missing in B */
     t->worse++;
-  } else if (!w.valid) {
+  } else if (finite_count(a.seed, a.nseed) < 2 || finite_count(b.seed, b.nseed) < 2) {
     verdict = "n/a (fewer than 2 seeds)";
     t->untestable++;
-  } else if (w.p < sel->alpha && dir != 0) {
-    int improved = dir * w.diff > 0;
+  } else if (p < sel->alpha && dir != 0) {
+    int improved = dir * diff > 0;
     verdict = improved ? "BETTER (significant)" : "WORSE (significant regression)";
     if (improved) t->better++;
     else t->worse++;
   } else {
-    verdict = w.p < sel->alpha ? "different (significant)" : "no significant difference";
+    verdict = p < sel->alpha ? "different (significant)" : "no significant difference";
     t->same++;
   }
-  snprintf(dof, sizeof dof, isfinite(w.dof) ? "%.1f" : "-", w.dof);
-  snprintf(p, sizeof p, isfinite(w.p) ? "%.3g" : "-", w.p);
-  printf("%-28s %-22s %-18s %-26s %-26s %+10.4g %8s %8s  %s\n", where, agent, name, fa, fb,
-         isfinite(w.diff) ? w.diff : 0.0, dof, p, verdict);
+  snprintf(ps, sizeof ps, isfinite(p) ? "%.3g" : "-", p);
+  snprintf(pi, sizeof pi, isfinite(poi) && dir ? "%.2f" : "-", poi);
+  printf("%-28s %-22s %-18s %-28s %-28s %+10.4g %7s %8s  %s\n", where, agent, name, fa, fb, isfinite(diff) ? diff : 0.0,
+         pi, ps, verdict);
+  side_free(&a);
+  side_free(&b);
 }
 
 /* Every selected metric of cell ca of A against the same cell of B. */
@@ -202,9 +236,10 @@ int cmd_compare(int argc, char **argv) {
     return rc;
   }
   sel.conf = cJSON_IsNumber(get(A, "confidence")) ? get(A, "confidence")->valuedouble : 0.95;
-  printf("B = %s against A = %s (Welch's t-test, two-sided, alpha %g)\n", pos[1], pos[0], sel.alpha);
-  printf("%-28s %-22s %-18s %-26s %-26s %10s %8s %8s  %s\n", "environment/dataset", "agent", "metric", "A", "B",
-         "B - A", "dof", "p", "verdict");
+  printf("B = %s against A = %s (IQM over runs; B - A: difference of the seed means; P(B>A): probability of\n"
+         "improvement over runs; p: two-sided permutation test of the seed means, alpha %g)\n", pos[1], pos[0], sel.alpha);
+  printf("%-28s %-22s %-18s %-28s %-28s %10s %7s %8s  %s\n", "environment/dataset", "agent", "metric", "A", "B",
+         "B - A", "P(B>A)", "p", "verdict");
   tally t = {0, 0, 0, 0, 0, 0, 0};
   for (const cJSON *ca = get(A, "cells")->child; ca; ca = ca->next) compare_cell(A, B, ca, &sel, &t);
   for (const cJSON *cb = get(B, "cells")->child; cb; cb = cb->next)

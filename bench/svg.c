@@ -1,4 +1,10 @@
-/* Standalone SVG figures for sweep tables (no dependencies; plain text, deterministic). */
+/* Standalone SVG figures for sweep tables (no dependencies; plain text, deterministic).
+ *
+ * Every agent keeps one style in every figure of a table (its column index): a colour from a
+ * palette of 16 distinguishable colours and a line pattern (solid, dashed, dotted, dash-dot),
+ * so that no two of 16 agents look alike and even same-coloured lines differ. Axes carry ticks
+ * with labels; value axes follow the data, and an interval that runs off an axis is clipped with
+ * an arrowhead at the clipped end. */
 #include "bench/sweep.h"
 
 #include <math.h>
@@ -6,9 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                                      "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
-#define NPAL (int)(sizeof palette / sizeof palette[0])
+/* Tableau 10, then six more that stay distinct from them on white (navy, maroon, teal, magenta,
+ * black, salmon). */
+static const char *const palette[SVG_NSTYLE_COLOURS] = {
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#7f7f7f", "#bcbd22", "#000075", "#800000", "#469990", "#f032e6", "#000000", "#fb9a99"};
+static const char *const dashes[4] = {"", " stroke-dasharray=\"7 4\"", " stroke-dasharray=\"2 3\"",
+                                      " stroke-dasharray=\"9 3 2 3\""};
+
+const char *svg_colour(int style) { return palette[(style % SVG_NSTYLE_COLOURS + SVG_NSTYLE_COLOURS) % SVG_NSTYLE_COLOURS]; }
+/* The line pattern of a style: cycles independently of the colour, so that two agents that share a
+ * colour (style i and i + 16) never share the pattern as well. */
+static const char *dash_of(int style) { return dashes[(style % 4 + 4) % 4]; }
 
 static void xml_text(FILE *f, const char *s) {
   for (; *s; s++) {
@@ -20,6 +35,19 @@ static void xml_text(FILE *f, const char *s) {
   }
 }
 
+static void svg_open(FILE *f, int W, int H) {
+  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+             "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+          W, H, W, H);
+}
+
+static void text_at(FILE *f, double x, double y, const char *anchor, const char *extra, const char *s) {
+  fprintf(f, "<text x=\"%.1f\" y=\"%.1f\"%s%s%s%s>", x, y, anchor ? " text-anchor=\"" : "", anchor ? anchor : "",
+          anchor ? "\"" : "", extra ? extra : "");
+  xml_text(f, s);
+  fputs("</text>\n", f);
+}
+
 /* "nice" tick step for a range */
 static double nice_step(double range, int want) {
   if (!(range > 0)) return 1;
@@ -27,233 +55,392 @@ static double nice_step(double range, int want) {
   return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
 }
 
-int svg_bar_chart(const char *path, const char *title, const char *ylabel, const svg_bar_item *it,
-                  int n, sgp_err *e) {
-  double lo = 0, hi = 0;
-  for (int i = 0; i < n; i++) {
-    double a = isfinite(it[i].lo) ? it[i].lo : it[i].mean, b = isfinite(it[i].hi) ? it[i].hi : it[i].mean;
-    if (isfinite(a)) lo = fmin(lo, a);
-    if (isfinite(b)) hi = fmax(hi, b);
-  }
-  if (hi - lo <= 0) hi = lo + 1;
-  double step = nice_step(hi - lo, 5);
-  lo = floor(lo / step) * step;
-  hi = ceil(hi / step) * step;
-  const int W = 160 + 80 * (n < 4 ? 4 : n), H = 380, L = 70, R = 90, T = 40, B = 120;
-  double pw = W - L - R, ph = H - T - B;
-#define Y(v) (T + ph * (1 - ((v) - lo) / (hi - lo)))
-  sgp_atomic_file af;
-  if (sgp_atomic_open(&af, path, e)) return -1;
-  FILE *f = af.f;
-  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-             "font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
-  fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"10\" y=\"22\" font-size=\"13\">");
-  xml_text(f, title);
-  fprintf(f, "</text>\n");
-  for (double v = lo; v <= hi + 1e-9 * step; v += step) {
-    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", L, W - R, Y(v), Y(v));
-    fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", L - 6, Y(v) + 4, fabs(v) < 1e-12 * step ? 0.0 : v);
-  }
-  fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", L, W - R, Y(fmax(lo, fmin(0, hi))), Y(fmax(lo, fmin(0, hi))));
-  fprintf(f, "<text transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\">", T + ph / 2);
-  xml_text(f, ylabel);
-  fprintf(f, "</text>\n");
-  double bw = pw / (n ? n : 1);
-  for (int i = 0; i < n; i++) {
-    double cx = L + bw * (i + 0.5);
-    if (isfinite(it[i].mean)) {
-      double y0 = Y(fmax(lo, fmin(0, hi))), y1 = Y(it[i].mean);
-      fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", cx - bw * 0.3,
-              fmin(y0, y1), bw * 0.6, fabs(y1 - y0), palette[i % NPAL]);
-      if (isfinite(it[i].lo) && isfinite(it[i].hi))
-        fprintf(f, "<path d=\"M%.1f %.1fV%.1fM%.1f %.1fH%.1fM%.1f %.1fH%.1f\" stroke=\"black\" stroke-width=\"1.5\" fill=\"none\"/>\n",
-                cx, Y(it[i].lo), Y(it[i].hi), cx - 8, Y(it[i].lo), cx + 8, cx - 8, Y(it[i].hi), cx + 8);
-    } else {
-      fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#888\">missing</text>\n", cx, T + ph / 2);
-    }
-    fprintf(f, "<text transform=\"translate(%.1f %d) rotate(35)\">", cx - 4, H - B + 16);
-    xml_text(f, it[i].label);
-    fprintf(f, " (n=%d)</text>\n", it[i].n);
-  }
-  fprintf(f, "</svg>\n");
-#undef Y
-  return sgp_atomic_commit(&af, e);
-}
+/* An axis: data range [lo, hi] onto pixels [p0, p1]. */
+typedef struct axis {
+  double lo, hi, p0, p1;
+} axis;
 
-/* The agents' colours with their labels, then the notes (NULL-terminated), from (x, y) down. */
-static void legend(FILE *f, int x, int y, const svg_traj_agent *ag, int na, const char *const *notes) {
-  for (int a = 0; a < na; a++, y += 20) {
-    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/><text x=\"%d\" y=\"%d\">",
-            x, x + 22, y, y, palette[a % NPAL], x + 28, y + 4);
-    xml_text(f, ag[a].label);
-    if (!ag[a].x) fputs(" (no rollout)", f);
-    fprintf(f, "</text>\n");
-  }
-  for (int k = 0; notes[k]; k++)
-    fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">%s</text>\n", x, y + 10 + 16 * k, notes[k]);
-}
+static double ax(const axis *a, double v) { return a->p0 + (v - a->lo) / (a->hi - a->lo) * (a->p1 - a->p0); }
 
-/* The drawing area of the trajectory figure: data coordinates [x0,x1] x [y0,y1] on an S x S square. */
-typedef struct frame {
-  double x0, x1, y0, y1, sc;
-  int L, T, S;
-} frame;
-
-static double px(const frame *fr, double v) { return fr->L + (v - fr->x0) * fr->sc; }
-static double py(const frame *fr, double v) { return fr->T + fr->S - (v - fr->y0) * fr->sc; }
-
-/* The box of the data, widened to everything drawn (diverging plans leave it) but at most 3x the
- * box, plus a margin. */
-static void traj_extent(const sweep_env_info *info, const svg_traj_agent *ag, int na, frame *fr) {
-  double x0 = info->box_lo[0], x1 = info->box_hi[0], y0 = info->box_lo[1], y1 = info->box_hi[1];
-  if (!(x1 > x0)) x0 = -1, x1 = 1;
-  if (!(y1 > y0)) y0 = -1, y1 = 1;
-  for (int a = 0; a < na; a++) {
-    for (int pass = 0; pass < 2; pass++) {
-      const float *p = pass ? ag[a].plan : ag[a].x;
-      int m = pass ? ag[a].nplan : ag[a].nx_steps;
-      for (int t = 0; p && t < m; t++) {
-        if (!isfinite(p[2 * t]) || !isfinite(p[2 * t + 1])) continue;
-        x0 = fmin(x0, p[2 * t]), x1 = fmax(x1, p[2 * t]);
-        y0 = fmin(y0, p[2 * t + 1]), y1 = fmax(y1, p[2 * t + 1]);
-      }
-    }
-  }
-  double bwid = info->box_hi[0] - info->box_lo[0], bhei = info->box_hi[1] - info->box_lo[1];
-  if (bwid > 0) x0 = fmax(x0, info->box_lo[0] - bwid), x1 = fmin(x1, info->box_hi[0] + bwid);
-  if (bhei > 0) y0 = fmax(y0, info->box_lo[1] - bhei), y1 = fmin(y1, info->box_hi[1] + bhei);
-  double pad = 0.05 * fmax(x1 - x0, y1 - y0);
-  fr->x0 = x0 - pad, fr->x1 = x1 + pad, fr->y0 = y0 - pad, fr->y1 = y1 + pad;
-  fr->S = 460, fr->L = 20, fr->T = 40;
-  fr->sc = fr->S / fmax(fr->x1 - fr->x0, fr->y1 - fr->y0);
-}
-
-/* every agent's executed (solid) and first planned (dashed) path, clamped to the frame */
-static void draw_paths(FILE *f, const frame *fr, const svg_traj_agent *ag, int na) {
-  for (int a = 0; a < na; a++) {
-    const char *col = palette[a % NPAL];
-    for (int pass = 0; pass < 2; pass++) {
-      const float *p = pass ? ag[a].plan : ag[a].x;
-      int m = pass ? ag[a].nplan : ag[a].nx_steps;
-      if (!p || m < 2) continue;
-      fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s points=\"", col, pass ? "1.5" : "2.2",
-              pass ? " stroke-dasharray=\"5 4\"" : "");
-      for (int t = 0; t < m; t++)
-        if (isfinite(p[2 * t]) && isfinite(p[2 * t + 1]))
-          fprintf(f, "%s%.1f,%.1f", t ? " " : "", px(fr, fmin(fmax(p[2 * t], fr->x0), fr->x1)),
-                  py(fr, fmin(fmax(p[2 * t + 1], fr->y0), fr->y1)));
-      fprintf(f, "\"/>\n");
-    }
-    if (ag[a].x && ag[a].nx_steps > 0 && a == 0)
-      fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"black\"/><text x=\"%.1f\" y=\"%.1f\">start</text>\n",
-              px(fr, ag[a].x[0]), py(fr, ag[a].x[1]), px(fr, ag[a].x[0]) + 7, py(fr, ag[a].x[1]) - 7);
-  }
-}
-
-int svg_trajectories(const char *path, const char *title, const sweep_env_info *info,
-                     const float *pts, long npts, const svg_traj_agent *ag, int na, sgp_err *e) {
-  frame fr;
-  traj_extent(info, ag, na, &fr);
-  const int LEG = 190, W = fr.L + fr.S + LEG, H = fr.T + fr.S + 20;
-  sgp_atomic_file af;
-  if (sgp_atomic_open(&af, path, e)) return -1;
-  FILE *f = af.f;
-  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-             "font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
-  fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"%d\" y=\"22\" font-size=\"14\">", fr.L);
-  xml_text(f, title);
-  fprintf(f, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", fr.L,
-          fr.T, fr.S, fr.S);
-  /* dataset: at most 3000 points, evenly strided */
-  long stride = npts > 3000 ? (npts + 2999) / 3000 : 1;
-  fprintf(f, "<g fill=\"#9aa\" fill-opacity=\"0.55\">\n");
-  for (long i = 0; pts && i < npts; i += stride)
-    if (isfinite(pts[2 * i]) && isfinite(pts[2 * i + 1]))
-      fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.6\"/>\n", px(&fr, pts[2 * i]), py(&fr, pts[2 * i + 1]));
-  fprintf(f, "</g>\n");
-  if (info->hole_r > 0)
-    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"#333\" fill-opacity=\"0.12\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\n",
-            px(&fr, info->hole_c[0]), py(&fr, info->hole_c[1]), info->hole_r * fr.sc);
-  draw_paths(f, &fr, ag, na);
-  if (info->has_goal2)
-    fprintf(f, "<path d=\"M%.1f %.1fl6 6m0 -6l-6 6\" transform=\"translate(-3 -3)\" stroke=\"black\" stroke-width=\"2.5\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\">goal</text>\n", px(&fr, info->goal[0]), py(&fr, info->goal[1]),
-            px(&fr, info->goal[0]) + 7, py(&fr, info->goal[1]) - 7);
-  const char *notes[] = {"solid: executed", "dashed: first plan", "dots: dataset",
-                         info->hole_r > 0 ? "disk: hole (no data)" : NULL, NULL};
-  legend(f, fr.L + fr.S + 12, fr.T + 10, ag, na, notes);
-  fprintf(f, "</svg>\n");
-  return sgp_atomic_commit(&af, e);
-}
-
-/* ------------------------------------------------------------------ time series */
-/* The value range of column k over every agent's executed and planned states and the goal. */
-static void series_range(const sweep_env_info *info, const svg_traj_agent *ag, int na, int k,
-                         double *lo, double *hi, int *tmax) {
-  int n = info->fig.n;
+/* The range of the finite values v[0..n) padded by 5 % (a flat range opens to ±0.5, or ±5 %). */
+static void data_range(const double *v, int n, double *lo, double *hi) {
   *lo = INFINITY, *hi = -INFINITY;
-  if (isfinite(info->goal[k])) *lo = *hi = info->goal[k];
-  for (int a = 0; a < na; a++)
-    for (int pass = 0; pass < 2; pass++) {
-      const float *p = pass ? ag[a].plan : ag[a].x;
-      int m = pass ? ag[a].nplan : ag[a].nx_steps;
-      if (p && m - 1 > *tmax) *tmax = m - 1;
-      for (int t = 0; p && t < m; t++)
-        if (isfinite(p[t * n + k])) *lo = fmin(*lo, p[t * n + k]), *hi = fmax(*hi, p[t * n + k]);
-    }
-  if (!(*lo <= *hi)) *lo = *hi = 0; /* nothing to draw */
-  double pad = *hi > *lo ? 0.05 * (*hi - *lo) : 0.5;
+  for (int i = 0; i < n; i++)
+    if (isfinite(v[i])) *lo = fmin(*lo, v[i]), *hi = fmax(*hi, v[i]);
+  if (!(*lo <= *hi)) *lo = 0, *hi = 1;
+  double pad = *hi > *lo ? 0.05 * (*hi - *lo) : fmax(0.5, 0.05 * fabs(*lo));
   *lo -= pad, *hi += pad;
 }
 
-/* One panel (column k) with its top-left corner at (L, top), pw × ph. */
-static void series_panel(FILE *f, const sweep_env_info *info, const svg_traj_agent *ag, int na, int k,
-                         int L, int top, int pw, int ph) {
+static void tick_label(char *buf, size_t cap, double v, double step) {
+  if (fabs(v) < 1e-9 * step) v = 0;
+  snprintf(buf, cap, "%g", v);
+}
+
+/* Ticks and labels of a vertical axis at x = L (grid lines across to R) for a. */
+static void yticks(FILE *f, const axis *a, double L, double R, int grid) {
+  double step = nice_step(a->hi - a->lo, 5);
+  char b[64];
+  for (double v = ceil(a->lo / step) * step; v <= a->hi + 1e-9 * step; v += step) {
+    double y = ax(a, v);
+    if (grid) fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>", L, R, y, y);
+    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>", L - 4, L, y, y);
+    tick_label(b, sizeof b, v, step);
+    text_at(f, L - 6, y + 4, "end", " font-size=\"10\"", b);
+  }
+}
+
+/* Ticks and labels of a horizontal axis at y = B (grid lines up to T). */
+static void xticks(FILE *f, const axis *a, double B, double T, int grid) {
+  double step = nice_step(a->hi - a->lo, 5);
+  char b[64];
+  for (double v = ceil(a->lo / step) * step; v <= a->hi + 1e-9 * step; v += step) {
+    double x = ax(a, v);
+    if (grid) fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>", x, x, T, B);
+    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>", x, x, B, B + 4);
+    tick_label(b, sizeof b, v, step);
+    text_at(f, x, B + 15, "middle", " font-size=\"10\"", b);
+  }
+}
+
+/* A vertical interval [lo, hi] at x on axis a, clipped to the axis with an arrowhead where it
+ * runs off. Returns 1 if it was clipped. */
+static int vinterval(FILE *f, const axis *a, double x, double lo, double hi, double cap) {
+  if (!isfinite(lo) || !isfinite(hi)) return 0;
+  double amin = fmin(a->lo, a->hi), amax = fmax(a->lo, a->hi);
+  int clo = lo < amin, chi = hi > amax;
+  double y0 = ax(a, fmax(lo, amin)), y1 = ax(a, fmin(hi, amax));
+  fprintf(f, "<path d=\"M%.1f %.1fV%.1f\" stroke=\"black\" stroke-width=\"1.5\" fill=\"none\"/>", x, y0, y1);
+  for (int end = 0; end < 2; end++) {
+    int clipped = end ? chi : clo;
+    double y = end ? y1 : y0;
+    if (clipped) /* an arrowhead pointing off the axis */
+      fprintf(f, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"black\"/>", x - 5, y + (end ? 7 : -7), x, y,
+              x + 5, y + (end ? 7 : -7));
+    else
+      fprintf(f, "<path d=\"M%.1f %.1fH%.1f\" stroke=\"black\" stroke-width=\"1.5\"/>", x - cap, y, x + cap);
+  }
+  fputc('\n', f);
+  return clo || chi;
+}
+
+/* ------------------------------------------------------------------ bar charts */
+int svg_bar_chart(const char *path, const char *title, const char *ylabel, const char *note, const svg_bar_item *it,
+                  int n, sgp_err *e) {
+  /* the axis follows the estimates and the per-seed points, not the intervals */
+  int nv = 0;
+  for (int i = 0; i < n; i++) nv += 1 + it[i].npoints;
+  double *v = sgp_malloc(sizeof *v * (size_t)(nv + 1));
+  nv = 0;
+  for (int i = 0; i < n; i++) {
+    v[nv++] = it[i].est;
+    for (int k = 0; k < it[i].npoints; k++) v[nv++] = it[i].points[k];
+  }
   double lo, hi;
-  int tmax = 1, n = info->fig.n;
-  series_range(info, ag, na, k, &lo, &hi, &tmax);
-  if (tmax < 1) tmax = 1;
-#define SX(t) (L + (double)(t) * pw / tmax)
-#define SY(v) (top + ph * (1 - ((v) - lo) / (hi - lo)))
-  fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", L, top, pw, ph);
-  fprintf(f, "<text x=\"%d\" y=\"%d\">", L + 6, top + 16);
-  xml_text(f, info->fig.labels[k] ? info->fig.labels[k] : "");
-  fprintf(f, "</text>\n<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3g</text>", L - 4, top + 10, hi);
-  fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3g</text>\n", L - 4, top + ph, lo);
-  if (isfinite(info->goal[k]))
-    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"black\" stroke-dasharray=\"2 3\"/>\n", L,
-            L + pw, SY(info->goal[k]), SY(info->goal[k]));
-  for (int a = 0; a < na; a++)
+  data_range(v, nv, &lo, &hi);
+  free(v);
+  int zero_in = lo <= 0 && hi >= 0;
+  const int W = 170 + 84 * (n < 4 ? 4 : n), H = 420, L = 70, R = 30, T = 58, B = 130;
+  axis a = {lo, hi, H - B, T};
+  sgp_atomic_file af;
+  if (sgp_atomic_open(&af, path, e)) return -1;
+  FILE *f = af.f;
+  svg_open(f, W, H);
+  text_at(f, 10, 20, NULL, " font-size=\"13\"", title);
+  text_at(f, 10, 38, NULL, " font-size=\"11\" fill=\"#444\"", note);
+  yticks(f, &a, L, W - R, 1);
+  fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", L, T, W - L - R,
+          H - B - T);
+  if (zero_in) fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", L, W - R, ax(&a, 0), ax(&a, 0));
+  fprintf(f, "<text transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\">", T + (H - B - T) / 2.0);
+  xml_text(f, ylabel);
+  fprintf(f, "</text>\n");
+  double bw = (double)(W - L - R) / (n ? n : 1);
+  int clipped = 0;
+  for (int i = 0; i < n; i++) {
+    double cx = L + bw * (i + 0.5);
+    const char *col = svg_colour(it[i].style);
+    if (isfinite(it[i].est)) {
+      if (zero_in) {
+        double y0 = ax(&a, 0), y1 = ax(&a, it[i].est);
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" fill-opacity=\"0.55\"/>\n",
+                cx - bw * 0.3, fmin(y0, y1), bw * 0.6, fabs(y1 - y0), col);
+      }
+      fprintf(f, "<path d=\"M%.1f %.1fH%.1f\" stroke=\"%s\" stroke-width=\"4\"/>\n", cx - bw * 0.3, ax(&a, it[i].est),
+              cx + bw * 0.3, col);
+      clipped |= vinterval(f, &a, cx, it[i].lo, it[i].hi, 8);
+      /* the per-seed values: spread across the bar in seed order, drawn over it */
+      for (int k = 0; k < it[i].npoints; k++) {
+        if (!isfinite(it[i].points[k])) continue;
+        double dx = it[i].npoints > 1 ? (k / (double)(it[i].npoints - 1) - 0.5) * bw * 0.4 : 0;
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.2\" fill=\"white\" stroke=\"%s\" stroke-width=\"1.6\"/>", cx + dx,
+                ax(&a, it[i].points[k]), col);
+      }
+      fputc('\n', f);
+    } else {
+      text_at(f, cx, T + (H - B - T) / 2.0, "middle", " fill=\"#888\"", "missing");
+    }
+    char lab[300];
+    snprintf(lab, sizeof lab, "%s (n=%d)", it[i].label, it[i].n);
+    fprintf(f, "<text transform=\"translate(%.1f %d) rotate(35)\" font-size=\"11\">", cx - 4, H - B + 16);
+    xml_text(f, lab);
+    fprintf(f, "</text>\n");
+  }
+  if (!zero_in) text_at(f, W - R, T - 4, "end", " font-size=\"10\" fill=\"#444\"", "axis does not include 0: estimates as marks");
+  if (clipped) text_at(f, L, T - 4, NULL, " font-size=\"10\" fill=\"#444\"", "arrowhead: interval clipped at the axis");
+  fprintf(f, "</svg>\n");
+  return sgp_atomic_commit(&af, e);
+}
+
+/* ------------------------------------------------------------------ legends */
+static void legend(FILE *f, int x, int y, const svg_traj_agent *ag, int na, const char *const *notes) {
+  for (int a = 0; a < na; a++, y += 20) {
+    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\"%s/>", x, x + 30, y, y,
+            svg_colour(ag[a].style), dash_of(ag[a].style));
+    text_at(f, x + 36, y + 4, NULL, NULL, ag[a].label);
+  }
+  for (int k = 0; notes[k]; k++) text_at(f, x, y + 10 + 16 * k, NULL, " fill=\"#555\" font-size=\"11\"", notes[k]);
+}
+
+/* every agent's executed (thick, its pattern) and first planned (thin, faint) path of columns
+ * (cx, cy) of n-column rows, clamped to the axes */
+static void draw_lines(FILE *f, const axis *X, const axis *Y, const svg_traj_agent *ag, int na, int n, int cx, int cy,
+                       int series) {
+  for (int a = 0; a < na; a++) {
     for (int pass = 0; pass < 2; pass++) {
       const float *p = pass ? ag[a].plan : ag[a].x;
       int m = pass ? ag[a].nplan : ag[a].nx_steps;
       if (!p || m < 2) continue;
-      fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s points=\"", palette[a % NPAL],
-              pass ? "1.5" : "2.2", pass ? " stroke-dasharray=\"5 4\"" : "");
-      for (int t = 0; t < m; t++)
-        if (isfinite(p[t * n + k])) fprintf(f, "%s%.1f,%.1f", t ? " " : "", SX(t), SY(p[t * n + k]));
+      fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s%s points=\"", svg_colour(ag[a].style),
+              pass ? "1" : "2", pass ? " stroke-opacity=\"0.55\"" : "", pass ? "" : dash_of(ag[a].style));
+      int first = 1;
+      for (int t = 0; t < m; t++) {
+        double xv = series ? t : p[t * n + cx], yv = p[t * n + cy];
+        if (!isfinite(xv) || !isfinite(yv)) continue;
+        xv = fmin(fmax(xv, fmin(X->lo, X->hi)), fmax(X->lo, X->hi));
+        yv = fmin(fmax(yv, fmin(Y->lo, Y->hi)), fmax(Y->lo, Y->hi));
+        fprintf(f, "%s%.1f,%.1f", first ? "" : " ", ax(X, xv), ax(Y, yv));
+        first = 0;
+      }
       fprintf(f, "\"/>\n");
     }
-#undef SX
-#undef SY
+  }
 }
 
-int svg_series(const char *path, const char *title, const sweep_env_info *info,
-               const svg_traj_agent *ag, int na, sgp_err *e) {
-  const int L = 60, T = 40, PW = 460, PH = 150, GAP = 24, LEG = 190, n = info->fig.n;
-  int W = L + PW + LEG, H = T + n * (PH + GAP) + 20;
+/* ------------------------------------------------------------------ planar small multiples */
+/* The extent of every panel: the data box, widened to what is drawn (at most 3× the box). */
+static void planar_extent(const sweep_env_info *info, const svg_traj_panel *pn, int np, double *x0, double *x1,
+                          double *y0, double *y1) {
+  *x0 = info->box_lo[0], *x1 = info->box_hi[0], *y0 = info->box_lo[1], *y1 = info->box_hi[1];
+  if (!(*x1 > *x0)) *x0 = -1, *x1 = 1;
+  if (!(*y1 > *y0)) *y0 = -1, *y1 = 1;
+  for (int q = 0; q < np; q++)
+    for (int a = 0; a < pn[q].nagents; a++)
+      for (int pass = 0; pass < 2; pass++) {
+        const float *p = pass ? pn[q].agents[a].plan : pn[q].agents[a].x;
+        int m = pass ? pn[q].agents[a].nplan : pn[q].agents[a].nx_steps;
+        for (int t = 0; p && t < m; t++) {
+          if (!isfinite(p[2 * t]) || !isfinite(p[2 * t + 1])) continue;
+          *x0 = fmin(*x0, p[2 * t]), *x1 = fmax(*x1, p[2 * t]);
+          *y0 = fmin(*y0, p[2 * t + 1]), *y1 = fmax(*y1, p[2 * t + 1]);
+        }
+      }
+  double bw = info->box_hi[0] - info->box_lo[0], bh = info->box_hi[1] - info->box_lo[1];
+  if (bw > 0) *x0 = fmax(*x0, info->box_lo[0] - bw), *x1 = fmin(*x1, info->box_hi[0] + bw);
+  if (bh > 0) *y0 = fmax(*y0, info->box_lo[1] - bh), *y1 = fmin(*y1, info->box_hi[1] + bh);
+  double pad = 0.04 * fmax(*x1 - *x0, *y1 - *y0);
+  *x0 -= pad, *x1 += pad, *y0 -= pad, *y1 += pad;
+}
+
+int svg_trajectories(const char *path, const char *title, const sweep_env_info *info, const svg_traj_panel *pn,
+                     int np, sgp_err *e) {
+  double x0, x1, y0, y1;
+  planar_extent(info, pn, np, &x0, &x1, &y0, &y1);
+  /* square data units: S pixels for the larger side */
+  const int S = 300, ncol = np < 3 ? (np ? np : 1) : 3, nrow = (np + ncol - 1) / ncol, L = 50, T = 44, GX = 56, GY = 56,
+            LEG = 230;
+  double sc = S / fmax(x1 - x0, y1 - y0);
+  int pw = (int)ceil((x1 - x0) * sc), ph = (int)ceil((y1 - y0) * sc);
+  int W = L + ncol * (pw + GX) + LEG, H = T + nrow * (ph + GY) + 10;
   sgp_atomic_file af;
   if (sgp_atomic_open(&af, path, e)) return -1;
   FILE *f = af.f;
-  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-             "font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
-  fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"10\" y=\"22\" font-size=\"14\">");
-  xml_text(f, title);
-  fprintf(f, "</text>\n");
-  for (int k = 0; k < n; k++) series_panel(f, info, ag, na, k, L, T + k * (PH + GAP), PW, PH);
-  fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">control step</text>\n", L + PW / 2, H - 6);
-  const char *notes[] = {"solid: executed", "dashed: first plan", "dotted: goal", NULL};
-  legend(f, L + PW + 12, T + 10, ag, na, notes);
+  svg_open(f, W, H);
+  text_at(f, 10, 22, NULL, " font-size=\"14\"", title);
+  for (int q = 0; q < np; q++) {
+    int pl = L + (q % ncol) * (pw + GX), pt = T + (q / ncol) * (ph + GY) + 14;
+    axis X = {x0, x1, pl, pl + pw}, Y = {y0, y1, pt + ph, pt};
+    text_at(f, pl, pt - 5, NULL, " font-size=\"12\"", pn[q].title);
+    xticks(f, &X, pt + ph, pt, 1);
+    yticks(f, &Y, pl, pl + pw, 1);
+    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", pl, pt, pw, ph);
+    long stride = pn[q].npts > 1500 ? (pn[q].npts + 1499) / 1500 : 1;
+    fprintf(f, "<g fill=\"#9aa\" fill-opacity=\"0.5\">\n");
+    for (long i = 0; pn[q].pts && i < pn[q].npts; i += stride) {
+      double px = pn[q].pts[2 * i], py = pn[q].pts[2 * i + 1];
+      if (isfinite(px) && isfinite(py) && px >= x0 && px <= x1 && py >= y0 && py <= y1)
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.2\"/>\n", ax(&X, px), ax(&Y, py));
+    }
+    fprintf(f, "</g>\n");
+    if (info->hole_r > 0)
+      fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"#333\" fill-opacity=\"0.12\" stroke=\"#333\" "
+                 "stroke-dasharray=\"4 3\"/>\n", ax(&X, info->hole_c[0]), ax(&Y, info->hole_c[1]), info->hole_r * sc);
+    draw_lines(f, &X, &Y, pn[q].agents, pn[q].nagents, 2, 0, 1, 0);
+    for (int a = 0; a < pn[q].nagents; a++)
+      if (pn[q].agents[a].x && pn[q].agents[a].nx_steps > 0) { /* the episode's start */
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"black\"/>\n", ax(&X, pn[q].agents[a].x[0]),
+                ax(&Y, pn[q].agents[a].x[1]));
+        break;
+      }
+    if (info->has_goal2)
+      fprintf(f, "<path d=\"M%.1f %.1fl8 8m0 -8l-8 8\" transform=\"translate(-4 -4)\" stroke=\"black\" stroke-width=\"2.5\"/>\n",
+              ax(&X, info->goal[0]), ax(&Y, info->goal[1]));
+    if (q % ncol == 0) {
+      fprintf(f, "<text transform=\"translate(%d %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">", pl - 36,
+              pt + ph / 2.0);
+      xml_text(f, info->fig.labels[1] ? info->fig.labels[1] : "");
+      fprintf(f, "</text>\n");
+    }
+    text_at(f, pl + pw / 2.0, pt + ph + 30, "middle", " font-size=\"11\"", info->fig.labels[0] ? info->fig.labels[0] : "");
+  }
+  const char *notes[] = {"thick: executed (episode 0)", "thin, faint: first plan", "dots: the seed's dataset",
+                         "black dot: start; cross: goal", info->hole_r > 0 ? "dashed disk: hole (no data)" : NULL, NULL};
+  legend(f, L + ncol * (pw + GX), T + 20, np ? pn[0].agents : NULL, np ? pn[0].nagents : 0, notes);
+  fprintf(f, "</svg>\n");
+  return sgp_atomic_commit(&af, e);
+}
+
+/* ------------------------------------------------------------------ time-series small multiples */
+/* Rows: the figure's state dimensions; columns: the panels (seeds). Shared value axis per row. */
+int svg_series(const char *path, const char *title, const sweep_env_info *info, const svg_traj_panel *pn, int np,
+               sgp_err *e) {
+  const int n = info->fig.n, L = 70, T = 44, PW = 230, PH = 140, GX = 30, GY = 44, LEG = 230;
+  int W = L + np * (PW + GX) + LEG, H = T + n * (PH + GY) + 30;
+  sgp_atomic_file af;
+  if (sgp_atomic_open(&af, path, e)) return -1;
+  FILE *f = af.f;
+  svg_open(f, W, H);
+  text_at(f, 10, 22, NULL, " font-size=\"14\"", title);
+  int tmax = 1;
+  for (int q = 0; q < np; q++)
+    for (int a = 0; a < pn[q].nagents; a++) {
+      if (pn[q].agents[a].nx_steps - 1 > tmax) tmax = pn[q].agents[a].nx_steps - 1;
+      if (pn[q].agents[a].nplan - 1 > tmax) tmax = pn[q].agents[a].nplan - 1;
+    }
+  for (int k = 0; k < n; k++) {
+    /* the row's value range over every panel, the goal included */
+    double lo = INFINITY, hi = -INFINITY;
+    if (isfinite(info->goal[k])) lo = hi = info->goal[k];
+    for (int q = 0; q < np; q++)
+      for (int a = 0; a < pn[q].nagents; a++)
+        for (int pass = 0; pass < 2; pass++) {
+          const float *p = pass ? pn[q].agents[a].plan : pn[q].agents[a].x;
+          int m = pass ? pn[q].agents[a].nplan : pn[q].agents[a].nx_steps;
+          for (int t = 0; p && t < m; t++)
+            if (isfinite(p[t * n + k])) lo = fmin(lo, p[t * n + k]), hi = fmax(hi, p[t * n + k]);
+        }
+    if (!(lo <= hi)) lo = hi = 0;
+    double pad = hi > lo ? 0.05 * (hi - lo) : 0.5;
+    lo -= pad, hi += pad;
+    for (int q = 0; q < np; q++) {
+      int pl = L + q * (PW + GX), pt = T + k * (PH + GY) + 14;
+      axis X = {0, tmax, pl, pl + PW}, Y = {lo, hi, pt + PH, pt};
+      if (k == 0) text_at(f, pl, pt - 5, NULL, " font-size=\"12\"", pn[q].title);
+      xticks(f, &X, pt + PH, pt, 1);
+      yticks(f, &Y, pl, pl + PW, 1);
+      fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", pl, pt, PW, PH);
+      if (isfinite(info->goal[k]))
+        fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"black\" stroke-dasharray=\"1 3\"/>\n", pl,
+                pl + PW, ax(&Y, info->goal[k]), ax(&Y, info->goal[k]));
+      /* one column of the n-column rows, against the step */
+      draw_lines(f, &X, &Y, pn[q].agents, pn[q].nagents, n, 0, k, 1);
+      if (q == 0) {
+        fprintf(f, "<text transform=\"translate(%d %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">", pl - 46,
+                pt + PH / 2.0);
+        xml_text(f, info->fig.labels[k] ? info->fig.labels[k] : "");
+        fprintf(f, "</text>\n");
+      }
+    }
+  }
+  text_at(f, L + np * (PW + GX) / 2.0, H - 6, "middle", NULL, "control step");
+  const char *notes[] = {"thick: executed (episode 0)", "thin, faint: first plan", "dotted black: goal", NULL};
+  legend(f, L + np * (PW + GX), T + 20, np ? pn[0].agents : NULL, np ? pn[0].nagents : 0, notes);
+  fprintf(f, "</svg>\n");
+  return sgp_atomic_commit(&af, e);
+}
+
+/* ------------------------------------------------------------------ aggregate figure */
+int svg_aggregate(const char *path, const char *title, const char *xlabel, const svg_agg_item *it, int n,
+                  const double *taus, int ntau, sgp_err *e) {
+  const int L = 170, T = 56, PW = 330, GAP = 90, PW2 = 360, LEG = 200, rowh = 26;
+  int H1 = n * rowh + 20, PH = H1 > 260 ? H1 : 260, W = L + PW + GAP + PW2 + LEG, H = T + PH + 60;
+  /* left: IQM and its interval per agent (an interval plot: the axis spans the intervals) */
+  double *v = sgp_malloc(sizeof *v * (size_t)(3 * n + 1));
+  for (int i = 0; i < n; i++) v[3 * i] = it[i].est, v[3 * i + 1] = it[i].lo, v[3 * i + 2] = it[i].hi;
+  double lo, hi;
+  data_range(v, 3 * n, &lo, &hi);
+  free(v);
+  sgp_atomic_file af;
+  if (sgp_atomic_open(&af, path, e)) return -1;
+  FILE *f = af.f;
+  svg_open(f, W, H);
+  text_at(f, 10, 20, NULL, " font-size=\"14\"", title);
+  text_at(f, 10, 38, NULL, " font-size=\"11\" fill=\"#444\"",
+          "left: interquartile mean over every row's seeds x episodes, 95% stratified bootstrap interval; "
+          "right: performance profiles (fraction of runs above a score)");
+  axis X = {lo, hi, L, L + PW};
+  fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", L, T, PW, PH);
+  xticks(f, &X, T + PH, T, 1);
+  text_at(f, L + PW / 2.0, T + PH + 32, "middle", " font-size=\"11\"", xlabel);
+  int clipped = 0;
+  for (int i = 0; i < n; i++) {
+    double y = T + 20 + i * rowh;
+    char lab[300];
+    snprintf(lab, sizeof lab, "%s (%d row%s)", it[i].label, it[i].nrows, it[i].nrows == 1 ? "" : "s");
+    text_at(f, L - 8, y + 4, "end", " font-size=\"11\"", lab);
+    if (!isfinite(it[i].est)) continue;
+    const char *col = svg_colour(it[i].style);
+    double a0 = isfinite(it[i].lo) ? it[i].lo : it[i].est, a1 = isfinite(it[i].hi) ? it[i].hi : it[i].est;
+    int c0 = a0 < lo, c1 = a1 > hi;
+    clipped |= c0 || c1;
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"12\" fill=\"%s\" fill-opacity=\"0.45\"/>",
+            ax(&X, fmax(a0, lo)), y - 6, ax(&X, fmin(a1, hi)) - ax(&X, fmax(a0, lo)), col);
+    if (c0) fprintf(f, "<path d=\"M%.1f %.1fl7 -5v10Z\" fill=\"black\"/>", ax(&X, lo), y);
+    if (c1) fprintf(f, "<path d=\"M%.1f %.1fl-7 -5v10Z\" fill=\"black\"/>", ax(&X, hi), y);
+    fprintf(f, "<path d=\"M%.1f %.1fv14\" stroke=\"%s\" stroke-width=\"3\"/>\n", ax(&X, it[i].est), y - 7, col);
+  }
+  if (clipped) text_at(f, L, T - 4, NULL, " font-size=\"10\" fill=\"#444\"", "arrowhead: interval clipped at the axis");
+  /* right: performance profiles */
+  int L2 = L + PW + GAP;
+  axis PX = {taus[0], taus[ntau - 1], L2, L2 + PW2}, PY = {0, 1, T + PH, T};
+  fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", L2, T, PW2, PH);
+  xticks(f, &PX, T + PH, T, 1);
+  yticks(f, &PY, L2, L2 + PW2, 1);
+  text_at(f, L2 + PW2 / 2.0, T + PH + 32, "middle", " font-size=\"11\"", "score threshold tau");
+  fprintf(f, "<text transform=\"translate(%d %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">fraction of runs "
+             "with score &gt; tau</text>\n", L2 - 40, T + PH / 2.0);
+  for (int i = 0; i < n; i++) {
+    if (!it[i].profile) continue;
+    const char *col = svg_colour(it[i].style);
+    if (it[i].prof_lo && it[i].prof_hi) { /* the interval band */
+      fprintf(f, "<polygon fill=\"%s\" fill-opacity=\"0.12\" points=\"", col);
+      for (int k = 0; k < ntau; k++)
+        if (isfinite(it[i].prof_hi[k])) fprintf(f, "%.1f,%.1f ", ax(&PX, taus[k]), ax(&PY, it[i].prof_hi[k]));
+      for (int k = ntau - 1; k >= 0; k--)
+        if (isfinite(it[i].prof_lo[k])) fprintf(f, "%.1f,%.1f ", ax(&PX, taus[k]), ax(&PY, it[i].prof_lo[k]));
+      fprintf(f, "\"/>\n");
+    }
+    fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", col, dash_of(it[i].style));
+    for (int k = 0; k < ntau; k++)
+      if (isfinite(it[i].profile[k])) fprintf(f, "%s%.1f,%.1f", k ? " " : "", ax(&PX, taus[k]), ax(&PY, it[i].profile[k]));
+    fprintf(f, "\"/>\n");
+  }
+  for (int i = 0; i < n; i++) {
+    int y = T + 10 + 20 * i, x = L2 + PW2 + 16;
+    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\"%s/>", x, x + 30, y, y,
+            svg_colour(it[i].style), dash_of(it[i].style));
+    text_at(f, x + 36, y + 4, NULL, " font-size=\"11\"", it[i].label);
+  }
   fprintf(f, "</svg>\n");
   return sgp_atomic_commit(&af, e);
 }

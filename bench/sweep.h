@@ -31,6 +31,7 @@ typedef struct sweep_env_info {
   int has_ref;            /* reference returns: the main metric is the normalised score */
   int T;                  /* episode length (normalised scores need full-length episodes) */
   env_figure fig;         /* the trajectory figure the environment declares (envs/env.h) */
+  int fig_box;            /* its dims are data-box dimensions: states are decoded (spec.figure_box) */
   /* a planar figure, in its two state dimensions fig.dims[0], fig.dims[1]: */
   double box_lo[2], box_hi[2]; /* extent of the data box (figure extent) */
   int has_goal2;          /* the goal is drawn */
@@ -56,6 +57,10 @@ typedef struct sweep_registry {
    * collector's parser, a training config with the trainer's, a run with sgp eval's), before any
    * job starts; errors name `file` and the job. NULL: not checked (the fake registry). */
   int (*check_jobs)(const struct sweep_job *jobs, int njobs, const char *file, sgp_err *e);
+  /* States x (rows × nx) of an environment (name, config) -> its figure's coordinates (rows ×
+   * fig.n), decoded where the figure is in data-box coordinates (pixels). NULL: the state
+   * dimensions fig.dims themselves. */
+  int (*decode)(const char *name, const cJSON *config, const float *x, long rows, int nx, float *out, sgp_err *e);
 } sweep_registry;
 
 const sweep_registry *sweep_registry_builtin(void);
@@ -94,6 +99,7 @@ typedef struct sweep_row {
   char *metric;   /* main metric: normalized_score, success or final_cost */
   sweep_env_info info;
   int trajectories; /* save rollouts and draw the 2-D figure */
+  cJSON *config;    /* the environment's config as the sweep file gives it */
 } sweep_row;
 
 typedef struct sweep_run {
@@ -296,29 +302,54 @@ int sweep_write_tables(const sweep *sw, const cJSON *timing, int *missing, sgp_e
 int sweep_fake_job(int argc, char **argv);
 
 /* ------------------------------------------------------------------ SVG figures (svg.c) */
+/* An agent's style (its column index) picks one of 16 colours and one of 4 line patterns. */
+#define SVG_NSTYLE_COLOURS 16
+const char *svg_colour(int style);
+
 typedef struct svg_bar_item {
   const char *label;
-  double mean, lo, hi; /* lo/hi NaN: no whisker; mean NaN: no bar ("missing") */
-  int n;
+  int style;
+  double est, lo, hi;   /* point estimate and interval (NaN: none); est NaN: "missing" */
+  const double *points; /* per-seed values drawn over the bar */
+  int npoints;
+  int n;                /* values behind the estimate */
 } svg_bar_item;
-/* Bar chart with confidence whiskers, one bar per agent. */
-int svg_bar_chart(const char *path, const char *title, const char *ylabel, const svg_bar_item *items,
+/* One bar per agent: the estimate, its interval (clipped with an arrowhead where it leaves the
+ * axis, which follows the estimates and the points), the per-seed points. note: what is shown. */
+int svg_bar_chart(const char *path, const char *title, const char *ylabel, const char *note, const svg_bar_item *items,
                   int n, sgp_err *e);
 
 typedef struct svg_traj_agent {
   const char *label;
+  int style;
   const float *x;  int nx_steps;   /* executed states, nx_steps × fig.n (NULL: none) */
   const float *plan; int nplan;    /* first plan, nplan × fig.n (NULL: none) */
 } svg_traj_agent;
-/* The light-dark picture: dataset scatter (npts × 2), the hole disk, start and goal, the executed
- * (solid) and first planned (dashed) trajectory of every agent. */
-int svg_trajectories(const char *path, const char *title, const sweep_env_info *info,
-                     const float *pts, long npts, const svg_traj_agent *agents, int nagents,
-                     sgp_err *e);
-/* Time series, one panel per state dimension of info->fig (labels from it), the step on the
- * horizontal axis: every agent's executed (solid) and first planned (dashed) states, the goal
- * value as a dotted line. */
-int svg_series(const char *path, const char *title, const sweep_env_info *info,
-               const svg_traj_agent *agents, int nagents, sgp_err *e);
+/* One panel of a small-multiples figure: a seed, its dataset (planar: npts × 2) and its agents. */
+typedef struct svg_traj_panel {
+  const char *title;
+  const float *pts;
+  long npts;
+  const svg_traj_agent *agents;
+  int nagents;
+} svg_traj_panel;
+/* The light-dark picture, one panel per seed on shared axes with ticks: the dataset, the hole
+ * disk, start and goal, every agent's executed and first planned path. */
+int svg_trajectories(const char *path, const char *title, const sweep_env_info *info, const svg_traj_panel *panels,
+                     int npanels, sgp_err *e);
+/* Time series: a row of panels per state dimension of info->fig, a column per seed, the step on
+ * the horizontal axis, the goal value dotted. */
+int svg_series(const char *path, const char *title, const sweep_env_info *info, const svg_traj_panel *panels,
+               int npanels, sgp_err *e);
+
+typedef struct svg_agg_item {
+  const char *label;
+  int style, nrows;
+  double est, lo, hi;                        /* IQM across rows and its interval */
+  const double *profile, *prof_lo, *prof_hi; /* the performance profile at taus (and its band) */
+} svg_agg_item;
+/* Aggregate over rows: IQM with intervals per agent (left) and performance profiles (right). */
+int svg_aggregate(const char *path, const char *title, const char *xlabel, const svg_agg_item *items, int n,
+                  const double *taus, int ntau, sgp_err *e);
 
 #endif

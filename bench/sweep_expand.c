@@ -1083,6 +1083,7 @@ static int add_row(builder *b, const env_entry *en, const char *dataset) {
   r->metric = sgp_strdup(en->metric);
   r->info = en->info;
   r->trajectories = en->trajectories;
+  r->config = cJSON_Duplicate(member(en->envobj, "config"), 1);
   return sw->nrows++;
 }
 
@@ -1171,6 +1172,7 @@ void sweep_free(sweep *sw) {
   for (int i = 0; i < sw->nrows; i++) {
     void *row[] = {sw->rows[i].env, sw->rows[i].env_name, sw->rows[i].dataset, sw->rows[i].metric};
     free_all(row, 4);
+    cJSON_Delete(sw->rows[i].config);
   }
   for (int i = 0; i < sw->ncols; i++) free(sw->cols[i]);
   cJSON_Delete(sw->root);

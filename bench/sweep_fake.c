@@ -4,7 +4,8 @@
  * every artefact it writes says "fake": true. Nothing here is a benchmark result.
  *
  *   environments  fake-2d (nx 2, a hole disk of radius 0.4 at the origin, no reference returns)
- *                 fake-4d (nx 4, reference returns: the main metric is the normalised score)
+ *                 fake-4d (nx 4, reference returns: the main metric is the normalised score; a
+ *                 time-series figure of its first two dimensions when "trajectories": true)
  *   planners      fake-grad (needs dynamics, and a score when beta > 0), fake-ens (ensemble),
  *                 fake-sample (no model). Parameters: quality (0..1, the expected success),
  *                 beta, horizon, sleep_ms (slows the eval job down), fail (the eval job fails),
@@ -27,6 +28,7 @@ typedef struct fake_env {
   int nx, nu, has_ref, planar;
 } fake_env;
 static const fake_env fake_envs[] = {{"fake-2d", 2, 2, 0, 1}, {"fake-4d", 4, 1, 1, 0}};
+static const char *const fake_series_labels[2] = {"p", "theta"};
 
 static const fake_env *fake_env_find(const char *name) {
   for (size_t i = 0; i < sizeof fake_envs / sizeof fake_envs[0]; i++)
@@ -43,7 +45,10 @@ static void fake_spec(const fake_env *f, env_spec *s) {
   s->name = f->name;
   s->nx = f->nx, s->nu = f->nu, s->has_ref = f->has_ref;
   s->goal = goal;
-  if (!f->planar) return;
+  if (!f->planar) { /* time series of its first two dimensions, drawn only when a row asks */
+    s->figure = (env_figure){ENV_FIG_SERIES, 0, 2, {0, 1}, {fake_series_labels[0], fake_series_labels[1]}};
+    return;
+  }
   s->has_box = 1, s->nbx = f->nx, s->nbu = f->nu;
   for (int i = 0; i < f->nx; i++) s->box_lo[i] = -1, s->box_hi[i] = 1;
   s->excluded.radius = 0.4;
@@ -97,7 +102,7 @@ static int fake_planner_needs(cJSON *planner, const char *file, const char *path
   return 0;
 }
 
-static const sweep_registry fake = {"fake (test-only)", fake_env_info, fake_planner_needs, 1, NULL};
+static const sweep_registry fake = {"fake (test-only)", fake_env_info, fake_planner_needs, 1, NULL, NULL};
 
 const sweep_registry *sweep_registry_fake(void) { return &fake; }
 
@@ -326,7 +331,7 @@ static cJSON *fake_episode(int ep, int steps, int two, double q, double beta, do
   return o;
 }
 
-static void fake_summary(cJSON *res, const fake_sums *s, int episodes, int two) {
+static void fake_summary(cJSON *res, const fake_sums *s, int episodes, int two, int H, double beta) {
   cJSON *j = cJSON_AddObjectToObject(res, "summary");
   cJSON_AddNumberToObject(j, "return_mean", s->ret / episodes);
   if (two) cJSON_AddNullToObject(j, "normalized_score_mean");
@@ -337,6 +342,8 @@ static void fake_summary(cJSON *res, const fake_sums *s, int episodes, int two) 
   cJSON_AddNumberToObject(j, "plan_gap_mean", s->gap / episodes);
   cJSON_AddNumberToObject(j, "episodes", episodes);
   cJSON_AddNumberToObject(j, "failed_episodes", 0);
+  cJSON_AddNumberToObject(j, "model_rows_per_plan", 100.0 * H);
+  cJSON_AddNumberToObject(j, "score_rows_per_plan", beta > 0 ? 100.0 * H : 0);
 }
 
 static int fake_eval(int argc, char **argv) {
@@ -383,7 +390,7 @@ static int fake_eval(int argc, char **argv) {
     if (roll) rc = write_rollouts(roll, ep, steps, H, beta, 0.03 * z, &e);
   }
   if (!rc) {
-    fake_summary(res, &sums, episodes, two);
+    fake_summary(res, &sums, episodes, two, H, beta);
     cJSON *t = cJSON_AddObjectToObject(res, "timing");
     cJSON_AddNumberToObject(t, "total_s", sgp_now() - t0);
     rc = sgp_json_write(out, res, &e);

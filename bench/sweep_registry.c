@@ -24,10 +24,11 @@ void sweep_env_describe(const env_spec *s, sweep_env_info *out) {
   out->fig = s->figure;
   out->nmetrics = s->nmetrics;
   memcpy(out->metrics, s->metrics, sizeof out->metrics);
+  out->fig_box = s->figure_box;
   for (int k = 0; k < s->figure.n && k < ENV_FIG_MAX; k++) out->goal[k] = s->goal ? s->goal[s->figure.dims[k]] : NAN;
   if (s->figure.kind != ENV_FIG_PLANAR) return;
   const int *d = s->figure.dims;
-  int box = s->has_box && s->nbx == s->nx;
+  int box = s->has_box && (s->nbx == s->nx || s->figure_box);
   for (int k = 0; k < 2; k++) {
     out->box_lo[k] = box ? s->box_lo[d[k]] : -1;
     out->box_hi[k] = box ? s->box_hi[d[k]] : 1;
@@ -168,6 +169,31 @@ static int builtin_check_jobs(const sweep_job *jobs, int njobs, const char *file
   return rc;
 }
 
-static const sweep_registry builtin = {"built-in", builtin_env_info, builtin_planner_needs, 0, builtin_check_jobs};
+/* States (rows × nx, float) -> the figure's coordinates (rows × fig.n): the state dimensions, or for
+ * a figure in box coordinates (spec.figure_box) the data-box point of each state. */
+static int builtin_decode(const char *name, const cJSON *config, const float *x, long rows, int nx, float *out,
+                          sgp_err *e) {
+  cJSON *copy = config ? cJSON_Duplicate(config, 1) : NULL;
+  sgp_env *env;
+  int rc = env_create(name, copy, "decode", &env, e);
+  cJSON_Delete(copy);
+  if (rc) return -1;
+  const env_figure *f = &env->spec.figure;
+  if (nx != env->spec.nx) {
+    env_destroy(env);
+    return sgp_fail(e, "%s: states have %d columns, the environment nx = %d", name, nx, env->spec.nx);
+  }
+  double *xs = sgp_malloc(sizeof *xs * (size_t)nx), b[ENV_MAX_BOX];
+  for (long i = 0; i < rows; i++) {
+    for (int k = 0; k < nx; k++) xs[k] = x[i * nx + k];
+    if (env->spec.figure_box) env_state_to_box(env, xs, b);
+    for (int k = 0; k < f->n; k++) out[i * f->n + k] = (float)(env->spec.figure_box ? b[f->dims[k]] : xs[f->dims[k]]);
+  }
+  free(xs);
+  env_destroy(env);
+  return 0;
+}
+
+static const sweep_registry builtin = {"built-in", builtin_env_info, builtin_planner_needs, 0, builtin_check_jobs, builtin_decode};
 
 const sweep_registry *sweep_registry_builtin(void) { return &builtin; }

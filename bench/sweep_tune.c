@@ -86,7 +86,7 @@ static const cJSON *cell_points(const sweep *sw, int row, int col) {
 }
 
 /* The keys of the tuning runs of (row, col, setting) in seed order, as a JSON array. */
-static cJSON *run_keys(const sweep *sw, int row, int col, int setting) {
+static cJSON *setting_run_keys(const sweep *sw, int row, int col, int setting) {
   cJSON *a = cJSON_CreateArray();
   for (int si = 0; si < sw->tuning.nseeds; si++)
     for (int q = 0; q < sw->tuning.nruns; q++) {
@@ -127,7 +127,7 @@ static int result_matches(const sweep *sw, const cJSON *res, char *why, size_t c
     int k = 0, found = 0;
     for (const cJSON *p = pts->child; p; p = p->next, k++) {
       const cJSON *sc = cJSON_GetArrayItem(scores, k);
-      cJSON *keys = run_keys(sw, row, col, k);
+      cJSON *keys = setting_run_keys(sw, row, col, k);
       int same = cJSON_Compare(tget(sc, "setting"), tget(p, "setting"), 1) && cJSON_Compare(tget(sc, "runs"), keys, 1);
       cJSON_Delete(keys);
       if (!same)
@@ -261,7 +261,7 @@ static cJSON *scores_of_cell(const sweep *sw, const cJSON *c, const char *metric
     cJSON_AddItemToObject(sc, "mean", isfinite(m) ? cJSON_CreateNumber(m) : cJSON_CreateNull());
     cJSON_AddItemToObject(sc, "final_cost_mean", isfinite(f) ? cJSON_CreateNumber(f) : cJSON_CreateNull());
     cJSON_AddItemToObject(sc, "model_rows_per_plan", n && isfinite(rsum) ? cJSON_CreateNumber(rsum / n) : cJSON_CreateNull());
-    cJSON_AddItemToObject(sc, "runs", run_keys(sw, row, col, k));
+    cJSON_AddItemToObject(sc, "runs", setting_run_keys(sw, row, col, k));
     cJSON *tm = cJSON_AddObjectToObject(sc, "timing");
     cJSON_AddNumberToObject(tm, "plan_s", plan_s);
     cJSON_AddItemToArray(arr, sc);

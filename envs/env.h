@@ -82,7 +82,7 @@ typedef struct env_figure {
   env_figure_kind kind;
   int by_default;                  /* 1: a sweep draws it unless its row says "trajectories": false */
   int n;                           /* dimensions used: 2 (planar), 1..ENV_FIG_MAX (series) */
-  int dims[ENV_FIG_MAX];           /* state dimensions, each < nx */
+  int dims[ENV_FIG_MAX];           /* state dimensions, each < nx (spec.figure_box: box dimensions) */
   const char *labels[ENV_FIG_MAX]; /* axis / panel labels, e.g. "θ (rad)" (non-NULL for each dim) */
 } env_figure;
 
@@ -180,6 +180,8 @@ typedef struct env_spec {
   const char *ref_source;     /* NULL: measured here (ops->expert_action required) */
 
   env_figure figure;          /* which figure suits a trajectory */
+  int figure_box;             /* 1: figure.dims are data-box dimensions (< nbx): states are drawn
+                               * decoded through ops->state_to_box (pixels: the dot's position) */
   env_test_tol tol;           /* tolerances of the conformance test */
   int nmetrics;               /* metrics of its own (0..ENV_MAX_METRICS), computed by ops.metric */
   env_metric metrics[ENV_MAX_METRICS];

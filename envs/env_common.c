@@ -192,8 +192,12 @@ static int check_figure(const sgp_env *env, sgp_err *e) {
     return bad(e, env, "spec.figure.n = %d: a planar figure uses 2 dimensions", f->n);
   if (f->n < 1 || f->n > ENV_FIG_MAX)
     return bad(e, env, "spec.figure.n = %d: expected 1..%d", f->n, ENV_FIG_MAX);
+  if (s->figure_box && !s->has_box) return bad(e, env, "spec.figure_box without a data box (spec.has_box)");
   for (int i = 0; i < f->n; i++) {
-    if (f->dims[i] < 0 || f->dims[i] >= s->nx)
+    if (s->figure_box && (f->dims[i] < 0 || f->dims[i] >= s->nbx))
+      return bad(e, env, "spec.figure.dims[%d] = %d is not a data-box dimension (nbx = %d)",
+                      i, f->dims[i], s->nbx);
+    if (!s->figure_box && (f->dims[i] < 0 || f->dims[i] >= s->nx))
       return bad(e, env, "spec.figure.dims[%d] = %d is not a state dimension (nx = %d)",
                       i, f->dims[i], s->nx);
     if (!f->labels[i] || !f->labels[i][0]) return bad(e, env, "spec.figure.labels[%d] is missing", i);

@@ -432,7 +432,9 @@ static int px_create(sgp_cfg *cfg, sgp_env **out, sgp_err *e) {
   env->spec = pt->spec; /* dt, substeps, T, data box, exclusion, references: the point's */
   env_spec *s = &env->spec;
   s->name = "pixels";
-  s->figure = (env_figure){0}; /* the states are images: no planar picture of them */
+  /* the states are images: drawn decoded to the dot's position, over the point's data box */
+  s->figure = (env_figure){ENV_FIG_PLANAR, 1, 2, {0, 1}, {"x (decoded)", "y (decoded)"}};
+  s->figure_box = 1;
   s->tol.batch_rel = 2e-6;     /* float soft-argmax over R² pixels */
   s->tol.state_abs = 1e-6;     /* set_state decodes the image, get_state renders it again */
   /* The point's references, taken as they are: the same episodes score differently here only
