@@ -155,6 +155,7 @@ typedef struct sweep {
   int nwaves;
   int figures;
   sweep_tuning tuning;
+  cJSON *budget;    /* /budget/match_time with its defaults, or NULL */
 } sweep;
 
 typedef struct sweep_load_opts {
@@ -214,6 +215,16 @@ const cJSON *sweep_tune_chosen(const sweep *sw, int row, int col);
  * on the tuning seeds, writes OUT/tuning.json. Fails when a tuning run has no result. */
 int sweep_tune_finish(sweep *sw, sgp_err *e);
 void sweep_tune_free(sweep_tuning *t);
+
+/* ------------------------------------------------------------------ matched planning time (sweep_budget.c) */
+/* /budget of the file (NULL: none): match_time {reference, agents, parameter, tolerance}. */
+int sweep_budget_read(sweep *sw, const cJSON *budget, sgp_err *e);
+/* 1 if a tuning result (already sw->tuning.result) holds the matched values the sweep asks for. */
+int sweep_budget_check(const sweep *sw, const cJSON *result, char *why, size_t cap);
+/* Measures and records the matched values into result (the tuning result being written). */
+int sweep_budget_match(sweep *sw, cJSON *result, sgp_err *e);
+/* The matched value of (row, col), NaN when none. */
+double sweep_budget_value(const sweep *sw, int row, int col);
 
 /* ------------------------------------------------------------------ running */
 typedef struct sweep_exec_opts {

@@ -279,7 +279,7 @@ static char *name_from_file(const char *file) {
 
 static int read_header(sweep *sw, const sgp_cfg *root, shared *sh, sgp_err *e) {
   static const char *const top_keys[] = {"name", "description", "seeds", "metric", "confidence", "figures",
-                                         "eval", "train", "planner", "envs", "agents", "tuning", NULL};
+                                         "eval", "train", "planner", "envs", "agents", "tuning", "budget", NULL};
   if (sgp_cfg_check_keys(root, top_keys, e)) return -1;
   const cJSON *v;
   if ((v = sgp_cfg_get(root, "name"))) {
@@ -1055,6 +1055,14 @@ static int expand_cell(builder *b, const env_entry *en, const dataset_entry *d, 
     rc = expand_cell_tuning(b, &c, agent, e);
   } else {
     if (sw->tuning.on) apply_sets(c.holder, sweep_tune_chosen(sw, row, col));
+    double bv = sweep_budget_value(sw, row, col); /* matched planning time: the measured count */
+    if (isfinite(bv)) {
+      char ptr[160];
+      snprintf(ptr, sizeof ptr, "/planner/%s", member(sw->budget, "parameter")->valuestring);
+      cJSON *num = cJSON_CreateNumber(bv);
+      pointer_set(c.holder, ptr, num);
+      cJSON_Delete(num);
+    }
     rc = cell_needs(sw, &c, e);
     for (int si = 0; si < sw->nseeds && !rc; si++) add_seed(b, &c, si);
   }
@@ -1147,7 +1155,8 @@ static int load_impl(sweep *sw, const sweep_load_opts *o, sgp_err *e) {
   agent_set ag;
   memset(&ag, 0, sizeof ag);
   int rc = read_header(sw, &root, &sh, e) || read_seeds(sw, &root, e) ||
-           sweep_tune_read(sw, sgp_cfg_get(&root, "tuning"), e) || read_shared(&root, &sh, e) ||
+           sweep_tune_read(sw, sgp_cfg_get(&root, "tuning"), e) || sweep_budget_read(sw, sgp_cfg_get(&root, "budget"), e) ||
+           read_shared(&root, &sh, e) ||
            read_agents(sw, &root, &ag, e) || expand_envs(sw, &root, &sh, &ag, o, e);
   agents_free(&ag);
   return rc ? -1 : 0;
@@ -1169,6 +1178,7 @@ void sweep_free(sweep *sw) {
   if (!sw) return;
   for (int i = 0; i < sw->njobs; i++) job_free(&sw->jobs[i]);
   sweep_tune_free(&sw->tuning);
+  cJSON_Delete(sw->budget);
   for (int i = 0; i < sw->nrows; i++) {
     void *row[] = {sw->rows[i].env, sw->rows[i].env_name, sw->rows[i].dataset, sw->rows[i].metric};
     free_all(row, 4);

@@ -166,7 +166,13 @@ int sweep_tune_find(sweep *sw, int retune, sgp_err *e) {
       snprintf(msg, sizeof msg, "%s", e->msg);
       return sgp_fail(e, "%s: /tuning/result: %s (run the tuning stage: sgp sweep %s --retune)", sw->file, msg, sw->file);
     }
-    if (!result_matches(sw, res, why, sizeof why)) {
+    int ok = result_matches(sw, res, why, sizeof why);
+    if (ok) { /* the matched planning times, if the sweep asks for them, read the choice */
+      t->result = res;
+      ok = sweep_budget_check(sw, res, why, sizeof why);
+      t->result = NULL;
+    }
+    if (!ok) {
       cJSON_Delete(res);
       sgp_fail(e, "%s: /tuning/result: %s does not match this sweep (%s); rerun the tuning stage with "
                "`sgp sweep %s --retune` and store its OUT/tuning.json there", sw->file, path, why, sw->file);
@@ -183,9 +189,12 @@ int sweep_tune_find(sweep *sw, int retune, sgp_err *e) {
   if (sgp_path_exists(path) && sgp_json_load(path, &res, &ignore) == 0) {
     if (result_matches(sw, res, why, sizeof why)) {
       t->result = res;
-      t->source = sgp_strdup("tuning.json (this output directory)");
-      free(path);
-      return 0;
+      if (sweep_budget_check(sw, res, why, sizeof why)) {
+        t->source = sgp_strdup("tuning.json (this output directory)");
+        free(path);
+        return 0;
+      }
+      t->result = NULL;
     }
     cJSON_Delete(res);
   }
@@ -317,15 +326,17 @@ int sweep_tune_finish(sweep *sw, sgp_err *e) {
                             cJSON_Duplicate(tget(cJSON_GetArrayItem(scores, best), "setting"), 1));
       cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(ag, "scores"), rk, scores);
     }
+  cJSON_Delete(t->result);
+  t->result = res;
+  /* matched planning time (if asked): measured on the chosen settings, recorded with them */
   char *path = sgp_path_join(sw->out, "tuning.json");
-  int rc = sgp_json_write(path, res, e);
+  int rc = sweep_budget_match(sw, res, e) || sgp_json_write(path, res, e);
   free(path);
   if (rc) {
     cJSON_Delete(res);
+    t->result = NULL;
     return -1;
   }
-  cJSON_Delete(t->result);
-  t->result = res;
   free(t->source);
   t->source = sgp_strdup("tuning.json (this output directory)");
   return 0;

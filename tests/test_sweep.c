@@ -8,6 +8,7 @@
 
 #include "bench/sweep_expand.c"
 #include "bench/sweep_tune.c"
+#include "bench/sweep_budget.c"
 #include "bench/sweep_fake.c"
 #include "bench/sweep_registry.c"
 #include "bench/run_check.c"
