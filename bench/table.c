@@ -649,7 +649,7 @@ static void trajectory_figure(const sweep *sw, int r, const char *base, FILE *md
   svg_traj_agent *ag = sgp_calloc((size_t)ns * nc, sizeof *ag);
   float **owned = sgp_calloc((size_t)ns * (2 * nc + 1), sizeof *owned);
   char **titles = sgp_calloc((size_t)ns, sizeof *titles);
-  int no = 0;
+  int no = 0, *tried = sgp_calloc((size_t)ns, sizeof *tried); /* the panel's dataset was looked for */
   for (int si = 0; si < ns; si++) {
     pn[si].agents = ag + (size_t)si * nc;
     titles[si] = sgp_malloc(64);
@@ -662,7 +662,8 @@ static void trajectory_figure(const sweep *sw, int r, const char *base, FILE *md
     svg_traj_panel *p = &pn[run->seed_index];
     long m = 0;
     int cols = 0;
-    if (!p->pts && planar) {
+    if (!tried[run->seed_index] && planar) {
+      tried[run->seed_index] = 1;
       char *ddir = sgp_strdup(sw->jobs[run->data_job].done_path);
       char *sl = strrchr(ddir, '/');
       if (sl) *sl = 0;
@@ -692,7 +693,7 @@ static void trajectory_figure(const sweep *sw, int r, const char *base, FILE *md
   else fprintf(md, "\n(trajectory figure not written: %s)\n", e->msg);
   for (int i = 0; i < no; i++) free(owned[i]);
   for (int si = 0; si < ns; si++) free(titles[si]);
-  free(owned), free(ag), free(pn), free(titles);
+  free(owned), free(ag), free(pn), free(titles), free(tried);
 }
 
 static void figures_for_row(const sweep *sw, int r, cellv *cells, FILE *md, sgp_err *e) {
@@ -776,8 +777,17 @@ static void fmt_rows(char *b, size_t cap, double v) {
 static void md_budget_table(FILE *md, const sweep *sw, const cellv *cells) {
   fprintf(md, "\n## Budget per MPC step\n\nRows pushed through the dynamics models per plan (+ rows through the score or "
               "distance model), from the planners' own counts (deterministic), and the measured planning time per "
-              "step (ms, median over seeds; it varies between machines and runs). Open-loop rows: the one plan.\n\n"
-              "| environment | dataset |");
+              "step (ms, median over seeds; it varies between machines and runs). Open-loop rows: the one plan.\n");
+  if (sw->budget) {
+    const cJSON *ag = cJSON_GetObjectItemCaseSensitive(sw->budget, "agents");
+    fprintf(md, "Matched planning time: the %s of", cJSON_GetObjectItemCaseSensitive(sw->budget, "parameter")->valuestring);
+    for (const cJSON *x = ag->child; x; x = x->next) fprintf(md, "%s %s", x == ag->child ? "" : x->next ? "," : " and", x->valuestring);
+    fprintf(md, " were set on every row so that their planning time per step is within ±%g %% of %s's (measured at the end "
+                "of the tuning stage: `tuning.matched_time` in table.json); the other agents run the budgets of their "
+                "settings.\n", 100 * cJSON_GetObjectItemCaseSensitive(sw->budget, "tolerance")->valuedouble,
+            cJSON_GetObjectItemCaseSensitive(sw->budget, "reference")->valuestring);
+  }
+  fprintf(md, "\n| environment | dataset |");
   for (int c = 0; c < sw->ncols; c++) fprintf(md, " %s |", sw->cols[c]);
   fprintf(md, "\n|---|---|");
   for (int c = 0; c < sw->ncols; c++) fprintf(md, "---|");
@@ -805,8 +815,12 @@ static void md_budget_table(FILE *md, const sweep *sw, const cellv *cells) {
       char a[32], b[32];
       fmt_rows(a, sizeof a, mr);
       fmt_rows(b, sizeof b, sr);
-      if (isfinite(sr) && sr > 0) fprintf(md, " %s + %s · %.3g ms |", a, b, med);
-      else fprintf(md, " %s · %.3g ms |", a, med);
+      char matched[64] = "";
+      double bv = sweep_budget_value(sw, r, c);
+      if (isfinite(bv)) snprintf(matched, sizeof matched, " (%g %s, matched)", bv,
+                                 cJSON_GetObjectItemCaseSensitive(sw->budget, "parameter")->valuestring);
+      if (isfinite(sr) && sr > 0) fprintf(md, " %s + %s · %.3g ms%s |", a, b, med, matched);
+      else fprintf(md, " %s · %.3g ms%s |", a, med, matched);
     }
     fprintf(md, "\n");
   }

@@ -25,7 +25,7 @@ count() { grep -c "$1" "$2" || true; }
 "$SGP" sweep "$SWEEP" --out "$T/ref" --cache "$T/c-ref" --jobs 2 2> "$T/ref.log" || { cat "$T/ref.log" >&2; fail "reference sweep"; }
 [[ $(count '"runs_expected":' "$T/ref/table.json") == 2 ]] || fail "expected 2 cells"
 [[ $(count '"status":	"ok"' "$T/ref/table.json") == 4 ]] || fail "expected 4 ok runs"
-grep -q '^| point-mud | box-1k | success | ' "$T/ref/table.md" || fail "table.md row"
+grep -q '^| point-mud | box-1k | success · final cost | ' "$T/ref/table.md" || fail "table.md row"
 [[ -s $T/ref/figures/point-mud-box-1k-traj.svg ]] || fail "trajectory figure"
 grep -q '<polyline' "$T/ref/figures/point-mud-box-1k-traj.svg" || fail "no rollouts drawn (sgp eval --save-rollout)"
 ok "reference sweep: 2 cells, 4 runs, figures"

@@ -20,7 +20,7 @@ sweep --out "$T/ref" --cache "$T/c-ref" --jobs 2 2> "$T/ref.log" || { cat "$T/re
 [[ $(count '"runs_expected":' "$T/ref/table.json") == 9 ]] || fail "expected 9 cells"
 [[ $(count '"status":	"ok"' "$T/ref/table.json") == 27 ]] || fail "expected 27 ok runs"
 [[ $(count '"missing_runs":	0' "$T/ref/table.json") == 1 ]] || fail "missing runs"
-grep -q '^| fake-2d-mud | uniform | success | ' "$T/ref/table.md" || fail "table.md main row"
+grep -q '^| fake-2d-mud | uniform | success · final cost | ' "$T/ref/table.md" || fail "table.md main row"
 # 3 seeds: no permutation test of 3 against 3 seed means can reach p < 0.05 (at least 2/20), so the
 # best cell is marked as tied (≈), never bold
 grep -q '^| fake-4d | small | normalized_score | [0-9.]* \[.*\] ≈ | · | · | · |' "$T/ref/table.md" || fail "table.md: IQM [interval], ≈ for a tie, · for agents not run"
