@@ -241,7 +241,7 @@ static void summarize_cells(const sweep *sw, cellv *cells) {
     for (int c = 0; c < sw->ncols; c++) {
       cellv *cv = &cells[r * sw->ncols + c];
       if (!cv->present) continue;
-      if (!cv->v[0]) cell_init(sw, cv, 1);
+      if (!cv->v) cell_init(sw, cv, 1);
       for (int m = 0, nm = nmetric(sw); m < nm; m++) cell_stats(sw, r, c, cv, m);
     }
 }
@@ -337,7 +337,7 @@ static cJSON *run_models(const sweep *sw, const sweep_job *j) {
 /* A result's episodes into its cell (seed slot), and what the "runs" entry records of it. */
 static void take_result(const sweep *sw, const cJSON *res, int seed_index, cellv *cv, cJSON *ro, version_set *vs) {
   const cJSON *eps = cJSON_GetObjectItemCaseSensitive(res, "episodes");
-  if (!cv->v[0]) cell_init(sw, cv, cJSON_GetArraySize(eps));
+  if (!cv->v) cell_init(sw, cv, cJSON_GetArraySize(eps));
   int q = 0;
   double t = 0;
   int k = 0;
@@ -800,7 +800,7 @@ static void md_budget_table(FILE *md, const sweep *sw, const cellv *cells) {
         fprintf(md, " · |");
         continue;
       }
-      if (!cv->v[0] || !cv->nseen) {
+      if (!cv->v || !cv->nseen) {
         fprintf(md, " — |");
         continue;
       }
