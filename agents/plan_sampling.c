@@ -551,7 +551,7 @@ const plan_vt plan_vt_mppi = {"mppi", "model predictive path integral (softmax-w
 const plan_vt plan_vt_random_shooting = {
     "random-shooting", "uniform random action sequences, best one",
     needs_rs, create_rs, samp_destroy, plan_reset_one, plan_act_one, plan_view_one, plan_reset_lane, samp_act_lanes, plan_view_lane};
-const plan_vt plan_vt_oracle = {"oracle", "MPPI or CEM on the true simulator (upper reference)",
+const plan_vt plan_vt_oracle = {"oracle", "MPPI or CEM on the true simulator (a sampling-budget reference, not an upper bound)",
                                 needs_oracle, create_oracle, samp_destroy, plan_reset_one,
                                 plan_act_one, plan_view_one, plan_reset_lane, samp_act_lanes,
                                 plan_view_lane};
