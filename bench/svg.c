@@ -77,31 +77,24 @@ static void tick_label(char *buf, size_t cap, double v, double step) {
   snprintf(buf, cap, "%g", v);
 }
 
-/* Ticks and labels of a vertical axis at x = L (grid lines across to R) for a. */
-static void yticks(FILE *f, const axis *a, double L, double R, int grid) {
+/* Ticks, labels and grid lines of axis a: vertical (the y axis at x = at, grid lines across to
+ * `to`) or horizontal (the x axis at y = at, grid lines up to `to`). */
+static void ticks(FILE *f, const axis *a, int vertical, double at, double to, int grid) {
   double step = nice_step(a->hi - a->lo, 5);
   char b[64];
   for (double v = ceil(a->lo / step) * step; v <= a->hi + 1e-9 * step; v += step) {
-    double y = ax(a, v);
-    if (grid) fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>", L, R, y, y);
-    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>", L - 4, L, y, y);
+    double p = ax(a, v);
+    double x1 = vertical ? at : p, x2 = vertical ? to : p, y1 = vertical ? p : to, y2 = vertical ? p : at;
+    if (grid) fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>", x1, x2, y1, y2);
+    if (vertical) fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>", at - 4, at, p, p);
+    else fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>", p, p, at, at + 4);
     tick_label(b, sizeof b, v, step);
-    text_at(f, L - 6, y + 4, "end", " font-size=\"10\"", b);
+    if (vertical) text_at(f, at - 6, p + 4, "end", " font-size=\"10\"", b);
+    else text_at(f, p, at + 15, "middle", " font-size=\"10\"", b);
   }
 }
-
-/* Ticks and labels of a horizontal axis at y = B (grid lines up to T). */
-static void xticks(FILE *f, const axis *a, double B, double T, int grid) {
-  double step = nice_step(a->hi - a->lo, 5);
-  char b[64];
-  for (double v = ceil(a->lo / step) * step; v <= a->hi + 1e-9 * step; v += step) {
-    double x = ax(a, v);
-    if (grid) fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>", x, x, T, B);
-    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>", x, x, B, B + 4);
-    tick_label(b, sizeof b, v, step);
-    text_at(f, x, B + 15, "middle", " font-size=\"10\"", b);
-  }
-}
+static void yticks(FILE *f, const axis *a, double L, double R, int grid) { ticks(f, a, 1, L, R, grid); }
+static void xticks(FILE *f, const axis *a, double B, double T, int grid) { ticks(f, a, 0, B, T, grid); }
 
 /* A vertical interval [lo, hi] at x on axis a, clipped to the axis with an arrowhead where it
  * runs off. Returns 1 if it was clipped. */

@@ -100,6 +100,7 @@ typedef struct sweep_row {
   sweep_env_info info;
   int trajectories; /* save rollouts and draw the 2-D figure */
   cJSON *config;    /* the environment's config as the sweep file gives it */
+  int episodes;     /* episodes of a report run (planned in lockstep; matched time measures as many) */
 } sweep_row;
 
 typedef struct sweep_run {

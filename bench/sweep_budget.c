@@ -6,8 +6,9 @@
  *                             "parameter": "samples", "tolerance": 0.25}}
  *
  * It runs at the end of the tuning stage, on the chosen settings: each agent and the reference plan
- * a short episode on the first tuning seed's models (`sgp eval`, one BLAS thread like every job,
- * alternating, median of 3 each); the count is scaled by the time ratio (rounded to a multiple of
+ * a short evaluation on the first tuning seed's models (`sgp eval`, one BLAS thread like every job,
+ * as many episodes in lockstep as a report run of the row, alternating, median of 3 each; the time
+ * per episode, as the tables report it); the count is scaled by the time ratio (rounded to a multiple of
  * 8) until the agent's time is within the tolerance (at most 6 rounds). Timings are not
  * reproducible, so the counts are a recorded result (tuning.json, "matched_time"), used by the
  * report runs like the tuning choice; the tables show the times the report runs measured. */
@@ -101,7 +102,8 @@ static int run_eval(const sweep *sw, const char *cfg, const char *out, const cha
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
     setenv("OMP_NUM_THREADS", "1", 1);
     char *argv[] = {sw->prog, "eval", "--config", (char *)cfg, "--out", (char *)out, NULL};
-    execv(sw->prog, argv);
+    char *fake[] = {sw->prog, "sweep", "--fake-job", "eval", "--config", (char *)cfg, "--out", (char *)out, NULL};
+    execv(sw->prog, sw->reg->fake ? fake : argv); /* the test registry's jobs: the fake eval */
     _exit(127);
   }
   int st;
@@ -110,16 +112,18 @@ static int run_eval(const sweep *sw, const char *cfg, const char *out, const cha
   return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-/* The planning time (s) of one short evaluation of run config `base` with `value` set at
- * /planner/<parameter> (value NaN: unchanged). */
-static int measure(const sweep *sw, const cJSON *base, const char *par, double value, const char *tag, double *t,
-                   sgp_err *e) {
+/* The planning time per episode (s) of one short evaluation of run config `base` with `value` set
+ * at /planner/<parameter> (value NaN: unchanged), planning `episodes` episodes in lockstep as the
+ * report runs do (a batch of lanes costs a first-order planner less than that many single plans,
+ * a sampling planner about as much). */
+static int measure(const sweep *sw, const cJSON *base, const char *par, double value, int episodes, const char *tag,
+                   double *t, sgp_err *e) {
   cJSON *c = cJSON_Duplicate(base, 1);
   cJSON *ev = cJSON_GetObjectItemCaseSensitive(c, "eval"), *pl = cJSON_GetObjectItemCaseSensitive(c, "planner");
   const cJSON *mode = bget(ev, "mode");
   int open = cJSON_IsString(mode) && !strcmp(mode->valuestring, "open_loop");
   cJSON *nev = cJSON_CreateObject();
-  cJSON_AddNumberToObject(nev, "episodes", 1);
+  cJSON_AddNumberToObject(nev, "episodes", episodes > 0 ? episodes : 1);
   cJSON_AddStringToObject(nev, "mode", open ? "open_loop" : "mpc");
   if (!open) cJSON_AddNumberToObject(nev, "steps", 10); /* MPC: 10 steps; open loop: the one plan of the episode */
   if (cJSON_IsNumber(bget(ev, "steps")) && open) cJSON_AddNumberToObject(nev, "steps", bget(ev, "steps")->valuedouble);
@@ -139,7 +143,7 @@ static int measure(const sweep *sw, const cJSON *base, const char *par, double v
   cJSON *res;
   if (sgp_json_load(out, &res, e)) return -1;
   const cJSON *ps = bget(bget(res, "timing"), "plan_s");
-  *t = cJSON_IsNumber(ps) ? ps->valuedouble : NAN;
+  *t = cJSON_IsNumber(ps) ? ps->valuedouble / (episodes > 0 ? episodes : 1) : NAN;
   cJSON_Delete(res);
   if (!(*t > 0)) return sgp_fail(e, "matched time: %s: no planning time", out);
   return 0;
@@ -179,8 +183,9 @@ int sweep_budget_match(sweep *sw, cJSON *result, sgp_err *e) {
   cJSON *mt = cJSON_CreateObject();
   cJSON_AddItemToObject(mt, "config", cJSON_Duplicate(sw->budget, 1));
   cJSON_AddStringToObject(mt, "method", "short evaluations (MPC: 10 steps; open loop: the episode's plan) of the chosen "
-                                        "settings on the first tuning seed, one BLAS thread, agent and reference "
-                                        "alternating, median of 3 planning times each; the count scaled by the ratio");
+                                        "settings on the first tuning seed, as many episodes in lockstep as a report "
+                                        "run plans, one BLAS thread, agent and reference alternating, median of 3 "
+                                        "planning times per episode each; the count scaled by the ratio");
   cJSON *agents = cJSON_AddObjectToObject(mt, "agents");
   for (const cJSON *a = bget(sw->budget, "agents")->child; a; a = a->next)
     for (int c = col_of(sw, a->valuestring, 0); c >= 0; c = col_of(sw, a->valuestring, c + 1))
@@ -197,9 +202,9 @@ int sweep_budget_match(sweep *sw, cJSON *result, sgp_err *e) {
           for (int k = 0; k < 3; k++) {
             char tag[96];
             snprintf(tag, sizeof tag, "r%d-c%d-ref", r, ref);
-            if (measure(sw, rcfg, par, NAN, tag, &tr[k], e)) return -1;
+            if (measure(sw, rcfg, par, NAN, sw->rows[r].episodes, tag, &tr[k], e)) return -1;
             snprintf(tag, sizeof tag, "r%d-c%d-%g", r, c, value);
-            if (measure(sw, cfg, par, value, tag, &ta[k], e)) return -1;
+            if (measure(sw, cfg, par, value, sw->rows[r].episodes, tag, &ta[k], e)) return -1;
           }
           qsort(tr, 3, sizeof *tr, cmp_d);
           qsort(ta, 3, sizeof *ta, cmp_d);

@@ -1049,6 +1049,8 @@ static int expand_cell(builder *b, const env_entry *en, const dataset_entry *d, 
   sweep *sw = b->sw;
   cell c = {en, d, row, col, &ag->v[col], NULL, 0, en->resolved_eval, -1};
   const cJSON *agent = agent_json(ag, c.v->agent);
+  const cJSON *neps = member(en->resolved_eval, "episodes");
+  sw->rows[row].episodes = cJSON_IsNumber(neps) ? (int)neps->valuedouble : 5; /* sgp eval's default */
   c.holder = resolve_cell(sh, en, agent, c.v);
   int rc;
   if (pass == 0) {

@@ -7,7 +7,8 @@
 # run, dataset and model keys; table.json's "tuning" object (seeds, and per agent grid, scores,
 # chosen); a rerun runs nothing; a stored result is used without running the tuning and refused
 # once stale; overlapping seeds and an unequal number of settings are rejected before anything
-# is written; --list in the tuning stage says what comes next.
+# is written; --list in the tuning stage says what comes next; matched planning time: the count
+# found by calibration, used by the report runs, taken from a stored result without measuring.
 set -euo pipefail
 SRC=${SGP_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 SGP=${SGP_PROG:-$SRC/build/sgp}
@@ -110,6 +111,45 @@ done
 grep -q "/tuning/seeds/0: seed 2 is also a report seed" "$T/bad1.log" || fail "overlap message"
 grep -q "/agents/0/tune: 3 setting(s)" "$T/bad2.log" || fail "rule message"
 grep -q "needs the sweep's /tuning section" "$T/bad3.log" || fail "tune without tuning message"
+
+# 6. matched planning time (budget.match_time): the fake planners report a modelled planning time
+# (plan_ms per step and episode, x samples / 100), so the count is known: "samp" takes 5 ms per
+# step at 100 samples against the reference's 10 ms, so 200 samples match it exactly
+BUD=$SRC/tests/fixtures/sweep/budget.json
+sweep "$BUD" --out "$T/m" 2> "$T/m.log" || { cat "$T/m.log" >&2; fail "sweep with matched time"; }
+grep -q "matched time: samp on fake-2d/uniform: samples 100: .* (ratio 0.50)" "$T/m.log" || { cat "$T/m.log" >&2; fail "first calibration round"; }
+python3 - "$T/m" <<'EOF2' || fail "matched time checks (above)"
+import json, sys, os, glob
+out = sys.argv[1]
+mt = json.load(open(os.path.join(out, "tuning.json")))["matched_time"]
+m = mt["agents"]["samp"]["fake-2d/uniform"]
+assert m["value"] == 200 and m["tuned_value"] == 100 and m["within_tolerance"], m
+assert [r["value"] for r in m["timing"]["rounds"]] == [100, 200], m["timing"]["rounds"]
+assert "ref" not in mt["agents"], "the reference is not matched"
+tab = json.load(open(os.path.join(out, "table.json")))
+n = 0
+for r in tab["runs"]:
+    if r["agent"] == "samp":
+        assert r["planner"]["samples"] == 200, r["planner"]; n += 1
+assert n == 2, n
+print("ok   matched count 200 (rounds 100 -> 200), used by", n, "report runs")
+EOF2
+grep -q "(200 samples, matched)" "$T/m/table.md" || fail "budget table does not mark the matched count"
+# stored: the report runs take the recorded count and nothing is measured
+mkdir -p "$T/ms"
+cp "$T/m/tuning.json" "$T/ms/stored.json"
+python3 -c "
+import json; s=json.load(open('$BUD')); s['tuning']['result']='stored.json'; json.dump(s,open('$T/ms/sweep.json','w'))
+t=json.load(open('$T/m/tuning.json')); del t['matched_time']; json.dump(t,open('$T/ms/nomatch.json','w'))
+s['tuning']['result']='nomatch.json'; json.dump(s,open('$T/ms/nomatch-sweep.json','w'))"
+sweep "$T/ms/sweep.json" --out "$T/m2" 2> "$T/m2.log" || { cat "$T/m2.log" >&2; fail "matched time from a stored result"; }
+grep -q "matched time" "$T/m2.log" && fail "a stored result still measured the planning time"
+[[ ! -e $T/m2/calibration ]] || fail "a stored result ran calibration evaluations"
+grep -q "(200 samples, matched)" "$T/m2/table.md" || fail "stored matched count not used"
+ok "stored matched count used, nothing measured"
+if sweep "$T/ms/nomatch-sweep.json" --out "$T/m3" 2> "$T/m3.log"; then fail "a stored result without matched_time was accepted"; fi
+grep -q "no matched planning times" "$T/m3.log" || { cat "$T/m3.log" >&2; fail "message for a stored result without matched_time"; }
+ok "stored result without matched times refused"
 
 # 5. --list in the tuning stage
 sweep "$FIX" --out "$T/l" --list > "$T/l.txt" || fail "--list"
