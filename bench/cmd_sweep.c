@@ -281,6 +281,7 @@ static int tune(sweep **swp, const sweep_args *a, const char *prog) {
   *swp = NULL;
   sweep_args again = *a;
   again.out = a->out;
+  again.retune = a->retune ? 2 : 0; /* the report runs read the result just written (OUT/tuning.json) */
   if (load(&again, prog, swp, &e) || sweep_prepare(*swp, &e)) return cli_error("sweep", &e);
   if ((*swp)->tuning.pending) {
     fprintf(stderr, "sgp sweep: internal error: the tuning result just written does not match the sweep\n");

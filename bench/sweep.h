@@ -160,7 +160,7 @@ typedef struct sweep {
 } sweep;
 
 typedef struct sweep_load_opts {
-  int retune; /* ignore the stored tuning result ("tuning"."result") */
+  int retune; /* 1: tune again (ignore the stored result and OUT/tuning.json); 2: ignore the stored result only */
 } sweep_load_opts;
 
 /* Loads, validates and expands `file`. Nothing is written. Errors name the file and JSON path. */

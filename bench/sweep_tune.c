@@ -188,7 +188,7 @@ int sweep_tune_find(sweep *sw, int retune, sgp_err *e) {
   sgp_err ignore;
   /* --retune chooses (and measures) again, even over an earlier OUT/tuning.json; its tuning runs,
    * being artefacts, are reused */
-  if (!retune && sgp_path_exists(path) && sgp_json_load(path, &res, &ignore) == 0) {
+  if (retune != 1 && sgp_path_exists(path) && sgp_json_load(path, &res, &ignore) == 0) {
     if (result_matches(sw, res, why, sizeof why)) {
       t->result = res;
       if (sweep_budget_check(sw, res, why, sizeof why)) {

@@ -135,6 +135,12 @@ assert n == 2, n
 print("ok   matched count 200 (rounds 100 -> 200), used by", n, "report runs")
 EOF2
 grep -q "(200 samples, matched)" "$T/m/table.md" || fail "budget table does not mark the matched count"
+sweep "$BUD" --out "$T/m" 2> "$T/m1.log" || { cat "$T/m1.log" >&2; fail "rerun"; }
+grep -q "matched time" "$T/m1.log" && fail "a rerun measured the planning time again"
+sweep "$BUD" --out "$T/m" --retune 2> "$T/m1.log" || { cat "$T/m1.log" >&2; fail "--retune over OUT/tuning.json"; }
+grep -q "matched time: samp" "$T/m1.log" || fail "--retune did not measure the planning time again"
+grep -q "(200 samples, matched)" "$T/m/table.md" || fail "matched count after --retune"
+ok "a rerun reuses OUT/tuning.json; --retune measures again"
 # stored: the report runs take the recorded count and nothing is measured
 mkdir -p "$T/ms"
 cp "$T/m/tuning.json" "$T/ms/stored.json"
