@@ -864,7 +864,7 @@ static void add_model_jobs(builder *b, const cell *c, seed_jobs *s) {
       j->done_path = sgp_strdup(mfile);
       j->log_path = xfmt("%s/logs/train-%s.log", sw->out, mkey);
       const char *args[] = {"train", kind, "--data", s->ddir, "--config", j->config_path,
-                            "--out", mfile, "--seed", s->sstr, NULL};
+                            "--out", mfile, "--seed", s->sstr, "--reuse", NULL};
       set_argv(j, sw, args);
       add_dep(j, s->dj);
     }

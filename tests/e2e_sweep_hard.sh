@@ -73,6 +73,10 @@ hostile='o $(touch PWNED2); `touch PWNED3` x'\''y'
 "$SGP" sweep "$TINY" --list --out "$hostile" --cache "c d" > jobs.sh
 sh -e jobs.sh > /dev/null 2>&1
 [[ ! -e PWNED && ! -e PWNED2 && ! -e PWNED3 ]] || fail "--list | sh ran text from a name or path"
+# the lines are idempotent: run again, every dataset and model is reused, none built twice
+ndm=$(grep -Ec '^OPENBLAS_NUM_THREADS=1 [^ ]+ (collect|train) ' jobs.sh)
+sh -e jobs.sh > again.log 2>&1
+[[ $(grep -c "(reused)" again.log) == "$ndm" && $ndm -gt 0 ]] || fail "--list lines run twice rebuilt: $(cat again.log)"
 grep -v '^#' jobs.sh | while IFS= read -r line; do sh -n -c "$line" || fail "not one command: $line"; done
 "$SGP" sweep "$TINY" --out "$hostile" --cache "c d" 2> l.log || { cat l.log >&2; fail "assemble after --list"; }
 grep -q "0 job(s) ran" l.log || fail "--list | sh left jobs to run"
