@@ -80,7 +80,14 @@ killed=
 for _ in $(seq 3000); do
   for pid in $(pgrep -f -- "sgp train .*--out $T/c-s/models/" || true); do
     kill -STOP "$pid" 2>/dev/null || continue
-    [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == T ]] || { kill -CONT "$pid" 2>/dev/null; continue; }
+    # the stop takes effect when the process is next scheduled: wait for it (1 s at most)
+    st=
+    for _ in $(seq 200); do
+      st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || st=gone
+      [[ $st == T || $st == gone || $st == Z ]] && break
+      sleep 0.005
+    done
+    [[ $st == T ]] || { kill -CONT "$pid" 2>/dev/null; continue; }
     # an array task by its array form (22.05 answers "Invalid job id" for a task's own id)
     job=$(tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^SLURM_ARRAY_JOB_ID=//p')_$(tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^SLURM_ARRAY_TASK_ID=//p')
     what=$(tr '\0' ' ' < "/proc/$pid/cmdline")
