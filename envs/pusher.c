@@ -354,6 +354,20 @@ static int pu_view_marks(const sgp_env *env, const double *x, double (*q)[3], in
   return n;
 }
 
+/* The commanded displacement of the pusher (clipped as env_step clips it): an arrow from its centre
+ * (x[10], x[11]) to where the step sends it. */
+static int pu_view_action(const sgp_env *env, const double *x, const double *u, env_arrow *out, int max) {
+  if (max < 1 || !isfinite(x[2 * PUSHER_NK]) || !isfinite(x[2 * PUSHER_NK + 1])) return 0;
+  double uc[2] = {u[0], u[1]};
+  env_clip_action(env, uc);
+  for (int i = 0; i < 2; i++) {
+    out->from[i] = x[2 * PUSHER_NK + i];
+    out->to[i] = out->from[i] + uc[i];
+  }
+  out->from[2] = out->to[2] = PU_DRAW_Z;
+  return 1;
+}
+
 /* The metrics of spec.metrics (docs/environments.md):
  *   0 rigidity: the RMS over a plan's predicted states x_1..x_H (x_0 alone for a plan of one state)
  *     of their rigidity violation env_pusher_fit, i.e. sqrt(mean_t r_t²): how far the planned
@@ -403,6 +417,7 @@ static const env_ops pu_ops = {
     .overlays = pu_overlays,
     .hud_note = pu_hud_note,
     .view_marks = pu_view_marks,
+    .view_action = pu_view_action,
     .metric = pu_metric,
 };
 

@@ -6,10 +6,11 @@
  * cost), the simulator's own rewards and the planner's numbers read from ep<E>_step.npy, a trace
  * grown step by step (the live agent's) equal to the same episode loaded from files, a dataset's
  * episodes against a brute-force split of its flags, every malformed rollout rejected with the
- * file named and the output untouched, the PPM writer's bytes, and the head-up note of the
- * variant. */
+ * file named and the output untouched, the PPM writer's bytes, the head-up note of the
+ * variant, and the action arrows (view_action) against where env_step takes the body. */
 #include "viewer/view_data.c"
 
+#include "envs/pusher.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -381,6 +382,45 @@ static void test_note(void) {
   env_destroy(env);
 }
 
+/* The action display (view_action): the arrow of a step starts at the body it moves and ends where
+ * env_step takes it (point: x' = x + u outside the mud; pusher: the servoed pusher's centre after a
+ * step away from the box, within 0.1 mm); an action beyond the bounds is drawn clipped as env_step
+ * clips it; cartpole has no hook (-1: the viewer draws its actuator). */
+static void test_action_arrows(void) {
+  struct { const char *env, *cfg; double u[2]; int at; double tol; } cases[] = {
+      {"point", "{\"hole\":\"same\"}", {0.3, -0.7}, 0, 1e-12},  /* u[1] beyond the bound */
+      {"pusher", "{}", {-0.09, 0.02}, 2 * PUSHER_NK, 1e-4},        /* u[0] beyond the ±0.05 clip */
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    sgp_env *env = make(cases[c].env, cases[c].cfg);
+    int nx = env->spec.nx, at = cases[c].at;
+    double *x = sgp_calloc((size_t)nx, sizeof(double)), *xn = sgp_calloc((size_t)nx, sizeof(double)), r;
+    int term;
+    sgp_err e;
+    env_reset(env, 5, x, &e);
+    env_arrow a[4];
+    int n = env_view_action(env, x, cases[c].u, a, 4);
+    int rc = env_step(env, cases[c].u, xn, &r, &term, &e);
+    double worst = 0, uc[2];
+    for (int i = 0; i < 2; i++) {
+      uc[i] = fmin(fmax(cases[c].u[i], env->spec.u_lo[i]), env->spec.u_hi[i]);
+      worst = fmax(worst, fabs(a[0].from[i] - x[at + i]) + fabs(a[0].to[i] - a[0].from[i] - uc[i]));
+    }
+    CHECK(n == 1 && rc == 0 && a[0].from[2] == a[0].to[2], "%s: one level arrow for the step", cases[c].env);
+    CHECK(uc[0] != cases[c].u[0] || uc[1] != cases[c].u[1], "%s: the action is one that gets clipped", cases[c].env);
+    CHECK_WORST(cases[c].env, worst, 1e-15);
+    double miss = hypot(a[0].to[0] - xn[at], a[0].to[1] - xn[at + 1]);
+    CHECK_WORST("the arrow ends where env_step took the body", miss, cases[c].tol);
+    free(x), free(xn);
+    env_destroy(env);
+  }
+  sgp_env *cp = make("cartpole", "{}");
+  double x[4] = {0}, u[1] = {10};
+  env_arrow a[1];
+  CHECK(env_view_action(cp, x, u, a, 1) == -1, "cartpole: no view_action hook (the viewer draws its actuator)");
+  env_destroy(cp);
+}
+
 int main(void) {
   char *dir = tu_tmpdir("viewer");
   test_cartpole_tip();
@@ -391,6 +431,7 @@ int main(void) {
   test_dataset_episodes();
   test_ppm();
   test_note();
+  test_action_arrows();
   tu_rmtree(dir);
   free(dir);
   return tu_done("test_viewer_data");

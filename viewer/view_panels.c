@@ -235,21 +235,29 @@ static void lines_init(lines *ls, const viewer *v, int maxw) {
   ls->maxw = maxw;
 }
 
+/* The information panel from the top left, the legend up from `bottom`; in a small frame the
+ * information panel keeps the lines that fit above the legend (the last one says so). */
 static void draw_info(viewer *v, mjrRect vp, int bottom) {
   lines ls;
-  int w, h;
-  lines_init(&ls, v, (int)(0.42 * vp.width));
-  info_lines(v, &ls);
-  panel_size(&v->con, &ls, &w, &h);
-  mjrRect rect = {vp.left + MARGIN, vp.bottom + vp.height - MARGIN - h, w, h};
-  draw_lines(&v->con, rect, &ls);
-  v->lay.info = rect;
+  int w, h, ch = v->con.charHeight;
   lines_init(&ls, v, (int)(0.42 * vp.width));
   legend_lines(v, &ls);
   panel_size(&v->con, &ls, &w, &h);
   mjrRect leg = {vp.left + MARGIN, bottom, w, h};
   draw_lines(&v->con, leg, &ls);
   v->lay.legend = leg;
+  lines_init(&ls, v, (int)(0.42 * vp.width));
+  info_lines(v, &ls);
+  int top = vp.bottom + vp.height - MARGIN, room = top - (leg.bottom + leg.height + 4);
+  int fits = (room - PAD) / (ch + PAD);
+  if (ls.n > fits && fits >= 1) {
+    ls.n = fits - 1;
+    add(&ls, DIM, NULL, "... (a larger window shows the rest)");
+  }
+  panel_size(&v->con, &ls, &w, &h);
+  mjrRect rect = {vp.left + MARGIN, top - h, w, h};
+  draw_lines(&v->con, rect, &ls);
+  v->lay.info = rect;
 }
 
 static void draw_help(viewer *v, mjrRect vp) {

@@ -97,12 +97,13 @@ static void add_paths(viewer *v, double w) {
 }
 
 /* The model's actuators: for each actuator on a joint, an arrow as long as its control is a
- * fraction of the control range (scaled to the model's size): along a slide joint's axis, and
+ * fraction of the control range (scaled to the bodies' size: twice MuJoCo's mean body size, at most
+ * a quarter of the model's extent, which the floor makes large): along a slide joint's axis, and
  * across a hinge, tangent to the rotation the torque drives, at a point beside the joint. */
 static void add_actuators(viewer *v, const double *u, double w) {
   const mjModel *m = v->m;
   const mjData *d = v->d;
-  double L = 0.25 * m->stat.extent;
+  double L = fmin(0.25 * m->stat.extent, 2 * m->stat.meansize);
   for (int i = 0; i < m->nu && i < v->env->spec.nu; i++) {
     if (m->actuator_trntype[i] != mjTRN_JOINT) continue;
     int j = m->actuator_trnid[2 * i], type = m->jnt_type[j];
