@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The tiny-test sweep on real schedulers (docs/sweeps.md, "Running on a cluster"):
+# The tiny-test sweep (its score models trained longer) on real schedulers (docs/sweeps.md, "Running on a cluster"):
 #  1. GNU parallel: `sgp sweep --list`, split into waves, each run with `parallel --jobs 2`; then
 #     `sgp sweep` only assembles, and table.json equals the local sweep's outside timing.
 #  2. Slurm: a single-node cluster started here (munged, slurmctld, slurmd from Debian's slurm-wlm,
@@ -14,11 +14,19 @@
 set -euo pipefail
 SRC=${SGP_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 SGP=${SGP_PROG:-$SRC/build/sgp}
-SWEEP=$SRC/bench/sweeps/tiny-test.json
 source "$SRC/tests/slurm_cluster.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/sgp-e2e-slurm.XXXXXX")
 cleanup() { set +e; slurm_cluster_stop; rm -rf "$T"; }
 trap cleanup EXIT
+# tiny-test with score models trained for 10000 epochs (a few seconds): a training task must still
+# be running when the test looks for one to freeze, however loaded the machine is
+SWEEP=$T/tiny-test-slow.json
+python3 - "$SRC/bench/sweeps/tiny-test.json" "$SWEEP" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["train"]["score"]["train"]["epochs"] = 10000
+json.dump(j, open(sys.argv[2], "w"), indent=1)
+PY
 source "$SRC/tests/sweep_tables.sh"
 sweep() { "$SGP" sweep "$SWEEP" "$@"; }
 t0=$SECONDS
