@@ -35,17 +35,27 @@ static void xml_text(FILE *f, const char *s) {
   }
 }
 
-static void svg_open(FILE *f, int W, int H) {
-  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-             "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-          W, H, W, H);
-}
 
 static void text_at(FILE *f, double x, double y, const char *anchor, const char *extra, const char *s) {
   fprintf(f, "<text x=\"%.1f\" y=\"%.1f\"%s%s%s%s>", x, y, anchor ? " text-anchor=\"" : "", anchor ? anchor : "",
           anchor ? "\"" : "", extra ? extra : "");
   xml_text(f, s);
   fputs("</text>\n", f);
+}
+
+/* Opens `path` atomically and writes the SVG header of a W x H figure with its title at height ty
+ * (font size fs). NULL on failure (e set). */
+static FILE *svg_begin(sgp_atomic_file *af, const char *path, int W, int H, double ty, int fs, const char *title,
+                       sgp_err *e) {
+  if (sgp_atomic_open(af, path, e)) return NULL;
+  FILE *f = af->f;
+  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+             "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+          W, H, W, H);
+  char size[32];
+  snprintf(size, sizeof size, " font-size=\"%d\"", fs);
+  text_at(f, 10, ty, NULL, size, title);
+  return f;
 }
 
 /* "nice" tick step for a range */
@@ -136,10 +146,8 @@ int svg_bar_chart(const char *path, const char *title, const char *ylabel, const
   const int W = 170 + 84 * (n < 4 ? 4 : n), H = 420, L = 70, R = 30, T = 58, B = 130;
   axis a = {lo, hi, H - B, T};
   sgp_atomic_file af;
-  if (sgp_atomic_open(&af, path, e)) return -1;
-  FILE *f = af.f;
-  svg_open(f, W, H);
-  text_at(f, 10, 20, NULL, " font-size=\"13\"", title);
+  FILE *f = svg_begin(&af, path, W, H, 20, 13, title, e);
+  if (!f) return -1;
   text_at(f, 10, 38, NULL, " font-size=\"11\" fill=\"#444\"", note);
   yticks(f, &a, L, W - R, 1);
   fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", L, T, W - L - R,
@@ -256,10 +264,8 @@ int svg_trajectories(const char *path, const char *title, const sweep_env_info *
   int pw = (int)ceil((x1 - x0) * sc), ph = (int)ceil((y1 - y0) * sc);
   int W = L + ncol * (pw + GX) + LEG, H = T + nrow * (ph + GY) + 10;
   sgp_atomic_file af;
-  if (sgp_atomic_open(&af, path, e)) return -1;
-  FILE *f = af.f;
-  svg_open(f, W, H);
-  text_at(f, 10, 22, NULL, " font-size=\"14\"", title);
+  FILE *f = svg_begin(&af, path, W, H, 22, 14, title, e);
+  if (!f) return -1;
   for (int q = 0; q < np; q++) {
     int pl = L + (q % ncol) * (pw + GX), pt = T + (q / ncol) * (ph + GY) + 14;
     axis X = {x0, x1, pl, pl + pw}, Y = {y0, y1, pt + ph, pt};
@@ -310,10 +316,8 @@ int svg_series(const char *path, const char *title, const sweep_env_info *info, 
   const int n = info->fig.n, L = 70, T = 44, PW = 230, PH = 140, GX = 30, GY = 44, LEG = 230;
   int W = L + np * (PW + GX) + LEG, H = T + n * (PH + GY) + 30;
   sgp_atomic_file af;
-  if (sgp_atomic_open(&af, path, e)) return -1;
-  FILE *f = af.f;
-  svg_open(f, W, H);
-  text_at(f, 10, 22, NULL, " font-size=\"14\"", title);
+  FILE *f = svg_begin(&af, path, W, H, 22, 14, title, e);
+  if (!f) return -1;
   int tmax = 1;
   for (int q = 0; q < np; q++)
     for (int a = 0; a < pn[q].nagents; a++) {
@@ -374,10 +378,8 @@ int svg_aggregate(const char *path, const char *title, const char *xlabel, const
   data_range(v, 3 * n, &lo, &hi);
   free(v);
   sgp_atomic_file af;
-  if (sgp_atomic_open(&af, path, e)) return -1;
-  FILE *f = af.f;
-  svg_open(f, W, H);
-  text_at(f, 10, 20, NULL, " font-size=\"14\"", title);
+  FILE *f = svg_begin(&af, path, W, H, 20, 14, title, e);
+  if (!f) return -1;
   text_at(f, 10, 38, NULL, " font-size=\"11\" fill=\"#444\"",
           "left: interquartile mean over every row's seeds x episodes, 95% stratified bootstrap interval; "
           "right: performance profiles (fraction of runs above a score)");
