@@ -53,8 +53,24 @@ typedef struct lk_config {
   double *x0;                      /* LK_EMAX start states */
 } lk_config;
 
+/* The "where the time goes" probe of one group: its planner sees wrapped dynamics, score and cost
+ * that, while `on`, add up the wall time, calls, rows and weight passes of every model call. */
+enum { PR_DYN, PR_SCORE, PR_COST, PR_N }; /* the dynamics (forward and VJP), score, task cost */
+typedef struct lk_probe {
+  plan_dyn dyn, idyn;
+  plan_score score, iscore;
+  plan_cost cost, icost;
+  plan_dyn_vt dvt;
+  plan_score_vt svt;
+  int on;
+  double t[PR_N];
+  long calls[PR_N], rows[PR_N], vrows[PR_N]; /* forward rows, VJP rows */
+  long passes[PR_N];                          /* forward or VJP passes over a network's weights */
+} lk_probe;
+
 /* One thread's share of the lanes: its own planner, cost and environment. */
 typedef struct lk_group {
+  lk_probe pr;
   planner *p;
   cJSON *cfg;
   sgp_env *env;
@@ -145,6 +161,68 @@ static void lk_config_free(lk_config *c) {
   free(c->x0);
 }
 
+/* ------------------------------------------------------------------ the probe */
+static void pr_add(lk_probe *p, int k, double t0, long rows, long vrows) {
+  p->t[k] += sgp_now() - t0;
+  p->calls[k]++, p->rows[k] += rows, p->vrows[k] += vrows;
+  p->passes[k] += (rows > 0) + (vrows > 0);
+}
+static void *pr_dyn_ws(const void *m, int maxB, int T) {
+  const lk_probe *p = m;
+  return p->idyn.vt->ws_create(p->idyn.model, maxB, T);
+}
+static int pr_dyn_fwd(const void *m, void *ws, int t, int B, const float *x, const float *u, float *xn) {
+  lk_probe *p = (lk_probe *)m;
+  double t0 = p->on ? sgp_now() : 0;
+  int rc = p->idyn.vt->forward(p->idyn.model, ws, t, B, x, u, xn);
+  if (p->on) pr_add(p, PR_DYN, t0, B, 0);
+  return rc;
+}
+static void pr_dyn_vjp(const void *m, void *ws, int t, int B, const float *dxn, float *dx, float *du) {
+  lk_probe *p = (lk_probe *)m;
+  double t0 = p->on ? sgp_now() : 0;
+  p->idyn.vt->vjp(p->idyn.model, ws, t, B, dxn, dx, du);
+  if (p->on) pr_add(p, PR_DYN, t0, 0, B);
+}
+static void *pr_score_ws(const void *m, int maxB) {
+  const lk_probe *p = m;
+  return p->iscore.vt->ws_create(p->iscore.model, maxB);
+}
+static void pr_score(const void *m, void *ws, int B, const float *z, int level, float *sc) {
+  lk_probe *p = (lk_probe *)m;
+  double t0 = p->on ? sgp_now() : 0;
+  p->iscore.vt->eval(p->iscore.model, ws, B, z, level, sc);
+  if (p->on) pr_add(p, PR_SCORE, t0, B, 0);
+}
+static void pr_running(const void *self, int B, const float *x, const float *u, float *c, float *gx,
+                       float *gu) {
+  lk_probe *p = (lk_probe *)self;
+  double t0 = p->on ? sgp_now() : 0;
+  p->icost.running(p->icost.self, B, x, u, c, gx, gu);
+  if (p->on) pr_add(p, PR_COST, t0, B, gx || gu ? B : 0);
+}
+static void pr_terminal(const void *self, int B, const float *x, float *c, float *gx) {
+  lk_probe *p = (lk_probe *)self;
+  double t0 = p->on ? sgp_now() : 0;
+  p->icost.terminal(p->icost.self, B, x, c, gx);
+  if (p->on) pr_add(p, PR_COST, t0, 0, 0); /* the learned cost's terminal part is 0, no network */
+}
+
+/* Wraps the group's models (ctx->dyn, ctx->score, ctx->cost) in its probe, switched off (the
+ * workspaces are the inner models', freed by their own ws_free). */
+static void pr_wrap(lk_probe *p, plan_ctx *ctx) {
+  memset(p, 0, sizeof *p);
+  p->idyn = *ctx->dyn, p->iscore = *ctx->score, p->icost = ctx->cost;
+  p->dvt = *p->idyn.vt;
+  p->dvt.ws_create = pr_dyn_ws, p->dvt.forward = pr_dyn_fwd, p->dvt.vjp = pr_dyn_vjp;
+  p->svt = *p->iscore.vt;
+  p->svt.ws_create = pr_score_ws, p->svt.eval = pr_score;
+  p->dyn = p->idyn, p->dyn.vt = &p->dvt, p->dyn.model = p;
+  p->score = p->iscore, p->score.vt = &p->svt, p->score.model = p;
+  p->cost.self = p, p->cost.running = pr_running, p->cost.terminal = pr_terminal;
+  ctx->dyn = &p->dyn, ctx->score = &p->score, ctx->cost = p->cost;
+}
+
 /* ------------------------------------------------------------------ groups of lanes */
 static int lk_group_make(lk_group *g, const lk_config *c, int n, sgp_err *e) {
   memset(g, 0, sizeof *g);
@@ -164,6 +242,7 @@ static int lk_group_make(lk_group *g, const lk_config *c, int n, sgp_err *e) {
     g->mc = plan_mlpcost_create(c->net[1].m, c->nx, c->nu, 8 * LK_EMAX);
     ctx.cost = plan_mlpcost_cost(g->mc);
   }
+  pr_wrap(&g->pr, &ctx);
   if (sgp_json_parse(c->planner_json, "bench", &g->cfg, e)) return -1;
   sgp_cfg cc = sgp_cfg_root(g->cfg, "bench");
   if (plan_find("sgp-shooting")->create(&cc, &ctx, &g->p, e)) return -1;
@@ -185,16 +264,18 @@ static void *lk_group_step(void *arg) {
   return NULL;
 }
 
-/* One MPC step of E episodes split over the groups; returns its time (CPU with one group). */
-static double lk_step(lk_group *gs, int ng, const lk_config *c, int first, sgp_err *e) {
+/* One MPC step of E episodes split over the groups; returns its time: the calling thread's CPU
+ * time with one group unless `wall`, else wall clock. */
+static double lk_step(lk_group *gs, int ng, const lk_config *c, int wall, sgp_err *e) {
   for (int q = 0; q < ng; q++) /* every step from the same start states: a steady warm start */
-    memcpy(gs[q].x, c->x0 + (size_t)(first + q * gs[0].n) * c->nx, sizeof(double) * gs[q].n * c->nx);
-  double t0 = ng == 1 ? bench_cpu_now(0) : sgp_now();
+    memcpy(gs[q].x, c->x0 + (size_t)q * gs[0].n * c->nx, sizeof(double) * gs[q].n * c->nx);
+  int cpu = ng == 1 && !wall;
+  double t0 = cpu ? bench_cpu_now(1) : sgp_now();
   pthread_t th[LK_TMAX];
   for (int q = 1; q < ng; q++) pthread_create(&th[q], NULL, lk_group_step, &gs[q]);
   lk_group_step(&gs[0]);
   for (int q = 1; q < ng; q++) pthread_join(th[q], NULL);
-  double t = (ng == 1 ? bench_cpu_now(0) : sgp_now()) - t0;
+  double t = (cpu ? bench_cpu_now(1) : sgp_now()) - t0;
   for (int q = 0; q < ng; q++)
     if (gs[q].rc) {
       *e = gs[q].e;
@@ -203,12 +284,12 @@ static double lk_step(lk_group *gs, int ng, const lk_config *c, int first, sgp_e
   return t;
 }
 
-/* ------------------------------------------------------------------ the compute-bound limit */
+/* ------------------------------------------------------------------ bare baselines */
 /* Seconds per row of a bare matrix-product chain through m's linear layers at 256 rows, forward
- * (X Wᵀ per layer) or input VJP (dY W per layer, top down): the faster of cblas_sgemm and the
- * frozen network's own packed kernel (which beats OpenBLAS's AVX2 sgemm on an AVX-512 machine),
- * the best of 3 (the least disturbed). */
-static double lk_bare_row(const nn_mlp *m, int vjp, int cpu, sgp_rng *r) {
+ * (X Wᵀ per layer) or input VJP (dY W per layer, top down), by cblas_sgemm (*cb) and by the frozen
+ * network's own packed kernel (*pk, which beats OpenBLAS's AVX2 sgemm on an AVX-512 machine); the
+ * best of 3 each (the least disturbed). */
+static void lk_bare_row(const nn_mlp *m, int vjp, int cpu, sgp_rng *r, double *cb, double *pk) {
   enum { BB = 256 };
   size_t mx = 0;
   for (int k = 0; k < m->nlayers; k++) {
@@ -217,7 +298,7 @@ static double lk_bare_row(const nn_mlp *m, int vjp, int cpu, sgp_rng *r) {
   }
   float *X = sgp_falloc(BB * mx), *Y = sgp_falloc(BB * mx);
   sgp_rng_fill_uniform(r, X, BB * mx, -1, 1);
-  double best = INFINITY;
+  double best[2] = {INFINITY, INFINITY};
   for (int rep = 0; rep < 6; rep++) {
     int packed = rep & 1;
     double t0 = cpu ? bench_cpu_now(0) : sgp_now();
@@ -235,28 +316,159 @@ static double lk_bare_row(const nn_mlp *m, int vjp, int cpu, sgp_rng *r) {
                     L->W, L->nin, 0.0f, Y, L->nin);
     }
     double t = (cpu ? bench_cpu_now(0) : sgp_now()) - t0;
-    best = t < best ? t : best;
+    best[packed] = t < best[packed] ? t : best[packed];
   }
   free(X), free(Y);
-  return best / BB;
+  *cb = best[0] / BB, *pk = best[1] / BB;
 }
 
-/* Forward and VJP rows per episode-step of each network, from one lane's diagnostics: the
- * dynamics and the learned cost see every model row forward and the iterations' rows backward;
- * the score its score rows forward. */
-static double lk_limit(const lk_config *c, const plan_diag *d, int cpu, sgp_rng *r, double *gflop) {
-  long H = d->model_rows / (c->iters + 1), fwd = d->model_rows, vjp = H * c->iters;
-  double s = 0, fl = 0;
-  for (int k = 0; k < c->nnet; k++) {
-    const lk_net *n = &c->net[k];
-    long rf = n->is_score ? d->score_rows : fwd, rv = n->is_score ? 0 : vjp;
-    double per = 0;
-    for (int l = 0; l < n->m->nlayers; l++) per += 2.0 * n->m->layer[l].nin * n->m->layer[l].nout;
-    s += rf * lk_bare_row(n->m, 0, cpu, r) + (rv ? rv * lk_bare_row(n->m, 1, cpu, r) : 0);
-    fl += per * (rf + rv);
+/* The network behind a probe part (NULL: the task cost of an environment, no network). */
+static const nn_mlp *lk_part_net(const lk_config *c, int part) {
+  for (int k = 0; k < c->nnet; k++)
+    if ((part == PR_DYN && c->net[k].is_dyn) || (part == PR_SCORE && c->net[k].is_score) ||
+        (part == PR_COST && c->net[k].is_cost))
+      return c->net[k].m;
+  return NULL;
+}
+
+/* Read bandwidth (bytes/s) of a bare cblas_sasum over as many bytes as one pass over every network
+ * copy a step reads (forward weights of each network, VJP weights of the dynamics and the learned
+ * cost), the best of 5: what streaming the weights costs with nothing else to do. */
+static double lk_bandwidth(const lk_config *c, int cpu) {
+  size_t bytes = 0;
+  for (int k = 0; k < c->nnet; k++)
+    bytes += nn_frozen_bytes(c->net[k].m->frozen) * (c->net[k].is_score ? 1 : 2);
+  size_t n = bytes / sizeof(float);
+  float *buf = sgp_falloc(n);
+  for (size_t i = 0; i < n; i++) buf[i] = (float)(i & 7);
+  volatile float sink = cblas_sasum((int)n, buf, 1);
+  double best = INFINITY;
+  for (int rep = 0; rep < 5; rep++) {
+    double t0 = cpu ? bench_cpu_now(0) : sgp_now();
+    sink = cblas_sasum((int)n, buf, 1);
+    double t = (cpu ? bench_cpu_now(0) : sgp_now()) - t0;
+    best = t < best ? t : best;
   }
-  *gflop = fl * 1e-9;
+  (void)sink;
+  free(buf);
+  return (double)bytes / best;
+}
+
+/* Bare rates of a configuration's networks (seconds per row) and its bandwidth. */
+typedef struct lk_bare {
+  double f[LK_NETS][2], v[LK_NETS][2]; /* [network][0 cblas, 1 packed] forward and VJP */
+  double bw;
+} lk_bare;
+
+static void lk_bare_measure(const lk_config *c, int cpu, sgp_rng *r, lk_bare *b) {
+  for (int k = 0; k < c->nnet; k++) {
+    lk_bare_row(c->net[k].m, 0, cpu, r, &b->f[k][0], &b->f[k][1]);
+    if (!c->net[k].is_score) lk_bare_row(c->net[k].m, 1, cpu, r, &b->v[k][0], &b->v[k][1]);
+  }
+  b->bw = lk_bandwidth(c, cpu);
+}
+
+/* ------------------------------------------------------------------ where the time goes */
+/* One probed group's means per step: its time, and per part (dynamics, score, cost) the time in
+ * the model calls, their rows, VJP rows and weight passes. */
+typedef struct lk_parts {
+  double step, t[PR_N], rows[PR_N], vrows[PR_N], passes[PR_N];
+} lk_parts;
+
+/* `reps` steps of one group with its probe on, wall clock (the probe's clock must be cheap: a
+ * cart-pole step makes ~20000 model calls, and a thread's CPU clock costs a system call): the
+ * parts' shares of the step, which the caller applies to the step's time measured without probe. */
+static int lk_probe_steps(lk_group *g, const lk_config *c, int reps, lk_parts *o, sgp_err *e) {
+  lk_probe *p = &g->pr;
+  memset(p->t, 0, sizeof p->t), memset(p->calls, 0, sizeof p->calls);
+  memset(p->rows, 0, sizeof p->rows), memset(p->vrows, 0, sizeof p->vrows);
+  memset(p->passes, 0, sizeof p->passes);
+  memset(o, 0, sizeof *o);
+  p->on = 1;
+  for (int rep = 0; rep < reps; rep++) {
+    double t = lk_step(g, 1, c, 1, e);
+    if (t < 0) return p->on = 0, -1;
+    o->step += t / reps;
+  }
+  p->on = 0;
+  for (int k = 0; k < PR_N; k++) {
+    o->t[k] = p->t[k] / reps, o->rows[k] = (double)p->rows[k] / reps;
+    o->vrows[k] = (double)p->vrows[k] / reps, o->passes[k] = (double)p->passes[k] / reps;
+  }
+  return 0;
+}
+
+/* The two floors of the networks' time in one probed step: compute (their rows as bare matrix
+ * products at 256 rows; packed = 0 cblas_sgemm alone, 1 the faster of cblas and the packed kernel)
+ * and memory (their weight passes at the bare read bandwidth). */
+static double lk_compute_floor(const lk_config *c, const lk_bare *b, const lk_parts *o, int packed) {
+  double s = 0;
+  for (int part = 0; part < PR_N; part++) {
+    const nn_mlp *m = lk_part_net(c, part);
+    for (int k = 0; m && k < c->nnet; k++) {
+      if (c->net[k].m != m) continue;
+      double f = packed && b->f[k][1] < b->f[k][0] ? b->f[k][1] : b->f[k][0];
+      double v = packed && b->v[k][1] < b->v[k][0] ? b->v[k][1] : b->v[k][0];
+      s += o->rows[part] * f + o->vrows[part] * v;
+    }
+  }
   return s;
+}
+
+static double lk_memory_floor(const lk_config *c, const lk_bare *b, const lk_parts *o) {
+  double s = 0;
+  for (int part = 0; part < PR_N; part++) {
+    const nn_mlp *m = lk_part_net(c, part);
+    if (m) s += o->passes[part] * (double)nn_frozen_bytes(m->frozen) / b->bw;
+  }
+  return s;
+}
+
+static double lk_flop(const lk_config *c, const lk_parts *o) {
+  double fl = 0;
+  for (int part = 0; part < PR_N; part++) {
+    const nn_mlp *m = lk_part_net(c, part);
+    for (int l = 0; m && l < m->nlayers; l++)
+      fl += 2.0 * m->layer[l].nin * m->layer[l].nout * (o->rows[part] + o->vrows[part]);
+  }
+  return fl;
+}
+
+/* Adds one E's breakdown under o and prints it: the step (`step`: its time without probe, as the
+ * throughput table measures it); the shares of the dynamics, score and cost calls and of the rest
+ * (the planner's own work: Adam, copies, adjoint sums; an environment's cost, not a network, is in
+ * "cost"), measured with the probe; the floors of the networks' time; and the verdict: the larger
+ * floor (memory or compute) when it is at least half the step, else overhead. */
+static void lk_breakdown_json(const lk_config *c, const lk_bare *b, const lk_parts *o, int E, double step,
+                              cJSON *bd, int json) {
+  char k[8];
+  snprintf(k, sizeof k, "%d", E);
+  cJSON *j = cJSON_AddObjectToObject(bd, k);
+  double sh[PR_N], net = 0;
+  for (int part = 0; part < PR_N; part++) net += sh[part] = o->t[part] / o->step;
+  double mem = lk_memory_floor(c, b, o), comp = lk_compute_floor(c, b, o, 1), fl = mem > comp ? mem : comp;
+  const char *bound = fl >= 0.5 * step ? (mem > comp ? "memory" : "compute") : "overhead";
+  static const char *const names[PR_N] = {"dynamics", "score", "cost"};
+  cJSON_AddNumberToObject(j, "step_s", step);
+  cJSON_AddNumberToObject(j, "probed_step_wall_s", o->step);
+  for (int part = 0; part < PR_N; part++) {
+    char key[32];
+    snprintf(key, sizeof key, "%s_share", names[part]);
+    cJSON_AddNumberToObject(j, key, sh[part]);
+    snprintf(key, sizeof key, "%s_passes", names[part]);
+    cJSON_AddNumberToObject(j, key, o->passes[part]);
+  }
+  cJSON_AddNumberToObject(j, "planner_share", 1 - net);
+  cJSON_AddNumberToObject(j, "memory_floor_s", mem);
+  cJSON_AddNumberToObject(j, "compute_floor_s", comp);
+  cJSON_AddNumberToObject(j, "floor_fraction", fl / step);
+  cJSON_AddStringToObject(j, "bound", bound);
+  if (json) return;
+  printf("   %-13s E=%-2d step %8.2f ms: dynamics %4.1f%%, score %4.1f%%, cost %4.1f%%, planner %4.1f%%;"
+         " floors: memory %.2f ms (%.0f weight passes), compute %.2f ms -> %s\n",
+         E == 1 ? c->name : "", E, 1e3 * step, 100 * sh[PR_DYN], 100 * sh[PR_SCORE], 100 * sh[PR_COST],
+         100 * (1 - net), 1e3 * mem, o->passes[PR_DYN] + o->passes[PR_SCORE] + o->passes[PR_COST], 1e3 * comp,
+         bound);
 }
 
 /* ------------------------------------------------------------------ one configuration */
@@ -271,9 +483,10 @@ static int lk_variant(lk_config *c, lk_group (*gs)[LK_TMAX], const int *ng, int 
     if (wt < 0) nn_thaw(c->net[k].m);
     else nn_freeze(c->net[k].m, (nn_wtype)wt);
   }
+  int wall = sgp_blas_threads() > 1;
   for (int rep = -1; rep < reps; rep++) /* rep -1: warm-up */
     for (int i = 0; i < 2; i++) {
-      double v = lk_step(gs[qs[i]], ng[qs[i]], c, 0, e);
+      double v = lk_step(gs[qs[i]], ng[qs[i]], c, wall, e);
       if (v < 0) return -1;
       if (rep >= 0) t[i][rep] = v;
     }
@@ -286,24 +499,68 @@ static int lk_variant(lk_config *c, lk_group (*gs)[LK_TMAX], const int *ng, int 
   return 0;
 }
 
+/* Both cores at E = 16, wall clock, interleaved: the episodes split over 2 threads (8 lanes each,
+ * frozen networks) against one thread with 16 lanes; then the float32 training path with 2 BLAS
+ * threads against 1 (OpenBLAS splits each product). Speed-ups are time(1 thread) / time(2). */
+static int lk_threads(lk_config *c, lk_group *one, lk_group *two, int reps, cJSON *o, int json, sgp_err *e) {
+  double t[4][64];
+  int nb = sgp_blas_threads();
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass)
+      for (int k = 0; k < c->nnet; k++) nn_thaw(c->net[k].m);
+    for (int rep = -1; rep < reps; rep++)
+      for (int i = 0; i < 2; i++) {
+        if (pass) sgp_blas_set_threads(i ? 2 : 1);
+        double v = lk_step(i && !pass ? two : one, i && !pass ? 2 : 1, c, 1, e);
+        if (v < 0) return sgp_blas_set_threads(nb), -1;
+        if (rep >= 0) t[2 * pass + i][rep] = v;
+      }
+  }
+  sgp_blas_set_threads(nb);
+  for (int k = 0; k < c->nnet; k++) nn_freeze(c->net[k].m, NN_WT_F32);
+  double m[4];
+  for (int i = 0; i < 4; i++) m[i] = bench_median(t[i], reps);
+  cJSON *j = cJSON_AddObjectToObject(o, "two_threads_16");
+  cJSON_AddNumberToObject(j, "split_speedup", m[0] / m[1]);
+  cJSON_AddNumberToObject(j, "blas_speedup_float32_path", m[2] / m[3]);
+  cJSON_AddNumberToObject(j, "wall_s_1_thread", m[0]);
+  cJSON_AddNumberToObject(j, "wall_s_split_2", m[1]);
+  cJSON_AddNumberToObject(j, "wall_s_float32_blas_1", m[2]);
+  cJSON_AddNumberToObject(j, "wall_s_float32_blas_2", m[3]);
+  if (!json)
+    printf("   %-13s   2 threads at E=16 (wall): episodes split %.2fx (%.1f -> %.1f ms), float32 path with 2 "
+           "BLAS threads %.2fx (%.1f -> %.1f ms)\n",
+           "", m[0] / m[1], 1e3 * m[0], 1e3 * m[1], m[2] / m[3], 1e3 * m[2], 1e3 * m[3]);
+  return 0;
+}
+
 static cJSON *lk_run(lk_config *c, int threads, int reps, int json, sgp_rng *r, sgp_err *e) {
-  lk_group (*gs)[LK_TMAX] = sgp_calloc(LK_NE, sizeof *gs);
-  int ng[LK_NE];
+  lk_group (*gs)[LK_TMAX] = sgp_calloc(LK_NE + 1, sizeof *gs); /* [LK_NE]: E = 16 split the other way */
+  int ng[LK_NE + 1];
   double t[LK_NE][64];
   cJSON *o = NULL;
-  for (int q = 0; q < LK_NE; q++) {
-    ng[q] = lk_E[q] >= threads ? threads : 1;
+  for (int q = 0; q <= LK_NE; q++) {
+    int E = lk_E[q < LK_NE ? q : LK_NE - 1];
+    ng[q] = q < LK_NE ? (E >= threads ? threads : 1) : (ng[LK_NE - 1] == 1 ? 2 : 1);
     for (int g = 0; g < ng[q]; g++)
-      if (lk_group_make(&gs[q][g], c, lk_E[q] / ng[q], e)) goto out;
+      if (lk_group_make(&gs[q][g], c, E / ng[q], e)) goto out;
     if (lk_step(gs[q], ng[q], c, 0, e) < 0) goto out; /* warm-up: the steady warm start */
   }
   for (int rep = 0; rep < reps; rep++)
     for (int q = 0; q < LK_NE; q++)
       if ((t[q][rep] = lk_step(gs[q], ng[q], c, 0, e)) < 0) goto out;
-  double gflop, limit = lk_limit(c, &gs[0][0].d[0], threads == 1, r, &gflop);
+  /* the breakdown, on one thread: E = 1, and E = 16 in whichever set has one group of 16 */
+  lk_group *one = ng[LK_NE - 1] == 1 ? gs[LK_NE - 1] : gs[LK_NE], *two = ng[LK_NE - 1] == 1 ? gs[LK_NE] : gs[LK_NE - 1];
+  lk_parts p1, p16;
+  if (lk_probe_steps(gs[0], c, reps, &p1, e) || lk_probe_steps(one, c, reps, &p16, e)) goto out;
+  lk_bare b;
+  lk_bare_measure(c, threads == 1, r, &b);
+  /* the compute-bound limit per episode-step: the rows of one episode-step (E = 1) as bare products */
+  double limit = lk_compute_floor(c, &b, &p1, 1), limit_cb = lk_compute_floor(c, &b, &p1, 0);
   o = cJSON_CreateObject();
   cJSON *eps = cJSON_AddObjectToObject(o, "episode_steps_per_s");
   cJSON *frac = cJSON_AddObjectToObject(o, "limit_fraction");
+  cJSON *fcb = cJSON_AddObjectToObject(o, "limit_fraction_cblas");
   cJSON *step = cJSON_AddObjectToObject(o, "step_s");
   if (!json) printf("   %-13s", c->name);
   for (int q = 0; q < LK_NE; q++) {
@@ -312,25 +569,54 @@ static cJSON *lk_run(lk_config *c, int threads, int reps, int json, sgp_rng *r, 
     double s = bench_median(t[q], reps), per = s / lk_E[q];
     cJSON_AddNumberToObject(eps, k, 1.0 / per);
     cJSON_AddNumberToObject(frac, k, limit / per);
+    cJSON_AddNumberToObject(fcb, k, limit_cb / per);
     cJSON_AddNumberToObject(step, k, s);
     if (!json) printf(" %9.2f %6.2f", 1.0 / per, limit / per);
   }
-  double s1 = bench_median(t[0], reps), s16 = bench_median(t[2], reps) / 16;
+  double s1 = bench_median(t[0], reps), s16 = bench_median(t[2], reps) / 16, gflop = lk_flop(c, &p1) * 1e-9;
   cJSON_AddNumberToObject(o, "speedup_16_over_1", s1 / s16);
   cJSON_AddNumberToObject(o, "limit_s_per_episode_step", limit);
+  cJSON_AddNumberToObject(o, "limit_cblas_s_per_episode_step", limit_cb);
   cJSON_AddNumberToObject(o, "gflop_per_episode_step", gflop);
+  cJSON_AddNumberToObject(o, "bare_read_gb_per_s", b.bw * 1e-9);
   cJSON_AddNumberToObject(o, "iters", c->iters);
-  if (!json) printf(" %8.1fx %9.4f %7.2f\n", s1 / s16, limit, gflop);
-  if (lk_variant(c, gs, ng, -1, reps, "float32_path_episode_steps_per_s", o, json, e) ||
+  if (!json)
+    printf(" %8.1fx %9.4f %7.2f   (cblas-only limit: %.2f of it at E=16)\n", s1 / s16, limit, gflop,
+           limit_cb / s16);
+  cJSON *bd = cJSON_AddObjectToObject(o, "where_the_time_goes");
+  lk_breakdown_json(c, &b, &p1, 1, s1, bd, json);
+  lk_breakdown_json(c, &b, &p16, 16, ng[LK_NE - 1] == 1 ? s16 * 16 : p16.step, bd, json);
+  if (lk_threads(c, one, two, reps, o, json, e) ||
+      lk_variant(c, gs, ng, -1, reps, "float32_path_episode_steps_per_s", o, json, e) ||
       lk_variant(c, gs, ng, NN_WT_BF16, reps, "bf16_episode_steps_per_s", o, json, e)) {
     cJSON_Delete(o);
     o = NULL;
   }
 out:
-  for (int q = 0; q < LK_NE; q++)
+  for (int q = 0; q <= LK_NE; q++)
     for (int g = 0; g < LK_TMAX; g++) lk_group_free(&gs[q][g]);
   free(gs);
   return o;
+}
+
+/* The goals for the d4rl configuration at E = 16, with the measured values. */
+static void lk_goals(cJSON *all, int json) {
+  const cJSON *d = cJSON_GetObjectItemCaseSensitive(all, "d4rl");
+  double frac = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "limit_fraction"), "16")->valuedouble;
+  double sp = cJSON_GetObjectItemCaseSensitive(d, "speedup_16_over_1")->valuedouble;
+  cJSON *g = cJSON_AddObjectToObject(all, "goals");
+  cJSON *a = cJSON_AddObjectToObject(g, "d4rl_limit_fraction_16");
+  cJSON_AddNumberToObject(a, "value", frac);
+  cJSON_AddNumberToObject(a, "goal_at_least", 0.5);
+  cJSON_AddBoolToObject(a, "met", frac >= 0.5);
+  cJSON *b = cJSON_AddObjectToObject(g, "d4rl_speedup_16_over_1");
+  cJSON_AddNumberToObject(b, "value", sp);
+  cJSON_AddNumberToObject(b, "goal_at_least", 8);
+  cJSON_AddBoolToObject(b, "met", sp >= 8);
+  if (!json)
+    printf("\n   goals, d4rl at E=16: %.2f of the compute-bound limit (goal >= 0.5: %s); %.1fx the E=1 "
+           "throughput (goal >= 8x: %s)\n",
+           frac, frac >= 0.5 ? "met" : "not met", sp, sp >= 8 ? "met" : "not met");
 }
 
 cJSON *bench_lockstep(int threads, int reps, int json, sgp_err *e) {
@@ -339,11 +625,14 @@ cJSON *bench_lockstep(int threads, int reps, int json, sgp_err *e) {
   sgp_rng r;
   sgp_rng_stream(&r, 0, "bench lockstep");
   cJSON *all = cJSON_CreateObject();
+  double la[3] = {0, 0, 0};
+  if (getloadavg(la, 3) == 3) cJSON_AddNumberToObject(all, "load_average_start", la[0]);
   if (!json) {
     printf("\n3. lockstep: sgp-shooting, E episodes planned together (frozen float32 networks, kernel "
-           "%s,\n   %d thread%s); episode-steps/s and the fraction of the compute-bound limit (the same "
-           "rows\n   as bare sgemm at 256 rows, cblas or packed); median of %d interleaved steps:\n",
-           nn_isa_name(nn_kernel_isa()), threads, threads == 1 ? "" : "s", reps);
+           "%s,\n   %d thread%s; load average %.1f); episode-steps/s and the fraction of the compute-bound\n"
+           "   limit (the same rows as bare products at 256 rows, the faster of cblas_sgemm and the packed\n"
+           "   kernel); median of %d interleaved steps:\n",
+           nn_isa_name(nn_kernel_isa()), threads, threads == 1 ? "" : "s", la[0], reps);
     printf("   %-13s %9s %6s %9s %6s %9s %6s %9s %9s %7s\n", "config", "E=1", "frac", "E=4", "frac",
            "E=16", "frac", "16 vs 1", "limit s", "GFLOP");
   }
@@ -360,5 +649,7 @@ cJSON *bench_lockstep(int threads, int reps, int json, sgp_err *e) {
     }
     cJSON_AddItemToObject(all, name, o);
   }
+  lk_goals(all, json);
+  if (getloadavg(la, 3) == 3) cJSON_AddNumberToObject(all, "load_average_end", la[0]);
   return all;
 }
