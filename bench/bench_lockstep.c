@@ -9,11 +9,14 @@
  *   pixels32-img  32x32 images as states and actions (nx = nu = 1024), dynamics [512,512], score
  *                 [1024]x3, the environment's task cost, T = 25; 20 iterations (the preset has
  *                 300: the time per step scales with them).
- * Figures: episode-steps per second (E / step time; process CPU time with one thread, wall clock
- * with more), and the fraction of the compute-bound limit, i.e. of the time the same rows take as
- * bare matrix-product chains at a large batch (256 rows; the faster of cblas_sgemm and the packed
- * kernel alone), measured in the same process:
- *   limit = Σ_networks (forward rows × t_fwd + VJP rows × t_vjp) per episode-step.
+ * Figures: episode-steps per second (E / step time; the thread's CPU time with one thread, wall
+ * clock with more), and the fraction of the compute-bound limit, i.e. of the time the same rows take
+ * as bare matrix-product chains at a large batch (256 rows; the faster of cblas_sgemm and the packed
+ * kernel alone, and cblas_sgemm alone), measured in the same process:
+ *   limit = Σ_networks (forward rows × t_fwd + VJP rows × t_vjp) per episode-step,
+ * with the rows counted by a probe around the models. The probe also gives where the time goes
+ * (shares of the dynamics, score and cost calls; memory and compute floors of the networks' time),
+ * and both cores are measured at E = 16 (episodes split over 2 threads; 2 BLAS threads).
  * With --threads N the lanes are split over N threads (each its own planner) and the bare sgemm
  * runs with N BLAS threads. Repetitions are interleaved over E so that noise hits all alike.
  * Then E = 1 and 16 again on the float32 training path (what evaluation ran before it froze its
