@@ -41,7 +41,7 @@ def main():
         if ev["mode"] != "open_loop":
             cell["plan_cpu_ms_per_step"] = 1e3 * tm["plan_cpu_s"] / done
     rnd = lambda d: {k: round(v, 4) for k, v in d.items()}
-    json.dump({"source": out, "git": table["versions"], "seeds": seeds, "unit": "CPU-hours",
+    json.dump({"source": out, "versions": table["versions"], "seeds": seeds, "unit": "CPU-hours",
                "total": rnd(total), "total_hours": round(sum(total.values()), 3),
                "rows": {k: rnd(v) for k, v in rows.items()}, "cells": {k: rnd(v) for k, v in cells.items()}},
               sys.stdout, indent=1)
