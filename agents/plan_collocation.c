@@ -37,6 +37,7 @@ typedef struct coll {
   float *X, *GX;
   plan_fo fo;   /* actions, objectives, dead restarts (B rows) */
   double *def_r;
+  float *alive; /* H×B: the termination mask (plan_cost_mask), when the planner honours one */
   void *block; /* the workspace: every view above and the lanes */
 } coll;
 
@@ -55,9 +56,10 @@ static int coll_parse(sgp_cfg *c, coll_cfg *o, sgp_err *e) {
   if (!(o->lr_state > 0) || !isfinite(o->lr_state))
     return sgp_fail(e, "%s: %s/lr_state: must be a finite number > 0", c->file, c->path);
   static const char *const keys[] = {
-      "name", "horizon", "bounds", "warm_start", "seed_offset", "iters", "lr", "lr_schedule",
-      "lr_final", "restarts", "restart_noise", "grad_clip", "init", "beta", "beta_final",
-      "beta_schedule", "score_weight", "score_level", "rho", "lr_state", "state_init", NULL};
+      "name", "horizon", "bounds", "warm_start", "seed_offset", PLAN_COMMON_TASK_KEYS, "iters",
+      "lr", "lr_schedule", "lr_final", "restarts", "restart_noise", "grad_clip", "init", "beta",
+      "beta_final", "beta_schedule", "score_weight", "score_level", "rho", "lr_state",
+      "state_init", NULL};
   return sgp_cfg_check_keys(c, keys, e);
 }
 
@@ -67,7 +69,8 @@ static int coll_uses_dyn(const coll_cfg *o) { return o->rho > 0 || o->rollout_in
 static int coll_needs(sgp_cfg *cfg, int *mask, sgp_err *e) {
   coll_cfg o;
   if (coll_parse(cfg, &o, e)) return -1;
-  *mask = (coll_uses_score(&o) ? PLAN_NEEDS_SCORE : 0) | (coll_uses_dyn(&o) ? PLAN_NEEDS_DYN : 0);
+  *mask = (coll_uses_score(&o) ? PLAN_NEEDS_SCORE : 0) | (coll_uses_dyn(&o) ? PLAN_NEEDS_DYN : 0) |
+          plan_common_needs(&o.com);
   return 0;
 }
 
@@ -91,6 +94,7 @@ static void coll_layout(void *self, plan_block *b) {
   PLAN_TAKE(b, s->Xf, (HB + B) * nx);
   PLAN_TAKE(b, s->Ut, HB * nu);
   PLAN_TAKE(b, s->C, HB + B);
+  PLAN_TAKE(b, s->alive, plan_terminates(&s->b) ? HB : 0);
   PLAN_TAKE(b, s->GXf, (HB + B) * nx);
   PLAN_TAKE(b, s->GU, HB * nu);
   PLAN_TAKE(b, s->Z, HB * s->zdim);
@@ -179,6 +183,8 @@ static void coll_costs(coll *s, int grad) {
   const plan_cost *c = &s->b.ctx.cost;
   c->running(c->self, (int)HB, s->Xf, s->Ut, s->C, grad ? s->GXf : NULL, grad ? s->GU : NULL);
   c->terminal(c->self, B, s->Xf + HB * nx, s->C + HB, grad ? s->GXf + HB * nx : NULL);
+  plan_cost_mask(&s->b, s->b.H, B, s->Xf, s->alive, s->C, grad ? s->GXf : NULL,
+                 grad ? s->GU : NULL);
   for (int j = 0; j < B; j++) {
     double v = 0;
     for (int t = 0; t <= H; t++) v += s->C[(size_t)t * B + j];

@@ -151,8 +151,16 @@ int plan_cfg_common(sgp_cfg *c, int with_bounds, plan_common_cfg *out, sgp_err *
   out->warm = (plan_warm)wm;
   out->seed_offset = so;
   out->view_candidates = 0;
+  static const char *const costs[2] = {"env", "learned"}, *const terms[2] = {"none", "known"};
+  int lc = 0, tm = 1;
+  if (sgp_cfg_enum(c, "cost", costs, 2, 0, &lc, e) || sgp_cfg_enum(c, "termination", terms, 2, 1, &tm, e))
+    return -1;
+  out->learned_cost = lc;
+  out->termination = tm;
   return 0;
 }
+
+int plan_common_needs(const plan_common_cfg *c) { return c->learned_cost ? PLAN_NEEDS_COST : 0; }
 
 int plan_cfg_beta(sgp_cfg *c, double beta_dflt, plan_beta_cfg *out, sgp_err *e) {
   int bs = 0;
@@ -613,4 +621,32 @@ void plan_score_term(const plan_score *sc, void *ws, int T, int B, int nx, int n
       for (int k = 0; k < nx; k++) gx1[k] -= (float)(w * sv[nx + nu + k]);
     }
   }
+}
+
+/* ============================== termination ==================================================== */
+
+int plan_terminates(const plan_base *pb) { return pb->com.termination && pb->ctx.cost.terminated != NULL; }
+
+void plan_cost_mask(const plan_base *pb, int T, int B, const float *X, float *A, float *C, float *GX,
+                    float *GU) {
+  if (!plan_terminates(pb) || T < 1 || B < 1) return;
+  const int nx = pb->nx, nu = pb->nu;
+  const plan_cost *c = &pb->ctx.cost;
+  c->terminated(c->term_self, T * B, X + (size_t)B * nx, A); /* done(x_1..x_T) */
+  for (int t = 1; t <= T; t++) /* A[(t−1)B + b] ← alive_t */
+    for (int b = 0; b < B; b++) {
+      float *a = &A[(size_t)(t - 1) * B + b];
+      float prev = t > 1 ? a[-B] : 1.0f;
+      *a = prev * (1.0f - *a);
+    }
+  for (int t = 1; t <= T; t++)
+    for (int b = 0; b < B; b++) {
+      float a = A[(size_t)(t - 1) * B + b];
+      size_t r = (size_t)t * B + b;
+      C[r] *= a;
+      if (GX)
+        for (int i = 0; i < nx; i++) GX[r * nx + i] *= a;
+      if (GU && t < T)
+        for (int i = 0; i < nu; i++) GU[r * nu + i] *= a;
+    }
 }

@@ -74,11 +74,17 @@ typedef struct plan_common_cfg {
   plan_warm warm;
   long seed_offset;
   int view_candidates;    /* sampling planners only */
+  int learned_cost;       /* "cost": "learned" (PLAN_NEEDS_COST), else "env" */
+  int termination;        /* "termination": "known" (1: honour ctx->cost.terminated) or "none" (0) */
 } plan_common_cfg;
 
 /* horizon (0), bounds ("clip"; read only when with_bounds, else always clip), warm_start
- * ("repeat"), seed_offset (0). */
+ * ("repeat"), seed_offset (0), cost ("env"), termination ("known"). */
 int plan_cfg_common(sgp_cfg *c, int with_bounds, plan_common_cfg *out, sgp_err *e);
+/* The config keys plan_cfg_common reads besides horizon, bounds, warm_start and seed_offset. */
+#define PLAN_COMMON_TASK_KEYS "cost", "termination"
+/* PLAN_NEEDS_* bits of the common group (PLAN_NEEDS_COST for a learned cost). */
+int plan_common_needs(const plan_common_cfg *c);
 
 typedef struct plan_beta_cfg {
   double beta, beta_final;
@@ -252,6 +258,20 @@ double plan_score_weight(const plan_score *sc, const plan_beta_cfg *b, plan_weig
 void plan_score_term(const plan_score *sc, void *ws, int T, int B, int nx, int nu, const float *X,
                      const float *U, int level, double w, float *Z, float *S, double *pen,
                      float *GX, float *GU);
+
+/* ------------------------------------------------------------------ termination */
+/* 1 if the planner honours a termination rule: ctx->cost.terminated is set and the config's
+ * termination is "known". */
+int plan_terminates(const plan_base *pb);
+/* Stops the costs of B rollouts after their first terminal state. T time-major steps: states X
+ * ((T+1)·B rows of nx), costs C ((T+1)·B: T running, then the terminal one), gradient rows GX
+ * ((T+1)·B×nx) and GU (T·B×nu) (NULL: none). With alive_0 = 1 and alive_{t+1} = alive_t ·
+ * (1 − done(x_{t+1})) (one call of the rule on the T·B rows x_1..x_T), C[t], GX[t] and GU[t] are
+ * multiplied by alive_t, the terminal C[T], GX[T] by alive_T (a NaN stays NaN). The mask is
+ * piecewise constant in the states, so the masked gradients are the gradient of the masked cost.
+ * A: T·B floats of scratch (receives alive_1..alive_T). No-op unless plan_terminates(pb). */
+void plan_cost_mask(const plan_base *pb, int T, int B, const float *X, float *A, float *C, float *GX,
+                    float *GU);
 
 /* ------------------------------------------------------------------ test hooks */
 /* The objective gradient exactly as the planner's solver computes it, for given decision

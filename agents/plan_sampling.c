@@ -53,6 +53,7 @@ typedef struct samp {
   float *X;     /* (H+1)×K·M×nx */
   float *C;     /* (H+1)×K·M */
   float *Z, *D; /* H×M×zdim, H×M */
+  float *alive; /* H×K·M: the termination mask (plan_cost_mask), when the planner honours one */
   float *Jf;    /* M objectives (float, for sorting) */
   double *Jc, *Jp, *wts; /* M cost, penalty, MPPI weights */
   void *block;  /* the workspace: every view above and the lanes */
@@ -133,8 +134,9 @@ static int samp_parse(sgp_cfg *c, int kind, samp_cfg *o, sgp_err *e) {
   o->method = kind;
   const char *keys[48];
   int nk = 0;
-  static const char *const base_keys[] = {"name", "horizon", "warm_start", "seed_offset",
-                                          "samples", "view_candidates", "init", NULL};
+  static const char *const base_keys[] = {
+      "name",    "horizon",         "warm_start", "seed_offset", PLAN_COMMON_TASK_KEYS,
+      "samples", "view_candidates", "init",       NULL};
   for (int i = 0; base_keys[i]; i++) keys[nk++] = base_keys[i];
   if (plan_cfg_common(c, 0, &o->com, e)) return -1;
   o->com.bounds = PLAN_BOUNDS_CLIP;
@@ -168,6 +170,7 @@ static int samp_needs_kind(sgp_cfg *cfg, int kind, int *mask, sgp_err *e) {
   else if (o.penalty == PEN_ENSEMBLE || o.penalty == PEN_ENSEMBLE_STEP) *mask = PLAN_NEEDS_ENSEMBLE;
   else if (o.penalty == PEN_DISTANCE) *mask = PLAN_NEEDS_DYN | (o.dde ? PLAN_NEEDS_DDE : PLAN_NEEDS_DIST);
   else *mask = PLAN_NEEDS_DYN;
+  *mask |= plan_common_needs(&o.com);
   return 0;
 }
 
@@ -200,6 +203,7 @@ static void samp_layout(void *self, plan_block *b) {
   PLAN_TAKE(b, s->C, (H + 1) * KM);
   PLAN_TAKE(b, s->Z, H * M * s->zdim);
   PLAN_TAKE(b, s->D, s->zdim ? H * M : 0);
+  PLAN_TAKE(b, s->alive, plan_terminates(&s->b) ? H * KM : 0);
   PLAN_TAKE(b, s->Jf, M);
   PLAN_TAKE(b, s->Jc, M);
   PLAN_TAKE(b, s->Jp, M);
@@ -347,6 +351,7 @@ static void samp_eval(samp *s, int m, int c, int it) {
   s->b.ctx.cost.running(s->b.ctx.cost.self, H * KM, s->X, U, s->C, NULL, NULL);
   s->b.ctx.cost.terminal(s->b.ctx.cost.self, KM, s->X + (size_t)H * KM * nx, s->C + (size_t)H * KM,
                          NULL);
+  plan_cost_mask(&s->b, H, KM, s->X, s->alive, s->C, NULL, NULL);
   double beta = plan_sched_value(s->cfg.beta.sched, s->cfg.beta.beta, s->cfg.beta.beta_final, it,
                                  s->cfg.iters);
   samp_members(s, M, beta);

@@ -42,6 +42,7 @@ typedef struct shoot {
   float *Z, *S;         /* H×B×zdim score inputs and outputs */
   plan_fo fo;           /* decision variables, objectives, dead restarts (B rows) */
   double *J;            /* K·B */
+  float *alive; /* H×K·B: the termination mask (plan_cost_mask), when the planner honours one */
   void *block;          /* the workspace: every view above and the lanes */
 } shoot;
 
@@ -58,17 +59,19 @@ static int shoot_parse(sgp_cfg *c, int kind, shoot_cfg *o, sgp_err *e) {
                             plan_cfg_score(c, PLAN_WEIGHT_BETA, &o->weight, &o->level, e)))
     return -1;
   if (kind == SHOOT_ENS && plan_cfg_beta(c, 1.0, &o->beta, e)) return -1;
-  static const char *const k_grad[] = {"name", "horizon", "bounds", "warm_start", "seed_offset",
-                                       "iters", "lr", "lr_schedule", "lr_final", "restarts",
-                                       "restart_noise", "grad_clip", "init", NULL};
-  static const char *const k_ens[] = {"name", "horizon", "bounds", "warm_start", "seed_offset",
-                                      "iters", "lr", "lr_schedule", "lr_final", "restarts",
-                                      "restart_noise", "grad_clip", "init", "beta", "beta_final",
-                                      "beta_schedule", NULL};
-  static const char *const k_sgp[] = {"name", "horizon", "bounds", "warm_start", "seed_offset",
-                                      "iters", "lr", "lr_schedule", "lr_final", "restarts",
-                                      "restart_noise", "grad_clip", "init", "beta", "beta_final",
-                                      "beta_schedule", "score_weight", "score_level", NULL};
+  static const char *const k_grad[] = {
+      "name",      "horizon", "bounds",      "warm_start", "seed_offset", PLAN_COMMON_TASK_KEYS,
+      "iters",     "lr",      "lr_schedule", "lr_final",   "restarts",    "restart_noise",
+      "grad_clip", "init",    NULL};
+  static const char *const k_ens[] = {
+      "name",      "horizon", "bounds",      "warm_start", "seed_offset",   PLAN_COMMON_TASK_KEYS,
+      "iters",     "lr",      "lr_schedule", "lr_final",   "restarts",      "restart_noise",
+      "grad_clip", "init",    "beta",        "beta_final", "beta_schedule", NULL};
+  static const char *const k_sgp[] = {
+      "name",        "horizon", "bounds",      "warm_start", "seed_offset",   PLAN_COMMON_TASK_KEYS,
+      "iters",       "lr",      "lr_schedule", "lr_final",   "restarts",      "restart_noise",
+      "grad_clip",   "init",    "beta",        "beta_final", "beta_schedule", "score_weight",
+      "score_level", NULL};
   return sgp_cfg_check_keys(c, kind == SHOOT_SGP ? k_sgp : kind == SHOOT_ENS ? k_ens : k_grad, e);
 }
 
@@ -79,7 +82,7 @@ static int shoot_uses_score(const shoot_cfg *o) {
 static int shoot_needs_kind(sgp_cfg *cfg, int kind, int *mask, sgp_err *e) {
   shoot_cfg o;
   if (shoot_parse(cfg, kind, &o, e)) return -1;
-  *mask = kind == SHOOT_ENS ? PLAN_NEEDS_ENSEMBLE : PLAN_NEEDS_DYN;
+  *mask = (kind == SHOOT_ENS ? PLAN_NEEDS_ENSEMBLE : PLAN_NEEDS_DYN) | plan_common_needs(&o.com);
   if (shoot_uses_score(&o)) *mask |= PLAN_NEEDS_SCORE;
   return 0;
 }
@@ -114,6 +117,7 @@ static void shoot_layout(void *self, plan_block *b) {
   PLAN_TAKE(b, s->Z, HB * s->zdim);
   PLAN_TAKE(b, s->S, HB * s->zdim);
   PLAN_TAKE(b, s->J, KB);
+  PLAN_TAKE(b, s->alive, plan_terminates(&s->b) ? H * KB : 0);
   plan_fo_layout(&s->fo, b, B, H * nu);
 }
 
@@ -203,6 +207,7 @@ static void shoot_costs(shoot *s, int grad) {
   c->running(c->self, H * KB, s->X, s->Ut, s->C, grad ? s->GX : NULL, grad ? s->GU : NULL);
   c->terminal(c->self, KB, s->X + (size_t)H * KB * nx, s->C + (size_t)H * KB,
               grad ? s->GX + (size_t)H * KB * nx : NULL);
+  plan_cost_mask(&s->b, H, KB, s->X, s->alive, s->C, grad ? s->GX : NULL, grad ? s->GU : NULL);
   for (int i = 0; i < KB; i++) {
     double j = 0;
     for (int t = 0; t <= H; t++) j += s->C[(size_t)t * KB + i];

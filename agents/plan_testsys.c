@@ -150,7 +150,7 @@ static void qc_terminal(const void *self, int B, const float *x, float *c, float
 }
 
 plan_cost plan_quadcost_cost(const plan_quadcost *c) {
-  plan_cost pc = {c, qc_running, qc_terminal};
+  plan_cost pc = {.self = c, .running = qc_running, .terminal = qc_terminal};
   return pc;
 }
 
@@ -571,6 +571,6 @@ static void mc_terminal(const void *self, int B, const float *x, float *cost, fl
 }
 
 plan_cost plan_mlpcost_cost(const plan_mlpcost *c) {
-  plan_cost p = {c, mc_running, mc_terminal};
+  plan_cost p = {.self = c, .running = mc_running, .terminal = mc_terminal};
   return p;
 }

@@ -49,6 +49,13 @@ typedef struct plan_cost {
                   float *gu);
   /* c[B] = c_T(x); gx[B×nx] its gradient (NULL: skip). */
   void (*terminal)(const void *self, int B, const float *x, float *c, float *gx);
+  /* Optional termination rule (NULL: rollouts never end; its own self, so that a learned cost can
+   * be paired with the environment's rule): done[B] = 1 where state x_b ends an episode, else 0.
+   * The planners stop a rollout's costs after its first terminal state (planner option
+   * "termination", docs/planners.md): the running cost of step t counts while none of x_1..x_t
+   * is terminal, the terminal cost while none of x_1..x_T is. */
+  const void *term_self;
+  void (*terminated)(const void *term_self, int B, const float *x, float *done);
 } plan_cost;
 
 /* ------------------------------------------------------------------ data score and distance */
@@ -114,6 +121,7 @@ enum {
   PLAN_NEEDS_SCORE = 8,
   PLAN_NEEDS_DIST = 16,  /* exact d_σ against the dataset */
   PLAN_NEEDS_DDE = 32,   /* learned regressor of d_σ */
+  PLAN_NEEDS_COST = 64,  /* a learned running cost (planner option "cost": "learned") as ctx->cost */
 };
 
 /* Per-step diagnostics, reported by every act(). objective/cost/penalty are NaN when fallback = 1.

@@ -4,6 +4,7 @@
 #include "bench/eval.h"
 
 #include "agents/adapters.h"
+#include "agents/cost_model.h"
 #include "agents/dde.h"
 #include "agents/distance.h"
 #include "agents/model_file.h"
@@ -38,8 +39,26 @@ static void envcost_terminal(const void *self, int B, const float *x, float *c, 
   env_terminal_cost_batch(self, B, x, c, gx);
 }
 
+static void envcost_terminated(const void *self, int B, const float *x, float *done) {
+  env_terminated_batch(self, B, x, done);
+}
+
+/* The planner's cost for one holder (a thread): the environment's task cost, or the learned
+ * running cost (its own workspace; release with adapt_cost_release) paired with the environment's
+ * termination rule. */
+static plan_cost planner_cost(const sgp_env *env, const cost_model *learned) {
+  plan_cost c = eval_env_cost(env);
+  if (!learned) return c;
+  plan_cost l;
+  adapt_cost(learned, 1024, &l);
+  l.term_self = c.term_self;
+  l.terminated = c.terminated;
+  return l;
+}
+
 plan_cost eval_env_cost(const sgp_env *env) {
-  plan_cost c = {env, envcost_running, envcost_terminal};
+  plan_cost c = {.self = env, .running = envcost_running, .terminal = envcost_terminal};
+  if (env->ops->terminated_batch) c.term_self = env, c.terminated = envcost_terminated;
   return c;
 }
 
@@ -202,6 +221,7 @@ typedef struct run_models {
   dyn_model *dyn, *ens;
   score_model *score;
   dde_model *dde;
+  cost_model *cost; /* the learned running cost (planner option "cost": "learned"), or NULL */
   dist_index *dist_idx;
   plan_dyn pdyn, pens, ptruth;
   plan_score pscore;
@@ -218,6 +238,7 @@ static void freeze_models(run_models *m, nn_wtype wt) {
   for (int k = 0; m->ens && k < m->ens->K; k++) nn_freeze(m->ens->net[k], wt);
   if (m->score) nn_freeze(m->score->net, wt);
   if (m->dde) nn_freeze(m->dde->net, wt);
+  if (m->cost) nn_freeze(m->cost->net, wt);
 }
 
 static void run_models_free(run_models *m) {
@@ -229,12 +250,13 @@ static void run_models_free(run_models *m) {
   if (m->ens) dyn_free(m->ens);
   if (m->score) score_free(m->score);
   if (m->dde) dde_free(m->dde);
+  if (m->cost) cost_free(m->cost);
   if (m->dist_idx) dist_free(m->dist_idx);
   if (m->have_ds) ds_free(&m->ds);
   cJSON_Delete(m->hashes);
 }
 
-static const char *const model_keys[] = {"dynamics", "ensemble", "score", "dde", NULL};
+static const char *const model_keys[] = {"dynamics", "ensemble", "score", "dde", "cost", NULL};
 
 /* Path of a required model, or an error naming the field and who needs it; the hash of its
  * tensors is recorded in m->hashes (the result's "models_sha256"). */
@@ -299,6 +321,11 @@ static int load_models(sgp_cfg *root, sgp_cfg *models, int mask, const char *pla
     if (adapt_dist_dde(m->dde, path, &m->pdist, e)) return -1;
     m->have_pdist = 1;
     ctx->dist = &m->pdist;
+  }
+  if (mask & PLAN_NEEDS_COST) {
+    if (need_model(models, "cost", planner_name, m, &path, e)) return -1;
+    if (!(m->cost = cost_load(path, e))) return -1;
+    if (cost_check_dims(m->cost, path, env->spec.name, nx, nu, e)) return -1;
   }
   if (mask & PLAN_NEEDS_DIST) {
     /* exact d_σ over the data's (x,u) in normalised coordinates (metric 1/std²) */
@@ -751,13 +778,13 @@ static int make_planner(eval_state *s, sgp_err *e) {
   ctx->T_env = s->mode == 1 ? (int)s->steps : sp->T;
   ctx->u_lo = sp->u_lo;
   ctx->u_hi = sp->u_hi;
-  ctx->cost = eval_env_cost(s->env);
   sgp_rng r;
   sgp_rng_stream(&r, (uint64_t)s->seed, "planner");
   ctx->seed = sgp_rng_u64(&r);
   s->t_load = sgp_now();
   if (load_models(&s->c, &s->cmodels, s->mask, s->pname, s->env, &s->m, ctx, e)) return -1;
   freeze_models(&s->m, s->wtype);
+  ctx->cost = planner_cost(s->env, s->m.cost);
   if (s->mask & PLAN_NEEDS_TRUTH) {
     s->m.truth.env_name = s->env_name;
     s->m.truth.env_cfg = s->cenvcfg.j;
@@ -841,6 +868,7 @@ typedef struct eval_worker {
   eval_state *s;
   planner *pl;
   sgp_env *cost_env;
+  plan_cost cost; /* the planner's cost (a learned one has a workspace of the worker's own) */
   int L;
   lock_buf lb;
   episode *ep;  /* L */
@@ -860,6 +888,7 @@ static void worker_free(eval_worker *w) {
   free(w->ep), free(w->tr);
   free(w->lb.X), free(w->lb.U), free(w->lb.lanes), free(w->lb.d), free(w->lb.who);
   if (w->pl) w->pl->vt->destroy(w->pl);
+  adapt_cost_release(&w->cost);
   env_destroy(w->cost_env);
 }
 
@@ -880,7 +909,7 @@ static int worker_init(eval_worker *w, eval_state *s, int L, long first, long co
   if (!(w->cost_env = new_env(s, e))) return -1;
   plan_ctx ctx = s->ctx;
   ctx.lanes = L;
-  ctx.cost = eval_env_cost(w->cost_env);
+  ctx.cost = w->cost = planner_cost(w->cost_env, s->m.cost);
   if (s->pvt->create(&s->cpl, &ctx, &w->pl, e)) return sgp_fail_prefix(e, "%s: /planner", s->file);
   lock_buf *lb = &w->lb;
   lb->L = L;
@@ -1092,6 +1121,7 @@ static cJSON *result_json(const eval_state *s) {
 
 static void eval_state_free(eval_state *s) {
   if (s->pl) s->pl->vt->destroy(s->pl);
+  adapt_cost_release(&s->ctx.cost);
   if (s->have_dnn) data_nn_free(&s->dnn);
   run_models_free(&s->m);
   env_destroy(s->env);

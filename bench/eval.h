@@ -31,7 +31,7 @@ int eval_read_protocol(sgp_cfg *c, int T, long *episodes, int *mode, long *steps
  * returned; -1 means the run could not be set up or the result not written. */
 int eval_run(const eval_opts *o, sgp_err *e);
 
-/* plan_cost over an environment's batched task cost (self = the env). */
+/* plan_cost over an environment's batched task cost and its termination rule, if any (self = the env). */
 plan_cost eval_env_cost(const sgp_env *env);
 
 /* The true simulator as a plan_dyn (forward only; the oracle's model). The model is the

@@ -72,8 +72,8 @@ const sweep_registry *sweep_registry_fake(void);
 typedef enum sweep_kind { SWEEP_DATA = 0, SWEEP_MODEL = 1, SWEEP_RUN = 2 } sweep_kind;
 
 /* model kinds, in the order of the PLAN_NEEDS_* bits they answer */
-#define SWEEP_NMODEL 4
-extern const char *const sweep_model_kinds[SWEEP_NMODEL]; /* dynamics ensemble score dde */
+#define SWEEP_NMODEL 5
+extern const char *const sweep_model_kinds[SWEEP_NMODEL]; /* dynamics ensemble score dde cost */
 
 typedef struct sweep_job {
   sweep_kind kind;

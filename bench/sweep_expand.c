@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const sweep_model_kinds[SWEEP_NMODEL] = {"dynamics", "ensemble", "score", "dde"};
+const char *const sweep_model_kinds[SWEEP_NMODEL] = {"dynamics", "ensemble", "score", "dde", "cost"};
 
 static char *xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xfmt(const char *fmt, ...) {
@@ -838,7 +838,7 @@ static int add_data_job(builder *b, const cell *c, seed_jobs *s) {
 }
 
 /* PLAN_NEEDS_* bits (agents/planner.h) of the model kinds of sweep_model_kinds */
-static const int model_bits[SWEEP_NMODEL] = {1, 2, 8, 32};
+static const int model_bits[SWEEP_NMODEL] = {1, 2, 8, 32, 64};
 
 static void add_model_jobs(builder *b, const cell *c, seed_jobs *s) {
   sweep *sw = b->sw;

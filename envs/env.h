@@ -196,7 +196,8 @@ typedef struct env_ops {
   int (*set_state)(sgp_env *env, const double *x, sgp_err *e);
   void (*get_state)(const sgp_env *env, double *x);
   /* One control period with action u (nu; clipped to the bounds): next state, reward = −c(x,u),
-   * terminated (1 if the episode cannot continue; 0 for the built-ins). Returns -1 with an
+   * terminated (1 if the episode cannot continue: the state reached ends it, the rule of
+   * terminated_batch; 0 for environments without one). Returns -1 with an
    * error for a non-finite action, if MuJoCo raised an error, or if the state became non-finite. */
   int (*step)(sgp_env *env, const double *u, double *xnext, double *reward, int *terminated,
               sgp_err *e);
@@ -246,6 +247,10 @@ typedef struct env_ops {
    * model's actuators instead (an arrow along each actuated joint, as long as the control is a
    * fraction of its range), which suits force and torque actions (cartpole, locomotion). */
   int (*view_action)(const sgp_env *env, const double *x, const double *u, env_arrow *out, int max);
+  /* The termination rule on states, for planners: done[b] = 1 if state x_b (B×nx, float) ends the
+   * episode (step reports terminated when the state it reaches is one), else 0. Pure. NULL: the
+   * episodes never end early. */
+  void (*terminated_batch)(const sgp_env *env, int B, const float *x, float *done);
 } env_ops;
 
 /* MuJoCo plumbing shared by every environment (envs/env_mujoco.c). */
@@ -299,6 +304,12 @@ static inline void env_cost_batch(const sgp_env *env, int B, const float *x, con
 static inline void env_terminal_cost_batch(const sgp_env *env, int B, const float *x, float *c,
                                            float *gx) {
   env->ops->terminal_cost_batch(env, B, x, c, gx);
+}
+/* Same shape as plan_cost.terminated: done[b] = 1 where x_b ends the episode (all 0 without a rule). */
+static inline void env_terminated_batch(const sgp_env *env, int B, const float *x, float *done) {
+  if (env->ops->terminated_batch) env->ops->terminated_batch(env, B, x, done);
+  else
+    for (int b = 0; b < B; b++) done[b] = 0;
 }
 /* Data-box maps with the identity default. */
 void env_box_to_state(const sgp_env *env, const double *b, double *x);

@@ -177,6 +177,17 @@ static void lo_cost_batch(const sgp_env *env, int B, const float *x, const float
   }
 }
 
+/* The healthy test on float observations, for planners (env_loco_unhealthy in double). */
+static void lo_terminated_batch(const sgp_env *env, int B, const float *x, float *done) {
+  const loco_impl *p = env->impl;
+  int nx = env->spec.nx;
+  double xd[LOCO_MAX_NX];
+  for (int b = 0; b < B; b++) {
+    for (int i = 0; i < nx; i++) xd[i] = x[(size_t)b * nx + i];
+    done[b] = (float)env_loco_unhealthy(p->t, nx, xd);
+  }
+}
+
 static void lo_terminal_batch(const sgp_env *env, int B, const float *x, float *c, float *gx) {
   (void)x;
   memset(c, 0, sizeof(float) * B);
@@ -229,6 +240,7 @@ static const env_ops lo_ops = {
     .view_point = lo_view_point,
     .view_camera = lo_view_camera,
     .hud_note = lo_hud_note,
+    .terminated_batch = lo_terminated_batch,
 };
 
 /* The loaded model must be the one the table describes (integrator, timestep, dimensions). */

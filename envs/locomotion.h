@@ -19,6 +19,7 @@
 
 #define LOCO_MAX_GEOM 12
 #define LOCO_MAX_ACT 6
+#define LOCO_MAX_NX 31 /* nq − 1 + nv with nq = nv ≤ 16 */
 
 /* A link: the offset (x, z) from one hinge's anchor to the next one's in the rest pose. */
 typedef struct loco_link {

@@ -40,24 +40,6 @@ static double ref_d(const float *Z, int N, int D, const float *w, const double *
   return -sigma * sigma * (mx + log(S));
 }
 
-/* the MLP in double (tanh hidden layers, no LayerNorm) */
-static void ref_mlp(const nn_mlp *net, const double *in, double *out) {
-  double a[256], b[256];
-  int n = net->arch.nin;
-  for (int i = 0; i < n; i++) a[i] = in[i];
-  for (int k = 0; k < net->nlayers; k++) {
-    const nn_layer *L = &net->layer[k];
-    for (int o = 0; o < L->nout; o++) {
-      double s = L->b[o];
-      for (int i = 0; i < L->nin; i++) s += (double)L->W[(size_t)o * L->nin + i] * a[i];
-      b[o] = k < net->nlayers - 1 ? tanh(s) : s;
-    }
-    n = L->nout;
-    memcpy(a, b, sizeof(double) * n);
-  }
-  memcpy(out, a, sizeof(double) * n);
-}
-
 static nn_arch tanh_arch(int nin, int nout, int ncond) {
   nn_arch a;
   memset(&a, 0, sizeof a);
@@ -74,7 +56,7 @@ static nn_arch tanh_arch(int nin, int nout, int ncond) {
 static double dde_value(const dde_model *m, const double *z) {
   double in[64], out[1];
   for (int k = 0; k < m->dim; k++) in[k] = (z[k] - m->norm.shift[k]) / m->norm.scale[k];
-  ref_mlp(m->net, in, out);
+  tu_ref_mlp(m->net, in, out);
   return m->out_shift + m->out_scale * out[0];
 }
 
@@ -82,7 +64,7 @@ static double cost_value(const cost_model *m, const double *z) {
   double in[64], out[1];
   for (int k = 0; k < m->nx; k++) in[k] = (z[k] - m->xn.shift[k]) / m->xn.scale[k];
   for (int k = 0; k < m->nu; k++) in[m->nx + k] = (z[m->nx + k] - m->un.shift[k]) / m->un.scale[k];
-  ref_mlp(m->net, in, out);
+  tu_ref_mlp(m->net, in, out);
   return m->c_shift + m->c_scale * out[0];
 }
 

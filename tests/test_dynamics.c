@@ -10,41 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- independent reference: the residual MLP in double (tanh, LayerNorm) ---------------- */
-static void ref_mlp(const nn_mlp *net, const double *in, double *out) {
-  double a[256], b[256];
-  int n = net->arch.nin;
-  for (int i = 0; i < n; i++) a[i] = in[i];
-  for (int k = 0; k < net->nlayers; k++) {
-    const nn_layer *L = &net->layer[k];
-    for (int o = 0; o < L->nout; o++) {
-      double s = L->b[o];
-      for (int i = 0; i < L->nin; i++) s += (double)L->W[(size_t)o * L->nin + i] * a[i];
-      b[o] = s;
-    }
-    n = L->nout;
-    if (k < net->nlayers - 1) {
-      if (L->ln_g) {
-        double m = 0, v = 0;
-        for (int j = 0; j < n; j++) m += b[j];
-        m /= n;
-        for (int j = 0; j < n; j++) v += (b[j] - m) * (b[j] - m);
-        v /= n;
-        for (int j = 0; j < n; j++) b[j] = (b[j] - m) / sqrt(v + 1e-5) * L->ln_g[j] + L->ln_b[j];
-      }
-      for (int j = 0; j < n; j++) b[j] = tanh(b[j]);
-    }
-    memcpy(a, b, (size_t)n * sizeof(double));
-  }
-  memcpy(out, a, (size_t)n * sizeof(double));
-}
-
+/* ---- independent reference: the MLP in double (tu_ref_mlp: tanh, LayerNorm) -------------- */
 /* x' = x + k_x ⊙ net((x − μ_x)/s_x, (u − μ_u)/s_u), all in double */
 static void ref_f(const dyn_model *m, int k, const double *x, const double *u, double *xn) {
   double in[64], out[64];
   for (int j = 0; j < m->nx; j++) in[j] = (x[j] - m->xn.shift[j]) / m->xn.scale[j];
   for (int j = 0; j < m->nu; j++) in[m->nx + j] = (u[j] - m->un.shift[j]) / m->un.scale[j];
-  ref_mlp(m->net[k], in, out);
+  tu_ref_mlp(m->net[k], in, out);
   for (int j = 0; j < m->nx; j++) xn[j] = x[j] + m->kx[j] * out[j];
 }
 

@@ -8,7 +8,9 @@
  *   - the float batch costs and gradients equal the double ones;
  *   - cost and terminal-cost gradients match central differences in double;
  *   - an episode of random actions raises no MuJoCo warning;
- *   - a tiny box collection (datasets API) works: finite rows with reward = −c(x, u).
+ *   - a tiny box collection (datasets API) works: finite rows with reward = −c(x, u);
+ *   - the planners' termination rule (terminated_batch on float states) says what step says, at
+ *     every step of random episodes (never, for an environment without a rule).
  * The reference returns are checked by tests/test_env_references.c (1000 episodes each: slow).
  * A new environment is covered the moment it is registered. A test build links the test-only
  * environments of tests/envs/ into this test too (CMakeLists.txt). */
@@ -290,6 +292,42 @@ static void check_collection(world *w) {
   cJSON_Delete(cfg);
 }
 
+/* step's terminated flag = env_terminated_batch of the state it reached, over 4 random episodes. */
+static void check_termination(world *w) {
+  const env_spec *s = &w->env->spec;
+  double *x = sgp_malloc(sizeof(double) * (size_t)w->nx),
+         *u = sgp_malloc(sizeof(double) * (size_t)w->nu);
+  float *xf = sgp_malloc(sizeof(float) * (size_t)w->nx);
+  long steps = 0, ends = 0, wrong = 0;
+  sgp_err e = {{0}};
+  for (uint64_t seed = 1; seed <= 4; seed++) {
+    sgp_rng r;
+    sgp_rng_stream(&r, seed, "termination");
+    int term = 0, rc = env_reset(w->env, seed, x, &e);
+    for (int t = 0; !rc && !term && t < s->T; t++) {
+      random_action(w->env, &r, u);
+      double rew;
+      rc = env_step(w->env, u, x, &rew, &term, &e);
+      if (rc)
+        break;
+      for (int i = 0; i < w->nx; i++)
+        xf[i] = (float)x[i];
+      float done = -1;
+      env_terminated_batch(w->env, 1, xf, &done);
+      steps++, ends += term;
+      wrong += done != (float)term;
+    }
+    CHECK(!rc, "%s %s: termination episode %d: %s", w->name, w->cfg, (int)seed, e.msg);
+  }
+  CHECK(wrong == 0, "%s %s: terminated_batch differs from step's terminated at %ld of %ld steps",
+        w->name, w->cfg, wrong, steps);
+  CHECK(w->env->ops->terminated_batch || ends == 0,
+        "%s %s: step terminated %ld times without a termination rule", w->name, w->cfg, ends);
+  printf("%s %s: termination: %ld steps, %ld ends, %ld disagreements\n", w->name, w->cfg, steps,
+         ends, wrong);
+  free(x), free(u), free(xf);
+}
+
 static void conform(const char *name, const char *cfg) {
   world w = {0};
   w.env = make(name, cfg);
@@ -305,6 +343,7 @@ static void conform(const char *name, const char *cfg) {
   check_batch(&w);
   check_gradients(&w);
   check_collection(&w);
+  check_termination(&w);
   env_destroy(w.env);
 }
 

@@ -115,25 +115,10 @@ static double shoot_obj(const ref *r, const double *v, int with_score) {
 }
 
 /* ------------------------------------------------------------------ planner under test */
-static planner *make(const char *name, const char *json, const plan_ctx *ctx, cJSON **j) {
-  sgp_err e = {{0}};
-  planner *p = NULL;
-  if (sgp_json_parse(json, "test", j, &e)) {
-    CHECK(0, "%s", e.msg);
-    return NULL;
-  }
-  sgp_cfg c = sgp_cfg_root(*j, "test");
-  if (plan_find(name)->create(&c, ctx, &p, &e)) {
-    CHECK(0, "%s: create: %s", name, e.msg);
-    return NULL;
-  }
-  return p;
-}
-
 static void check_shooting(const char *label, const char *name, const char *json,
                            const plan_ctx *ctx, const ref *rf, int iter, sgp_rng *rng) {
   cJSON *j = NULL;
-  planner *p = make(name, json, ctx, &j);
+  planner *p = tu_planner(name, json, ctx, &j);
   if (!p) return;
   int Rr, Tt;
   plan_shooting_sizes(p, &Rr, &Tt);
@@ -204,7 +189,7 @@ static double coll_obj(const cref *c, const double *X, const double *U, int with
 static void check_collocation(const char *label, const char *json, const plan_ctx *ctx,
                               const cref *cr, int iter, sgp_rng *rng) {
   cJSON *j = NULL;
-  planner *p = make("sgp-collocation", json, ctx, &j);
+  planner *p = tu_planner("sgp-collocation", json, ctx, &j);
   if (!p) return;
   int Rr, Tt;
   plan_collocation_sizes(p, &Rr, &Tt);

@@ -1,5 +1,8 @@
 #include "testutil.h"
 
+#include "agents/planner.h"
+#include "core/nn.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,4 +179,48 @@ void tu_check_flips(tu_parse_fn parse, const char *name, const void *good, size_
         bad);
   printf("ok   %d single-byte flips of the first %zu bytes: %d accepted as valid variants, the rest rejected "
          "naming the file\n", flips, npos, accepted);
+}
+
+void tu_ref_mlp(const struct nn_mlp *net, const double *in, double *out) {
+  double a[256], b[256];
+  int n = net->arch.nin;
+  for (int i = 0; i < n; i++) a[i] = in[i];
+  for (int k = 0; k < net->nlayers; k++) {
+    const nn_layer *L = &net->layer[k];
+    for (int o = 0; o < L->nout; o++) {
+      double s = L->b[o];
+      for (int i = 0; i < L->nin; i++) s += (double)L->W[(size_t)o * L->nin + i] * a[i];
+      b[o] = s;
+    }
+    n = L->nout;
+    if (k < net->nlayers - 1) {
+      if (L->ln_g) {
+        double m = 0, v = 0;
+        for (int j = 0; j < n; j++) m += b[j];
+        m /= n;
+        for (int j = 0; j < n; j++) v += (b[j] - m) * (b[j] - m);
+        v /= n;
+        for (int j = 0; j < n; j++) b[j] = (b[j] - m) / sqrt(v + 1e-5) * L->ln_g[j] + L->ln_b[j];
+      }
+      for (int j = 0; j < n; j++) b[j] = tanh(b[j]);
+    }
+    memcpy(a, b, (size_t)n * sizeof(double));
+  }
+  memcpy(out, a, (size_t)n * sizeof(double));
+}
+
+struct planner *tu_planner(const char *name, const char *json, const struct plan_ctx *ctx,
+                           struct cJSON **j) {
+  sgp_err e = {{0}};
+  planner *p = NULL;
+  if (sgp_json_parse(json, "test", j, &e)) {
+    CHECK(0, "%s", e.msg);
+    return NULL;
+  }
+  sgp_cfg c = sgp_cfg_root(*j, "test");
+  if (plan_find(name)->create(&c, ctx, &p, &e)) {
+    CHECK(0, "%s: create: %s", name, e.msg);
+    return NULL;
+  }
+  return p;
 }

@@ -61,6 +61,20 @@ const char *tu_python_numpy(void);
 const char *tu_source_dir(void);
 const char *tu_prog(void);
 
+/* ---- independent references */
+
+struct nn_mlp;
+/* An nn_mlp evaluated in double (tanh hidden layers, with their LayerNorm when the net has one):
+ * out = net(in), for networks whose arch.act is tanh and without a noise condition. */
+void tu_ref_mlp(const struct nn_mlp *net, const double *in, double *out);
+
+struct plan_ctx;
+struct planner;
+/* A registered planner made from a JSON config (*j receives the parsed config: cJSON_Delete it
+ * after destroying the planner); NULL after a failed check. */
+struct planner *tu_planner(const char *name, const char *json, const struct plan_ctx *ctx,
+                           struct cJSON **j);
+
 /* ---- file formats: arrays and the corruption protocol of the format tests (npy, safetensors) */
 
 /* Fills an array with value i = f(i + seed) of its dtype (formulas the Python cross-checks repeat:
