@@ -280,6 +280,9 @@ void sweep_record_end(const sweep *sw, int i, int threads, int wst, double wall_
  * logs alone, every failure by name with the tail of its log. 0 when every job is done, else 1. */
 /* Jobs started (a log) that have left neither their artefact nor an outcome record. */
 int sweep_count_started(const sweep *sw, int max_kind);
+/* A job's log opened afresh (sweep_sched.c): whatever is at its path is unlinked, never written
+ * through; created with O_EXCL | O_NOFOLLOW. */
+int sweep_open_log(const char *path);
 int sweep_status(const sweep *sw, int max_kind, FILE *out);
 /* --estimate (sweep_estimate.c): CPU-hours of the jobs left from measured jobs of their class. */
 int sweep_estimate(const sweep *sw, int max_kind, FILE *out);

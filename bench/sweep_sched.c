@@ -36,7 +36,7 @@ typedef struct slot {
 
 /* The job's log, opened afresh: whatever is at its path (an old log, a planted link) is unlinked,
  * never written through, and the new file is created with O_EXCL | O_NOFOLLOW. */
-static int open_log(const char *path) {
+int sweep_open_log(const char *path) {
   for (int tries = 0; tries < 10; tries++) {
     unlink(path);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
@@ -58,7 +58,7 @@ static pid_t launch(const sweep_job *j, int blas_threads) {
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   signal(SIGHUP, SIG_DFL);
-  int fd = open_log(j->log_path);
+  int fd = sweep_open_log(j->log_path);
   if (fd >= 0) {
     dup2(fd, 1);
     dup2(fd, 2);

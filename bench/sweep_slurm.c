@@ -605,20 +605,10 @@ int sweep_slurm_final(const sweep *sw, const char *dir) {
 }
 
 /* ------------------------------------------------------------------ a task: one job of an array */
-/* The job's log, created afresh: whatever is at its path is unlinked, never written through. */
-static int open_log(const char *path) {
-  for (int tries = 0; tries < 10; tries++) {
-    unlink(path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd >= 0 || errno != EEXIST) return fd;
-  }
-  return -1;
-}
-
 static void task_child(const sweep_task *t, pid_t parent) {
   prctl(PR_SET_PDEATHSIG, SIGTERM); /* the task is killed: so is its job */
   if (getppid() != parent) _exit(130);
-  int fd = open_log(t->log_path);
+  int fd = sweep_open_log(t->log_path);
   if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
   int nul = open("/dev/null", O_RDONLY);
   if (nul >= 0) dup2(nul, 0);
