@@ -15,12 +15,9 @@
 #     when it was trained with another config, data, thread count or kind or its weights are
 #     corrupt; eval refuses a corrupt model; results record the SHA-256 of their models' tensors.
 set -euo pipefail
-SGP=$(realpath "${SGP_PROG:-build/sgp}")
 SRC=$(realpath "${SGP_SOURCE_DIR:-.}")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-cd "$W"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/shell_lib.sh"
+e2e_init
 # expect STATUS PATTERN cmd...: the command exits with STATUS and its stderr contains PATTERN
 expect() {
   local want=$1 pat=$2

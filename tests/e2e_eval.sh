@@ -12,16 +12,9 @@
 # within the success radius: near the goal the learned score's small errors steer single actions
 # (docs/planners.md, "Known limits"), which the quick table's MPC success rates show.
 set -euo pipefail
-SGP=$(realpath "${SGP_PROG:-build/sgp}")
-PY=""
-for p in /usr/bin/python3 python3; do
-  if $p -c 'import numpy' 2>/dev/null; then PY=$p; break; fi
-done
-if [[ -z "$PY" ]]; then echo "SKIP e2e_eval: no python3 with numpy (scripts/deps.sh --test installs it)"; exit 0; fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-cd "$W"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/shell_lib.sh"
+e2e_python e2e_eval numpy
+e2e_init
 
 echo '{"type": "box", "n": 20000}' > spec.json
 "$SGP" collect point --spec spec.json --seed 1 --out data >/dev/null 2>&1

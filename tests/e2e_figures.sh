@@ -14,7 +14,7 @@ if ! command -v rsvg-convert > /dev/null || ! command -v python3 > /dev/null; th
 fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/sgp-e2e-figures.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$SRC/tests/shell_lib.sh"
 
 "$SGP" sweep "$SRC/tests/fixtures/sweep/figures.json" --fake-jobs --out "$T/out" --cache "$T/cache" --jobs 2 \
   2> "$T/log" || { cat "$T/log" >&2; fail "fake sweep"; }

@@ -10,18 +10,8 @@
 #   batch, others go on), so the early-leave path is exercised (the first-order one falls at the
 #   same step in every episode).
 set -euo pipefail
-SGP=$(realpath "${SGP_PROG:-build/sgp}")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-cd "$W"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok   $*"; }
-notiming() {
-  awk '
-    skip { if ($0 ~ "^" ind "}") { skip = 0 } ; next }
-    /^\t*"timing":/ { match($0, /^\t*/); ind = substr($0, 1, RLENGTH); if ($0 ~ /\{$/) skip = 1; next }
-    { print }' "$1"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/shell_lib.sh"
+e2e_init
 
 echo '{"type": "episodes", "n": 3000, "policy": {"type": "uniform"}}' > spec.json
 "$SGP" collect hopper --spec spec.json --seed 1 --out data --threads 1 --quiet >/dev/null 2>&1 ||

@@ -10,16 +10,9 @@
 #  4. a run that asks for the learned cost without a cost model, or with a dynamics file as its
 #     cost model, fails with one line naming the field or the file, and writes no result.
 set -euo pipefail
-SGP=$(realpath "${SGP_PROG:-build/sgp}")
-PY=""
-for p in /usr/bin/python3 python3; do
-  if $p -c 'import json' 2>/dev/null; then PY=$p; break; fi
-done
-if [[ -z "$PY" ]]; then echo "SKIP e2e_locomotion: no python3"; exit 0; fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-cd "$W"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/shell_lib.sh"
+e2e_python e2e_locomotion json
+e2e_init
 
 echo '{"type": "episodes", "n": 4000, "policy": {"type": "linear", "policy": "hopper-medium"}, "action_noise": 0.3}' > spec.json
 "$SGP" collect hopper --spec spec.json --seed 1 --out data --threads 1 >/dev/null 2>&1

@@ -5,16 +5,9 @@
 # pose errors equal those recomputed here from the saved final state (keypoint mean and corner
 # direction, the target (0.20, 0.05, 20°)). An environment without metrics gets no env_metrics.
 set -euo pipefail
-SGP=$(realpath "${SGP_PROG:-build/sgp}")
-PY=""
-for p in /usr/bin/python3 python3; do
-  if $p -c 'import numpy' 2>/dev/null; then PY=$p; break; fi
-done
-if [[ -z "$PY" ]]; then echo "SKIP e2e_pusher: no python3 with numpy (scripts/deps.sh --test installs it)"; exit 0; fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-cd "$W"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/shell_lib.sh"
+e2e_python e2e_pusher numpy
+e2e_init
 
 cat > run.json <<'JSON'
 {"env": {"name": "pusher"},

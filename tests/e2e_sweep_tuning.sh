@@ -19,8 +19,7 @@ if ! command -v python3 > /dev/null; then
 fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/sgp-e2e-tuning.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok   $*"; }
+source "$SRC/tests/shell_lib.sh"
 sweep() { "$SGP" sweep "$1" --fake-jobs --cache "$T/cache" --jobs 2 "${@:2}"; }
 
 # 1. tuning stage, then the report runs at the chosen settings
