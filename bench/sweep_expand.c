@@ -1288,6 +1288,38 @@ int sweep_from_json(cJSON *root, const char *file, const char *out, const char *
 
 static int is_fake(const sweep_job *j) { return j->argc > 2 && !strcmp(j->argv[2], "--fake-job"); }
 
+/* A run config with its cache paths ("dataset" and every "models" entry) cut to their last two
+ * components (datasets/<key>, models/<key>.safetensors). The keys name the artefacts; the directory
+ * above them is how this invocation spells --cache, so a result recorded with another spelling of the
+ * same cache (relative, absolute, moved) is still the result of its key. */
+static void strip_cache_dir(cJSON *item) {
+  if (!cJSON_IsString(item)) return;
+  const char *v = item->valuestring, *a = strrchr(v, '/');
+  if (!a) return;
+  const char *b = a;
+  while (b > v && b[-1] != '/') b--;
+  char *tail = sgp_strdup(b); /* a copy: cJSON copies in place, and b points into the old value */
+  cJSON_SetValuestring(item, tail);
+  free(tail);
+}
+
+static cJSON *config_keys_only(const cJSON *config) {
+  cJSON *c = cJSON_Duplicate(config, 1);
+  if (!cJSON_IsObject(c)) return c;
+  strip_cache_dir(cJSON_GetObjectItemCaseSensitive(c, "dataset"));
+  const cJSON *m;
+  cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(c, "models")) strip_cache_dir((cJSON *)m);
+  return c;
+}
+
+static int same_job_config(const cJSON *want, const cJSON *got) {
+  cJSON *w = config_keys_only(want), *g = config_keys_only(got);
+  int same = sgp_json_subset(w, g);
+  cJSON_Delete(w);
+  cJSON_Delete(g);
+  return same;
+}
+
 /* A run result: JSON, an object with a summary, recording the seed and the config of its job. */
 static int check_result(const sweep_job *j, sgp_err *why) {
   cJSON *r = NULL;
@@ -1299,7 +1331,7 @@ static int check_result(const sweep_job *j, sgp_err *why) {
     rc = sgp_fail(why, "%s: /summary: missing (an incomplete result)", j->done_path);
   else if (!sgp_json_subset(seed, cJSON_GetObjectItemCaseSensitive(r, "seed")))
     rc = sgp_fail(why, "%s: /seed: not the seed of its key (%g)", j->done_path, seed->valuedouble);
-  else if (!sgp_json_subset(j->config, cJSON_GetObjectItemCaseSensitive(r, "config")))
+  else if (!same_job_config(j->config, cJSON_GetObjectItemCaseSensitive(r, "config")))
     rc = sgp_fail(why, "%s: /config: not the config of its key (%s)", j->done_path, j->config_path);
   cJSON_Delete(r);
   return rc;

@@ -35,6 +35,13 @@ cp "$T/ref/table.json" "$T/ref1.json"
 "$SGP" sweep "$SWEEP" --out "$T/ref" --cache "$T/c-ref" 2> "$T/rerun.log" || fail "rerun"
 grep -q "0 job(s) ran, 10 reused" "$T/rerun.log" || { cat "$T/rerun.log" >&2; fail "rerun ran jobs"; }
 same_table "$T/ref1.json" "$T/ref/table.json" "rerun"
+# the same cache moved and spelled relative to the working directory: the keys name the artefacts,
+# so nothing runs again (the run configs record the old spelling)
+mv "$T/c-ref" "$T/c-moved"
+(cd "$T" && "$SGP" sweep "$SWEEP" --out ref --cache c-moved 2> rerun2.log) || fail "rerun, cache moved"
+grep -q "0 job(s) ran, 10 reused" "$T/rerun2.log" || { cat "$T/rerun2.log" >&2; fail "rerun with the cache moved ran jobs"; }
+same_table "$T/ref1.json" "$T/ref/table.json" "rerun, cache moved and relative"
+mv "$T/c-moved" "$T/c-ref"
 
 # 3. killed halfway (after the first finished job), then resumed
 "$SGP" sweep "$SWEEP" --out "$T/k" --cache "$T/c-k" --jobs 1 2> "$T/k1.log" &
