@@ -66,6 +66,8 @@ void bench_json_blas(cJSON *j) {
 }
 
 void bench_print_json(cJSON *j) {
+  /* what the figures were measured with: program, git revision, compiler, BLAS, CPU */
+  if (!cJSON_GetObjectItemCaseSensitive(j, "versions")) cJSON_AddItemToObject(j, "versions", sgp_versions_json());
   char *txt = cJSON_PrintUnformatted(j);
   printf("%s\n", txt);
   free(txt);

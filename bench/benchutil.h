@@ -27,7 +27,8 @@ int bench_parse(int argc, char **argv, const char *verb, void (*usage)(FILE *), 
                 int max_reps, bench_opts *o);
 /* Adds "blas_core" and "blas_threads" (the BLAS the figures were measured with) to j. */
 void bench_json_blas(cJSON *j);
-/* Prints j on one line of stdout and deletes it. */
+/* Adds "versions" (sgp_versions_json: program, git revision, compiler, BLAS, CPU) unless j has one,
+ * prints j on one line of stdout and deletes it. */
 void bench_print_json(cJSON *j);
 
 #endif
