@@ -38,7 +38,7 @@ SETTING_BEFORE = set("=<>≤≥≈×^§[{→")
 SIZE_WORDS = ("variables", "decision", "samples", "steps", "seeds", "episodes", "iterations", "epochs", "jobs",
               "dimensions", "members", "points", "rows", "states", "restarts", "elites",
               "candidates", "rollouts", "threads", "cores", "vCPU", "datasets", "models", "runs",
-              "layers", "pixels", "actions", "minutes", "hours", "CPU", "GiB", "MB", "ms", "µs",
+              "layers", "pixels", "actions", "minutes", "hours", "CPU", "GiB", "MB",
               "dim", "-dim", "bit")
 
 

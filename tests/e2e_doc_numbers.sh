@@ -53,12 +53,21 @@ expect_fail "none needs a reason" "<!-- numbers: none -->
 x 1.5" "doc.md:1: 'numbers: none' needs a reason"
 expect_fail "a missing cited file" "<!-- numbers: r/nothing.json -->
 x 93.1" "cited file r/nothing.json cannot be read"
+expect_fail "a time in ms or µs is a result, not a size" "<!-- numbers: r/table.json -->
+the sweep took 204.3 s, one step 7.5 ms" "7.5 is in none of"
 expect_pass "declared as not results" "<!-- numbers: none: settings -->
 lr 0.123 and 4.56"
 
-# the real documents
-if out=$(python3 "$CHECK" "$SRC" README.md docs/reproducing-the-paper.md 2>&1); then
-  ok "README.md and docs/reproducing-the-paper.md:"; echo "$out"
+# the real documents: README.md, docs/reproducing-the-paper.md, and every other page of docs/ that
+# declares regions (docs/CONTRIBUTING.md only shows the convention)
+docs=(README.md docs/reproducing-the-paper.md)
+for f in "$SRC"/docs/*.md; do
+  rel=docs/$(basename "$f")
+  [[ $rel == docs/reproducing-the-paper.md || $rel == docs/CONTRIBUTING.md ]] && continue
+  grep -q '<!-- numbers:' "$f" && docs+=("$rel")
+done
+if out=$(python3 "$CHECK" "$SRC" "${docs[@]}" 2>&1); then
+  ok "${docs[*]}:"; echo "$out"
 else
   bad "numbers in the docs that are not in the result files they cite (fix the number or the citation):"
   echo "$out" >&2
