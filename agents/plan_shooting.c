@@ -1,7 +1,9 @@
 /* Single shooting through a learned dynamics model, first order (METHOD §4, §5):
  *   sgp-shooting   min_u Σ_t c(x_t,u_t) + c_T(x_T) − w Σ_t log p(z_t),  x_{t+1} = f(x_t,u_t)
  *   grad           the same with w = 0 (no penalty)
- *   grad-ensemble  min_u mean_k J_k + β Var_k J_k over K members (population variance)
+ *   grad-ensemble  min_u mean_k J_k + β P over K members: P = Var_k J_k (population variance,
+ *                  "penalty": "ensemble", the default) or P = Σ_{t=1..H} mean_d std_k x_{t,d}
+ *                  (the members' per-step disagreement, MOPO style: "penalty": "ensemble_step")
  * One solver: R restarts (× K members) of every lane (episode, planned in lockstep) are the rows of
  * every model call; the rollout is sequential in t, one batched forward per step; the adjoint pass
  * runs the cached steps backwards through plan_dyn.vjp. The score never enters as a value: its gradient −w·s(z_t) is added to the adjoint
@@ -21,6 +23,7 @@ typedef struct shoot_cfg {
   plan_beta_cfg beta;
   plan_weight weight;
   int level;
+  int ens_step; /* grad-ensemble: 1 for the per-step state disagreement (ensemble_step) */
 } shoot_cfg;
 
 typedef struct shoot {
@@ -47,6 +50,7 @@ typedef struct shoot {
 } shoot;
 
 static const char *const shoot_names[3] = {"sgp-shooting", "grad", "grad-ensemble"};
+static const char *const ens_pen_names[2] = {"ensemble", "ensemble_step"};
 
 /* ============================== config ========================================================= */
 
@@ -58,7 +62,9 @@ static int shoot_parse(sgp_cfg *c, int kind, shoot_cfg *o, sgp_err *e) {
   if (kind == SHOOT_SGP && (plan_cfg_beta(c, 0.1, &o->beta, e) ||
                             plan_cfg_score(c, PLAN_WEIGHT_BETA, &o->weight, &o->level, e)))
     return -1;
-  if (kind == SHOOT_ENS && plan_cfg_beta(c, 1.0, &o->beta, e)) return -1;
+  if (kind == SHOOT_ENS && (plan_cfg_beta(c, 1.0, &o->beta, e) ||
+                            sgp_cfg_enum(c, "penalty", ens_pen_names, 2, 0, &o->ens_step, e)))
+    return -1;
   static const char *const k_grad[] = {
       "name",      "horizon", "bounds",      "warm_start", "seed_offset", PLAN_COMMON_TASK_KEYS,
       "iters",     "lr",      "lr_schedule", "lr_final",   "restarts",    "restart_noise",
@@ -66,7 +72,7 @@ static int shoot_parse(sgp_cfg *c, int kind, shoot_cfg *o, sgp_err *e) {
   static const char *const k_ens[] = {
       "name",      "horizon", "bounds",      "warm_start", "seed_offset",   PLAN_COMMON_TASK_KEYS,
       "iters",     "lr",      "lr_schedule", "lr_final",   "restarts",      "restart_noise",
-      "grad_clip", "init",    "beta",        "beta_final", "beta_schedule", NULL};
+      "grad_clip", "init",    "beta",        "beta_final", "beta_schedule", "penalty", NULL};
   static const char *const k_sgp[] = {
       "name",        "horizon", "bounds",      "warm_start", "seed_offset",   PLAN_COMMON_TASK_KEYS,
       "iters",       "lr",      "lr_schedule", "lr_final",   "restarts",      "restart_noise",
@@ -216,7 +222,31 @@ static void shoot_costs(shoot *s, int grad) {
 }
 
 /* Per-restart objective; ensemble: mean_k J_k + β Var_k J_k (population variance, METHOD §5),
- * whose member weights dObj/dJ_k = 1/K + 2β(J_k − mean)/K scale each member's adjoint seeds. */
+ * whose member weights dObj/dJ_k = 1/K + 2β(J_k − mean)/K scale each member's adjoint seeds;
+ * ensemble_step: mean_k J_k + β Σ_{t=1..H} (1/nx) Σ_d std_k x_{t,d} (population std), member
+ * weights 1/K, and ∂std/∂x^k = (x^k − mean)/(K std) added to the state seeds (0 where std = 0). */
+static double shoot_step_penalty(shoot *s, int j, double beta, int grad) {
+  const int H = s->b.H, K = s->K, nx = s->b.nx, KB = K * s->b.n * s->R, B = s->b.n * s->R;
+  double pen = 0;
+  for (int t = 1; t <= H; t++)
+    for (int d = 0; d < nx; d++) {
+      double a = 0, b = 0;
+      for (int k = 0; k < K; k++) {
+        double x = s->X[((size_t)t * KB + (size_t)k * B + j) * nx + d];
+        a += x, b += x * x;
+      }
+      a /= K;
+      double var = b / K - a * a, sd = sqrt(var > 0 ? var : 0);
+      pen += sd / nx;
+      if (!grad || !(sd > 0)) continue;
+      for (int k = 0; k < K; k++) {
+        size_t r = ((size_t)t * KB + (size_t)k * B + j) * nx + d;
+        s->GX[r] += (float)(beta * (s->X[r] - a) / (K * sd * nx));
+      }
+    }
+  return beta * pen;
+}
+
 static void shoot_objective(shoot *s, double beta, int grad) {
   const int H = s->b.H, K = s->K, nx = s->b.nx, nu = s->b.nu, B = s->b.n * s->R, KB = K * B;
   for (int j = 0; j < B; j++) {
@@ -231,7 +261,7 @@ static void shoot_objective(shoot *s, double beta, int grad) {
       s->fo.cost_r[j] = m;
       s->fo.pen_r[j] = beta * v;
       for (int k = 0; grad && k < K; k++) {
-        float wk = (float)(1.0 / K + 2.0 * beta * (s->J[k * B + j] - m) / K);
+        float wk = (float)(s->cfg.ens_step ? 1.0 / K : 1.0 / K + 2.0 * beta * (s->J[k * B + j] - m) / K);
         for (int t = 0; t <= H; t++) {
           float *gx = s->GX + ((size_t)t * KB + (size_t)k * B + j) * nx;
           for (int i = 0; i < nx; i++) gx[i] *= wk;
@@ -240,6 +270,7 @@ static void shoot_objective(shoot *s, double beta, int grad) {
           for (int i = 0; i < nu; i++) gu[i] *= wk;
         }
       }
+      if (s->cfg.ens_step) s->fo.pen_r[j] = shoot_step_penalty(s, j, beta, grad);
     }
     s->fo.obj_r[j] = s->fo.cost_r[j] + s->fo.pen_r[j];
   }
@@ -403,6 +434,7 @@ const plan_vt plan_vt_grad = {
     needs_grad, create_grad, shoot_destroy, plan_reset_one, plan_act_one, plan_view_one, plan_reset_lane,
     shoot_act_lanes, plan_view_lane};
 const plan_vt plan_vt_grad_ensemble = {
-    "grad-ensemble", "first-order shooting on mean_k J_k + beta Var_k J_k over an ensemble",
+    "grad-ensemble", "first-order shooting on mean_k J_k + beta Var_k J_k (or the per-step state disagreement, "
+    "penalty: ensemble_step) over an ensemble",
     needs_ens, create_ens, shoot_destroy, plan_reset_one, plan_act_one, plan_view_one, plan_reset_lane,
     shoot_act_lanes, plan_view_lane};

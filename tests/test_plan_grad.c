@@ -5,7 +5,8 @@
  *    −w Σ_t log p(z_t) is a true value to difference. Both z layouts, clip and tanh bounds,
  *    both weighting conventions, an NCSN level and a cosine β at a given iteration (the test
  *    recomputes level and β itself, so ignoring a schedule would fail).
- *  - grad-ensemble: mean_k J_k + β Var_k J_k (population variance) over K = 3 random members.
+ *  - grad-ensemble: mean_k J_k + β Var_k J_k (population variance) over K = 3 random members,
+ *    and the per-step disagreement (penalty ensemble_step): mean_k J_k + β Σ_{t≥1} mean_d std_k x_{t,d}.
  *  - sgp-collocation: each free state receives both neighbouring score terms (x part of z_t and
  *    x' part of z_{t−1}), plus the dynamics defect through the MLP.
  * The reference evaluates its own double-precision MLP from the network's parameters, so it is
@@ -85,17 +86,19 @@ typedef struct ref {
   const plan_gauss *g;  /* score or NULL */
   int level, xux;
   double w;
+  int step; /* ensemble_step: β Σ_t mean_d std_k x_{t,d} instead of β Var_k J_k */
 } ref;
 
 /* Shooting objective of one restart's decision variables v (T×nu). */
 static double shoot_obj(const ref *r, const double *v, int with_score) {
-  double J[KMAX], logp = 0;
+  double J[KMAX], logp = 0, Xs[KMAX][T + 1][NX];
   for (int k = 0; k < r->K; k++) {
     double x[NX] = {0.2, -0.1, 0.4}, u[NU], xn[NX], j = 0;
     for (int t = 0; t < T; t++) {
       to_u_d(r->tanh_mode, v + t * NU, u);
       j += c_d(x, u);
       f_d(k, x, u, xn);
+      memcpy(Xs[k][t + 1], xn, sizeof xn);
       if (r->g && k == 0) {
         double z[2 * NX + NU];
         memcpy(z, x, sizeof(double) * NX);
@@ -110,7 +113,15 @@ static double shoot_obj(const ref *r, const double *v, int with_score) {
   double m = 0, var = 0;
   for (int k = 0; k < r->K; k++) m += J[k] / r->K;
   for (int k = 0; k < r->K; k++) var += (J[k] - m) * (J[k] - m) / r->K;
-  double obj = r->K > 1 ? m + r->beta_var * var : J[0];
+  double step = 0; /* Σ_{t=1..T} (1/NX) Σ_d population std over the members */
+  for (int t = 1; t <= T && r->K > 1; t++)
+    for (int d = 0; d < NX; d++) {
+      double a = 0, q = 0;
+      for (int k = 0; k < r->K; k++) a += Xs[k][t][d] / r->K;
+      for (int k = 0; k < r->K; k++) q += (Xs[k][t][d] - a) * (Xs[k][t][d] - a) / r->K;
+      step += sqrt(q) / NX;
+    }
+  double obj = r->K > 1 ? m + r->beta_var * (r->step ? step : var) : J[0];
   return with_score ? obj - r->w * logp : obj;
 }
 
@@ -287,7 +298,7 @@ int main(void) {
     for (int bm = 0; bm < 2; bm++)
       for (int wc = 0; wc < 2; wc++) {
         ctx.score = lay ? &sxux : &sxu;
-        ref rf = {1, bm, 0, lay ? gxux : gxu, 1, lay, 0};
+        ref rf = {1, bm, 0, lay ? gxux : gxu, 1, lay, 0, 0};
         rf.w = wc ? (double)sig[1] * sig[1] * beta_cos : beta_cos;
         /* the FD reference uses level 1's exact log-density, the planner must use level 1 too */
         snprintf(json, sizeof json, "{%s, \"bounds\": \"%s\", \"score_weight\": \"%s\"}", sched,
@@ -300,21 +311,29 @@ int main(void) {
   /* a fixed level: score_level 2, constant β */
   {
     ctx.score = &sxu;
-    ref rf = {1, 0, 0, gxu, 2, 0, 0.3};
+    ref rf = {1, 0, 0, gxu, 2, 0, 0.3, 0};
     check_shooting("sgp-shooting fixed level 2", "sgp-shooting",
                    "{\"iters\": 10, \"restarts\": 2, \"beta\": 0.3, \"score_level\": 2}", &ctx, &rf,
                    iter, &rng);
   }
   {
-    ref rf = {1, 0, 0, NULL, 0, 0, 0};
+    ref rf = {1, 0, 0, NULL, 0, 0, 0, 0};
     check_shooting("grad clip", "grad", "{\"iters\": 10, \"restarts\": 2}", &ctx, &rf, iter, &rng);
   }
   for (int bm = 0; bm < 2; bm++) {
-    ref rf = {3, bm, 0.7, NULL, 0, 0, 0};
+    ref rf = {3, bm, 0.7, NULL, 0, 0, 0, 0};
     snprintf(json, sizeof json, "{\"iters\": 10, \"restarts\": 2, \"beta\": 0.7, \"bounds\": \"%s\"}",
              bm ? "tanh" : "clip");
     check_shooting(bm ? "grad-ensemble K=3 tanh" : "grad-ensemble K=3 clip", "grad-ensemble", json,
                    &ctx, &rf, iter, &rng);
+  }
+  for (int bm = 0; bm < 2; bm++) { /* the members' per-step state disagreement (MOPO style) */
+    ref rf = {3, bm, 2.5, NULL, 0, 0, 0, 1};
+    snprintf(json, sizeof json,
+             "{\"iters\": 10, \"restarts\": 2, \"beta\": 2.5, \"penalty\": \"ensemble_step\", \"bounds\": \"%s\"}",
+             bm ? "tanh" : "clip");
+    check_shooting(bm ? "grad-ensemble ensemble_step K=3 tanh" : "grad-ensemble ensemble_step K=3 clip",
+                   "grad-ensemble", json, &ctx, &rf, iter, &rng);
   }
 
   /* collocation: score bookkeeping alone (zero cost, no defect), then everything together */
