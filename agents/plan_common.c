@@ -459,6 +459,7 @@ void plan_base_finish(plan_base *pb, int i, int ok, double objective, double cos
   plan_lane *ln = &pb->lane[pb->lanes[i]];
   int H = pb->H, nx = pb->nx;
   memset(d, 0, sizeof *d);
+  d->grad_norm = d->cost_grad_norm = NAN;
   if (ok) d->objective = objective, d->cost = cost, d->penalty = penalty;
   else plan_fallback(&pb->bnd, ln->warm, H, pb->x0 + (size_t)i * nx, nx, ln->plan_u, ln->plan_x, d);
   plan_emit_action(&pb->ctx, ln->plan_u, u);

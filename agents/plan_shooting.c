@@ -45,6 +45,7 @@ typedef struct shoot {
   float *Z, *S;         /* H×B×zdim score inputs and outputs */
   plan_fo fo;           /* decision variables, objectives, dead restarts (B rows) */
   double *J;            /* K·B */
+  double *gn_obj, *gn_cost; /* B: gradient norms at the final iterate (plan_diag) */
   float *alive; /* H×K·B: the termination mask (plan_cost_mask), when the planner honours one */
   void *block;          /* the workspace: every view above and the lanes */
 } shoot;
@@ -123,6 +124,8 @@ static void shoot_layout(void *self, plan_block *b) {
   PLAN_TAKE(b, s->Z, HB * s->zdim);
   PLAN_TAKE(b, s->S, HB * s->zdim);
   PLAN_TAKE(b, s->J, KB);
+  PLAN_TAKE(b, s->gn_obj, B);
+  PLAN_TAKE(b, s->gn_cost, B);
   PLAN_TAKE(b, s->alive, plan_terminates(&s->b) ? H * KB : 0);
   plan_fo_layout(&s->fo, b, B, H * nu);
 }
@@ -306,14 +309,18 @@ static void shoot_adjoint(shoot *s) {
 /* Evaluates the objective of s->fo.V from the slots' x0 at schedule iteration `it` and, if grad, its
  * gradient into s->fo.G. Fills J, cost_r, pen_r, obj_r (obj = cost + penalty; for sgp the penalty
  * is the reported proxy, docs/planners.md). The score is a gradient only: −w·s(z_t) is injected
- * into the adjoint seeds (METHOD §4). Returns -1 if a model call reported a failure. */
-static int shoot_eval(shoot *s, int it, int grad) {
+ * into the adjoint seeds (METHOD §4). mode: SHOOT_ITER (an iteration: rows counted for the lanes
+ * still running), SHOOT_FINAL (the final evaluation: counted for every lane), and two diagnostics
+ * whose rows are not counted: SHOOT_TASK (the task cost alone, no penalty) and SHOOT_DIAG (the
+ * penalised objective). Returns -1 if a model call reported a failure. */
+enum { SHOOT_ITER = 0, SHOOT_FINAL = 1, SHOOT_TASK = 2, SHOOT_DIAG = 3 };
+static int shoot_eval_mode(shoot *s, int it, int grad, int mode) {
   const int H = s->b.H, B = s->b.n * s->R;
   int fail = shoot_rollout(s);
   shoot_costs(s, grad);
   for (int j = 0; j < B; j++) s->fo.pen_r[j] = 0;
   long srows = 0;
-  if (s->score) {
+  if (s->score && mode != SHOOT_TASK) {
     int level;
     double w = plan_score_weight(s->score, &s->cfg.beta, s->cfg.weight, s->cfg.level, it,
                                  s->cfg.opt.iters, &level);
@@ -323,12 +330,32 @@ static int shoot_eval(shoot *s, int it, int grad) {
       srows = (long)H * s->R;
     }
   }
-  plan_base_count(&s->b, (long)H * s->K * s->R, srows, !grad);
-  shoot_objective(s, plan_sched_value(s->cfg.beta.sched, s->cfg.beta.beta, s->cfg.beta.beta_final,
-                                      it, s->cfg.opt.iters),
+  if (mode <= SHOOT_FINAL) plan_base_count(&s->b, (long)H * s->K * s->R, srows, mode == SHOOT_FINAL);
+  shoot_objective(s, mode == SHOOT_TASK ? 0.0 : plan_sched_value(s->cfg.beta.sched, s->cfg.beta.beta,
+                                                                   s->cfg.beta.beta_final, it, s->cfg.opt.iters),
                   grad);
   if (grad) shoot_adjoint(s);
   return fail ? -1 : 0;
+}
+
+static int shoot_eval(shoot *s, int it, int grad) { return shoot_eval_mode(s, it, grad, grad ? SHOOT_ITER : SHOOT_FINAL); }
+
+/* The norm of each restart's gradient s->fo.G over its H×nu decision variables, projected on the
+ * clip box (a component at a bound whose descent direction leaves the box counts 0). */
+static void shoot_grad_norms(shoot *s, double *out) {
+  const int H = s->b.H, nu = s->b.nu, B = s->b.n * s->R;
+  const plan_bounds *bd = &s->b.bnd;
+  for (int j = 0; j < B; j++) {
+    double q = 0;
+    for (int t = 0; t < H; t++)
+      for (int a = 0; a < nu; a++) {
+        size_t i = ((size_t)j * H + t) * nu + a;
+        double g = s->fo.G[i], v = s->fo.V[i];
+        if (bd->mode == PLAN_BOUNDS_CLIP && bd->lo && ((v <= bd->lo[a] && g > 0) || (v >= bd->hi[a] && g < 0))) g = 0;
+        q += g * g;
+      }
+    out[j] = sqrt(q);
+  }
 }
 
 /* ============================== one MPC step =================================================== */
@@ -355,6 +382,7 @@ static void shoot_finish(shoot *s, double *u, plan_diag *d, double t0) {
     }
     plan_base_finish(&s->b, i, best >= 0, s->fo.obj_r[j], s->fo.cost_r[j], s->fo.pen_r[j], u + (size_t)i * nu,
                      &d[i], ts);
+    if (best >= 0) d[i].grad_norm = s->gn_obj[best], d[i].cost_grad_norm = s->gn_cost[best];
   }
 }
 
@@ -379,8 +407,14 @@ static int shoot_act_lanes(planner *p, int n, const int *lanes, const double *x,
     sgp_adam_step(s->adam, s->fo.V, s->fo.G, (float)plan_opt_lr(&s->cfg.opt, it, iters));
     if (s->b.bnd.mode == PLAN_BOUNDS_CLIP) plan_bounds_clip(&s->b.bnd, B * H, s->fo.V);
   }
-  /* evaluate the final iterates (last schedule values) and keep the best restart */
-  shoot_eval(s, iters > 0 ? iters - 1 : 0, 0);
+  /* the gradients of the task cost and of the penalised objective at the final iterates
+   * (diagnostics, plan_diag); then evaluate them (last schedule values) and keep the best restart */
+  const int last = iters > 0 ? iters - 1 : 0;
+  shoot_eval_mode(s, last, 1, SHOOT_TASK);
+  shoot_grad_norms(s, s->gn_cost);
+  shoot_eval_mode(s, last, 1, SHOOT_DIAG);
+  shoot_grad_norms(s, s->gn_obj);
+  shoot_eval(s, last, 0);
   shoot_finish(s, u, d, t0);
   return 0;
 }

@@ -136,6 +136,13 @@ typedef struct plan_diag {
   long score_rows;   /* rows pushed through the score / distance */
   double time_s;
   int fallback;      /* 1: the solve diverged (NaN/Inf) and the warm start was returned */
+  /* First-order planners (sgp-shooting, grad, grad-ensemble), at the returned plan: the norm of
+   * the gradient of the penalised objective and of its task-cost part (ensemble: mean_k J_k)
+   * with respect to the decision variables (the actions under clip bounds, projected: a component
+   * at a bound that points out of the box counts 0; pre-tanh variables under tanh bounds). A
+   * stationary plan whose task-cost gradient is large is held there by the penalty. NaN: not
+   * computed (other planners, a fallback). */
+  double grad_norm, cost_grad_norm;
 } plan_diag;
 
 /* The current plan, for evaluation (saved) and the viewer (drawn). Valid until the next act.

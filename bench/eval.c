@@ -353,6 +353,8 @@ typedef struct ep_result {
   double envm[ENV_MAX_METRICS]; /* the environment's own metrics (envs/env.h spec.metrics) */
   int nplans;                   /* plans summed into the ENV_METRIC_PLAN ones */
   double plan_cpu_s; /* CPU time of the planning thread: robust to other processes on the cores */
+  double gn_sum, gcn_sum; /* plan_diag grad_norm, cost_grad_norm summed over the plans that have them */
+  int gn_n;
   char error[1100];
 } ep_result;
 
@@ -516,6 +518,8 @@ static void keep_plan(episode *ep, int t, const plan_diag *d, double plan_s, dou
   ep->r->score_rows += (double)d->score_rows;
   ep->r->plan_s += plan_s;
   ep->r->plan_cpu_s += cpu_s;
+  if (!d->fallback && isfinite(d->grad_norm) && isfinite(d->cost_grad_norm))
+    ep->r->gn_sum += d->grad_norm, ep->r->gcn_sum += d->cost_grad_norm, ep->r->gn_n++;
   ep->pl->vt->view_lane(ep->pl, ep->lane, &v);
   if (ep->open_loop) { /* keep the whole plan */
     ep->H_open = v.T;
@@ -557,6 +561,7 @@ static void plan_lanes(lock_buf *lb, episode **run, int n, int t) {
     lb->lanes[i] = run[i]->lane;
     memcpy(lb->X + (size_t)i * nx, run[i]->x, sizeof(double) * nx);
     memset(&lb->d[i], 0, sizeof lb->d[i]);
+    lb->d[i].grad_norm = lb->d[i].cost_grad_norm = NAN; /* planners that do not compute them */
   }
   sgp_err e;
   double t0 = sgp_now(), c0 = thread_cpu_now();
@@ -1026,6 +1031,8 @@ static cJSON *episode_json(const ep_result *r, long index, int have_dnn, const e
   cJSON_AddNumberToObject(j, "steps", r->steps);
   cJSON_AddItemToObject(j, "max_data_distance", have_dnn ? num_or_null(r->max_dd) : cJSON_CreateNull());
   cJSON_AddItemToObject(j, "plan_gap", num_or_null(r->gap));
+  cJSON_AddItemToObject(j, "plan_grad_norm", r->gn_n ? num_or_null(r->gn_sum / r->gn_n) : cJSON_CreateNull());
+  cJSON_AddItemToObject(j, "plan_cost_grad_norm", r->gn_n ? num_or_null(r->gcn_sum / r->gn_n) : cJSON_CreateNull());
   env_metrics_json(j, sp, r->envm);
   cJSON_AddNumberToObject(j, "fallbacks", r->fallbacks);
   cJSON_AddNumberToObject(j, "plans", r->plans);
@@ -1082,7 +1089,8 @@ static cJSON *result_json(const eval_state *s) {
   cJSON *jeps = cJSON_AddArrayToObject(result, "episodes");
   double s_ret = 0, s_score = 0, s_succ = 0, s_fc = 0, s_dd = 0, s_gap = 0, t_plan = 0, t_sim = 0;
   double s_envm[ENV_MAX_METRICS] = {0};
-  double c_plan = 0;
+  double c_plan = 0, s_gn = 0, s_gcn = 0;
+  int n_gn = 0;
   double s_mrows = 0, s_srows = 0;
   long nfail = 0, nsteps = 0, nplans = 0;
   for (long ep = 0; ep < s->episodes; ep++) {
@@ -1093,6 +1101,7 @@ static cJSON *result_json(const eval_state *s) {
     s_dd += r->max_dd, s_gap += r->gap, nfail += r->failed;
     t_plan += r->plan_s, t_sim += r->sim_s, nsteps += r->steps, c_plan += r->plan_cpu_s;
     s_mrows += r->model_rows, s_srows += r->score_rows, nplans += r->plans;
+    if (r->gn_n) s_gn += r->gn_sum / r->gn_n, s_gcn += r->gcn_sum / r->gn_n, n_gn++;
   }
   double n = (double)s->episodes;
   cJSON *sum = cJSON_AddObjectToObject(result, "summary");
@@ -1103,6 +1112,10 @@ static cJSON *result_json(const eval_state *s) {
   cJSON_AddItemToObject(sum, "final_cost_mean", num_or_null(s_fc / n));
   cJSON_AddItemToObject(sum, "max_data_distance_mean", s->have_dnn ? num_or_null(s_dd / n) : cJSON_CreateNull());
   cJSON_AddItemToObject(sum, "plan_gap_mean", num_or_null(s_gap / n));
+  /* first-order planners: the gradient norms at the returned plans (plan_diag), mean over the
+   * episodes that have them */
+  cJSON_AddItemToObject(sum, "plan_grad_norm_mean", n_gn ? num_or_null(s_gn / n_gn) : cJSON_CreateNull());
+  cJSON_AddItemToObject(sum, "plan_cost_grad_norm_mean", n_gn ? num_or_null(s_gcn / n_gn) : cJSON_CreateNull());
   env_metrics_json(sum, sp, s_envm); /* means over the episodes */
   cJSON_AddNumberToObject(sum, "episodes", n);
   cJSON_AddNumberToObject(sum, "failed_episodes", (double)nfail);
@@ -1259,7 +1272,7 @@ int eval_agent_act(eval_agent *a, int t, const double *x, double *u, plan_view *
     for (int i = 0; i < nu; i++) u[i] = a->open_u[(size_t)t * nu + i];
     memset(v, 0, sizeof *v);
     v->T = a->H_open, v->nx = nx, v->nu = nu, v->x = a->open_x;
-    d->objective = d->cost = d->penalty = NAN;
+    d->objective = d->cost = d->penalty = d->grad_norm = d->cost_grad_norm = NAN;
     return 0;
   }
   int lane = 0;

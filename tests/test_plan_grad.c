@@ -9,6 +9,9 @@
  *    and the per-step disagreement (penalty ensemble_step): mean_k J_k + β Σ_{t≥1} mean_d std_k x_{t,d}.
  *  - sgp-collocation: each free state receives both neighbouring score terms (x part of z_t and
  *    x' part of z_{t−1}), plus the dynamics defect through the MLP.
+ *  - the gradient norms a shooting planner reports at its returned plan (plan_diag grad_norm and
+ *    cost_grad_norm: the penalised objective and its task-cost part, projected on the clip box)
+ *    against the norms of the finite-difference gradients of the double reference at that plan.
  * The reference evaluates its own double-precision MLP from the network's parameters, so it is
  * independent of the float pipeline; FD step 1e-4 (truncation ~1e-8), the planner's float gradient
  * is compared per entry relative to the largest entry of the gradient. */
@@ -166,6 +169,58 @@ static void check_shooting(const char *label, const char *name, const char *json
   CHECK_WORST(what, worst, 1e-4);
   snprintf(what, sizeof what, "%s: objective (no score term) vs double reference", label);
   CHECK_WORST(what, worst_obj, 1e-5);
+  plan_find(name)->destroy(p);
+  cJSON_Delete(j);
+}
+
+/* The norm of the central-difference gradient of the reference objective at v, projected on the
+ * clip box like the planner's (a component at a bound whose descent leaves the box counts 0). */
+static double fd_norm(const ref *r, double *v, int with_score) {
+  double q = 0;
+  for (int i = 0; i < T * NU; i++) {
+    const double h = 1e-4, s = v[i];
+    v[i] = s + h;
+    double fp = shoot_obj(r, v, with_score);
+    v[i] = s - h;
+    double fm = shoot_obj(r, v, with_score);
+    v[i] = s;
+    double g = (fp - fm) / (2 * h);
+    int a = i % NU;
+    if ((s <= ulo[a] && g > 0) || (s >= uhi[a] && g < 0)) g = 0;
+    q += g * g;
+  }
+  return sqrt(q);
+}
+
+/* One MPC step of a clip-bounded shooting planner (a few iterations: a plan that is not yet
+ * stationary, some actions at their bounds), then its reported gradient norms against the
+ * reference's at the plan it returned. rf: the penalised objective; task: its task-cost part. */
+static void check_norms(const char *label, const char *name, const char *json, const plan_ctx *ctx,
+                        const ref *rf, const ref *task) {
+  cJSON *j = NULL;
+  planner *p = tu_planner(name, json, ctx, &j);
+  if (!p) return;
+  double x0[NX] = {0.2, -0.1, 0.4}, u[NU], v[T * NU];
+  plan_diag d;
+  sgp_err e = {{0}};
+  p->vt->reset(p, 7);
+  CHECK(p->vt->act(p, x0, u, &d, &e) == 0, "%s: %s", label, e.msg);
+  plan_view pv;
+  p->vt->view(p, &pv);
+  int at_bound = 0;
+  for (int i = 0; i < T * NU; i++) {
+    v[i] = pv.u[i];
+    at_bound += v[i] <= ulo[i % NU] || v[i] >= uhi[i % NU];
+  }
+  double g_obj = fd_norm(rf, v, 1), g_cost = fd_norm(task, v, 0);
+  char what[256];
+  snprintf(what, sizeof what, "%s: |grad objective| %.4g (reference %.4g), %d of %d actions at a bound", label,
+           d.grad_norm, g_obj, at_bound, T * NU);
+  CHECK_WORST(what, fabs(d.grad_norm - g_obj) / g_obj, 1e-3);
+  snprintf(what, sizeof what, "%s: |grad task cost| %.4g (reference %.4g)", label, d.cost_grad_norm, g_cost);
+  CHECK_WORST(what, fabs(d.cost_grad_norm - g_cost) / g_cost, 1e-3);
+  CHECK(fabs(g_obj - g_cost) > 1e-2 * g_cost, "%s: the penalty changes the gradient (%.4g vs %.4g)", label, g_obj,
+        g_cost);
   plan_find(name)->destroy(p);
   cJSON_Delete(j);
 }
@@ -334,6 +389,20 @@ int main(void) {
              bm ? "tanh" : "clip");
     check_shooting(bm ? "grad-ensemble ensemble_step K=3 tanh" : "grad-ensemble ensemble_step K=3 clip",
                    "grad-ensemble", json, &ctx, &rf, iter, &rng);
+  }
+
+  /* the reported gradient norms at the returned plan */
+  {
+    ctx.score = &sxu;
+    ref rf = {1, 0, 0, gxu, 2, 0, 0.3, 0}, task = {1, 0, 0, NULL, 0, 0, 0, 0};
+    check_norms("sgp-shooting norms", "sgp-shooting",
+                "{\"iters\": 5, \"restarts\": 2, \"lr\": 0.3, \"beta\": 0.3, \"score_level\": 2}", &ctx, &rf, &task);
+    ref ev = {3, 0, 0.7, NULL, 0, 0, 0, 0}, es = {3, 0, 2.5, NULL, 0, 0, 0, 1}, etask = {3, 0, 0, NULL, 0, 0, 0, 0};
+    check_norms("grad-ensemble norms", "grad-ensemble", "{\"iters\": 5, \"restarts\": 2, \"lr\": 0.3, \"beta\": 0.7}",
+                &ctx, &ev, &etask);
+    check_norms("grad-ensemble ensemble_step norms", "grad-ensemble",
+                "{\"iters\": 5, \"restarts\": 2, \"lr\": 0.3, \"beta\": 2.5, \"penalty\": \"ensemble_step\"}", &ctx,
+                &es, &etask);
   }
 
   /* collocation: score bookkeeping alone (zero cost, no defect), then everything together */
