@@ -57,6 +57,34 @@ static void constant_act(void *self, const sgp_env *env, const double *x, sgp_rn
   memcpy(a, ((constant_pol *)self)->a, sizeof(double) * env->spec.nbu);
 }
 
+/* ---- policy "expert": the environment's expert (env_ops.expert_action, the policy of its
+ * ref_expert return: cart-pole's swing-up found by the true-model planner, the point's scripted
+ * route), step by step from each episode's reset; with action_noise, a tube of demonstrations
+ * around it (narrow coverage, the opposite of box data). */
+typedef struct expert_pol {
+  int t;
+} expert_pol;
+static int expert_create(sgp_cfg *cfg, const sgp_env *env, void **self, sgp_err *e) {
+  static const char *const keys[] = {"type", NULL};
+  if (sgp_cfg_check_keys(cfg, keys, e)) return -1;
+  if (!env->ops->expert_action)
+    return sgp_fail(e, "%s: %s/type: environment '%s' has no expert policy", cfg->file, cfg->path, env->spec.name);
+  if (env->spec.nbu != env->spec.nu || env->ops->action_to_box)
+    return sgp_fail(e, "%s: %s/type: environment '%s' has an action box other than its actions; the expert "
+                    "acts in actions", cfg->file, cfg->path, env->spec.name);
+  *self = sgp_calloc(1, sizeof(expert_pol));
+  return 0;
+}
+static void expert_reset(void *self, const double *x0) {
+  (void)x0;
+  ((expert_pol *)self)->t = 0;
+}
+static void expert_act(void *self, const sgp_env *env, const double *x, sgp_rng *rng, double *a) {
+  (void)rng;
+  expert_pol *p = self;
+  env->ops->expert_action(env, p->t++, x, a);
+}
+
 static void pol_free(void *self) { free(self); }
 static void pol_noreset(void *self, const double *x0) {
   (void)self;
@@ -71,6 +99,8 @@ static const ds_policy_vt policies[] = {
      ds_linear_policy_create, ds_linear_policy_destroy, pol_noreset, ds_linear_policy_act},
     {"push_script", "randomised scripted pushes of the pusher box (datasets/push_script.c)", ds_push_script_create,
      ds_push_script_destroy, ds_push_script_reset, ds_push_script_act},
+    {"expert", "the environment's expert policy (its reference expert) from each reset; add action_noise for a "
+     "tube of demonstrations", expert_create, pol_free, expert_reset, expert_act},
 };
 
 int ds_policy_count(void) { return (int)(sizeof policies / sizeof policies[0]); }

@@ -472,6 +472,57 @@ int main(void) {
     ds_free(&ep2);
   }
 
+  /* ---- episodes of the expert (a tube of demonstrations): cart-pole from its fixed start */
+  {
+    sgp_env *env = NULL;
+    CHECK(env_create("cartpole", NULL, "cfg", &env, &e) == 0, "create: %s", e.msg);
+    ds_data d0, dn;
+    const char *s0 = "{\"type\":\"episodes\",\"n\":120,\"policy\":{\"type\":\"expert\"}}";
+    const char *sn = "{\"type\":\"episodes\",\"n\":6000,\"policy\":{\"type\":\"expert\"},\"action_noise\":0.05}";
+    CHECK(collect("cartpole", NULL, s0, 3, 1, &d0, &e) == 0, "expert episodes: %s", e.msg);
+    CHECK(collect("cartpole", NULL, sn, 3, 2, &dn, &e) == 0, "noisy expert episodes: %s", e.msg);
+    /* noise-free: every row's action is the expert's action of its step, from the replayed state */
+    double worst_u = 0, x[4], u[1];
+    for (int64_t i = 0; i < d0.n; i++) {
+      for (int k = 0; k < 4; k++) x[k] = d0.x[4 * i + k];
+      env->ops->expert_action(env, (int)(i % 60), x, u);
+      worst_u = fmax(worst_u, fabs(u[0] - d0.u[i]));
+    }
+    CHECK_WORST("expert episodes: action - expert action of the step (N)", worst_u, 1e-4);
+    /* the swing-up ends upright near the centre (the expert's success, docs/environments.md) */
+    const float *xe = d0.xnext + 4 * 59;
+    double phi = fabs(remainder((double)xe[1] - M_PI, 2 * M_PI));
+    printf("  expert episode ends at p %.3f, |theta - pi| %.3f\n", xe[0], phi);
+    CHECK(phi < 0.2 && fabs(xe[0]) < 0.5 && d0.timeout[59] == 1, "the expert's episode ends upright (%.3f, %.3f)", phi, xe[0]);
+    /* noisy: the action noise has std 0.05 x 80 N = 4 N around the expert's action of the step (rows
+     * whose expert action is 16 N or more inside the +-80 N bounds, where clipping is negligible),
+     * and the states spread into a tube around the swing-up that widens with time */
+    double m = 0, q = 0, spread0 = 0, spread1 = 0;
+    long cnt = 0, n0 = 0, n1 = 0;
+    for (int64_t i = 0; i < dn.n; i++) {
+      int t = (int)(i % 60);
+      for (int k = 0; k < 4; k++) x[k] = dn.x[4 * i + k];
+      env->ops->expert_action(env, t, x, u);
+      if (fabs(u[0]) <= 64) {
+        double r = dn.u[i] - u[0];
+        m += r, q += r * r, cnt++;
+      }
+      double dp = fabs(dn.x[4 * i + 1] - d0.x[4 * t + 1]);
+      if (t < 10) spread0 += dp, n0++;
+      if (t >= 50) spread1 += dp, n1++;
+    }
+    m /= cnt;
+    double sd = sqrt(q / cnt - m * m);
+    printf("  noisy expert: %ld unclipped rows, action noise mean %.3f N, std %.3f N; mean |theta - expert's| "
+           "%.3f (t < 10), %.3f (t >= 50)\n", cnt, m, sd, spread0 / n0, spread1 / n1);
+    CHECK(fabs(sd - 4) < 0.2 && fabs(m) < 0.2, "action noise std %.3f (4 expected), mean %.3f", sd, m);
+    CHECK(spread1 / n1 > 2 * spread0 / n0, "the tube widens along the swing-up");
+    CHECK(dn.n == 6000 && dn.timeout[59] == 1, "episodes of 60 steps");
+    ds_free(&d0);
+    ds_free(&dn);
+    env_destroy(env);
+  }
+
   /* ---- spec validation */
   {
     ds_data x;
@@ -486,7 +537,8 @@ int main(void) {
         {"{\"type\":\"box\",\"n\":10,\"exclude\":{\"radius\":5}}", "spec.json: /state_lo, /state_hi, /exclude, /next_in_box: fewer than 0.1%"},
         /* hopeless at any n: stops after 20000 attempts, not 1000 per row */
         {"{\"type\":\"box\",\"n\":1000000,\"exclude\":{\"radius\":5}}", "accepted (0 of 20000; rejected: 20000 in the excluded disk"},
-        {"{\"type\":\"episodes\",\"n\":10,\"policy\":{\"type\":\"expert\"}}", "/policy/type: unknown policy 'expert'"},
+        {"{\"type\":\"episodes\",\"n\":10,\"policy\":{\"type\":\"oracle\"}}", "/policy/type: unknown policy 'oracle'"},
+        {"{\"type\":\"episodes\",\"n\":10,\"policy\":{\"type\":\"expert\",\"noise\":1}}", "/policy/noise: unknown field"},
         {"{\"type\":\"episodes\",\"n\":10,\"policy\":{\"type\":\"constant\",\"value\":[1,0]}}", "/policy/value/0"},
         {"{\"type\":\"episodes\",\"n\":10,\"action_noise\":-1}", "/action_noise"},
     };
