@@ -120,11 +120,18 @@ static void lk_models(lk_config *c, sgp_rng *r) {
   for (int i = 0; i < LK_EMAX * c->nx; i++) c->x0[i] = 0.1 * sgp_rng_normal(r);
 }
 
+/* The common fields of a configuration; env_name NULL: the learned cost. */
+static void lk_config_init(lk_config *c, const char *name, int nx, int nu, int iters, const char *planner_json,
+                           const char *env_name, const char *env_json) {
+  memset(c, 0, sizeof *c);
+  c->name = name, c->nx = nx, c->nu = nu, c->iters = iters, c->planner_json = planner_json;
+  c->env_name = env_name, c->env_json = env_json;
+}
+
 static void lk_config_d4rl(lk_config *c, sgp_rng *r) {
   static const int w[4] = {1024, 1024, 1024, 1024};
-  memset(c, 0, sizeof *c);
-  c->name = "d4rl", c->nx = 17, c->nu = 6, c->iters = 50;
-  c->planner_json = "{\"horizon\": 8, \"iters\": 50, \"restarts\": 1, \"lr\": 0.1, \"beta\": 0.2}";
+  lk_config_init(c, "d4rl", 17, 6, 50, "{\"horizon\": 8, \"iters\": 50, \"restarts\": 1, \"lr\": 0.1, \"beta\": 0.2}",
+                 NULL, NULL);
   c->net[0] = (lk_net){lk_make_net(23, w, 4, 17, 1, 0, r), 1, 0, 0};
   c->net[1] = (lk_net){lk_make_net(23, w, 4, 1, 1, 0, r), 0, 1, 0};
   c->net[2] = (lk_net){lk_make_net(23, w, 4, 23, 1, 10, r), 0, 0, 1};
@@ -132,28 +139,28 @@ static void lk_config_d4rl(lk_config *c, sgp_rng *r) {
   lk_models(c, r);
 }
 
+/* A configuration with a dynamics and a score network and an environment's task cost. */
+static void lk_config_task(lk_config *c, sgp_rng *r, const int *dw, int ndw, const int *sw, int nsw) {
+  int nz = c->nx + c->nu;
+  c->net[0] = (lk_net){lk_make_net(nz, dw, ndw, c->nx, 0, 0, r), 1, 0, 0};
+  c->net[1] = (lk_net){lk_make_net(nz, sw, nsw, nz, 0, 0, r), 0, 0, 1};
+  c->nnet = 2;
+  lk_models(c, r);
+}
+
 static void lk_config_cartpole(lk_config *c, sgp_rng *r) {
   static const int dw[3] = {64, 64, 32}, sw[4] = {128, 128, 128, 128};
-  memset(c, 0, sizeof *c);
-  c->name = "cartpole", c->nx = 4, c->nu = 1, c->iters = 300;
-  c->planner_json = "{\"horizon\": 30, \"iters\": 300, \"restarts\": 1, \"lr\": 1, \"beta\": 0.03}";
-  c->net[0] = (lk_net){lk_make_net(5, dw, 3, 4, 0, 0, r), 1, 0, 0};
-  c->net[1] = (lk_net){lk_make_net(5, sw, 4, 5, 0, 0, r), 0, 0, 1};
-  c->nnet = 2;
-  c->env_name = "cartpole", c->env_json = "{}";
-  lk_models(c, r);
+  lk_config_init(c, "cartpole", 4, 1, 300, "{\"horizon\": 30, \"iters\": 300, \"restarts\": 1, \"lr\": 1, \"beta\": 0.03}",
+                 "cartpole", "{}");
+  lk_config_task(c, r, dw, 3, sw, 4);
 }
 
 static void lk_config_pixels(lk_config *c, sgp_rng *r) {
   static const int dw[2] = {512, 512}, sw[3] = {1024, 1024, 1024};
-  memset(c, 0, sizeof *c);
-  c->name = "pixels32-img", c->nx = 1024, c->nu = 1024, c->iters = 20;
-  c->planner_json = "{\"horizon\": 25, \"iters\": 20, \"restarts\": 1, \"lr\": 0.02, \"beta\": 0.1}";
-  c->net[0] = (lk_net){lk_make_net(2048, dw, 2, 1024, 0, 0, r), 1, 0, 0};
-  c->net[1] = (lk_net){lk_make_net(2048, sw, 3, 2048, 0, 0, r), 0, 0, 1};
-  c->nnet = 2;
-  c->env_name = "pixels", c->env_json = "{\"resolution\": 32, \"image_action\": true}";
-  lk_models(c, r);
+  lk_config_init(c, "pixels32-img", 1024, 1024, 20,
+                 "{\"horizon\": 25, \"iters\": 20, \"restarts\": 1, \"lr\": 0.02, \"beta\": 0.1}", "pixels",
+                 "{\"resolution\": 32, \"image_action\": true}");
+  lk_config_task(c, r, dw, 2, sw, 3);
   for (int i = 0; i < LK_EMAX * c->nx; i++) c->x0[i] = fabs(c->x0[i]); /* intensities */
 }
 
@@ -475,6 +482,21 @@ static void lk_breakdown_json(const lk_config *c, const lk_bare *b, const lk_par
 }
 
 /* ------------------------------------------------------------------ one configuration */
+/* Steps of two sets of groups, a and b, interleaved so that noise hits both alike: one warm-up
+ * each, then `reps` measured into ta and tb. blas (or NULL): the BLAS threads to set before a's and
+ * b's steps. wall: wall clock, else lk_step's default. */
+static int lk_pair(lk_group *a, int na, lk_group *b, int nb, const lk_config *c, int wall, const int *blas,
+                   int reps, double *ta, double *tb, sgp_err *e) {
+  for (int rep = -1; rep < reps; rep++)
+    for (int i = 0; i < 2; i++) {
+      if (blas) sgp_blas_set_threads(blas[i]);
+      double v = lk_step(i ? b : a, i ? nb : na, c, wall, e);
+      if (v < 0) return -1;
+      if (rep >= 0) (i ? tb : ta)[rep] = v;
+    }
+  return 0;
+}
+
 /* E = 1 and 16 again with the networks on another path: wt < 0 the float32 training path (what
  * evaluation ran before it froze its networks), else packed weights of type wt. Adds
  * {"1": eps, "16": eps} under `key`; the networks are frozen as float32 again afterwards. */
@@ -486,13 +508,8 @@ static int lk_variant(lk_config *c, lk_group (*gs)[LK_TMAX], const int *ng, int 
     if (wt < 0) nn_thaw(c->net[k].m);
     else nn_freeze(c->net[k].m, (nn_wtype)wt);
   }
-  int wall = sgp_blas_threads() > 1;
-  for (int rep = -1; rep < reps; rep++) /* rep -1: warm-up */
-    for (int i = 0; i < 2; i++) {
-      double v = lk_step(gs[qs[i]], ng[qs[i]], c, wall, e);
-      if (v < 0) return -1;
-      if (rep >= 0) t[i][rep] = v;
-    }
+  if (lk_pair(gs[qs[0]], ng[qs[0]], gs[qs[1]], ng[qs[1]], c, sgp_blas_threads() > 1, NULL, reps, t[0], t[1], e))
+    return -1;
   for (int k = 0; k < c->nnet; k++) nn_freeze(c->net[k].m, NN_WT_F32);
   cJSON *v = cJSON_AddObjectToObject(o, key);
   double a = lk_E[0] / bench_median(t[0], reps), b = lk_E[2] / bench_median(t[1], reps);
@@ -507,19 +524,12 @@ static int lk_variant(lk_config *c, lk_group (*gs)[LK_TMAX], const int *ng, int 
  * threads against 1 (OpenBLAS splits each product). Speed-ups are time(1 thread) / time(2). */
 static int lk_threads(lk_config *c, lk_group *one, lk_group *two, int reps, cJSON *o, int json, sgp_err *e) {
   double t[4][64];
-  int nb = sgp_blas_threads();
-  for (int pass = 0; pass < 2; pass++) {
-    if (pass)
-      for (int k = 0; k < c->nnet; k++) nn_thaw(c->net[k].m);
-    for (int rep = -1; rep < reps; rep++)
-      for (int i = 0; i < 2; i++) {
-        if (pass) sgp_blas_set_threads(i ? 2 : 1);
-        double v = lk_step(i && !pass ? two : one, i && !pass ? 2 : 1, c, 1, e);
-        if (v < 0) return sgp_blas_set_threads(nb), -1;
-        if (rep >= 0) t[2 * pass + i][rep] = v;
-      }
-  }
+  static const int blas[2] = {1, 2};
+  int nb = sgp_blas_threads(), rc = lk_pair(one, 1, two, 2, c, 1, NULL, reps, t[0], t[1], e);
+  for (int k = 0; k < c->nnet && !rc; k++) nn_thaw(c->net[k].m);
+  if (!rc) rc = lk_pair(one, 1, one, 1, c, 1, blas, reps, t[2], t[3], e);
   sgp_blas_set_threads(nb);
+  if (rc) return -1;
   for (int k = 0; k < c->nnet; k++) nn_freeze(c->net[k].m, NN_WT_F32);
   double m[4];
   for (int i = 0; i < 4; i++) m[i] = bench_median(t[i], reps);
@@ -607,6 +617,10 @@ static void lk_goals(cJSON *all, int json) {
   const cJSON *d = cJSON_GetObjectItemCaseSensitive(all, "d4rl");
   double frac = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "limit_fraction"), "16")->valuedouble;
   double sp = cJSON_GetObjectItemCaseSensitive(d, "speedup_16_over_1")->valuedouble;
+  double f1 = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "limit_fraction"), "1")->valuedouble;
+  const cJSON *w1 = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "where_the_time_goes"), "1");
+  double mem1 = cJSON_GetObjectItemCaseSensitive(w1, "memory_floor_s")->valuedouble;
+  double cmp1 = cJSON_GetObjectItemCaseSensitive(w1, "compute_floor_s")->valuedouble;
   cJSON *g = cJSON_AddObjectToObject(all, "goals");
   cJSON *a = cJSON_AddObjectToObject(g, "d4rl_limit_fraction_16");
   cJSON_AddNumberToObject(a, "value", frac);
@@ -616,10 +630,19 @@ static void lk_goals(cJSON *all, int json) {
   cJSON_AddNumberToObject(b, "value", sp);
   cJSON_AddNumberToObject(b, "goal_at_least", 8);
   cJSON_AddBoolToObject(b, "met", sp >= 8);
+  /* E16/E1 = limit_fraction(16) / limit_fraction(1): at most 1 / limit_fraction(1), reached if
+   * E = 16 ran at the limit; 8x at the measured E = 16 fraction needs E = 1 at fraction/8 */
+  cJSON_AddNumberToObject(b, "bound_if_16_at_limit", 1.0 / f1);
+  cJSON_AddNumberToObject(b, "limit_fraction_1_needed", frac / 8);
+  cJSON_AddNumberToObject(b, "memory_over_compute_floor_1", mem1 / cmp1);
   if (!json)
     printf("\n   goals, d4rl at E=16: %.2f of the compute-bound limit (goal >= 0.5: %s); %.1fx the E=1 "
            "throughput (goal >= 8x: %s)\n",
            frac, frac >= 0.5 ? "met" : "not met", sp, sp >= 8 ? "met" : "not met");
+  if (!json)
+    printf("   E16/E1 = fraction(16) / fraction(1): at most %.1fx (E = 16 at the limit); 8x at the measured "
+           "fraction needs E = 1 at %.3f of the limit (it runs at %.3f; memory floor / compute floor %.1f)\n",
+           1.0 / f1, frac / 8, f1, mem1 / cmp1);
 }
 
 cJSON *bench_lockstep(int threads, int reps, int json, sgp_err *e) {

@@ -108,20 +108,20 @@ static void xticks(FILE *f, const axis *a, double B, double T, int grid) { ticks
 
 /* A vertical interval [lo, hi] at x on axis a, clipped to the axis with an arrowhead where it
  * runs off. Returns 1 if it was clipped. */
-static int vinterval(FILE *f, const axis *a, double x, double lo, double hi, double cap) {
+static int vinterval(FILE *f, const axis *a, double x, double lo, double hi, double cap, const char *col) {
   if (!isfinite(lo) || !isfinite(hi)) return 0;
   double amin = fmin(a->lo, a->hi), amax = fmax(a->lo, a->hi);
   int clo = lo < amin, chi = hi > amax;
   double y0 = ax(a, fmax(lo, amin)), y1 = ax(a, fmin(hi, amax));
-  fprintf(f, "<path d=\"M%.1f %.1fV%.1f\" stroke=\"black\" stroke-width=\"1.5\" fill=\"none\"/>", x, y0, y1);
+  fprintf(f, "<path d=\"M%.1f %.1fV%.1f\" stroke=\"%s\" stroke-width=\"1.5\" fill=\"none\"/>", x, y0, y1, col);
   for (int end = 0; end < 2; end++) {
     int clipped = end ? chi : clo;
     double y = end ? y1 : y0;
     if (clipped) /* an arrowhead pointing off the axis */
-      fprintf(f, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"black\"/>", x - 5, y + (end ? 7 : -7), x, y,
-              x + 5, y + (end ? 7 : -7));
+      fprintf(f, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\"/>", x - 5, y + (end ? 7 : -7), x, y,
+              x + 5, y + (end ? 7 : -7), col);
     else
-      fprintf(f, "<path d=\"M%.1f %.1fH%.1f\" stroke=\"black\" stroke-width=\"1.5\"/>", x - cap, y, x + cap);
+      fprintf(f, "<path d=\"M%.1f %.1fH%.1f\" stroke=\"%s\" stroke-width=\"1.5\"/>", x - cap, y, x + cap, col);
   }
   fputc('\n', f);
   return clo || chi;
@@ -169,7 +169,7 @@ int svg_bar_chart(const char *path, const char *title, const char *ylabel, const
       }
       fprintf(f, "<path d=\"M%.1f %.1fH%.1f\" stroke=\"%s\" stroke-width=\"4\"/>\n", cx - bw * 0.3, ax(&a, it[i].est),
               cx + bw * 0.3, col);
-      clipped |= vinterval(f, &a, cx, it[i].lo, it[i].hi, 8);
+      clipped |= vinterval(f, &a, cx, it[i].lo, it[i].hi, 8, "black");
       /* the per-seed values: spread across the bar in seed order, drawn over it */
       for (int k = 0; k < it[i].npoints; k++) {
         if (!isfinite(it[i].points[k])) continue;
@@ -436,6 +436,122 @@ int svg_aggregate(const char *path, const char *title, const char *xlabel, const
             svg_colour(it[i].style), dash_of(it[i].style));
     text_at(f, x + 36, y + 4, NULL, " font-size=\"11\"", it[i].label);
   }
+  fprintf(f, "</svg>\n");
+  return sgp_atomic_commit(&af, e);
+}
+
+/* ------------------------------------------------------------------ curves */
+/* Values of a curve's x axis, in axis units (log10 on a log axis). */
+static double curve_xv(double x, int log_x) { return log_x ? log10(x) : x; }
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+int svg_curve(const char *path, const char *title, const char *xlabel, const char *ylabel, const char *note, int log_x,
+              const svg_curve_series *s, int ns, sgp_err *e) {
+  /* x: the distinct drawable x values (ticks at each when there are few); y: estimates and intervals */
+  int np = 0;
+  for (int i = 0; i < ns; i++) np += s[i].n;
+  double *xs = sgp_malloc(sizeof *xs * (size_t)(np + 1)), *ys = sgp_malloc(sizeof *ys * (size_t)(3 * np + 1));
+  int nx = 0, ny = 0;
+  for (int i = 0; i < ns; i++)
+    for (int k = 0; k < s[i].n; k++) {
+      const svg_curve_point *p = &s[i].pts[k];
+      if (!isfinite(p->x) || (log_x && !(p->x > 0)) || !isfinite(p->est)) continue;
+      xs[nx++] = p->x;
+      ys[ny++] = p->est, ys[ny++] = p->lo, ys[ny++] = p->hi;
+    }
+  qsort(xs, (size_t)nx, sizeof *xs, cmp_double);
+  int nd = 0;
+  for (int i = 0; i < nx; i++)
+    if (!nd || xs[i] != xs[nd - 1]) xs[nd++] = xs[i];
+  double ylo, yhi, xlo, xhi;
+  data_range(ys, ny, &ylo, &yhi);
+  free(ys);
+  if (nd) {
+    double a = curve_xv(xs[0], log_x), b = curve_xv(xs[nd - 1], log_x), pad = b > a ? 0.06 * (b - a) : 0.5;
+    xlo = a - pad, xhi = b + pad;
+  } else {
+    xlo = 0, xhi = 1;
+  }
+  const int W = 780, H = 440, L = 70, R = 220, T = 58, B = 72;
+  axis X = {xlo, xhi, L, W - R}, Y = {ylo, yhi, H - B, T};
+  sgp_atomic_file af;
+  FILE *f = svg_begin(&af, path, W, H, 20, 13, title, e);
+  if (!f) {
+    free(xs);
+    return -1;
+  }
+  text_at(f, 10, 38, NULL, " font-size=\"11\" fill=\"#444\"", note);
+  /* the axes' mapping, for readers of the figure's numbers (tests/e2e_figures.sh inverts it) */
+  fprintf(f, "<g class=\"curve-plot\" data-x-log=\"%d\" data-x-lo=\"%.17g\" data-x-hi=\"%.17g\" data-x-p0=\"%d\" "
+             "data-x-p1=\"%d\" data-y-lo=\"%.17g\" data-y-hi=\"%.17g\" data-y-p0=\"%d\" data-y-p1=\"%d\">\n",
+          log_x, X.lo, X.hi, L, W - R, Y.lo, Y.hi, H - B, T);
+  yticks(f, &Y, L, W - R, 1);
+  char b[64];
+  if (nd && nd <= 10) { /* a tick at every x of the data */
+    for (int i = 0; i < nd; i++) {
+      double p = ax(&X, curve_xv(xs[i], log_x));
+      fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#e4e4e4\"/>", p, p, T, H - B);
+      fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#444\"/>", p, p, H - B, H - B + 4);
+      snprintf(b, sizeof b, "%g", xs[i]);
+      text_at(f, p, H - B + 15, "middle", " class=\"xtick\" font-size=\"10\"", b);
+    }
+  } else if (log_x) { /* decades */
+    for (double d = ceil(X.lo); d <= X.hi; d += 1) {
+      double p = ax(&X, d);
+      fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#444\"/>", p, p, H - B, H - B + 4);
+      snprintf(b, sizeof b, "%g", pow(10, d));
+      text_at(f, p, H - B + 15, "middle", " class=\"xtick\" font-size=\"10\"", b);
+    }
+  } else {
+    xticks(f, &X, H - B, T, 1);
+  }
+  free(xs);
+  fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", L, T, W - L - R,
+          H - B - T);
+  text_at(f, L + (W - L - R) / 2.0, H - B + 36, "middle", NULL, xlabel);
+  fprintf(f, "<text transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\">", T + (H - B - T) / 2.0);
+  xml_text(f, ylabel);
+  fprintf(f, "</text>\n");
+  int clipped = 0;
+  for (int i = 0; i < ns; i++) {
+    const char *col = svg_colour(s[i].style);
+    double dx = (i - (ns - 1) / 2.0) * 4; /* side by side, so that intervals at one x do not hide each other */
+    fprintf(f, "<polyline class=\"curve-line\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", col,
+            dash_of(s[i].style));
+    int first = 1;
+    for (int k = 0; k < s[i].n; k++) {
+      const svg_curve_point *p = &s[i].pts[k];
+      if (!isfinite(p->x) || (log_x && !(p->x > 0)) || !isfinite(p->est)) continue;
+      fprintf(f, "%s%.2f,%.2f", first ? "" : " ", ax(&X, curve_xv(p->x, log_x)) + dx, ax(&Y, p->est));
+      first = 0;
+    }
+    fprintf(f, "\"/>\n");
+    for (int k = 0; k < s[i].n; k++) {
+      const svg_curve_point *p = &s[i].pts[k];
+      if (!isfinite(p->x) || (log_x && !(p->x > 0)) || !isfinite(p->est)) continue;
+      double cx = ax(&X, curve_xv(p->x, log_x)) + dx;
+      clipped |= vinterval(f, &Y, cx, p->lo, p->hi, 3, col);
+      fprintf(f, "<circle class=\"curve-point\" data-agent=\"");
+      xml_text(f, s[i].label);
+      fprintf(f, "\" data-row=\"");
+      xml_text(f, p->row ? p->row : "");
+      fprintf(f, "\" data-x=\"%.17g\" data-estimate=\"%.17g\" data-lo=\"%.17g\" data-hi=\"%.17g\" data-dx=\"%g\" "
+                 "cx=\"%.3f\" cy=\"%.3f\" r=\"3.5\" fill=\"%s\" stroke=\"white\"/>\n",
+              p->x, p->est, p->lo, p->hi, dx, cx, ax(&Y, p->est), col);
+    }
+  }
+  fprintf(f, "</g>\n");
+  for (int i = 0; i < ns; i++) {
+    int y = T + 8 + 20 * i;
+    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\"%s/>", W - R + 16,
+            W - R + 46, y, y, svg_colour(s[i].style), dash_of(s[i].style));
+    text_at(f, W - R + 52, y + 4, NULL, " font-size=\"11\"", s[i].label);
+  }
+  if (clipped) text_at(f, L, T - 4, NULL, " font-size=\"10\" fill=\"#444\"", "arrowhead: interval clipped at the axis");
   fprintf(f, "</svg>\n");
   return sgp_atomic_commit(&af, e);
 }

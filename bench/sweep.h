@@ -11,6 +11,8 @@
  *   sweep_slurm.c    --slurm: job arrays per wave, the task runner, the final assembling job
  *   sweep_tune.c     the tuning stage: the tuning section, the choice of every agent's setting on
  *                    the tuning seeds, tuning.json (written, stored, checked against the sweep)
+ *   sweep_curve.c    curve figures declared by the sweep file: rows that differ in one setting
+ *                    as the points of one line per agent
  *   table.c          table.json / table.md from the run results (a pure function of them)
  *   svg.c            figures: bar charts with CI whiskers, 2-D trajectories over the data
  */
@@ -155,6 +157,8 @@ typedef struct sweep {
   sweep_job *jobs;  /* sorted by wave, then kind, then first use */
   int nwaves;
   int figures;
+  int ncurves;
+  struct sweep_curve *curves; /* "figures": [{"type": "curve", ...}] (sweep_curve.c) */
   sweep_tuning tuning;
   cJSON *budget;    /* /budget/match_time with its defaults, or NULL */
 } sweep;
@@ -216,6 +220,25 @@ const cJSON *sweep_tune_chosen(const sweep *sw, int row, int col);
  * on the tuning seeds, writes OUT/tuning.json. Fails when a tuning run has no result. */
 int sweep_tune_finish(sweep *sw, sgp_err *e);
 void sweep_tune_free(sweep_tuning *t);
+
+/* ------------------------------------------------------------------ curve figures (sweep_curve.c) */
+typedef struct sweep_curve {
+  char *name;     /* figures/NAME.svg */
+  char *x;        /* "decision_variables" or a JSON pointer into the row's entry of "envs" */
+  int dv;         /* x is decision_variables */
+  char *x_label, *title; /* title NULL: made from the rows */
+  int log_x;
+  int nrows;
+  int *rows;      /* row indices, in the file's order */
+  double *row_x;  /* x of each row (pointer x); NaN for decision_variables (per cell) */
+} sweep_curve;
+/* "figures" of the file when it is an array: every curve checked against the rows (after the
+ * rows are expanded). A boolean "figures" declares none. */
+int sweep_curves_read(sweep *sw, sgp_err *e);
+/* x of the curve's q-th row for column col: the pointer's value, or nu × the horizon of the cell's
+ * runs (the episode's steps for horizon 0). NaN when unknown (no run, or the planner's default). */
+double sweep_curve_x(const sweep *sw, const sweep_curve *cv, int q, int col);
+void sweep_curves_free(sweep *sw);
 
 /* ------------------------------------------------------------------ matched planning time (sweep_budget.c) */
 /* /budget of the file (NULL: none): match_time {reference, agents, parameter, tolerance}. */
@@ -333,6 +356,24 @@ typedef struct svg_bar_item {
  * axis, which follows the estimates and the points), the per-seed points. note: what is shown. */
 int svg_bar_chart(const char *path, const char *title, const char *ylabel, const char *note, const svg_bar_item *items,
                   int n, sgp_err *e);
+
+/* A curve figure: one line per agent through its cells' estimates at the cells' x values, each
+ * with its interval as a whisker (clipped with an arrowhead where it leaves the axis). */
+typedef struct svg_curve_point {
+  double x;             /* NaN (or <= 0 on a log axis): not drawn */
+  double est, lo, hi;   /* the estimate (NaN: not drawn) and its interval */
+  const char *row;      /* the row it comes from ("env/dataset") */
+} svg_curve_point;
+typedef struct svg_curve_series {
+  const char *label;
+  int style;
+  int n;
+  const svg_curve_point *pts; /* in increasing x */
+} svg_curve_series;
+/* Every point carries its numbers (data-x, data-estimate, data-lo, data-hi) and the plot group the
+ * axes' mapping (data-x-lo/hi/p0/p1, log10 units on a log axis; data-y-lo/hi/p0/p1). */
+int svg_curve(const char *path, const char *title, const char *xlabel, const char *ylabel, const char *note, int log_x,
+              const svg_curve_series *s, int ns, sgp_err *e);
 
 typedef struct svg_traj_agent {
   const char *label;

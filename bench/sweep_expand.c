@@ -306,8 +306,9 @@ static int read_header(sweep *sw, const sgp_cfg *root, shared *sh, sgp_err *e) {
   }
   sw->figures = 1;
   if ((v = sgp_cfg_get(root, "figures"))) {
-    if (!cJSON_IsBool(v)) return sgp_cfg_fail(e, root, "figures", "expected a boolean, got %s", sgp_json_type(v));
-    sw->figures = cJSON_IsTrue(v);
+    if (!cJSON_IsBool(v) && !cJSON_IsArray(v))
+      return sgp_cfg_fail(e, root, "figures", "expected a boolean or an array of figures, got %s", sgp_json_type(v));
+    sw->figures = !cJSON_IsFalse(v); /* an array: the usual figures and the curves it declares (sweep_curve.c) */
   }
   return 0;
 }
@@ -1159,7 +1160,8 @@ static int load_impl(sweep *sw, const sweep_load_opts *o, sgp_err *e) {
   int rc = read_header(sw, &root, &sh, e) || read_seeds(sw, &root, e) ||
            sweep_tune_read(sw, sgp_cfg_get(&root, "tuning"), e) || sweep_budget_read(sw, sgp_cfg_get(&root, "budget"), e) ||
            read_shared(&root, &sh, e) ||
-           read_agents(sw, &root, &ag, e) || expand_envs(sw, &root, &sh, &ag, o, e);
+           read_agents(sw, &root, &ag, e) || expand_envs(sw, &root, &sh, &ag, o, e) ||
+           sweep_curves_read(sw, e);
   agents_free(&ag);
   return rc ? -1 : 0;
 }
@@ -1180,6 +1182,7 @@ void sweep_free(sweep *sw) {
   if (!sw) return;
   for (int i = 0; i < sw->njobs; i++) job_free(&sw->jobs[i]);
   sweep_tune_free(&sw->tuning);
+  sweep_curves_free(sw);
   cJSON_Delete(sw->budget);
   for (int i = 0; i < sw->nrows; i++) {
     void *row[] = {sw->rows[i].env, sw->rows[i].env_name, sw->rows[i].dataset, sw->rows[i].metric};

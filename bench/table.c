@@ -728,6 +728,89 @@ static void figures_for_row(const sweep *sw, int r, cellv *cells, FILE *md, sgp_
   free(base);
 }
 
+/* The sweep's curve figures (sweep_curve.c): per agent, its cells on the curve's rows in
+ * increasing x, each its main-metric estimate and interval, as in the tables. Written to
+ * figures/NAME.svg (when figures are on) and, the same numbers, to table.json's "figures". */
+static int cmp_point_x(const void *a, const void *b) {
+  double x = ((const svg_curve_point *)a)->x, y = ((const svg_curve_point *)b)->x;
+  return isnan(x) ? (isnan(y) ? 0 : 1) : isnan(y) ? -1 : x < y ? -1 : x > y ? 1 : 0;
+}
+
+static cJSON *curves(const sweep *sw, cellv *cells, int draw, FILE *md, sgp_err *e) {
+  if (!sw->ncurves) return NULL;
+  cJSON *out = cJSON_CreateArray();
+  for (int k = 0; k < sw->ncurves; k++) {
+    const sweep_curve *cv = &sw->curves[k];
+    int mi = metric_index(sw->rows[cv->rows[0]].metric);
+    const metric_def d = metric_at(sw, mi);
+    svg_curve_series *ser = sgp_calloc((size_t)sw->ncols, sizeof *ser);
+    svg_curve_point *pts = sgp_calloc((size_t)sw->ncols * (size_t)cv->nrows, sizeof *pts);
+    char **names = sgp_calloc((size_t)cv->nrows, sizeof *names);
+    for (int q = 0; q < cv->nrows; q++) {
+      const sweep_row *row = &sw->rows[cv->rows[q]];
+      size_t n = strlen(row->env) + strlen(row->dataset) + 2;
+      names[q] = sgp_malloc(n);
+      snprintf(names[q], n, "%s/%s", row->env, row->dataset);
+    }
+    cJSON *fj = cJSON_CreateObject();
+    cJSON_AddStringToObject(fj, "type", "curve");
+    cJSON_AddStringToObject(fj, "name", cv->name);
+    cJSON_AddStringToObject(fj, "x", cv->x);
+    cJSON_AddStringToObject(fj, "x_label", cv->x_label);
+    cJSON_AddBoolToObject(fj, "log_x", cv->log_x);
+    cJSON_AddStringToObject(fj, "metric", d.name);
+    cJSON_AddStringToObject(fj, "estimate", d.proportion ? "rate" : "iqm");
+    cJSON *sj = cJSON_AddArrayToObject(fj, "series");
+    int ns = 0;
+    for (int c = 0; c < sw->ncols; c++) {
+      svg_curve_point *p = pts + (size_t)ns * cv->nrows;
+      int np = 0;
+      for (int q = 0; q < cv->nrows; q++) {
+        const cellv *cl = &cells[cv->rows[q] * sw->ncols + c];
+        if (!cl->present) continue;
+        const cell_stat *st = &cl->st[mi];
+        p[np++] = (svg_curve_point){sweep_curve_x(sw, cv, q, c), st->n ? st->est : NAN, st->n ? st->lo : NAN,
+                                    st->n ? st->hi : NAN, names[q]};
+      }
+      if (!np) continue;
+      qsort(p, (size_t)np, sizeof *p, cmp_point_x);
+      ser[ns++] = (svg_curve_series){sw->cols[c], c, np, p};
+      cJSON *a = cJSON_CreateObject();
+      cJSON_AddStringToObject(a, "agent", sw->cols[c]);
+      cJSON *pa = cJSON_AddArrayToObject(a, "points");
+      for (int i = 0; i < np; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "row", p[i].row);
+        cJSON_AddItemToObject(o, "x", num_or_null(p[i].x));
+        cJSON_AddItemToObject(o, "estimate", num_or_null(p[i].est));
+        cJSON *ci = cJSON_AddArrayToObject(o, "ci");
+        cJSON_AddItemToArray(ci, num_or_null(p[i].lo));
+        cJSON_AddItemToArray(ci, num_or_null(p[i].hi));
+        cJSON_AddItemToArray(pa, o);
+      }
+      cJSON_AddItemToArray(sj, a);
+    }
+    if (draw) {
+      char path[4096], title[512], note[256];
+      snprintf(path, sizeof path, "%s/figures/%s.svg", sw->out, cv->name);
+      cJSON_AddItemToObject(fj, "file", cJSON_CreateString(path + strlen(sw->out) + 1));
+      if (cv->title) snprintf(title, sizeof title, "%s", cv->title);
+      else snprintf(title, sizeof title, "%s against %s", d.label, cv->x_label);
+      snprintf(note, sizeof note, "points: %s over seeds x episodes, whiskers: its %g%% %s interval, as in the table",
+               d.proportion ? "success rate" : "interquartile mean", 100 * sw->confidence,
+               d.proportion ? "Wilson" : "bootstrap");
+      if (svg_curve(path, title, cv->x_label, d.label, note, cv->log_x, ser, ns, e) == 0)
+        fprintf(md, "\n### %s\n\n![%s](figures/%s.svg)\n", title, cv->name, cv->name);
+      else
+        fprintf(md, "\n(curve %s not written: %s)\n", cv->name, e->msg);
+    }
+    cJSON_AddItemToArray(out, fj);
+    for (int q = 0; q < cv->nrows; q++) free(names[q]);
+    free(names), free(ser), free(pts);
+  }
+  return out;
+}
+
 /* ------------------------------------------------------------------ table.md */
 
 /* One table of metric mi (or, mi < 0, each row's main metric; a success row then shows the final
@@ -936,10 +1019,11 @@ static void md_write(FILE *md, const sweep *sw, cellv *cells, int missing, cJSON
   cJSON *agg = aggregate_json(sw, cells, figs ? path : NULL, md, &fe);
   if (agg) cJSON_AddItemToObject(tj, "aggregate", agg);
   md_tuning(md, sw);
-  if (figs) {
-    fprintf(md, "\n## Figures\n");
+  if (figs) fprintf(md, "\n## Figures\n");
+  cJSON *cj = curves(sw, cells, figs, md, &fe);
+  if (cj) cJSON_AddItemToObject(tj, "figures", cj);
+  if (figs)
     for (int r = 0; r < sw->nrows; r++) figures_for_row(sw, r, cells, md, &fe);
-  }
   md_provenance(md, sw, missing);
 }
 

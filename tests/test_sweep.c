@@ -9,6 +9,7 @@
 #include "bench/sweep_expand.c"
 #include "bench/sweep_tune.c"
 #include "bench/sweep_budget.c"
+#include "bench/sweep_curve.c"
 #include "bench/sweep_fake.c"
 #include "bench/sweep_registry.c"
 #include "bench/run_check.c"
@@ -219,6 +220,37 @@ int main(void) {
   snprintf(buf, sizeof buf, "{\"seeds\":1,\"envs\":[{\"name\":\"point\",\"datasets\":[{\"name\":\"d\",\"spec\":{\"type\":\"box\",\"n\":0}}]}],"
                             "\"agents\":[{\"name\":\"a\",\"planner\":{\"name\":\"cem\"}}]}");
   expect_error(dir, R, buf, "bad.json: collect point/d seed 0: /n: 0 is out of range");
+  /* ---- curve figures (sweep_curve.c): tests/fixtures/sweep/curve.json, three fake-4d rows at
+   *      horizons 5, 10, 20 (nu = 1) and a fake-2d row left out */
+  {
+    snprintf(fixture, sizeof fixture, "%s/tests/fixtures/sweep/curve.json", tu_source_dir());
+    rc = sweep_load(fixture, "/tmp/out-c", "/tmp/cache-c", "/bin/sgp", sweep_registry_fake(), &sw, &e);
+    CHECK(rc == 0, "load curve fixture: %s", e.msg);
+    if (!rc) {
+      CHECK(sw->ncurves == 2 && sw->figures, "curves %d", sw->ncurves);
+      const double want[3] = {5, 10, 20};
+      for (int k = 0; k < sw->ncurves && k < 2; k++) {
+        const sweep_curve *cv = &sw->curves[k];
+        CHECK(cv->nrows == 3 && cv->dv == (k == 0) && cv->log_x == (k == 0), "curve %d: %d rows", k, cv->nrows);
+        for (int q = 0; q < cv->nrows && q < 3; q++)
+          for (int c = 0; c < sw->ncols; c++) {
+            double x = sweep_curve_x(sw, cv, q, c);
+            CHECK(x == want[q], "curve %s row %d col %d: x %g, expected %g", cv->name, q, c, x, want[q]);
+          }
+      }
+      printf("ok   curves: x = nu x horizon and /planner/horizon = 5, 10, 20 on every column\n");
+      sweep_free(sw);
+    }
+    cJSON *j = parse("{\"a/b\":[{\"c~d\":7}],\"n\":[1,2]}");
+    const cJSON *v = pointer_get(j, "/a~1b/0/c~0d");
+    CHECK(cJSON_IsNumber(v) && v->valuedouble == 7, "pointer with escapes");
+    CHECK(pointer_get(j, "/n/01") == NULL && pointer_get(j, "/n/2") == NULL && pointer_get(j, "/n/-1") == NULL &&
+              pointer_get(j, "n") == NULL && pointer_get(j, "/a~2b") == NULL && pointer_get(j, "/x/y") == NULL,
+          "bad pointers give NULL");
+    v = pointer_get(j, "/n/1");
+    CHECK(cJSON_IsNumber(v) && v->valuedouble == 2, "pointer into an array");
+    cJSON_Delete(j);
+  }
   /* and a valid file with the real registries: which models each planner needs */
   snprintf(buf, sizeof buf, "{\"seeds\":2,%s,\"agents\":[{\"name\":\"sgp\",\"planner\":{\"name\":\"sgp-shooting\",\"beta\":1}},"
                             "{\"name\":\"grad\",\"planner\":{\"name\":\"grad\"}},{\"name\":\"ens\",\"planner\":{\"name\":\"grad-ensemble\"}}]}", envs_ok);
