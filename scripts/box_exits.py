@@ -12,8 +12,11 @@ the cart-pole data box of docs/environments.md: |p| <= 5, theta in [-pi, 1.5 pi]
   - outside_fraction: the fraction of executed states outside the box,
   - plan_max_abs_cart_velocity: max |p'| over every state of every plan (the model's prediction),
   - plan_outside_fraction: the fraction of planned states outside the box,
-and per (row, agent) the seed values, their mean, min and max, and how many episodes left the box at
-all (executed). RESULT.json (default OUT/box_exits.json) is written atomically.
+and, from the run result (OUT/runs/<key>.json, first-order planners), plan_grad_norm and
+plan_cost_grad_norm: the gradient norms of the penalised objective and of the task cost at the
+returned plans (docs/planners.md); per (row, agent) the seed values, their mean, min and max, and
+how many episodes left the box at all (executed). RESULT.json (default OUT/box_exits.json) is
+written atomically.
 """
 import json
 import math
@@ -71,9 +74,16 @@ def main():
         for name, v in (("max_abs_cart_velocity", x_max), ("outside_fraction", x_out),
                         ("plan_max_abs_cart_velocity", p_max), ("plan_outside_fraction", p_out)):
             c["metrics"].setdefault(name, {"values": []})["values"].append(float(np.mean(v)))
+        with open(os.path.join(out, "runs", run["key"] + ".json")) as f:
+            summary = json.load(f)["summary"]
+        for name in ("plan_grad_norm", "plan_cost_grad_norm"):
+            v = summary.get(name + "_mean")
+            if v is not None:
+                c["metrics"].setdefault(name, {"values": []})["values"].append(float(v))
     for c in cells.values():
         order = np.argsort(c["seeds"])
         c["seeds"] = [c["seeds"][i] for i in order]
+        c["metrics"] = {k: m for k, m in c["metrics"].items() if len(m["values"]) == len(order)}
         for m in c["metrics"].values():
             v = [m["values"][i] for i in order]
             m.update(values=v, mean=float(np.mean(v)), min=float(np.min(v)), max=float(np.max(v)))
@@ -89,7 +99,9 @@ def main():
         m = c["metrics"]
         print(f"{c['env']:18s} {c['agent']:14s} |p'| max {m['max_abs_cart_velocity']['mean']:.3g} "
               f"out {m['outside_fraction']['mean']:.3g}  plan |p'| max {m['plan_max_abs_cart_velocity']['mean']:.3g} "
-              f"plan out {m['plan_outside_fraction']['mean']:.3g}  episodes out {c['episodes_outside']}/{c['episodes']}")
+              f"plan out {m['plan_outside_fraction']['mean']:.3g}  episodes out {c['episodes_outside']}/{c['episodes']}"
+              + (f"  |grad obj| {m['plan_grad_norm']['mean']:.3g} |grad cost| {m['plan_cost_grad_norm']['mean']:.3g}"
+                 if "plan_grad_norm" in m else ""))
 
 
 if __name__ == "__main__":
