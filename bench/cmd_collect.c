@@ -2,6 +2,7 @@
  * (docs/datasets.md). Deterministic whatever --threads; written atomically. */
 #include "bench/cli.h"
 #include "datasets/dataset.h"
+#include "datasets/policy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -54,8 +55,7 @@ static int resolve(const char *env_name, const cJSON *cfg, const char *cfg_file,
   w->cfg = cfg ? cJSON_Duplicate(cfg, 1) : cJSON_CreateObject();
   w->spec = cJSON_Duplicate(spec, 1);
   sgp_env *env = NULL;
-  ds_behaviour b;
-  int rc = env_create(env_name, w->cfg, cfg_file, &env, e) || ds_behaviour_parse(w->spec, spec_file, env, &b, e) ? -1 : 0;
+  int rc = env_create(env_name, w->cfg, cfg_file, &env, e) || ds_spec_resolve(w->spec, spec_file, env, e) ? -1 : 0;
   if (env) env_destroy(env);
   return rc;
 }

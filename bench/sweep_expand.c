@@ -156,6 +156,10 @@ cJSON *sweep_merge(const cJSON *base, const cJSON *over) {
     return cJSON_Duplicate(over, 1);
   }
   for (const cJSON *c = over->child; c; c = c->next) {
+    if (cJSON_IsNull(c)) { /* null removes the key (a field of a lower layer that must not apply) */
+      cJSON_DeleteItemFromObjectCaseSensitive(r, c->string);
+      continue;
+    }
     cJSON *old = cJSON_GetObjectItemCaseSensitive(r, c->string);
     cJSON *nv = (old && cJSON_IsObject(old) && cJSON_IsObject(c)) ? sweep_merge(old, c)
                                                                   : cJSON_Duplicate(c, 1);

@@ -6,6 +6,7 @@
 #include "bench/eval.h"
 #include "bench/sweep.h"
 #include "datasets/dataset.h"
+#include "datasets/policy.h"
 #include "envs/env.h"
 
 #include <math.h>
@@ -119,8 +120,7 @@ static void memo_free(env_memo *m) {
 static int check_data_job(const sweep_job *j, const char *label, env_memo *m, sgp_err *e) {
   cJSON *spec = cJSON_Duplicate(j->config, 1);
   sgp_env *env = NULL;
-  ds_behaviour b;
-  int rc = memo_env(m, j->argv[2], j->config2, label, &env, e) || ds_behaviour_parse(spec, label, env, &b, e) ? -1 : 0;
+  int rc = memo_env(m, j->argv[2], j->config2, label, &env, e) || ds_spec_resolve(spec, label, env, e) ? -1 : 0;
   cJSON_Delete(spec);
   return rc;
 }

@@ -135,6 +135,10 @@ int ds_linear_evaluate(const char *env_name, const cJSON *env_cfg, const ds_line
 /* ------------------------------------------------------------------ tiers (datasets/tiers.c) */
 /* 1 for a {"type": "concat"} spec, 2 for {"type": "replay"}, 0 otherwise (a behaviour spec). */
 int ds_tier_kind(const cJSON *spec);
+/* Checks any dataset spec (behaviour or tier) on env and resolves it in place as the collection
+ * records it in the manifest (defaults inserted, a replay's or a part's policy hash added):
+ * what `sgp collect --reuse` compares and what a sweep validates before anything runs. */
+int ds_spec_resolve(cJSON *spec, const char *file, const sgp_env *env, sgp_err *e);
 /* Collects a tier spec (ds_collect calls it for those types). */
 int ds_collect_tier(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, cJSON *spec, const char *spec_file,
                     const ds_collect_opts *opts, ds_data *out, sgp_err *e);

@@ -219,6 +219,35 @@ static int collect_replay(const char *env_name, cJSON *env_cfg, const char *env_
   return rc;
 }
 
+int ds_spec_resolve(cJSON *spec, const char *file, const sgp_env *env, sgp_err *e) {
+  int kind = ds_tier_kind(spec);
+  if (kind == 0) {
+    ds_behaviour b;
+    return ds_behaviour_parse(spec, file, env, &b, e);
+  }
+  sgp_cfg c = sgp_cfg_root(spec, file);
+  if (kind == 2) {
+    ds_linear p;
+    if (replay_policy(&c, env, &p, e)) return -1;
+    ds_linear_free(&p);
+    return 0;
+  }
+  static const char *const keys[] = {"type", "parts", NULL};
+  if (sgp_cfg_check_keys(&c, keys, e)) return -1;
+  cJSON *parts = cJSON_GetObjectItemCaseSensitive(spec, "parts");
+  int np = cJSON_GetArraySize(parts);
+  if (!cJSON_IsArray(parts) || np < 1 || np > 16)
+    return sgp_fail(e, "%s: /parts: expected an array of 1 to 16 specs", file);
+  for (int i = 0; i < np; i++) {
+    cJSON *ps = cJSON_GetArrayItem(parts, i);
+    char where[600];
+    snprintf(where, sizeof where, "%s: /parts/%d", file, i);
+    if (ds_tier_kind(ps) == 1) return sgp_fail(e, "%s: a concat inside a concat", where);
+    if (ds_spec_resolve(ps, where, env, e)) return -1;
+  }
+  return 0;
+}
+
 int ds_collect_tier(const char *env_name, cJSON *env_cfg, const char *env_cfg_file, cJSON *spec, const char *spec_file,
                     const ds_collect_opts *opts, ds_data *out, sgp_err *e) {
   cJSON *own = NULL;

@@ -73,4 +73,24 @@ grep -q 'dyn.safetensors' err.txt || fail "wrong cost model: $(cat err.txt)"
 run_cfg badterm '{"name": "cem", "horizon": 5, "termination": "learned"}' '{"dynamics": "dyn.safetensors"}'
 if "$SGP" eval --config badterm.json --out bad_res.json --quiet 2> err.txt; then fail "an unknown termination must fail"; fi
 grep -q 'termination' err.txt || fail "unknown termination: $(cat err.txt)"
+# tiers in sweeps and with --reuse (docs/behaviour-policies.md): a medium-expert concat and a
+# replay pass the sweep's validation, and a concat dataset collected once is reused, not rebuilt
+echo '{"type": "concat", "parts": [{"type": "episodes", "n": 300, "policy": {"type": "linear", "policy": "hopper-medium"}},
+  {"type": "episodes", "n": 200, "policy": {"type": "linear", "policy": "hopper-expert"}}]}' > me.json
+"$SGP" collect hopper --spec me.json --seed 2 --out me --threads 1 --reuse > out1.txt 2>&1 || fail "concat collect: $(cat out1.txt)"
+"$SGP" collect hopper --spec me.json --seed 2 --out me --threads 1 --reuse > out2.txt 2>&1 || fail "concat reuse: $(cat out2.txt)"
+grep -q "already holds this dataset (reused)" out2.txt || fail "a collected concat tier is not reused: $(cat out2.txt)"
+tiers_sweep() { # the replay spec
+  cat > tiers.json <<EOF
+{"name": "tiers", "seeds": 1, "eval": {"episodes": 1, "mode": "mpc", "steps": 5}, "planner": {"horizon": 3},
+ "envs": [{"name": "hopper", "datasets": [{"name": "me", "spec": $(cat me.json)}, {"name": "replay", "spec": $1}]}],
+ "agents": [{"name": "cem", "planner": {"name": "cem", "samples": 16, "iters": 1, "elites": 4}}]}
+EOF
+}
+tiers_sweep '{"type": "replay", "policy": "hopper-medium"}'
+"$SGP" sweep tiers.json --list --out sw --cache cache > list.txt 2>&1 || fail "tier specs in a sweep: $(cat list.txt)"
+[[ $(grep -c "sgp collect hopper" list.txt) -eq 2 ]] || fail "tier specs in a sweep: $(cat list.txt)"
+tiers_sweep '{"type": "replay", "policy": "hopper-medium", "sha256": "00"}'
+if "$SGP" sweep tiers.json --list --out sw --cache cache > list.txt 2> err.txt; then fail "a replay with a wrong policy hash must pass no validation"; fi
+grep -q "sha256: does not match" err.txt || fail "wrong replay hash: $(cat err.txt)"
 echo "e2e_locomotion: all checks passed"

@@ -95,6 +95,13 @@ int main(void) {
     CHECK(!strcmp(c, "{\"l\":[9],\"o\":{\"p\":1,\"q\":3,\"r\":4},\"x\":1,\"y\":\"s\"}"), "merge: %s", c);
     free(c);
     cJSON_Delete(m);
+    cJSON *n = parse("{\"o\":{\"p\":null,\"s\":null},\"x\":null}");
+    m = sweep_merge(a, n);
+    c = sweep_canonical(m);
+    CHECK(!strcmp(c, "{\"l\":[1,2],\"o\":{\"q\":2}}"), "null removes a key: %s", c);
+    free(c);
+    cJSON_Delete(m);
+    cJSON_Delete(n);
     m = sweep_merge(NULL, NULL);
     CHECK(cJSON_IsObject(m) && !m->child, "merge of nothing is {}");
     cJSON_Delete(m);

@@ -25,6 +25,19 @@ static int same_rows(const ds_data *a, int64_t ra, const ds_data *b, int64_t rb,
          !memcmp(a->qvel + ra * a->nv, b->qvel + rb * b->nv, sizeof(double) * n * a->nv);
 }
 
+/* ds_spec_resolve (what sgp collect --reuse compares and a sweep validates) gives exactly the
+ * behaviour the collection records in the manifest. */
+static int resolves_as_recorded(const char *json, const ds_data *d, sgp_err *e) {
+  cJSON *s = NULL;
+  if (sgp_json_parse(json, "spec.json", &s, e)) return 0;
+  sgp_env *env = NULL;
+  int ok = env_create("hopper", NULL, "env", &env, e) == 0 && ds_spec_resolve(s, "spec.json", env, e) == 0 &&
+           cJSON_Compare(s, cJSON_GetObjectItem(d->manifest, "behaviour"), 1);
+  env_destroy(env);
+  cJSON_Delete(s);
+  return ok;
+}
+
 static int collect(const char *json, const char *name, ds_data *d, sgp_err *e) {
   cJSON *s = NULL;
   if (sgp_json_parse(json, name, &s, e)) return -1;
@@ -91,6 +104,7 @@ int main(void) {
   CHECK(dme.n == dm.n + de.n && dme.nq == dm.nq && same_rows(&dme, 0, &dm, 0, dm.n) && same_rows(&dme, dm.n, &de, 0, de.n),
         "medium-expert is exactly medium ++ expert (%lld = %lld + %lld rows, bitwise, qpos/qvel included)",
         (long long)dme.n, (long long)dm.n, (long long)de.n);
+  CHECK(resolves_as_recorded(js, &dme, &e), "concat: the resolved spec is the manifest's behaviour (%s)", e.msg);
   char *out = sgp_path_join(dir, "me");
   CHECK(ds_write(out, &dme, 0, &e) == 0, "write: %s", e.msg);
   ds_data back;
@@ -102,6 +116,7 @@ int main(void) {
   snprintf(js, sizeof js, "{\"type\":\"replay\",\"file\":\"%s\"}", med);
   ds_data dr;
   CHECK(collect(js, "replay.json", &dr, &e) == 0, "replay: %s", e.msg);
+  CHECK(resolves_as_recorded(js, &dr, &e), "replay: the resolved spec is the manifest's behaviour (%s)", e.msg);
   if (dr.n > 0) {
     /* 12 episodes (2 iterations × 2N); the first is M_0 + ν δ_0 = ν δ_0 with identity normalisation */
     int eps = 0, bad = 0;
