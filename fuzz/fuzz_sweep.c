@@ -3,7 +3,7 @@
  * the expansion into jobs, and every job's config checked by the code the job runs. Nothing is
  * written (sweep_from_json never touches the file system). A rejection is one line naming the file;
  * an accepted sweep has a valid name, content keys of 16 hex digits, dependencies on earlier waves,
- * runs that point at run jobs, and job command lines without control characters (--list pipes
+ * runs (or, while its tuning stage has no result, tuning runs) that point at run jobs, and job command lines without control characters (--list pipes
  * them to sh). */
 #include "bench/sweep.h"
 
@@ -43,8 +43,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (strncmp(e.msg, name, strlen(name)) != 0 || strchr(e.msg, '\n')) abort();
     return 0;
   }
-  if (!sweep_name_ok(sw->name) || sw->nruns < 1 || sw->nseeds < 1 || sw->nrows < 1 || sw->ncols < 1) abort();
+  /* a sweep whose tuning stage has no result yet holds the tuning runs only (the report runs are
+   * expanded once the choice is known) */
+  const sweep_tuning *t = &sw->tuning;
+  int runs_ok = t->pending ? t->nruns >= 1 && sw->nruns == 0 : sw->nruns >= 1;
+  if (!sweep_name_ok(sw->name) || !runs_ok || sw->nseeds < 1 || sw->nrows < 1 || sw->ncols < 1) abort();
   for (int i = 0; i < sw->njobs; i++) check_job(sw, i);
+  for (int r = 0; t->pending && r < t->nruns; r++) {
+    const sweep_trun *u = &t->runs[r];
+    if (u->job < 0 || u->job >= sw->njobs || sw->jobs[u->job].kind != SWEEP_RUN) abort();
+    if (u->row < 0 || u->row >= sw->nrows || u->col < 0 || u->col >= sw->ncols) abort();
+  }
   for (int r = 0; r < sw->nruns; r++) {
     const sweep_run *u = &sw->runs[r];
     if (u->job < 0 || u->job >= sw->njobs || sw->jobs[u->job].kind != SWEEP_RUN) abort();
