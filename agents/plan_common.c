@@ -477,6 +477,18 @@ void plan_base_finish(plan_base *pb, int i, int ok, double objective, double cos
   d->time_s = time_s;
 }
 
+double plan_member_std(const float *x, size_t stride, int K, double *mean) {
+  double a = 0, b = 0;
+  for (int k = 0; k < K; k++) {
+    double v = x[(size_t)k * stride];
+    a += v, b += v * v;
+  }
+  a /= K;
+  *mean = a;
+  double var = b / K - a * a;
+  return sqrt(var > 0 ? var : 0);
+}
+
 void plan_gather_rows(float *dst, const float *X, int T, size_t stride, size_t row, int nx) {
   for (int t = 0; t < T; t++)
     memcpy(dst + (size_t)t * nx, X + ((size_t)t * stride + row) * nx, sizeof(float) * nx);

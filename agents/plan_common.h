@@ -196,6 +196,10 @@ typedef struct plan_base {
   size_t bytes;         /* the workspace block */
 } plan_base;
 
+/* The mean (into *mean) and population standard deviation over K ensemble members of one state
+ * coordinate, member k's value at x[k * stride]: the per-step disagreement of the MOPO-style
+ * penalty ("ensemble_step") of the shooting and sampling planners. */
+double plan_member_std(const float *x, size_t stride, int K, double *mean);
 /* Fills the base (vtable, context, bounds, sizes; L = ctx->lanes or 1). path: the config path
  * (its "bounds" field is named in errors), or NULL when the config has no bounds field. */
 int plan_base_init(plan_base *pb, const plan_vt *vt, const plan_ctx *ctx, const plan_common_cfg *com,

@@ -296,15 +296,8 @@ static void samp_members(samp *s, int M, double beta) {
       double u = 0;
       for (int t = 1; t <= H; t++)
         for (int d = 0; d < nx; d++) {
-          double a = 0, b = 0;
-          for (int k = 0; k < K; k++) {
-            double x = s->X[((size_t)t * KM + (size_t)k * M + i) * nx + d];
-            a += x;
-            b += x * x;
-          }
-          a /= K;
-          double var = b / K - a * a;
-          u += sqrt(var > 0 ? var : 0) / nx;
+          double a;
+          u += plan_member_std(s->X + ((size_t)t * KM + i) * nx + d, (size_t)M * nx, K, &a) / nx;
         }
       pen = beta * u;
     }

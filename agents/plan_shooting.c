@@ -233,13 +233,7 @@ static double shoot_step_penalty(shoot *s, int j, double beta, int grad) {
   double pen = 0;
   for (int t = 1; t <= H; t++)
     for (int d = 0; d < nx; d++) {
-      double a = 0, b = 0;
-      for (int k = 0; k < K; k++) {
-        double x = s->X[((size_t)t * KB + (size_t)k * B + j) * nx + d];
-        a += x, b += x * x;
-      }
-      a /= K;
-      double var = b / K - a * a, sd = sqrt(var > 0 ? var : 0);
+      double a, sd = plan_member_std(s->X + ((size_t)t * KB + j) * nx + d, (size_t)B * nx, K, &a);
       pen += sd / nx;
       if (!grad || !(sd > 0)) continue;
       for (int k = 0; k < K; k++) {
