@@ -71,42 +71,10 @@ static int row_matches(const sweep_row *row, const char *want) {
   return want[n] == 0 || (want[n] == '/' && !strcmp(want + n + 1, row->dataset));
 }
 
-static int read_curve(sweep *sw, const sgp_cfg *arr, int i, sweep_curve *cv, sgp_err *e) {
-  sgp_cfg c;
-  if (sgp_cfg_index(arr, i, &c, e)) return -1;
-  static const char *const keys[] = {"type", "name", "x", "x_label", "log_x", "rows", "title", NULL};
-  if (sgp_cfg_check_keys(&c, keys, e)) return -1;
-  const cJSON *v = sgp_cfg_get(&c, "type");
-  if (!v) return sgp_cfg_fail(e, &c, "type", "missing required field (the only type is \"curve\")");
-  if (!cJSON_IsString(v) || strcmp(v->valuestring, "curve"))
-    return sgp_cfg_fail(e, &c, "type", "expected \"curve\" (the only figure type a sweep declares)");
-  v = sgp_cfg_get(&c, "name");
-  if (!cJSON_IsString(v) || !name_ok(v->valuestring))
-    return sgp_cfg_fail(e, &c, "name", "expected a name of 1 to 64 of A-Z a-z 0-9 . _ - starting with a letter or "
-                                       "digit (it names figures/NAME.svg)");
-  for (int k = 0; k < i; k++)
-    if (!strcmp(sw->curves[k].name, v->valuestring))
-      return sgp_cfg_fail(e, &c, "name", "'%s' names two figures", v->valuestring);
-  cv->name = sgp_strdup(v->valuestring);
-  v = sgp_cfg_get(&c, "x");
-  if (!cJSON_IsString(v) || (strcmp(v->valuestring, "decision_variables") && v->valuestring[0] != '/'))
-    return sgp_cfg_fail(e, &c, "x", "expected \"decision_variables\" or a JSON pointer into the row's entry of "
-                                    "\"envs\" (e.g. \"/config/resolution\")");
-  cv->x = sgp_strdup(v->valuestring);
-  cv->dv = !strcmp(cv->x, "decision_variables");
-  for (int k = 0; k < 2; k++) {
-    const char *key = k ? "title" : "x_label";
-    if ((v = sgp_cfg_get(&c, key)) && !cJSON_IsString(v))
-      return sgp_cfg_fail(e, &c, key, "expected a string, got %s", sgp_json_type(v));
-  }
-  v = sgp_cfg_get(&c, "x_label");
-  cv->x_label = sgp_strdup(v ? v->valuestring : cv->dv ? "decision variables per plan (nu x horizon)" : cv->x);
-  v = sgp_cfg_get(&c, "title");
-  cv->title = v ? sgp_strdup(v->valuestring) : NULL;
-  if ((v = sgp_cfg_get(&c, "log_x")) && !cJSON_IsBool(v))
-    return sgp_cfg_fail(e, &c, "log_x", "expected a boolean, got %s", sgp_json_type(v));
-  cv->log_x = v && cJSON_IsTrue(v);
-  /* the rows: every row, or those named */
+/* The rows of curve cv (every row, or those its "rows" names) and their x values (from the row's
+ * entry of "envs", or per cell for decision variables); c is the curve's entry of "figures". */
+static int read_curve_rows(sweep *sw, const sgp_cfg *cp, sweep_curve *cv, sgp_err *e) {
+  sgp_cfg c = *cp;
   const cJSON *rows = sgp_cfg_get(&c, "rows");
   if (rows && (!cJSON_IsArray(rows) || !cJSON_GetArraySize(rows)))
     return sgp_cfg_fail(e, &c, "rows", "expected a non-empty array of row names (\"LABEL\" or \"LABEL/DATASET\")");
@@ -152,6 +120,44 @@ static int read_curve(sweep *sw, const sgp_cfg *arr, int i, sweep_curve *cv, sgp
                             row->env, row->dataset, cv->row_x[q]);
   }
   return 0;
+}
+
+static int read_curve(sweep *sw, const sgp_cfg *arr, int i, sweep_curve *cv, sgp_err *e) {
+  sgp_cfg c;
+  if (sgp_cfg_index(arr, i, &c, e)) return -1;
+  static const char *const keys[] = {"type", "name", "x", "x_label", "log_x", "rows", "title", NULL};
+  if (sgp_cfg_check_keys(&c, keys, e)) return -1;
+  const cJSON *v = sgp_cfg_get(&c, "type");
+  if (!v) return sgp_cfg_fail(e, &c, "type", "missing required field (the only type is \"curve\")");
+  if (!cJSON_IsString(v) || strcmp(v->valuestring, "curve"))
+    return sgp_cfg_fail(e, &c, "type", "expected \"curve\" (the only figure type a sweep declares)");
+  v = sgp_cfg_get(&c, "name");
+  if (!cJSON_IsString(v) || !name_ok(v->valuestring))
+    return sgp_cfg_fail(e, &c, "name", "expected a name of 1 to 64 of A-Z a-z 0-9 . _ - starting with a letter or "
+                                       "digit (it names figures/NAME.svg)");
+  for (int k = 0; k < i; k++)
+    if (!strcmp(sw->curves[k].name, v->valuestring))
+      return sgp_cfg_fail(e, &c, "name", "'%s' names two figures", v->valuestring);
+  cv->name = sgp_strdup(v->valuestring);
+  v = sgp_cfg_get(&c, "x");
+  if (!cJSON_IsString(v) || (strcmp(v->valuestring, "decision_variables") && v->valuestring[0] != '/'))
+    return sgp_cfg_fail(e, &c, "x", "expected \"decision_variables\" or a JSON pointer into the row's entry of "
+                                    "\"envs\" (e.g. \"/config/resolution\")");
+  cv->x = sgp_strdup(v->valuestring);
+  cv->dv = !strcmp(cv->x, "decision_variables");
+  for (int k = 0; k < 2; k++) {
+    const char *key = k ? "title" : "x_label";
+    if ((v = sgp_cfg_get(&c, key)) && !cJSON_IsString(v))
+      return sgp_cfg_fail(e, &c, key, "expected a string, got %s", sgp_json_type(v));
+  }
+  v = sgp_cfg_get(&c, "x_label");
+  cv->x_label = sgp_strdup(v ? v->valuestring : cv->dv ? "decision variables per plan (nu x horizon)" : cv->x);
+  v = sgp_cfg_get(&c, "title");
+  cv->title = v ? sgp_strdup(v->valuestring) : NULL;
+  if ((v = sgp_cfg_get(&c, "log_x")) && !cJSON_IsBool(v))
+    return sgp_cfg_fail(e, &c, "log_x", "expected a boolean, got %s", sgp_json_type(v));
+  cv->log_x = v && cJSON_IsTrue(v);
+  return read_curve_rows(sw, &c, cv, e);
 }
 
 int sweep_curves_read(sweep *sw, sgp_err *e) {
