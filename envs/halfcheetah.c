@@ -27,8 +27,8 @@ const loco_task env_halfcheetah_task = {
     .qvel_normal = 1,
     .d4rl_random = -280.178953, /* [D] */
     .d4rl_expert = 12135.0,     /* [D] */
-    .own_random = 0,            /* [S] not measured yet */
-    .own_expert = 0,
+    .own_random = -280.95435712004286, /* [S] 20 uniform-action episodes (tests/test_policies.c) */
+    .own_expert = 3224.3033861071804, /* [S] datasets/policies/halfcheetah-expert, 20 episodes */
     /* [X] geoms: capsule radius (size) and half-length (size, or half the fromto segment) */
     .ncapsule = 8,
     .capsules = {{"torso", "torso", 0.046, 0.5}, /* fromto "-.5 0 0 .5 0 0" */

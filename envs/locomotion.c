@@ -309,7 +309,8 @@ int env_loco_make(const loco_task *t, const env_vt *vt, sgp_cfg *cfg, sgp_env **
   s->has_ref = 1;
   s->ref_random = ref == 0 ? t->d4rl_random : t->own_random;
   s->ref_expert = ref == 0 ? t->d4rl_expert : t->own_expert;
-  s->ref_source = ref == 0 ? "D4RL" : NULL;
+  /* ours: the committed behaviour policies' measured returns, reproduced by tests/test_policies.c */
+  s->ref_source = ref == 0 ? "D4RL" : "sgpbench behaviour policies";
   if (lo_reset(env, 0, NULL, e)) {
     lo_destroy(env);
     return -1;

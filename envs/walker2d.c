@@ -32,8 +32,8 @@ const loco_task env_walker2d_task = {
     .qvel_normal = 0,
     .d4rl_random = 1.629008,   /* [D] */
     .d4rl_expert = 4592.3,     /* [D] */
-    .own_random = 0,           /* [S] not measured yet */
-    .own_expert = 0,
+    .own_random = 3.1350519104593566, /* [S] 20 uniform-action episodes (tests/test_policies.c) */
+    .own_expert = 1702.9831734314016, /* [S] datasets/policies/walker2d-expert, 20 episodes */
     /* [X] geoms: capsule radius (size) and the half-length of its fromto segment */
     .ncapsule = 7,
     .capsules = {{"torso_geom", "torso", 0.05, 0.2},             /* fromto z 1.45 → 1.05 */

@@ -1,7 +1,10 @@
 // ctest-labels: slow datasets
 /* The committed behaviour policies (datasets/policies/ENV-medium, ENV-expert): they load from the
  * program (embedded), their measured returns are ordered random < medium < expert, and the return
- * their metadata records is reproduced by evaluating them again with the same episodes. */
+ * their metadata records is reproduced by evaluating them again with the same episodes. The
+ * environment's own reference returns ({"reference": "sgpbench"}) are these measurements: random =
+ * the mean return of 20 episodes of uniform actions (sgp_rng stream "random", seed 0; episode i
+ * from reset(seed i), ended by termination), expert = the expert policy's re-measured return. */
 #include "datasets/policy.h"
 #include "testutil.h"
 
@@ -26,8 +29,8 @@ static int load(const char *name, const sgp_env *env, ds_linear *p, sgp_err *e) 
 }
 
 int main(void) {
-  const char *envs[2] = {"hopper", "halfcheetah"};
-  for (int k = 0; k < 2; k++) {
+  const char *envs[] = {"hopper", "halfcheetah", "walker2d"};
+  for (int k = 0; k < (int)(sizeof envs / sizeof envs[0]); k++) {
     sgp_err e = {{0}};
     sgp_env *env = NULL;
     env_create(envs[k], NULL, "cfg", &env, &e);
@@ -63,8 +66,20 @@ int main(void) {
       }
     }
     rs /= 20;
-    printf("  %s: random %.1f, medium %.1f ± %.1f, expert %.1f ± %.1f\n", envs[k], rs, mm, sm, me, se);
+    printf("  %s: random %.17g, medium %.1f ± %.1f, expert %.17g ± %.1f\n", envs[k], rs, mm, sm, me, se);
     CHECK(rs < mm && mm < me, "%s: random < medium < expert", envs[k]);
+    /* the same two numbers are the environment's "sgpbench" reference returns */
+    cJSON *rj = cJSON_Parse("{\"reference\": \"sgpbench\"}");
+    sgp_env *own = NULL;
+    CHECK(env_create(envs[k], rj, "cfg", &own, &e) == 0, "%s: reference sgpbench: %s", envs[k], e.msg);
+    cJSON_Delete(rj);
+    if (own) {
+      snprintf(what, sizeof what, "%s: sgpbench ref_random vs the random episodes", envs[k]);
+      CHECK_CLOSE(what, own->spec.ref_random, rs, 1e-9 * fabs(rs));
+      snprintf(what, sizeof what, "%s: sgpbench ref_expert vs the expert policy's return", envs[k]);
+      CHECK_CLOSE(what, own->spec.ref_expert, me, 1e-9 * fabs(me));
+      env_destroy(own);
+    }
     ds_linear_free(&med);
     ds_linear_free(&exp);
     env_destroy(env);
