@@ -56,6 +56,8 @@ typedef struct samp {
   float *alive; /* H×K·M: the termination mask (plan_cost_mask), when the planner honours one */
   float *Jf;    /* M objectives (float, for sorting) */
   double *Jc, *Jp, *wts; /* M cost, penalty, MPPI weights */
+  float *zrow;           /* nu: one candidate row's normals */
+  double *zscale;        /* nu: MPPI's noise scale per coordinate */
   void *block;  /* the workspace: every view above and the lanes */
 } samp;
 
@@ -208,6 +210,8 @@ static void samp_layout(void *self, plan_block *b) {
   PLAN_TAKE(b, s->Jc, M);
   PLAN_TAKE(b, s->Jp, M);
   PLAN_TAKE(b, s->wts, M);
+  PLAN_TAKE(b, s->zrow, nu);
+  PLAN_TAKE(b, s->zscale, nu);
 }
 
 static const plan_vt *samp_vt(int kind);
@@ -358,26 +362,33 @@ static void samp_eval(samp *s, int m, int c, int it) {
 
 /* ============================== one MPC step =================================================== */
 
-/* Slot i's N candidates from its lane's stream into rows p·N.. of Uc (M rows per step). */
+/* Slot i's N candidates from its lane's stream into rows p·N.. of Uc (M rows per step). CEM and
+ * MPPI draw each row's normals in one batch (sgp_rng_normal_f: the floats of one call per element). */
 static void samp_fill_candidates(samp *s, int i, int p, int M) {
   const int H = s->b.H, N = s->N, nu = s->b.nu, kind = s->cfg.method;
   const plan_bounds *bd = &s->b.bnd;
   sgp_rng *rng = &s->b.lane[s->b.lanes[i]].rng;
   const float *mean = s->mean + (size_t)i * H * nu, *std = s->std + (size_t)i * H * nu;
+  float *z = s->zrow;
+  double *sc = s->zscale;
+  if (kind == SAMP_MPPI)
+    for (int j = 0; j < nu; j++) sc[j] = s->cfg.noise * bd->half[j];
   for (int t = 0; t < H; t++)
     for (int c = 0; c < N; c++) {
       float *u = s->Uc + ((size_t)t * M + (size_t)p * N + c) * nu;
-      for (int j = 0; j < nu; j++) {
-        int q = t * nu + j;
-        if (kind == SAMP_RS) {
+      const float *mt = mean + (size_t)t * nu, *st = std + (size_t)t * nu;
+      if (kind == SAMP_RS) {
+        for (int j = 0; j < nu; j++) {
           int fin = isfinite(bd->lo[j]) && isfinite(bd->hi[j]);
           u[j] = fin ? bd->lo[j] + (bd->hi[j] - bd->lo[j]) * (float)sgp_rng_uniform(rng)
-                     : mean[q] + (float)sgp_rng_normal(rng);
-        } else if (kind == SAMP_CEM) {
-          u[j] = mean[q] + std[q] * (float)sgp_rng_normal(rng);
-        } else {
-          u[j] = mean[q] + (float)(s->cfg.noise * bd->half[j] * sgp_rng_normal(rng));
+                     : mt[j] + (float)sgp_rng_normal(rng);
         }
+      } else if (kind == SAMP_CEM) {
+        sgp_rng_normal_f(rng, z, NULL, (size_t)nu);
+        for (int j = 0; j < nu; j++) u[j] = mt[j] + st[j] * z[j];
+      } else {
+        sgp_rng_normal_f(rng, z, sc, (size_t)nu);
+        for (int j = 0; j < nu; j++) u[j] = mt[j] + z[j];
       }
       plan_bounds_clip(bd, 1, u);
     }

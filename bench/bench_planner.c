@@ -10,7 +10,11 @@
  *     250 member-rollouts (2000 dynamics rows) per step: sgp-shooting (5 restarts x 50 iterations),
  *     grad-ensemble (K = 5 members x 1 restart x 50), cem and mppi (50 samples x 5 iterations).
  *     "bare fraction" = time the same gemms take bare (every forward, vjp and score call of the
- *     step, at its batch size) / the measured step time. */
+ *     step, at its batch size) / the measured step time.
+ *  4. The per-sample paths of the pixel rows' sampling planners (CEM and MPPI on pixels32-img):
+ *     a candidate row's 1024 normals drawn one call each (sgp_rng_normal) against one batch
+ *     (sgp_rng_normal_f, the same floats), and the pixels32-img task cost of 1000 candidate rows
+ *     (state and action images) one row per call against one call (rows in lanes, the same bits). */
 #include "bench/bench_lockstep.h"
 #include "bench/benchutil.h"
 
@@ -140,7 +144,7 @@ static void env_terminal(const void *self, int B, const float *x, float *c, floa
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: sgp bench planner [--threads N] [--reps N] [--part all|steps|lockstep] [--json]\n"
+          "usage: sgp bench planner [--threads N] [--reps N] [--part all|steps|lockstep|pixels] [--json]\n"
           "  1. one sgp-shooting iteration on the authors' cart-pole sizes (T=60, dynamics\n"
           "     5->[64,64,32]->4 LeakyReLU residual, score 5->[128]x4->5, random weights, the\n"
           "     cart-pole task cost), restarts 1 and 8;\n"
@@ -156,11 +160,13 @@ static void usage(FILE *f) {
           "     rows); where the time goes (model calls probed; memory and compute floors) at E = 1\n"
           "     and 16; both cores at E = 16 (episodes split over 2 threads, 2 BLAS threads); the\n"
           "     float32 training path and bf16 weights; the d4rl goals.\n"
+          "  4. pixels: the per-sample paths of CEM and MPPI on pixels32-img: 1024 normals per call\n"
+          "     against one each, the task cost of 1000 image rows per call against one each.\n"
           "options:\n"
           "  --threads N  OpenBLAS threads (default 1); part 3: the episodes split over N threads\n"
           "  --reps N     timed repetitions of parts 1 and 3 (default 5; part 2 times 2 steps after a\n"
           "               warm-up)\n"
-          "  --part P     all (default), steps (parts 1 and 2) or lockstep (part 3)\n"
+          "  --part P     all (default), steps (parts 1 and 2), lockstep (part 3) or pixels (part 4)\n"
           "  --json       print one JSON object: cartpole_iter_ms, mpc_step_ms {planner: ms}, ...,\n"
           "               lockstep.CONFIG.episode_steps_per_s.E, lockstep.CONFIG.limit_fraction.E,\n"
           "               lockstep.CONFIG.where_the_time_goes.E, lockstep.goals (docs/planners.md)\n"
@@ -331,9 +337,10 @@ static int mpc_steps(planner_figures *f, sgp_rng *r, sgp_err *e) {
   return rc;
 }
 
-static void print_json(const planner_figures *f, cJSON *lockstep) {
+static void print_json(const planner_figures *f, cJSON *lockstep, cJSON *pixels) {
   cJSON *o = cJSON_CreateObject();
   if (lockstep) cJSON_AddItemToObject(o, "lockstep", lockstep);
+  if (pixels) cJSON_AddItemToObject(o, "pixels32_img_paths", pixels);
   cJSON_AddStringToObject(o, "clock", f->cpu ? "process cpu time (1 BLAS thread)" : "wall");
   cJSON_AddNumberToObject(o, "blas_threads", sgp_blas_threads());
   cJSON_AddStringToObject(o, "openblas_core", sgp_blas_corename());
@@ -388,6 +395,65 @@ static void print_text(const planner_figures *f) {
          "    bare frac > 1: the network's small-batch path beats a bare sgemm of that batch.)\n");
 }
 
+/* ------------------------------------------------------------------ part 4: pixel rows */
+typedef struct px_figs {
+  double normal_ns[2], cost_row_us[2]; /* [0]: one per call, [1]: batched */
+} px_figs;
+
+static int pixel_paths(int reps, px_figs *pf, sgp_err *e) {
+  enum { NU = 1024, ROWS = 1000, NREP = 200 };
+  cJSON *ej = NULL;
+  sgp_env *env = NULL;
+  if (sgp_json_parse("{\"resolution\": 32, \"image_action\": true}", "bench", &ej, e) ||
+      env_create("pixels", ej, "bench", &env, e)) {
+    cJSON_Delete(ej);
+    return -1;
+  }
+  cJSON_Delete(ej);
+  sgp_rng r;
+  sgp_rng_stream(&r, 0, "bench-pixels");
+  float *x = malloc(sizeof(float) * ROWS * NU), *u = malloc(sizeof(float) * ROWS * NU);
+  float *c = malloc(sizeof(float) * ROWS), *z = malloc(sizeof(float) * NU);
+  sgp_rng_fill_uniform(&r, x, (size_t)ROWS * NU, 0, 1);
+  sgp_rng_fill_uniform(&r, u, (size_t)ROWS * NU, 0, 1);
+  double tn[2][64], tc[2][64];
+  volatile float sink = 0;
+  for (int k = 0; k < reps && k < 64; k++) { /* interleaved: each repetition times both ways */
+    double t0 = bench_cpu_now(0);
+    for (int q = 0; q < NREP; q++)
+      for (int j = 0; j < NU; j++) z[j] = (float)sgp_rng_normal(&r);
+    double t1 = bench_cpu_now(0);
+    sink += z[0];
+    for (int q = 0; q < NREP; q++) sgp_rng_normal_f(&r, z, NULL, NU);
+    double t2 = bench_cpu_now(0);
+    sink += z[0];
+    for (int b = 0; b < ROWS; b++) env_cost_batch(env, 1, x + (size_t)b * NU, u + (size_t)b * NU, c + b, NULL, NULL);
+    double t3 = bench_cpu_now(0);
+    sink += c[0];
+    env_cost_batch(env, ROWS, x, u, c, NULL, NULL);
+    double t4 = bench_cpu_now(0);
+    sink += c[0];
+    tn[0][k] = (t1 - t0) / (NREP * NU) * 1e9, tn[1][k] = (t2 - t1) / (NREP * NU) * 1e9;
+    tc[0][k] = (t3 - t2) / ROWS * 1e6, tc[1][k] = (t4 - t3) / ROWS * 1e6;
+  }
+  int n = reps < 64 ? reps : 64;
+  for (int w = 0; w < 2; w++) pf->normal_ns[w] = bench_median(tn[w], n), pf->cost_row_us[w] = bench_median(tc[w], n);
+  free(x), free(u), free(c), free(z);
+  env_destroy(env);
+  return 0;
+}
+
+static cJSON *pixel_json(const px_figs *pf) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "normal_ns_one_per_call", pf->normal_ns[0]);
+  cJSON_AddNumberToObject(o, "normal_ns_batched", pf->normal_ns[1]);
+  cJSON_AddNumberToObject(o, "normal_speedup", pf->normal_ns[0] / pf->normal_ns[1]);
+  cJSON_AddNumberToObject(o, "cost_row_us_one_per_call", pf->cost_row_us[0]);
+  cJSON_AddNumberToObject(o, "cost_row_us_batched", pf->cost_row_us[1]);
+  cJSON_AddNumberToObject(o, "cost_speedup", pf->cost_row_us[0] / pf->cost_row_us[1]);
+  return o;
+}
+
 int bench_planner(int argc, char **argv) {
   bench_opts bo = {1, 5, 0};
   static const char *const extra[] = {"--part", NULL};
@@ -395,11 +461,12 @@ int bench_planner(int argc, char **argv) {
   if (prc) return prc == 1 ? 0 : prc;
   const char *part = cli_opt(argc, argv, "--part");
   if (!part) part = "all";
-  if (strcmp(part, "all") && strcmp(part, "steps") && strcmp(part, "lockstep")) {
-    fprintf(stderr, "sgp bench planner: --part: expected all, steps or lockstep, got '%s'\n", part);
+  if (strcmp(part, "all") && strcmp(part, "steps") && strcmp(part, "lockstep") && strcmp(part, "pixels")) {
+    fprintf(stderr, "sgp bench planner: --part: expected all, steps, lockstep or pixels, got '%s'\n", part);
     return 2;
   }
-  int steps = strcmp(part, "lockstep") != 0, lock = strcmp(part, "steps") != 0;
+  int all = !strcmp(part, "all"), steps = all || !strcmp(part, "steps"), lock = all || !strcmp(part, "lockstep");
+  int pix = all || !strcmp(part, "pixels");
   sgp_blas_set_threads(bo.threads);
   sgp_rng r;
   sgp_rng_stream(&r, 0, "bench");
@@ -415,7 +482,21 @@ int bench_planner(int argc, char **argv) {
   if (steps && !bo.json) print_text(&f);
   cJSON *lk = NULL; /* part 3 prints its table as it goes */
   if (lock && !(lk = bench_lockstep(bo.threads, bo.reps, bo.json, &e))) return cli_error("bench planner", &e);
-  if (bo.json) print_json(&f, lk);
-  else cJSON_Delete(lk);
+  px_figs pf;
+  if (pix && pixel_paths(bo.reps, &pf, &e)) {
+    cJSON_Delete(lk);
+    return cli_error("bench planner", &e);
+  }
+  if (pix && !bo.json)
+    printf("pixels32-img per-sample paths (CPU time, medians of %d):\n"
+           "  normals        %.2f ns one per call, %.2f ns in batches of 1024: %.2fx\n"
+           "  task cost      %.2f us per row one row per call, %.2f us in one call of 1000: %.2fx\n",
+           bo.reps, pf.normal_ns[0], pf.normal_ns[1], pf.normal_ns[0] / pf.normal_ns[1], pf.cost_row_us[0],
+           pf.cost_row_us[1], pf.cost_row_us[0] / pf.cost_row_us[1]);
+  if (bo.json) {
+    print_json(&f, lk, pix ? pixel_json(&pf) : NULL);
+  } else {
+    cJSON_Delete(lk);
+  }
   return 0;
 }

@@ -38,6 +38,10 @@ static const metric_def metrics[] = {
     {"return", "return", "return", 1, +1, 0},
     {"max_data_distance", "max distance to data", "max_data_distance", 1, 0, 0},
     {"plan_gap", "plan gap (model error)", "plan_gap", 1, 0, 0},
+    /* first-order planners only (null for the others): the gradient norms at the returned plans,
+     * the episode's mean over its plans (docs/planners.md, "Gradient norms at the returned plan") */
+    {"plan_grad_norm", "gradient norm of the penalised objective at the plan", "plan_grad_norm", 1, 0, 0},
+    {"plan_cost_grad_norm", "gradient norm of the task cost at the plan", "plan_cost_grad_norm", 1, 0, 0},
 };
 #define NMETRIC (int)(sizeof metrics / sizeof metrics[0])
 
@@ -816,6 +820,9 @@ static cJSON *curves(const sweep *sw, cellv *cells, int draw, FILE *md, sgp_err 
 /* One table of metric mi (or, mi < 0, each row's main metric; a success row then shows the final
  * cost beside its rate). */
 static void md_table(FILE *md, const sweep *sw, const cellv *cells, int mi_fixed, const char *title, const char *note) {
+  int reported = mi_fixed < 0;
+  for (int i = 0; i < sw->nrows * sw->ncols && !reported; i++) reported = cells[i].present && cells[i].st[mi_fixed].n > 0;
+  if (!reported) return; /* a metric no cell reports (the gradient norms without a first-order planner) */
   fprintf(md, "\n## %s\n\n%s%s| environment | dataset |%s", title, note ? note : "", note ? "\n\n" : "",
           mi_fixed < 0 ? " metric |" : "");
   for (int c = 0; c < sw->ncols; c++) fprintf(md, " %s |", sw->cols[c]);
@@ -837,6 +844,7 @@ static void md_table(FILE *md, const sweep *sw, const cellv *cells, int mi_fixed
       const cellv *cv = &cells[r * sw->ncols + c];
       char buf[256];
       if (!cv->present) snprintf(buf, sizeof buf, "·");
+      else if (cv->nseen > 0 && cv->st[mi].n == 0 && !d.better) snprintf(buf, sizeof buf, "n/a"); /* not computed */
       else fmt_stat(buf, sizeof buf, &cv->st[mi], sw->nseeds, g.bold && c == g.best, g.tied[c]);
       if (cv->present && mi_fixed < 0 && d.proportion && cv->st[fc].n > 0) {
         size_t l = strlen(buf);
@@ -1002,6 +1010,15 @@ static void md_write(FILE *md, const sweep *sw, cellv *cells, int missing, cJSON
   md_table(md, sw, cells, metric_index("final_cost"), "Final cost (terminal error, lower is better)", NULL);
   md_table(md, sw, cells, metric_index("max_data_distance"), "Max distance of visited (x,u) to the data (normalised units)", NULL);
   md_table(md, sw, cells, metric_index("plan_gap"), "Plan gap: one-step model error along the executed trajectory", NULL);
+  md_table(md, sw, cells, metric_index("plan_grad_norm"), "Gradient norm of the penalised objective at the returned plan",
+           "First-order planners (sgp-shooting, grad, grad-ensemble): the norm of the gradient of the objective they "
+           "minimise (task cost plus penalty) at the plan they return, averaged over an episode's plans; `n/a`: a "
+           "planner that does not compute it. Read it with the next table: a plan that is stationary for the "
+           "penalised objective while the task cost's gradient is large is held where it is by the penalty "
+           "(docs/planners.md, \"Gradient norms at the returned plan\").");
+  md_table(md, sw, cells, metric_index("plan_cost_grad_norm"), "Gradient norm of the task cost at the returned plan",
+           "The same plans, the gradient of the task cost alone (ensemble: the members' mean cost); for grad (β = 0) "
+           "it is the previous table's value.");
   for (int m = NMETRIC, nm = nmetric(sw); m < nm; m++) { /* the environments' own, for their rows */
     const metric_def d = metric_at(sw, m);
     char title[256];

@@ -241,69 +241,100 @@ static int px_success(const sgp_env *env, const double *x) {
   return env_point_pos_success(pos);
 }
 
-/* Float soft-argmax of one row, with the chain rule g·∂p/∂I written into gimg (if not NULL):
- * returns the position; `gfun` maps the position to the cost and its gradient. */
+/* Float soft-argmax of L <= PX_LANES rows at once (row l at img + l·ld), with the chain rule g·∂p/∂I
+ * written into gimg + l·ld (if not NULL); cost[l] = f(position of row l). Each row's numbers are
+ * those of the one-row loop in the order i = 0..R²−1 (float weights expf((I_i − max)/τ), the
+ * sums in double), so the rows sit in lanes: the per-row sums are independent chains, and the
+ * divisions and products vectorise across rows (tests/test_env_pixels.c checks the bits against
+ * the one-row loop). */
 typedef double (*px_posfun)(const double *p, double *gp);
-static float px_row_cost(int R, double E, float tau, const float *img, px_posfun f, float *gimg) {
-  int n = R * R;
-  float w[PX_MAXPIX], mx = -INFINITY;
-  for (int i = 0; i < n; i++)
-    if (img[i] > mx) mx = img[i];
-  double z = 0, sx = 0, sy = 0; /* sums in double: R² terms */
-  for (int i = 0; i < n; i++) {
-    w[i] = expf((img[i] - mx) / tau);
-    z += w[i];
+enum { PX_LANES = 8 };
+
+__attribute__((always_inline)) static inline void px_rows(int R, double E, float tau, int L, const float *img,
+                                                          int ld, px_posfun f, float *cost, float *gimg) {
+  const int n = R * R;
+  float T[PX_MAXPIX * PX_LANES], mx[PX_LANES], inv[PX_LANES];
+  double cx[PX_MAXR], z[PX_LANES], sx[PX_LANES], sy[PX_LANES];
+  for (int k = 0; k < R; k++) cx[k] = centre(R, E, k);
+  for (int l = 0; l < L; l++) {
+    mx[l] = -INFINITY;
+    z[l] = sx[l] = sy[l] = 0;
   }
-  float inv = (float)(1.0 / z);
-  for (int r = 0; r < R; r++)
-    for (int c = 0; c < R; c++) {
-      int i = r * R + c;
-      w[i] *= inv;
-      sx += w[i] * centre(R, E, c);
-      sy -= w[i] * centre(R, E, r);
+  for (int i = 0; i < n; i++)
+    for (int l = 0; l < L; l++) {
+      float v = img[(size_t)l * ld + i];
+      T[i * L + l] = v;
+      if (v > mx[l]) mx[l] = v;
     }
-  float px = (float)sx, py = (float)sy;
-  double pos[2] = {sx, sy}, gp[2];
-  float cost = (float)f(pos, gp);
-  if (gimg) {
-    float g0 = (float)gp[0] / tau, g1 = (float)gp[1] / tau;
+  for (int i = 0; i < n; i++)
+    for (int l = 0; l < L; l++) T[i * L + l] = (T[i * L + l] - mx[l]) / tau;
+  for (int k = 0; k < n * L; k++) T[k] = T[k] < -104.0f ? 0.0f : expf(T[k]); /* e^x < 2^−150: 0 */
+  for (int i = 0; i < n; i++)
+    for (int l = 0; l < L; l++) z[l] += T[i * L + l];
+  for (int l = 0; l < L; l++) inv[l] = (float)(1.0 / z[l]);
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < R; c++)
+      for (int l = 0; l < L; l++) {
+        int i = r * R + c;
+        float w = T[i * L + l] * inv[l];
+        T[i * L + l] = w;
+        sx[l] += w * cx[c];
+        sy[l] -= w * cx[r];
+      }
+  for (int l = 0; l < L; l++) {
+    float px = (float)sx[l], py = (float)sy[l];
+    double pos[2] = {sx[l], sy[l]}, gp[2];
+    cost[l] = (float)f(pos, gp);
+    if (!gimg) continue;
+    float g0 = (float)gp[0] / tau, g1 = (float)gp[1] / tau, *g = gimg + (size_t)l * ld;
     for (int r = 0; r < R; r++)
       for (int c = 0; c < R; c++) {
         int i = r * R + c;
-        gimg[i] = w[i] * (g0 * ((float)centre(R, E, c) - px) + g1 * (-(float)centre(R, E, r) - py));
+        g[i] = T[i * L + l] * (g0 * ((float)cx[c] - px) + g1 * (-(float)cx[r] - py));
       }
   }
-  return cost;
+}
+
+/* B rows of R² floats each (rows ld apart): lanes of PX_LANES, the last block narrower */
+static void px_rows_cost(int R, double E, float tau, int B, const float *img, int ld, px_posfun f, float *cost,
+                         float *gimg) {
+  for (int b = 0; b < B; b += PX_LANES) {
+    const float *x = img + (size_t)b * ld;
+    float *g = gimg ? gimg + (size_t)b * ld : NULL;
+    if (B - b >= PX_LANES) px_rows(R, E, tau, PX_LANES, x, ld, f, cost + b, g); /* constant L: vectorised */
+    else px_rows(R, E, tau, B - b, x, ld, f, cost + b, g);
+  }
 }
 
 static void px_cost_batch(const sgp_env *env, int B, const float *x, const float *u, float *c, float *gx,
                           float *gu) {
   const px_impl *p = env->impl;
   int n = p->R * p->R, nu = env->spec.nu;
-  for (int b = 0; b < B; b++) {
-    float cb = px_row_cost(p->R, PX_EXTENT, (float)p->tau, x + (size_t)b * n, env_point_pos_cost,
-                           gx ? gx + (size_t)b * n : NULL);
-    if (p->image_action) {
-      cb += px_row_cost(p->R, PX_AEXTENT, (float)p->tau, u + (size_t)b * nu, env_point_act_cost,
-                        gu ? gu + (size_t)b * nu : NULL);
-    } else {
-      double ub[2] = {u[2 * b], u[2 * b + 1]}, g[2];
-      cb += (float)env_point_act_cost(ub, g);
-      if (gu) {
-        gu[2 * b] = (float)g[0];
-        gu[2 * b + 1] = (float)g[1];
-      }
+  px_rows_cost(p->R, PX_EXTENT, (float)p->tau, B, x, n, env_point_pos_cost, c, gx);
+  if (p->image_action) {
+    float ca[PX_LANES];
+    for (int b = 0; b < B; b += PX_LANES) {
+      int L = B - b < PX_LANES ? B - b : PX_LANES;
+      px_rows_cost(p->R, PX_AEXTENT, (float)p->tau, L, u + (size_t)b * nu, nu, env_point_act_cost, ca,
+                   gu ? gu + (size_t)b * nu : NULL);
+      for (int l = 0; l < L; l++) c[b + l] += ca[l];
     }
-    c[b] = cb;
+    return;
+  }
+  for (int b = 0; b < B; b++) {
+    double ub[2] = {u[2 * b], u[2 * b + 1]}, g[2];
+    c[b] += (float)env_point_act_cost(ub, g);
+    if (gu) {
+      gu[2 * b] = (float)g[0];
+      gu[2 * b + 1] = (float)g[1];
+    }
   }
 }
 
 static void px_terminal_batch(const sgp_env *env, int B, const float *x, float *c, float *gx) {
   const px_impl *p = env->impl;
   int n = p->R * p->R;
-  for (int b = 0; b < B; b++)
-    c[b] = px_row_cost(p->R, PX_EXTENT, (float)p->tau, x + (size_t)b * n, env_point_pos_terminal,
-                       gx ? gx + (size_t)b * n : NULL);
+  px_rows_cost(p->R, PX_EXTENT, (float)p->tau, B, x, n, env_point_pos_terminal, c, gx);
 }
 
 static void px_box_to_state(const sgp_env *env, const double *b, double *x) {

@@ -3,7 +3,11 @@
  * calibrated rendering of states and actions; the soft-argmax Jacobian matches central
  * differences; stepping an image equals rendering the point's step (also with image actions);
  * config errors. The cost gradients w.r.t. the images and the float batch costs are checked by
- * tests/test_env_conformance.c (with image actions and R = 16 too). */
+ * tests/test_env_conformance.c (with image actions and R = 16 too); here the batch costs, terminal
+ * costs and their gradients equal, bit for bit, the one-row soft-argmax loop written out below
+ * (the rows-in-lanes kernel keeps each row's order of operations), for B = 1..17 and 40 rows,
+ * R = 4, 7 and 32, images of ordinary, huge (weights underflowing to 0), constant and negative
+ * intensities. */
 #include "envs/env_private.h"
 #include "testutil.h"
 
@@ -21,6 +25,79 @@ static sgp_env *make(const char *json) {
   }
   cJSON_Delete(j);
   return env;
+}
+
+/* The one-row float soft-argmax cost, with the chain rule into gimg: the reference for the batch. */
+static double centre_of(int R, double E, int k) { return -E + (k + 0.5) * 2.0 * E / R; }
+static float ref_row(int R, double E, float tau, const float *img, double (*f)(const double *, double *),
+                     float *gimg) {
+  int n = R * R;
+  float w[1024], mx = -INFINITY;
+  for (int i = 0; i < n; i++)
+    if (img[i] > mx) mx = img[i];
+  double z = 0, sx = 0, sy = 0;
+  for (int i = 0; i < n; i++) {
+    w[i] = expf((img[i] - mx) / tau);
+    z += w[i];
+  }
+  float inv = (float)(1.0 / z);
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < R; c++) {
+      int i = r * R + c;
+      w[i] *= inv;
+      sx += w[i] * centre_of(R, E, c);
+      sy -= w[i] * centre_of(R, E, r);
+    }
+  float px = (float)sx, py = (float)sy;
+  double pos[2] = {sx, sy}, gp[2];
+  float cost = (float)f(pos, gp);
+  float g0 = (float)gp[0] / tau, g1 = (float)gp[1] / tau;
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < R; c++) {
+      int i = r * R + c;
+      gimg[i] = w[i] * (g0 * ((float)centre_of(R, E, c) - px) + g1 * (-(float)centre_of(R, E, r) - py));
+    }
+  return cost;
+}
+
+static int same_bits(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof *a) == 0; }
+
+/* env's cost_batch and terminal_cost_batch against ref_row on B rows; returns the rows that differ */
+static int batch_vs_rows(sgp_env *env, int R, int image_action, int B, sgp_rng *r, int kind) {
+  int n = R * R, nu = image_action ? n : 2, bad = 0;
+  float *x = malloc(sizeof(float) * B * n), *u = malloc(sizeof(float) * B * nu);
+  float *c = malloc(sizeof(float) * B), *gx = malloc(sizeof(float) * B * n), *gu = malloc(sizeof(float) * B * nu);
+  float *tc = malloc(sizeof(float) * B), *tg = malloc(sizeof(float) * B * n), *g1 = malloc(sizeof(float) * n);
+  for (int i = 0; i < B * n; i++) /* kind 0: ordinary; 1: huge range; 2: constant rows; 3: negative */
+    x[i] = kind == 0 ? (float)sgp_rng_uniform(r) : kind == 1 ? (float)(40 * sgp_rng_normal(r))
+         : kind == 2 ? 0.25f : (float)(-3 - sgp_rng_uniform(r));
+  for (int i = 0; i < B * nu; i++) u[i] = image_action ? (float)(1.5 * sgp_rng_uniform(r) - 0.25) : (float)(0.2 * sgp_rng_normal(r));
+  env_cost_batch(env, B, x, u, c, gx, gu);
+  env_terminal_cost_batch(env, B, x, tc, tg);
+  float *c2 = malloc(sizeof(float) * B);
+  env_cost_batch(env, B, x, u, c2, NULL, NULL); /* without gradients: the same costs */
+  for (int b = 0; b < B; b++) {
+    float want = ref_row(R, 1.4, 0.1f, x + (size_t)b * n, env_point_pos_cost, g1);
+    int ok = same_bits(gx + (size_t)b * n, g1, (size_t)n);
+    if (image_action) {
+      float *ga = malloc(sizeof(float) * nu);
+      want += ref_row(R, 0.15, 0.1f, u + (size_t)b * nu, env_point_act_cost, ga);
+      ok &= same_bits(gu + (size_t)b * nu, ga, (size_t)nu);
+      free(ga);
+    } else {
+      double ub[2] = {u[2 * b], u[2 * b + 1]}, g[2];
+      want += (float)env_point_act_cost(ub, g);
+      float gf[2] = {(float)g[0], (float)g[1]};
+      ok &= same_bits(gu + 2 * b, gf, 2);
+    }
+    ok &= same_bits(c + b, &want, 1);
+    ok &= same_bits(c2 + b, c + b, 1) || (isnan(c[b]) && isnan(c2[b]));
+    float wt = ref_row(R, 1.4, 0.1f, x + (size_t)b * n, env_point_pos_terminal, g1);
+    ok &= same_bits(tc + b, &wt, 1) && same_bits(tg + (size_t)b * n, g1, (size_t)n);
+    bad += !ok;
+  }
+  free(x), free(u), free(c), free(c2), free(gx), free(gu), free(tc), free(tg), free(g1);
+  return bad;
 }
 
 int main(void) {
@@ -172,6 +249,26 @@ int main(void) {
     CHECK_CLOSE("start (0.8,0.2) moved by (-0.1, 0): x", p[0], 0.7, 1e-6);
     CHECK_CLOSE("y", p[1], 0.2, 1e-6);
     env_destroy(env);
+  }
+
+  /* the batch costs against the one-row loop, bit for bit */
+  {
+    const int Rs[] = {4, 7, 32}, Bs[] = {1, 2, 3, 7, 8, 9, 16, 17, 40};
+    int bad = 0, rows = 0;
+    for (int ri = 0; ri < 3; ri++)
+      for (int ia = 0; ia < 2; ia++) {
+        char cfg[96];
+        snprintf(cfg, sizeof cfg, "{\"resolution\":%d,\"image_action\":%s}", Rs[ri], ia ? "true" : "false");
+        sgp_env *env = make(cfg);
+        for (int bi = 0; bi < 9; bi++)
+          for (int kind = 0; kind < 4; kind++) {
+            bad += batch_vs_rows(env, Rs[ri], ia, Bs[bi], &rng, kind);
+            rows += Bs[bi];
+          }
+        env_destroy(env);
+      }
+    printf("batch cost vs the one-row loop: %d of %d rows differ\n", bad, rows);
+    CHECK(bad == 0, "%d of %d batch rows differ from the one-row soft-argmax", bad, rows);
   }
   return tu_done("test_env_pixels");
 }
