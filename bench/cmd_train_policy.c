@@ -46,6 +46,7 @@ typedef struct tp_ctx {
   int progress;
   sgp_progress bar;
   long total;
+  const cJSON *cfg, *env_cfg; /* the resolved training config (--seed applied), the env's */
 } tp_ctx;
 
 static char *ckpt_path(const char *out, long iteration) {
@@ -133,6 +134,13 @@ static int finish(tp_ctx *c, const ds_ars_cfg *a, const char *env, sgp_err *e) {
   if (publish(c, best, "expert.safetensors", e) || publish(c, med, "medium.safetensors", e)) return -1;
   cJSON *s = cJSON_CreateObject();
   cJSON_AddStringToObject(s, "env", env);
+  /* what reproduces the run: the configs, the seed and the program's versions */
+  cJSON_AddItemToObject(s, "config", cJSON_Duplicate(c->cfg, 1));
+  cJSON_AddItemToObject(s, "env_config", c->env_cfg ? cJSON_Duplicate(c->env_cfg, 1) : cJSON_CreateObject());
+  cJSON_AddNumberToObject(s, "seed", (double)a->seed);
+  cJSON *ver = sgp_versions_json();
+  cJSON_AddStringToObject(ver, "mujoco", env_mujoco_version());
+  cJSON_AddItemToObject(s, "versions", ver);
   cJSON_AddItemToObject(s, "expert", ck_json(&c->ck[best], "expert.safetensors"));
   cJSON_AddItemToObject(s, "medium", ck_json(&c->ck[med], "medium.safetensors"));
   cJSON_AddNumberToObject(s, "medium_target", target);
@@ -197,7 +205,7 @@ int cmd_train_policy(int argc, char **argv) {
     }
   }
   ds_ars_cfg a;
-  tp_ctx c = {.out = out, .progress = !cli_flag(argc, argv, "--quiet")};
+  tp_ctx c = {.out = out, .progress = !cli_flag(argc, argv, "--quiet"), .cfg = cfg, .env_cfg = env_cfg};
   rc = env_create(env_name, env_cfg, "--env-config", &env, &e);
   if (rc == 0 && !cJSON_IsObject(cfg)) rc = sgp_fail(&e, "%s: expected a JSON object", config);
   if (rc == 0) {
