@@ -96,6 +96,10 @@ for _ in $(seq 3000); do
       sleep 0.005
     done
     [[ $st == T ]] || { kill -CONT "$pid" 2>/dev/null; continue; }
+    # a task frozen after it wrote its model (while exiting) would finish as done: let it go and
+    # catch another, since the check below needs a task cancelled before its artefact exists
+    model=$(tr '\0' '\n' < "/proc/$pid/cmdline" | sed -n '/^--out$/{n;p;}')
+    [[ -n $model && ! -e $model ]] || { kill -CONT "$pid" 2>/dev/null; continue; }
     # an array task by its array form (22.05 answers "Invalid job id" for a task's own id)
     job=$(tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^SLURM_ARRAY_JOB_ID=//p')_$(tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^SLURM_ARRAY_TASK_ID=//p')
     what=$(tr '\0' ' ' < "/proc/$pid/cmdline")
