@@ -45,7 +45,7 @@
  * They are also written with unconditional loads so that selects compile without branches (a
  * ReLU mask is random: branches on it mispredict half the time). */
 #if defined(__GNUC__) && !defined(__clang__)
-#define NN_VECTORIZE __attribute__((optimize("vect-cost-model=dynamic")))
+#define NN_VECTORIZE __attribute__((optimize("vect-cost-model=dynamic", "no-trapping-math")))
 #else
 #define NN_VECTORIZE
 #endif
@@ -555,8 +555,8 @@ NN_VECTORIZE static void nn_act_forward(float *out, const float *inp, size_t n, 
     break;
   case NN_LEAKY_RELU:
     for (size_t i = 0; i < n; i++) {
-      float v = inp[i];
-      out[i] = v < 0.0f ? p * v : v;
+      float v = inp[i], pv = p * v; /* both sides computed: a select, not a branch */
+      out[i] = v < 0.0f ? pv : v;
     }
     break;
   case NN_ELU: vm_elu(out, inp, n, p); break;
@@ -579,8 +579,8 @@ NN_VECTORIZE static void nn_act_backward(float *dinp, const float *dout, const f
     break;
   case NN_LEAKY_RELU:
     for (size_t i = 0; i < n; i++) {
-      float u = inp[i], d = dout[i];
-      dinp[i] = u > 0.0f ? d : p * d;
+      float u = inp[i], d = dout[i], pd = p * d;
+      dinp[i] = u > 0.0f ? d : pd;
     }
     break;
   case NN_ELU: vm_elu_grad(dinp, dout, inp, n, p); break;
@@ -609,11 +609,9 @@ NN_VECTORIZE static void nn_gate_backward(float *dinp, float *demb, const float 
     const float *g = emb + (size_t)level[r] * C, *x = inp + (size_t)r * C, *d = dout + (size_t)r * C;
     float *dg = demb ? demb + (size_t)level[r] * C : NULL;
     float *dx = dinp + (size_t)r * C;
-    for (int j = 0; j < C; j++) {
-      float dj = d[j];
-      if (dg) dg[j] += dj * x[j];
-      dx[j] = dj * g[j];
-    }
+    if (dg) /* first, while d is intact (dinp may alias dout) */
+      for (int j = 0; j < C; j++) dg[j] += d[j] * x[j];
+    for (int j = 0; j < C; j++) dx[j] = d[j] * g[j];
   }
 }
 
