@@ -49,38 +49,55 @@ static void dynp_ws_free(void *ws) {
   free(p);
 }
 
+static void dynp_check_slot(const dyn_plan_ws *p, int t, int k, const char *fn) {
+  if (t < 0 || t >= p->T || k < 0 || k >= p->K) {
+    fprintf(stderr, "sgp: plan_dyn %s: slot %d, member %d outside 0..%d, 0..%d\n", fn, t, k,
+            p->T - 1, p->K - 1);
+    abort();
+  }
+}
+
+static int dynp_forward_member(const void *model, void *ws, int t, int k, int B, const float *x,
+                               const float *u, float *xnext) {
+  const dyn_model *m = model;
+  dyn_plan_ws *p = ws;
+  dynp_check_slot(p, t, k, "forward_member");
+  dyn_forward(m, k, p->w, t * m->K + k, B, x, u, xnext);
+  return sgp_all_finite_f(xnext, (size_t)B * m->nx) ? 0 : -1;
+}
+
+static void dynp_vjp_member(const void *model, void *ws, int t, int k, int B, const float *dxnext,
+                            float *dx, float *du) {
+  const dyn_model *m = model;
+  dyn_plan_ws *p = ws;
+  dynp_check_slot(p, t, k, "vjp_member");
+  dyn_vjp(m, k, p->w, t * m->K + k, B, dxnext, dx, du);
+}
+
 static int dynp_forward(const void *model, void *ws, int t, int B, const float *x, const float *u,
                         float *xnext) {
   const dyn_model *m = model;
-  dyn_plan_ws *p = ws;
-  int nx = m->nx, nu = m->nu;
-  if (t < 0 || t >= p->T) {
-    fprintf(stderr, "sgp: plan_dyn forward: slot %d outside 0..%d\n", t, p->T - 1);
-    abort();
-  }
+  int nx = m->nx, nu = m->nu, rc = 0;
   for (int k = 0; k < m->K; k++) {
     size_t r0 = (size_t)k * B;
-    dyn_forward(m, k, p->w, t * m->K + k, B, x + r0 * nx, u + r0 * nu, xnext + r0 * nx);
+    if (dynp_forward_member(model, ws, t, k, B, x + r0 * nx, u + r0 * nu, xnext + r0 * nx)) rc = -1;
   }
-  return sgp_all_finite_f(xnext, (size_t)m->K * B * nx) ? 0 : -1;
+  return rc;
 }
 
 static void dynp_vjp(const void *model, void *ws, int t, int B, const float *dxnext, float *dx, float *du) {
   const dyn_model *m = model;
-  dyn_plan_ws *p = ws;
   int nx = m->nx, nu = m->nu;
-  if (t < 0 || t >= p->T) {
-    fprintf(stderr, "sgp: plan_dyn vjp: slot %d outside 0..%d\n", t, p->T - 1);
-    abort();
-  }
   for (int k = 0; k < m->K; k++) {
     size_t r0 = (size_t)k * B;
-    dyn_vjp(m, k, p->w, t * m->K + k, B, dxnext + r0 * nx, dx + r0 * nx, du ? du + r0 * nu : NULL);
+    dynp_vjp_member(model, ws, t, k, B, dxnext + r0 * nx, dx + r0 * nx, du ? du + r0 * nu : NULL);
   }
 }
 
-static const plan_dyn_vt dyn_mlp_vt = {"mlp", dynp_ws_create, dynp_ws_free, dynp_forward, dynp_vjp};
-static const plan_dyn_vt dyn_ens_vt = {"ensemble", dynp_ws_create, dynp_ws_free, dynp_forward, dynp_vjp};
+static const plan_dyn_vt dyn_mlp_vt = {"mlp", dynp_ws_create, dynp_ws_free, dynp_forward, dynp_vjp, NULL, NULL};
+static const plan_dyn_vt dyn_ens_vt = {"ensemble",          dynp_ws_create,     dynp_ws_free,
+                                       dynp_forward,        dynp_vjp,           dynp_forward_member,
+                                       dynp_vjp_member};
 
 void adapt_dyn(const dyn_model *m, plan_dyn *out) {
   memset(out, 0, sizeof *out);

@@ -363,6 +363,13 @@ int plan_forward(const plan_dyn *d, void *ws, int t, int B, const float *x, cons
   return d->vt->forward(d->model, ws, t, B, x, u, xnext);
 }
 
+int plan_forward_member(const plan_dyn *d, void *ws, int t, int k, int B, const float *x,
+                        const float *u, float *xnext) {
+  size_t n = (size_t)B * d->nx;
+  for (size_t i = 0; i < n; i++) xnext[i] = NAN;
+  return d->vt->forward_member(d->model, ws, t, k, B, x, u, xnext);
+}
+
 int plan_zdim(plan_zlayout l, int nx, int nu) { return l == PLAN_Z_XUX ? 2 * nx + nu : nx + nu; }
 
 /* ============================== one-block workspaces =========================================== */

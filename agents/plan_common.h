@@ -146,6 +146,9 @@ int plan_check_dyn(const plan_dyn *d, const plan_ctx *ctx, const char *what, int
  * (e.g. a simulator that stops at the first unstable row) read as diverged, not as stale data. */
 int plan_forward(const plan_dyn *d, void *ws, int t, int B, const float *x, const float *u,
                  float *xnext);
+/* The same for member k's B rows alone (d->vt->forward_member, which must be offered). */
+int plan_forward_member(const plan_dyn *d, void *ws, int t, int k, int B, const float *x,
+                        const float *u, float *xnext);
 /* z-vector dimension for a layout. */
 int plan_zdim(plan_zlayout l, int nx, int nu);
 

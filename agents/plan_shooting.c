@@ -188,6 +188,12 @@ static int shoot_create_kind(sgp_cfg *cfg, const plan_ctx *ctx, planner **out, i
 /* Stages of one evaluation of the decision variables V of the act's n slots at schedule iteration
  * `it`: rollout, task costs, score term, per-restart objective, and (grad) the adjoint pass. */
 
+/* An ensemble whose model offers member calls runs member by member: each member's weights are
+ * read once per rollout (and once per adjoint) from cache instead of every member's once per step. */
+static int shoot_by_member(const shoot *s) {
+  return s->K > 1 && s->dyn->vt->forward_member && s->dyn->vt->vjp_member;
+}
+
 /* V → actions (replicated over members, time-major); x_0 rows; one batched forward of all K·B rows
  * per step. Returns 1 if a model call reported a failure. */
 static int shoot_rollout(shoot *s) {
@@ -202,6 +208,16 @@ static int shoot_rollout(shoot *s) {
   for (int k = 0; k < K; k++)
     for (int j = 0; j < B; j++)
       memcpy(s->X + ((size_t)k * B + j) * nx, s->b.x0 + (size_t)(j / s->R) * nx, sizeof(float) * nx);
+  if (shoot_by_member(s)) { /* the same rows, member by member (planner.h: forward_member) */
+    for (int k = 0; k < K; k++)
+      for (int t = 0; t < H; t++) {
+        size_t r = (size_t)t * KB + (size_t)k * B;
+        if (plan_forward_member(s->dyn, s->dws, t, k, B, s->X + r * nx, s->Ut + r * nu,
+                                s->X + (r + KB) * nx))
+          fail = 1;
+      }
+    return fail;
+  }
   for (int t = 0; t < H; t++)
     if (plan_forward(s->dyn, s->dws, t, B, s->X + (size_t)t * KB * nx, s->Ut + (size_t)t * KB * nu,
                      s->X + (size_t)(t + 1) * KB * nx))
@@ -279,7 +295,19 @@ static void shoot_adjoint(shoot *s) {
   const int H = s->b.H, K = s->K, nx = s->b.nx, nu = s->b.nu, B = s->b.n * s->R, KB = K * B;
   const plan_dyn *dyn = s->dyn;
   memcpy(s->lam, s->GX + (size_t)H * KB * nx, sizeof(float) * KB * nx);
-  for (int t = H - 1; t >= 0; t--) {
+  for (int k = 0; shoot_by_member(s) && k < K; k++) { /* member by member: the same operations */
+    const size_t ox = (size_t)k * B * nx, ou = (size_t)k * B * nu;
+    for (int t = H - 1; t >= 0; t--) {
+      dyn->vt->vjp_member(dyn->model, s->dws, t, k, B, s->lam + ox, s->dx + ox, s->du + ou);
+      float *gu = s->GU + (size_t)t * KB * nu + ou;
+      for (size_t i = 0; i < (size_t)B * nu; i++) gu[i] += s->du[ou + i];
+      if (t > 0) {
+        const float *gx = s->GX + (size_t)t * KB * nx + ox;
+        for (size_t i = 0; i < (size_t)B * nx; i++) s->lam[ox + i] = gx[i] + s->dx[ox + i];
+      }
+    }
+  }
+  for (int t = H - 1; !shoot_by_member(s) && t >= 0; t--) {
     dyn->vt->vjp(dyn->model, s->dws, t, B, s->lam, s->dx, s->du);
     float *gu = s->GU + (size_t)t * KB * nu;
     for (size_t i = 0; i < (size_t)KB * nu; i++) gu[i] += s->du[i];

@@ -75,7 +75,7 @@ static void lin_vjp(const void *model, void *ws, int t, int B, const float *dxn,
   }
 }
 
-static const plan_dyn_vt lin_vt = {"linear", lin_ws_create, lin_ws_free, lin_forward, lin_vjp};
+static const plan_dyn_vt lin_vt = {"linear", lin_ws_create, lin_ws_free, lin_forward, lin_vjp, NULL, NULL};
 
 plan_dyn plan_linsys_dyn(const plan_linsys *s) {
   plan_dyn d = {&lin_vt, s, s->nx, s->nu, 1};
@@ -279,48 +279,60 @@ static void md_ws_free(void *ws) {
   free(w);
 }
 
-static int md_forward(const void *model, void *ws, int t, int B, const float *x, const float *u,
-                      float *xn) {
+/* Member k's B rows (x, u, xn point at them). */
+static int md_forward_member(const void *model, void *ws, int t, int k, int B, const float *xk,
+                             const float *uk, float *o) {
   const plan_mlpdyn *d = model;
   mlpdyn_ws *w = ws;
   int nx = d->nx, nu = d->nu, nin = nx + nu;
+  float *in = w->in + ((size_t)t * d->K + k) * w->maxB * nin;
+  for (int r = 0; r < B; r++) {
+    memcpy(in + (size_t)r * nin, xk + (size_t)r * nx, sizeof(float) * nx);
+    memcpy(in + (size_t)r * nin + nx, uk + (size_t)r * nu, sizeof(float) * nu);
+  }
+  nn_forward(d->nets[k], w->ws[(size_t)t * d->K + k], B, in, NULL, w->y);
+  for (int r = 0; r < B; r++)
+    for (int i = 0; i < nx; i++) /* METHOD §1: x' = x + k ⊙ net(x,u) */
+      o[(size_t)r * nx + i] = xk[(size_t)r * nx + i] + d->kscale[i] * w->y[(size_t)r * nx + i];
+  return 0;
+}
+
+static int md_forward(const void *model, void *ws, int t, int B, const float *x, const float *u,
+                      float *xn) {
+  const plan_mlpdyn *d = model;
   for (int k = 0; k < d->K; k++) {
-    float *in = w->in + ((size_t)t * d->K + k) * w->maxB * nin;
-    const float *xk = x + (size_t)k * B * nx, *uk = u + (size_t)k * B * nu;
-    for (int r = 0; r < B; r++) {
-      memcpy(in + (size_t)r * nin, xk + (size_t)r * nx, sizeof(float) * nx);
-      memcpy(in + (size_t)r * nin + nx, uk + (size_t)r * nu, sizeof(float) * nu);
-    }
-    nn_forward(d->nets[k], w->ws[(size_t)t * d->K + k], B, in, NULL, w->y);
-    float *o = xn + (size_t)k * B * nx;
-    for (int r = 0; r < B; r++)
-      for (int i = 0; i < nx; i++) /* METHOD §1: x' = x + k ⊙ net(x,u) */
-        o[(size_t)r * nx + i] = xk[(size_t)r * nx + i] + d->kscale[i] * w->y[(size_t)r * nx + i];
+    size_t r0 = (size_t)k * B;
+    md_forward_member(model, ws, t, k, B, x + r0 * d->nx, u + r0 * d->nu, xn + r0 * d->nx);
   }
   return 0;
+}
+
+static void md_vjp_member(const void *model, void *ws, int t, int k, int B, const float *g,
+                          float *dxk, float *duk) {
+  const plan_mlpdyn *d = model;
+  mlpdyn_ws *w = ws;
+  int nx = d->nx, nu = d->nu, nin = nx + nu;
+  for (int r = 0; r < B; r++)
+    for (int i = 0; i < nx; i++) w->y[(size_t)r * nx + i] = d->kscale[i] * g[(size_t)r * nx + i];
+  nn_backward(d->nets[k], w->ws[(size_t)t * d->K + k], B, w->y, NULL, 0, w->din);
+  for (int r = 0; r < B; r++) {
+    for (int i = 0; i < nx; i++)
+      dxk[(size_t)r * nx + i] = g[(size_t)r * nx + i] + w->din[(size_t)r * nin + i];
+    if (duk) memcpy(duk + (size_t)r * nu, w->din + (size_t)r * nin + nx, sizeof(float) * nu);
+  }
 }
 
 static void md_vjp(const void *model, void *ws, int t, int B, const float *dxn, float *dx,
                    float *du) {
   const plan_mlpdyn *d = model;
-  mlpdyn_ws *w = ws;
-  int nx = d->nx, nu = d->nu, nin = nx + nu;
   for (int k = 0; k < d->K; k++) {
-    const float *g = dxn + (size_t)k * B * nx;
-    for (int r = 0; r < B; r++)
-      for (int i = 0; i < nx; i++) w->y[(size_t)r * nx + i] = d->kscale[i] * g[(size_t)r * nx + i];
-    nn_backward(d->nets[k], w->ws[(size_t)t * d->K + k], B, w->y, NULL, 0, w->din);
-    float *dxk = dx + (size_t)k * B * nx;
-    for (int r = 0; r < B; r++) {
-      for (int i = 0; i < nx; i++)
-        dxk[(size_t)r * nx + i] = g[(size_t)r * nx + i] + w->din[(size_t)r * nin + i];
-      if (du)
-        memcpy(du + ((size_t)k * B + r) * nu, w->din + (size_t)r * nin + nx, sizeof(float) * nu);
-    }
+    size_t r0 = (size_t)k * B;
+    md_vjp_member(model, ws, t, k, B, dxn + r0 * d->nx, dx + r0 * d->nx, du ? du + r0 * d->nu : NULL);
   }
 }
 
-static const plan_dyn_vt mlpdyn_vt = {"mlp", md_ws_create, md_ws_free, md_forward, md_vjp};
+static const plan_dyn_vt mlpdyn_vt = {"mlp",  md_ws_create, md_ws_free,       md_forward,
+                                      md_vjp, md_forward_member, md_vjp_member};
 
 plan_dyn plan_mlpdyn_dyn(const plan_mlpdyn *d) {
   plan_dyn p = {&mlpdyn_vt, d, d->nx, d->nu, d->K};
@@ -434,30 +446,42 @@ static void st_ws_free(void *ws) {
   free(w);
 }
 
+static int st_forward_member(const void *model, void *ws, int t, int k, int B, const float *x,
+                             const float *u, float *xn) {
+  const plan_stack *s = model;
+  stack_ws *w = ws;
+  return s->m[k].vt->forward(s->m[k].model, w->ws[k], t, B, x, u, xn);
+}
+
+static void st_vjp_member(const void *model, void *ws, int t, int k, int B, const float *g, float *dx,
+                          float *du) {
+  const plan_stack *s = model;
+  stack_ws *w = ws;
+  s->m[k].vt->vjp(s->m[k].model, w->ws[k], t, B, g, dx, du);
+}
+
 static int st_forward(const void *model, void *ws, int t, int B, const float *x, const float *u,
                       float *xn) {
   const plan_stack *s = model;
-  stack_ws *w = ws;
   int nx = s->m[0].nx, nu = s->m[0].nu, rc = 0;
   for (int k = 0; k < s->K; k++) {
     size_t r0 = (size_t)k * B;
-    if (s->m[k].vt->forward(s->m[k].model, w->ws[k], t, B, x + r0 * nx, u + r0 * nu, xn + r0 * nx))
-      rc = -1;
+    if (st_forward_member(model, ws, t, k, B, x + r0 * nx, u + r0 * nu, xn + r0 * nx)) rc = -1;
   }
   return rc;
 }
 
 static void st_vjp(const void *model, void *ws, int t, int B, const float *g, float *dx, float *du) {
   const plan_stack *s = model;
-  stack_ws *w = ws;
   int nx = s->m[0].nx, nu = s->m[0].nu;
   for (int k = 0; k < s->K; k++) {
     size_t r0 = (size_t)k * B;
-    s->m[k].vt->vjp(s->m[k].model, w->ws[k], t, B, g + r0 * nx, dx + r0 * nx, du ? du + r0 * nu : NULL);
+    st_vjp_member(model, ws, t, k, B, g + r0 * nx, dx + r0 * nx, du ? du + r0 * nu : NULL);
   }
 }
 
-static const plan_dyn_vt stack_vt = {"ensemble", st_ws_create, st_ws_free, st_forward, st_vjp};
+static const plan_dyn_vt stack_vt = {"ensemble", st_ws_create,      st_ws_free,   st_forward,
+                                     st_vjp,     st_forward_member, st_vjp_member};
 
 plan_dyn plan_stack_dyn(const plan_stack *s) {
   plan_dyn p = {&stack_vt, s, s->m[0].nx, s->m[0].nu, s->K};

@@ -33,6 +33,15 @@ typedef struct plan_dyn_vt {
   /* Adjoint of the forward cached in slot t: dx = (∂f/∂x)ᵀ dxnext, du = (∂f/∂u)ᵀ dxnext
    * (K·B rows each; overwritten; du may be NULL). NULL when the model is not differentiable. */
   void (*vjp)(const void *model, void *ws, int t, int B, const float *dxnext, float *dx, float *du);
+  /* Optional (NULL: not offered), for K > 1: forward and vjp of member k alone, on its B rows
+   * (x, u, xnext, dxnext, dx, du point at the member's rows; forward returns -1 if a row of the
+   * member is not finite). They compute exactly what forward and vjp compute for those rows, and
+   * use the same slots, so a planner may run an ensemble member by member: one member's weights
+   * then stay in cache over the horizon instead of every member's weights passing once per step. */
+  int (*forward_member)(const void *model, void *ws, int t, int k, int B, const float *x,
+                        const float *u, float *xnext);
+  void (*vjp_member)(const void *model, void *ws, int t, int k, int B, const float *dxnext,
+                     float *dx, float *du);
 } plan_dyn_vt;
 
 typedef struct plan_dyn {

@@ -225,6 +225,7 @@ static void pr_wrap(lk_probe *p, plan_ctx *ctx) {
   p->idyn = *ctx->dyn, p->iscore = *ctx->score, p->icost = ctx->cost;
   p->dvt = *p->idyn.vt;
   p->dvt.ws_create = pr_dyn_ws, p->dvt.forward = pr_dyn_fwd, p->dvt.vjp = pr_dyn_vjp;
+  p->dvt.forward_member = NULL, p->dvt.vjp_member = NULL; /* not wrapped: the planner uses the above */
   p->svt = *p->iscore.vt;
   p->svt.ws_create = pr_score_ws, p->svt.eval = pr_score;
   p->dyn = p->idyn, p->dyn.vt = &p->dvt, p->dyn.model = p;

@@ -117,7 +117,7 @@ static int truth_forward(const void *model, void *ws, int t, int B, const float 
   return 0;
 }
 
-static const plan_dyn_vt truth_vt = {"sim", truth_ws_create, truth_ws_free, truth_forward, NULL};
+static const plan_dyn_vt truth_vt = {"sim", truth_ws_create, truth_ws_free, truth_forward, NULL, NULL, NULL};
 
 void eval_truth_dyn(const eval_truth *t, int nx, int nu, plan_dyn *out) {
   out->vt = &truth_vt;

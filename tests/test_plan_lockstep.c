@@ -66,7 +66,7 @@ static void wrap_vjp(const void *m, void *w, int t, int B, const float *g, float
   const plan_dyn *d = m;
   d->vt->vjp(d->model, w, t, B, g, dx, du);
 }
-static const plan_dyn_vt wrap_vt = {"linear-nan", wrap_ws, wrap_ws_free, wrap_fwd, wrap_vjp};
+static const plan_dyn_vt wrap_vt = {"linear-nan", wrap_ws, wrap_ws_free, wrap_fwd, wrap_vjp, NULL, NULL};
 
 /* ------------------------------------------------------------------ the episodes */
 typedef struct world {
@@ -240,6 +240,27 @@ static void check_case(world *w, const char *name, const char *json, plan_ctx *c
   compare(w, name, json, ref, lk, tol);
 }
 
+/* An ensemble run member by member (planner.h: forward_member, vjp_member; in lockstep) equals
+ * the same ensemble run step by step with every member per call (the member calls hidden; one at a
+ * time): bit for bit. */
+static void check_member_major(world *w, const char *name, const char *json, plan_ctx *ctx) {
+  static rec ref[E][STEPS], lk[E][STEPS];
+  memset(ref, 0, sizeof ref), memset(lk, 0, sizeof lk);
+  const plan_dyn *ens = ctx->ensemble;
+  CHECK(ens->vt->forward_member && ens->vt->vjp_member, "%s: the test ensemble offers member calls", name);
+  plan_dyn_vt stepwise_vt = *ens->vt;
+  stepwise_vt.forward_member = NULL, stepwise_vt.vjp_member = NULL;
+  plan_dyn stepwise = *ens;
+  stepwise.vt = &stepwise_vt;
+  ctx->ensemble = &stepwise;
+  run_solo(w, name, json, ctx, ref);
+  ctx->ensemble = ens;
+  run_lockstep(w, name, json, ctx, lk);
+  char label[300];
+  snprintf(label, sizeof label, "%s (member by member vs step by step)", json);
+  compare(w, name, label, ref, lk, -1);
+}
+
 /* ------------------------------------------------------------------ the cases */
 static const char *const lqr_cases[][2] = {
     {"sgp-shooting", "{\"horizon\": 6, \"iters\": 12, \"restarts\": 3, \"lr\": 0.3, \"beta\": 0.5}"},
@@ -288,7 +309,7 @@ static void run_lqr(void) {
   plan_quadcost *qc = plan_quadcost_create(NX, NU, Q, Rm, Qf, NULL);
   plan_dyn lin = plan_linsys_dyn(ls);
   plan_dyn dyn = {&wrap_vt, &lin, NX, NU, 1};
-  plan_dyn members[2] = {plan_linsys_dyn(ls), plan_linsys_dyn(ls2)};
+  plan_dyn members[2] = {dyn, plan_linsys_dyn(ls2)}; /* member 0 diverges where dyn does */
   plan_stack *st = plan_stack_create(2, members);
   plan_dyn ens = plan_stack_dyn(st);
   float mean[2 * NX + NU] = {0}, sd[2 * NX + NU], sig[3] = {0.5f, 0.2f, 0.05f};
@@ -311,6 +332,8 @@ static void run_lqr(void) {
     ctx.score = !strcmp(lqr_cases[c][0], "sgp-collocation") ? &scorex : &score;
     check_case(&w, lqr_cases[c][0], lqr_cases[c][1], &ctx, -1);
   }
+  for (size_t c = 0; c < sizeof lqr_cases / sizeof lqr_cases[0]; c++)
+    if (!strcmp(lqr_cases[c][0], "grad-ensemble")) check_member_major(&w, lqr_cases[c][0], lqr_cases[c][1], &ctx);
   /* bad lane lists are errors that name the lane, not crashes */
   for (size_t c = 0; c < sizeof lqr_cases / sizeof lqr_cases[0]; c++) {
     cJSON *j;
@@ -376,6 +399,8 @@ static void run_cartpole(void) {
     ctx.score = !strcmp(cp_cases[c][0], "sgp-collocation") ? &scorex : &score;
     check_case(&w, cp_cases[c][0], cp_cases[c][1], &ctx, -1);
   }
+  for (size_t c = 0; c < sizeof cp_cases / sizeof cp_cases[0]; c++)
+    if (!strcmp(cp_cases[c][0], "grad-ensemble")) check_member_major(&w, cp_cases[c][0], cp_cases[c][1], &ctx);
   plan_mlpdyn_free(md), plan_mlpdyn_free(me), plan_mlpscore_free(ms), plan_mlpscore_free(msx);
   nn_free(net[0]), nn_free(net[1]), nn_free(snet), nn_free(snetx);
   for (int ep = 0; ep < E; ep++) env_destroy(w.env[ep]);

@@ -47,7 +47,7 @@ static void nan_vjp(const void *m, void *w, int t, int B, const float *g, float 
   if (du)
     for (int i = 0; i < B * NU; i++) du[i] = NAN;
 }
-static const plan_dyn_vt nan_vt = {"nan", nan_ws, nan_ws_free, nan_fwd, nan_vjp};
+static const plan_dyn_vt nan_vt = {"nan", nan_ws, nan_ws_free, nan_fwd, nan_vjp, NULL, NULL};
 
 /* ---- a simulator-like model that stops at the first row with u > 0.25 (leaving it and the later
  * rows unwritten) and reports failure */
@@ -59,7 +59,7 @@ static int stop_fwd(const void *m, void *w, int t, int B, const float *x, const 
   }
   return 0;
 }
-static const plan_dyn_vt stop_vt = {"sim", nan_ws, nan_ws_free, stop_fwd, NULL};
+static const plan_dyn_vt stop_vt = {"sim", nan_ws, nan_ws_free, stop_fwd, NULL, NULL, NULL};
 
 static void lin_d(const double *Am, const double *x, double u, double *xn) {
   xn[0] = Am[0] * x[0] + Am[1] * x[1] + Bm[0] * u;
