@@ -9,7 +9,8 @@ makes every following line, up to the next `<!-- numbers: ... -->` line, cite th
 number in a cited line must equal, at the precision it is written with, some number stored in one
 of the files (a cell's mean, CI half-width, per-seed value, timing, ...): "97.6" matches 97.55 to
 97.65, "0.0008" matches 0.00075 to 0.00085, "101" matches 100.5 to 101.5. "3 min 28 s" is a
-duration of 208 s (±0.5 s). A range "93–98" is two numbers.
+duration of 208 s (±0.5 s). A range "93–98" is two numbers; "15,621" (thousands separated by
+commas) is one.
 
     <!-- numbers: none: REASON -->
 
@@ -32,7 +33,7 @@ import re
 import sys
 
 MARK = re.compile(r"<!--\s*numbers:\s*(.*?)\s*-->")
-NUM = re.compile(r"(?<![\w.])([-−]?\d+(?:\.\d+)?(?:[eE][-−+]?\d+)?)")
+NUM = re.compile(r"(?<![\w.,])([-−]?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:\.\d+)?(?:[eE][-−+]?\d+)?)")  # "15,621": one number
 DURATION = re.compile(r"(?:(\d+)\s*h\s+)?(?:(\d+)\s*min\s+)?(\d+(?:\.\d+)?)\s*s\b")
 SETTING_BEFORE = set("=<>≤≥≈×^§[{→")
 SIZE_WORDS = ("variables", "decision", "samples", "steps", "seeds", "episodes", "iterations", "epochs", "jobs",
@@ -153,7 +154,7 @@ def check_file(root, rel):
         for n in NUM.finditer(text):
             if any(a <= n.start() < b for a, b in spans):
                 continue
-            tok = n.group(1)
+            tok = n.group(1).replace(",", "")
             if is_setting(text, n.start(), n.end(), tok):
                 continue
             checked += 1

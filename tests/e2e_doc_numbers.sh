@@ -18,7 +18,7 @@ mkdir -p "$T/r"
 cat > "$T/r/table.json" <<'J'
 {"cells": [{"metrics": {"plan_gap": {"mean": 0.07449, "values": [0.0734, 0.0756]},
   "normalized_score": {"mean": 93.05, "ci_half": 1.74}}}],
- "timing": {"sweep_wall_s": 204.3},
+ "timing": {"sweep_wall_s": 204.3, "samples_per_s": 15620.8},
  "sweep": {"config": {"beta": 0.3}}}
 J
 # expects: the checker fails with one line naming file:line and the number
@@ -55,6 +55,10 @@ expect_fail "a missing cited file" "<!-- numbers: r/nothing.json -->
 x 93.1" "cited file r/nothing.json cannot be read"
 expect_fail "a time in ms or µs is a result, not a size" "<!-- numbers: r/table.json -->
 the sweep took 204.3 s, one step 7.5 ms" "7.5 is in none of"
+expect_pass "a thousands separator is part of the number" "$M
+throughput 15,621/s"
+expect_fail "a wrong number with a thousands separator" "$M
+throughput 15,700/s" "doc.md:2: 15700 is in none of"
 expect_pass "declared as not results" "<!-- numbers: none: settings -->
 lr 0.123 and 4.56"
 
