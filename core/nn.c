@@ -45,9 +45,13 @@
  * They are also written with unconditional loads so that selects compile without branches (a
  * ReLU mask is random: branches on it mispredict half the time). */
 #if defined(__GNUC__) && !defined(__clang__)
-#define NN_VECTORIZE __attribute__((optimize("vect-cost-model=dynamic", "no-trapping-math")))
+#define NN_VECTORIZE __attribute__((optimize("vect-cost-model=dynamic")))
+/* The activations' selects compute both sides (p·v and v) and pick one; GCC if-converts such a
+ * loop only when it may assume that the multiplication does not trap (it only sets flags here). */
+#define NN_VECTORIZE_SELECT __attribute__((optimize("vect-cost-model=dynamic", "no-trapping-math")))
 #else
 #define NN_VECTORIZE
+#define NN_VECTORIZE_SELECT
 #endif
 
 /* ============================== architecture and layout ======================================== */
@@ -545,7 +549,7 @@ NN_CLONES static void nn_layernorm_backward(float *dinp, float *dg, float *dbeta
 
 /* ReLU-type selects are plain loops (vectorized by the compiler); ELU, SiLU and tanh go through the
  * vectorised exp of core/vmath.c (accuracy measured in tests/test_vmath.c). */
-NN_VECTORIZE static void nn_act_forward(float *out, const float *inp, size_t n, nn_act act, float p) {
+NN_VECTORIZE_SELECT static void nn_act_forward(float *out, const float *inp, size_t n, nn_act act, float p) {
   switch (act) {
   case NN_RELU: /* v < 0 ? 0 : v keeps a NaN visible */
     for (size_t i = 0; i < n; i++) {
@@ -569,7 +573,7 @@ NN_VECTORIZE static void nn_act_forward(float *out, const float *inp, size_t n, 
 }
 
 /* dinp = dout ⊙ act'(inp); dinp may alias dout. */
-NN_VECTORIZE static void nn_act_backward(float *dinp, const float *dout, const float *inp, size_t n, nn_act act, float p) {
+NN_VECTORIZE_SELECT static void nn_act_backward(float *dinp, const float *dout, const float *inp, size_t n, nn_act act, float p) {
   switch (act) {
   case NN_RELU:
     for (size_t i = 0; i < n; i++) {
