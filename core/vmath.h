@@ -24,4 +24,13 @@ void vm_elu_grad(float *dx, const float *dy, const float *x, size_t n, float alp
 void vm_tanh(float *y, const float *x, size_t n);
 void vm_tanh_grad(float *dx, const float *dy, const float *x, size_t n);          /* 1 − tanh² x */
 
+/* y = expf(x) element by element, the C library's value bit for bit (core/vexpf.c): glibc's
+ * algorithm in lanes of doubles where the CPU has AVX2 and FMA and the library gives the same bits
+ * on a check made once per process, else the library's expf for each element. Unlike the functions
+ * above, its bits are the library's, which may differ between libraries (and between glibc's
+ * builds for CPUs with and without FMA). y may alias x exactly. */
+void vm_expf_libm(float *y, const float *x, size_t n);
+/* 1 if vm_expf_libm runs its vector path in this process. */
+int vm_expf_libm_vectorised(void);
+
 #endif

@@ -20,6 +20,8 @@
  * (a fixed-point iteration) converges to the float rounding of the image (docs/environments.md). */
 #include "envs/env_private.h"
 
+#include "core/vmath.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,7 +270,7 @@ __attribute__((always_inline)) static inline void px_rows(int R, double E, float
     }
   for (int i = 0; i < n; i++)
     for (int l = 0; l < L; l++) T[i * L + l] = (T[i * L + l] - mx[l]) / tau;
-  for (int k = 0; k < n * L; k++) T[k] = T[k] < -104.0f ? 0.0f : expf(T[k]); /* e^x < 2^−150: 0 */
+  vm_expf_libm(T, T, (size_t)n * L); /* expf's bits (below −103.98 that is 0), vectorised */
   for (int i = 0; i < n; i++)
     for (int l = 0; l < L; l++) z[l] += T[i * L + l];
   for (int l = 0; l < L; l++) inv[l] = (float)(1.0 / z[l]);
