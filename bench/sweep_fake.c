@@ -9,8 +9,10 @@
  *   planners      fake-grad (needs dynamics, and a score when beta > 0), fake-ens (ensemble),
  *                 fake-sample (no model). Parameters: quality (0..1, the expected success),
  *                 beta, horizon, sleep_ms (slows the eval job down), fail (the eval job fails),
- *                 plan_ms and samples (the planning time it reports, timing.plan_s: plan_ms per
- *                 step and episode, times samples / 100 when samples is given; for matched time),
+ *                 plan_ms and samples (the planning CPU time it reports, timing.plan_cpu_s:
+ *                 plan_ms per step and episode, times samples / 100 when samples is given; for
+ *                 matched time), wall_factor (timing.plan_s, the wall clock, is that times
+ *                 wall_factor >= 1, default 1: a planner slowed down by another process),
  *                 flip_below (seeds below it use 1 − quality: a setting that wins on high seeds
  *                 loses on low ones, so a choice that looked at the wrong seeds shows).
  *   dataset spec  {"n": rows, "sleep_ms": .., "fail": bool}
@@ -92,16 +94,18 @@ static int fake_planner_needs(cJSON *planner, const char *file, const char *path
     return sgp_fail_prefix(e, "%s: %s/name", file, path);
   }
   static const char *const keys[] = {"name", "quality", "beta", "horizon", "sleep_ms", "fail", "flip_below",
-                                     "plan_ms", "samples", NULL};
-  double q, beta, sl, pm, ns;
+                                     "plan_ms", "samples", "wall_factor", NULL};
+  double q, beta, sl, pm, ns, wf;
   long h;
   int fail;
   if (sgp_cfg_check_keys(&c, keys, e) || sgp_cfg_num_opt(&c, "quality", 0.5, &q, e) ||
       sgp_cfg_num_opt(&c, "beta", 0, &beta, e) || sgp_cfg_int_opt(&c, "horizon", 1, 1000, 10, &h, e) ||
       sgp_cfg_num_opt(&c, "sleep_ms", 0, &sl, e) || sgp_cfg_bool_opt(&c, "fail", 0, &fail, e) ||
-      sgp_cfg_num_opt(&c, "plan_ms", 0, &pm, e) || sgp_cfg_num_opt(&c, "samples", 0, &ns, e))
+      sgp_cfg_num_opt(&c, "plan_ms", 0, &pm, e) || sgp_cfg_num_opt(&c, "samples", 0, &ns, e) ||
+      sgp_cfg_num_opt(&c, "wall_factor", 1, &wf, e))
     return -1;
   if (!(pm >= 0) || !(ns >= 0)) return sgp_fail(e, "%s: %s: plan_ms and samples must be >= 0", file, path);
+  if (!(wf >= 1)) return sgp_fail(e, "%s: %s/wall_factor: expected a number >= 1", file, path);
   if (q < 0 || q > 1) return sgp_fail(e, "%s: %s/quality: expected a number in [0, 1]", file, path);
   *mask = kind == 0 ? (1 | (beta > 0 ? 8 : 0)) : kind == 1 ? 2 : 0;
   return 0;
@@ -400,7 +404,9 @@ static int fake_eval(int argc, char **argv) {
     cJSON_AddNumberToObject(t, "total_s", sgp_now() - t0);
     /* the modelled planning time: plan_ms per step and episode (x samples / 100) */
     double ns = num(planner, "samples", 0), tsteps = num(cJSON_GetObjectItemCaseSensitive(c, "eval"), "steps", steps);
-    cJSON_AddNumberToObject(t, "plan_s", episodes * tsteps * num(planner, "plan_ms", 0) * (ns > 0 ? ns / 100 : 1) / 1000);
+    double plan_cpu_s = episodes * tsteps * num(planner, "plan_ms", 0) * (ns > 0 ? ns / 100 : 1) / 1000;
+    cJSON_AddNumberToObject(t, "plan_s", plan_cpu_s * num(planner, "wall_factor", 1));
+    cJSON_AddNumberToObject(t, "plan_cpu_s", plan_cpu_s);
     rc = sgp_json_write(out, res, &e);
   }
   cJSON_Delete(res);

@@ -113,7 +113,8 @@ grep -q "needs the sweep's /tuning section" "$T/bad3.log" || fail "tune without 
 
 # 6. matched planning time (budget.match_time): the fake planners report a modelled planning time
 # (plan_ms per step and episode, x samples / 100), so the count is known: "samp" takes 5 ms per
-# step at 100 samples against the reference's 10 ms, so 200 samples match it exactly
+# step at 100 samples against the reference's 10 ms, so 200 samples match it exactly; the
+# reference's wall clock is 3 times its CPU time, so a match of wall clocks would give 600
 BUD=$SRC/tests/fixtures/sweep/budget.json
 sweep "$BUD" --out "$T/m" 2> "$T/m.log" || { cat "$T/m.log" >&2; fail "sweep with matched time"; }
 grep -q "matched time: samp on fake-2d/uniform: samples 100: .* (ratio 0.50)" "$T/m.log" || { cat "$T/m.log" >&2; fail "first calibration round"; }
