@@ -295,25 +295,22 @@ static void shoot_adjoint(shoot *s) {
   const int H = s->b.H, K = s->K, nx = s->b.nx, nu = s->b.nu, B = s->b.n * s->R, KB = K * B;
   const plan_dyn *dyn = s->dyn;
   memcpy(s->lam, s->GX + (size_t)H * KB * nx, sizeof(float) * KB * nx);
-  for (int k = 0; shoot_by_member(s) && k < K; k++) { /* member by member: the same operations */
-    const size_t ox = (size_t)k * B * nx, ou = (size_t)k * B * nu;
+  /* Blocks of rows: one per member (member by member), or all K·B rows at once (every member per
+   * call); the same operations on every row either way. */
+  const int by_member = shoot_by_member(s), blocks = by_member ? K : 1, rows = by_member ? B : KB;
+  for (int k = 0; k < blocks; k++) {
+    const size_t ox = (size_t)k * rows * nx, ou = (size_t)k * rows * nu;
     for (int t = H - 1; t >= 0; t--) {
-      dyn->vt->vjp_member(dyn->model, s->dws, t, k, B, s->lam + ox, s->dx + ox, s->du + ou);
+      if (by_member)
+        dyn->vt->vjp_member(dyn->model, s->dws, t, k, B, s->lam + ox, s->dx + ox, s->du + ou);
+      else
+        dyn->vt->vjp(dyn->model, s->dws, t, B, s->lam, s->dx, s->du);
       float *gu = s->GU + (size_t)t * KB * nu + ou;
-      for (size_t i = 0; i < (size_t)B * nu; i++) gu[i] += s->du[ou + i];
+      for (size_t i = 0; i < (size_t)rows * nu; i++) gu[i] += s->du[ou + i];
       if (t > 0) {
         const float *gx = s->GX + (size_t)t * KB * nx + ox;
-        for (size_t i = 0; i < (size_t)B * nx; i++) s->lam[ox + i] = gx[i] + s->dx[ox + i];
+        for (size_t i = 0; i < (size_t)rows * nx; i++) s->lam[ox + i] = gx[i] + s->dx[ox + i];
       }
-    }
-  }
-  for (int t = H - 1; !shoot_by_member(s) && t >= 0; t--) {
-    dyn->vt->vjp(dyn->model, s->dws, t, B, s->lam, s->dx, s->du);
-    float *gu = s->GU + (size_t)t * KB * nu;
-    for (size_t i = 0; i < (size_t)KB * nu; i++) gu[i] += s->du[i];
-    if (t > 0) {
-      const float *gx = s->GX + (size_t)t * KB * nx;
-      for (size_t i = 0; i < (size_t)KB * nx; i++) s->lam[i] = gx[i] + s->dx[i];
     }
   }
   for (int j = 0; j < B; j++)
